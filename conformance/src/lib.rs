@@ -1,0 +1,2 @@
+//! tracewright's conformance side: the trace format, replay, targets, verdicts, reports.
+pub mod trace;

@@ -1,0 +1,611 @@
+//! The trace format `tracewright/1`: the one contract between the model (which
+//! writes traces) and the replay engine (which reads them).
+//!
+//! A trace is a path of the model projected onto one endpoint, the
+//! implementation under test (IUT). The harness plays the other endpoint and
+//! the network. Sequence numbers are relative: a `send` step's `seq` counts
+//! from the harness's ISN and its `ack` from the IUT's ISN; an `expect`
+//! pattern's `seq` counts from the IUT's ISN and its `ack` from the harness's.
+//! The replay engine learns the IUT's ISN from the first SYN it emits.
+//!
+//! ```yaml
+//! format: tracewright/1
+//! id: tcp-server-time-wait-recv-fin
+//! protocol: tcp
+//! iut: server
+//! profile: rfc9293
+//! variant: null
+//! description: ...
+//! covers:
+//!   - {state: TIME-WAIT, event: recv FIN, next: TIME-WAIT, output: A}
+//! steps:
+//!   - app: listen
+//!   - send: {flags: S, seq: 0, win: 65535}
+//!   - expect: {any_of: [{flags: SA, seq: 0, ack: 1}]}
+//!   - wait: rto(0)
+//!   - state: TIME-WAIT
+//! ```
+//!
+//! Semantics a target's replay relies on:
+//! - `expect` consumes the next segment the IUT emitted and checks it against
+//!   the patterns of `any_of`. The first pattern is the one the trace goes on
+//!   with; a segment matching only another pattern is a path the model allows
+//!   but this trace does not follow (inconclusive). Fields a pattern leaves
+//!   out are unconstrained, except `len`, which defaults to 0. The PSH flag is
+//!   never constrained.
+//! - Any segment the IUT emits that no `expect` consumes before the next
+//!   `send`, `app` or `wait` step, or before the end, is a failure: the model
+//!   allows nothing there.
+//! - `wait: D` lets D of time pass; a segment the IUT emits before D has fully
+//!   passed is early (a failure); one emitted at D is for the next `expect`.
+//! - `state: S` checks the IUT's RFC state where the target can tell.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The format tag every trace carries.
+pub const FORMAT: &str = "tracewright/1";
+
+/// One trace file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trace {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Stable id, derived from what the trace covers; also the file stem.
+    pub id: String,
+    pub protocol: Protocol,
+    /// The role of the implementation under test.
+    pub iut: Role,
+    /// The profile whose parameters the trace was generated with.
+    pub profile: String,
+    /// The model variant (`null` for the unmodified model).
+    pub variant: Option<String>,
+    /// One line for a person: what the trace exercises.
+    pub description: String,
+    /// Abstract transitions of the IUT's side that this trace covers.
+    pub covers: Vec<Transition>,
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    H2,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "tcp",
+            Protocol::H2 => "h2",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Client,
+    Server,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        })
+    }
+}
+
+/// An abstract transition of the IUT's side of the model: coverage is
+/// counted in these. `output` is the kind of segment emitted (`SA`, `A`,
+/// `FA`, `R`, `PA`, …) or `-` for none.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub state: String,
+    pub event: String,
+    pub next: String,
+    pub output: String,
+}
+
+impl fmt::Display for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} --{} / {}--> {}",
+            self.state, self.event, self.output, self.next
+        )
+    }
+}
+
+/// One step of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// A call the IUT's application makes.
+    App(AppCall),
+    /// A segment from the harness to the IUT.
+    Send(SegmentSpec),
+    /// What the IUT must emit next.
+    Expect(Expect),
+    /// Time passes.
+    Wait(Wait),
+    /// The RFC state the IUT must be in now.
+    State(TcpState),
+}
+
+/// A call on the IUT's application interface (RFC 9293 §3.10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppCall {
+    /// Passive OPEN.
+    Listen,
+    /// Active OPEN towards the harness.
+    Connect,
+    /// SEND of this many bytes.
+    Send(u32),
+    /// CLOSE: no more data from the IUT (a FIN follows queued data).
+    Close,
+    /// ABORT.
+    Abort,
+}
+
+impl fmt::Display for AppCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppCall::Listen => f.write_str("listen"),
+            AppCall::Connect => f.write_str("connect"),
+            AppCall::Send(n) => write!(f, "send({n})"),
+            AppCall::Close => f.write_str("close"),
+            AppCall::Abort => f.write_str("abort"),
+        }
+    }
+}
+
+/// A segment the harness sends. `seq` is relative to the harness's ISN;
+/// `ack` (present exactly when the A flag is) relative to the IUT's ISN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawSegmentSpec")]
+pub struct SegmentSpec {
+    pub flags: Flags,
+    pub seq: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<u32>,
+    /// Advertised window; the harness's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub win: Option<u16>,
+    /// Payload length in bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub len: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegmentSpec {
+    flags: Flags,
+    seq: u32,
+    #[serde(default)]
+    ack: Option<u32>,
+    #[serde(default)]
+    win: Option<u16>,
+    #[serde(default)]
+    len: u32,
+}
+
+impl TryFrom<RawSegmentSpec> for SegmentSpec {
+    type Error = String;
+    fn try_from(raw: RawSegmentSpec) -> Result<Self, String> {
+        match (raw.flags.ack, raw.ack) {
+            (true, None) => return Err("ack: missing, but the A flag is set".into()),
+            (false, Some(_)) => return Err("ack: present, but the A flag is not set".into()),
+            _ => {}
+        }
+        Ok(SegmentSpec {
+            flags: raw.flags,
+            seq: raw.seq,
+            ack: raw.ack,
+            win: raw.win,
+            len: raw.len,
+        })
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What the IUT must emit next: one segment matching one of the patterns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawExpect")]
+pub struct Expect {
+    pub any_of: Vec<SegmentPattern>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    any_of: Vec<SegmentPattern>,
+}
+
+impl TryFrom<RawExpect> for Expect {
+    type Error = String;
+    fn try_from(raw: RawExpect) -> Result<Self, String> {
+        if raw.any_of.is_empty() {
+            return Err("any_of: empty; an expectation needs at least one pattern".into());
+        }
+        Ok(Expect { any_of: raw.any_of })
+    }
+}
+
+/// A pattern over one emitted segment. `seq` relative to the IUT's ISN,
+/// `ack` relative to the harness's ISN; absent fields are unconstrained,
+/// except `len` (default 0). PSH is ignored when matching.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentPattern {
+    pub flags: Flags,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<u32>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub len: u32,
+}
+
+/// TCP control flags, written as letters in the order `S F R P A`
+/// (`SA`, `FA`, `RA`, `PA`, `A`, `R`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Flags {
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+    pub ack: bool,
+}
+
+impl Flags {
+    /// Equal apart from PSH, which no trace constrains.
+    pub fn matches(self, other: Flags) -> bool {
+        Flags { psh: false, ..self } == Flags { psh: false, ..other }
+    }
+}
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut any = false;
+        for (on, letter) in [
+            (self.syn, 'S'),
+            (self.fin, 'F'),
+            (self.rst, 'R'),
+            (self.psh, 'P'),
+            (self.ack, 'A'),
+        ] {
+            if on {
+                write!(f, "{letter}")?;
+                any = true;
+            }
+        }
+        if !any {
+            f.write_str(".")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Flags {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut flags = Flags::default();
+        if s == "." {
+            return Ok(flags);
+        }
+        if s.is_empty() {
+            return Err("empty flags (write `.` for none)".into());
+        }
+        for c in s.chars() {
+            let slot = match c {
+                'S' => &mut flags.syn,
+                'F' => &mut flags.fin,
+                'R' => &mut flags.rst,
+                'P' => &mut flags.psh,
+                'A' => &mut flags.ack,
+                other => {
+                    return Err(format!(
+                        "unknown flag `{other}` in `{s}` (flags are letters of S F R P A)"
+                    ))
+                }
+            };
+            if *slot {
+                return Err(format!("flag `{c}` repeated in `{s}`"));
+            }
+            *slot = true;
+        }
+        Ok(flags)
+    }
+}
+
+impl Serialize for Flags {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Flags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A symbolic duration, resolved by the target's profile, so one corpus
+/// serves every stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Wait {
+    /// `rto(n)`: the retransmission timeout after n backoffs,
+    /// initial RTO × 2ⁿ (RFC 6298 §5.5).
+    Rto(u32),
+    /// `2msl`: the TIME-WAIT period (RFC 9293 §3.6.1).
+    TwoMsl,
+    /// `ms(n)`: a fixed time.
+    Ms(u64),
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wait::Rto(n) => write!(f, "rto({n})"),
+            Wait::TwoMsl => f.write_str("2msl"),
+            Wait::Ms(n) => write!(f, "ms({n})"),
+        }
+    }
+}
+
+impl FromStr for Wait {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a wait (expected `rto(N)`, `2msl` or `ms(N)`)");
+        if s == "2msl" {
+            return Ok(Wait::TwoMsl);
+        }
+        let (name, rest) = s.split_once('(').ok_or_else(bad)?;
+        let arg = rest.strip_suffix(')').ok_or_else(bad)?;
+        match name {
+            "rto" => {
+                let n: u32 = arg.parse().map_err(|_| bad())?;
+                if n > 16 {
+                    return Err(format!("`{s}`: at most 16 backoffs"));
+                }
+                Ok(Wait::Rto(n))
+            }
+            "ms" => Ok(Wait::Ms(arg.parse().map_err(|_| bad())?)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Serialize for Wait {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Wait {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The eleven states of RFC 9293 §3.3.2, spelled as the RFC spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl TcpState {
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Closed,
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynReceived => "SYN-RECEIVED",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::TimeWait => "TIME-WAIT",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TcpState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        TcpState::ALL
+            .into_iter()
+            .find(|st| st.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = TcpState::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown state `{s}` (expected one of {})", names.join(", "))
+            })
+    }
+}
+
+impl Serialize for TcpState {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TcpState {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The corpus-wide coverage record `generate` writes beside the traces
+/// (`coverage.yaml`): every abstract transition of the IUT's side the
+/// model can take, and which trace covers it or why none does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    pub format: String,
+    pub protocol: Protocol,
+    pub profile: String,
+    pub transitions: Vec<CoverageEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageEntry {
+    pub role: Role,
+    #[serde(flatten)]
+    pub transition: Transition,
+    /// The id of the trace that covers it (the shortest one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Why no trace covers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncovered: Option<String>,
+}
+
+impl Trace {
+    /// The trace as YAML, exactly as `generate` writes it: one step or
+    /// transition a line, in flow style, so that a diff of the corpus reads
+    /// like the wire. (serde_yaml writes only block style, which spreads a
+    /// segment over four lines; the test `to_yaml_round_trips` keeps this
+    /// writer and the parser in agreement.)
+    pub fn to_yaml(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "format: {}", self.format);
+        let _ = writeln!(out, "id: {}", self.id);
+        let _ = writeln!(out, "protocol: {}", self.protocol);
+        let _ = writeln!(out, "iut: {}", self.iut);
+        let _ = writeln!(out, "profile: {}", self.profile);
+        match &self.variant {
+            Some(v) => writeln!(out, "variant: {v}"),
+            None => writeln!(out, "variant: null"),
+        }
+        .ok();
+        let _ = writeln!(out, "description: {}", yaml_scalar(&self.description));
+        let _ = writeln!(out, "covers:");
+        for t in &self.covers {
+            let _ = writeln!(
+                out,
+                "  - {{state: {}, event: {}, next: {}, output: {}}}",
+                t.state,
+                yaml_scalar(&t.event),
+                t.next,
+                yaml_scalar(&t.output)
+            );
+        }
+        let _ = writeln!(out, "steps:");
+        for step in &self.steps {
+            let _ = writeln!(out, "  - {}", step_flow(step));
+        }
+        out
+    }
+}
+
+/// A plain scalar when YAML reads it back as the same string, else quoted.
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -_().".contains(c))
+        && !s.starts_with(['-', ' '])
+        && !s.ends_with(' ')
+        && serde_yaml::from_str::<String>(s).ok().as_deref() == Some(s);
+    if plain {
+        s.to_string()
+    } else {
+        format!("{s:?}")
+    }
+}
+
+fn segment_flow(flags: Flags, fields: &[(&str, Option<u64>)]) -> String {
+    let mut parts = vec![format!("flags: {flags}")];
+    for (name, value) in fields {
+        if let Some(v) = value {
+            parts.push(format!("{name}: {v}"));
+        }
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
+fn step_flow(step: &Step) -> String {
+    match step {
+        Step::App(AppCall::Send(n)) => format!("app: {{send: {n}}}"),
+        Step::App(call) => format!("app: {call}"),
+        Step::Send(s) => format!(
+            "send: {}",
+            segment_flow(
+                s.flags,
+                &[
+                    ("seq", Some(s.seq.into())),
+                    ("ack", s.ack.map(Into::into)),
+                    ("win", s.win.map(Into::into)),
+                    ("len", (s.len != 0).then_some(s.len.into())),
+                ]
+            )
+        ),
+        Step::Expect(e) => {
+            let pats: Vec<String> = e
+                .any_of
+                .iter()
+                .map(|p| {
+                    segment_flow(
+                        p.flags,
+                        &[
+                            ("seq", p.seq.map(Into::into)),
+                            ("ack", p.ack.map(Into::into)),
+                            ("len", (p.len != 0).then_some(p.len.into())),
+                        ],
+                    )
+                })
+                .collect();
+            format!("expect: {{any_of: [{}]}}", pats.join(", "))
+        }
+        Step::Wait(w) => format!("wait: {w}"),
+        Step::State(s) => format!("state: {s}"),
+    }
+}
