@@ -1,1 +1,5 @@
-pub fn x(){}
+//! tracewright's models: stateright references of the TCP connection
+//! lifecycle, their properties, and trace generation (path → trace).
+pub mod generate;
+pub mod ladder;
+pub mod tcp;

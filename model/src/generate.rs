@@ -1,0 +1,279 @@
+//! Trace generation: from the model's state graph to the `tracewright/1`
+//! corpus.
+//!
+//! 1. Explore the model breadth-first with a single-threaded search of our
+//!    own (stateright's checkers are parallel and do not promise an order;
+//!    the corpus must be byte-identical run after run).
+//! 2. Label every step with what the implementation under test (IUT) did,
+//!    for each of the two endpoints in turn playing the IUT: (role, state
+//!    before, event, state after, output). Those labels are the coverage
+//!    universe. The first time BFS meets a label, the path to it is a
+//!    shortest one.
+//! 3. Project each such path onto the IUT: its application calls become
+//!    `app` steps, segments the network delivers to it `send` steps, what it
+//!    emits `expect` steps, its timers `wait` steps, its state changes `state`
+//!    steps. Everything the peer and the network do out of the IUT's sight
+//!    (the peer's timers, losses, deliveries to the peer) leaves no step:
+//!    the harness plays them.
+//! 4. A trace whose steps are a prefix of another's adds nothing: its labels
+//!    go to the longer trace, which reaches them along the same shortest path.
+
+use std::collections::{BTreeMap, HashMap};
+
+use stateright::Model;
+use tracewright_conformance::trace::{
+    AppCall, Coverage, CoverageEntry, Expect, Protocol, Role, SegmentPattern, SegmentSpec, Step,
+    Trace, Transition, Wait, FORMAT,
+};
+
+use crate::tcp::{Action, EndStep, Segment, TcpModel, World, CLIENT};
+
+/// An abstract transition of one endpoint's side, with the role it plays.
+pub type Label = (Role, Transition);
+
+/// The result of [`generate`].
+pub struct Corpus {
+    pub traces: Vec<Trace>,
+    pub coverage: Coverage,
+    /// States the search visited.
+    pub states: usize,
+}
+
+impl Corpus {
+    pub fn transitions(&self) -> usize {
+        self.coverage.transitions.len()
+    }
+    pub fn covered(&self) -> usize {
+        self.coverage
+            .transitions
+            .iter()
+            .filter(|t| t.trace.is_some())
+            .count()
+    }
+}
+
+pub fn role_of(end: usize) -> Role {
+    if end == CLIENT {
+        Role::Client
+    } else {
+        Role::Server
+    }
+}
+
+pub fn label_of(es: &EndStep) -> Label {
+    (
+        role_of(es.end),
+        Transition {
+            state: es.before.to_string(),
+            event: es.event.clone(),
+            next: es.after.to_string(),
+            output: es.output.map_or("-".to_string(), |s| s.kind()),
+        },
+    )
+}
+
+/// Explores the model and builds the corpus. `progress` is called with the
+/// number of states visited so far, every few thousand states.
+pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
+    // Breadth-first search, remembering each state's parent edge.
+    let mut states: Vec<World> = model.init_states();
+    let mut parent: Vec<Option<(u32, Action)>> = vec![None; states.len()];
+    let mut index: HashMap<World, u32> =
+        (0..).zip(&states).map(|(i, w)| (w.clone(), i)).collect();
+    // Each label, first met: the state it leaves and the action taken.
+    let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
+    let mut order: Vec<Label> = Vec::new();
+    let mut actions = Vec::new();
+    let mut i = 0;
+    while i < states.len() {
+        if i % 4096 == 0 {
+            progress(states.len());
+        }
+        let w = states[i].clone();
+        actions.clear();
+        model.actions(&w, &mut actions);
+        for &a in &actions {
+            let Some((next, es)) = model.step(&w, a) else {
+                continue;
+            };
+            if let Some(es) = es {
+                let label = label_of(&es);
+                if !first.contains_key(&label) {
+                    first.insert(label.clone(), (i as u32, a));
+                    order.push(label);
+                }
+            }
+            if !index.contains_key(&next) {
+                index.insert(next.clone(), states.len() as u32);
+                states.push(next);
+                parent.push(Some((i as u32, a)));
+            }
+        }
+        i += 1;
+    }
+    progress(states.len());
+
+    // One trace per label, along the shortest path to it.
+    struct Candidate {
+        label: Label,
+        trace: Trace,
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for label in &order {
+        let (at, a) = first[label];
+        let mut path = vec![a];
+        let mut cur = at;
+        while let Some((p, pa)) = parent[cur as usize] {
+            path.push(pa);
+            cur = p;
+        }
+        path.reverse();
+        let end = if label.0 == Role::Client { 0 } else { 1 };
+        let trace = project(model, &states[cur as usize], &path, end, label);
+        candidates.push(Candidate {
+            label: label.clone(),
+            trace,
+        });
+    }
+
+    // Drop traces that are a prefix of another; their labels move to it.
+    candidates.sort_by(|a, b| {
+        b.trace
+            .steps
+            .len()
+            .cmp(&a.trace.steps.len())
+            .then_with(|| a.trace.id.cmp(&b.trace.id))
+    });
+    let mut kept: Vec<Trace> = Vec::new();
+    let mut owner: BTreeMap<Label, String> = BTreeMap::new();
+    for c in candidates {
+        let host = kept.iter().find(|k| {
+            k.iut == c.trace.iut
+                && k.steps.len() >= c.trace.steps.len()
+                && k.steps[..c.trace.steps.len()] == c.trace.steps[..]
+        });
+        match host {
+            Some(k) => {
+                owner.insert(c.label, k.id.clone());
+            }
+            None => {
+                owner.insert(c.label, c.trace.id.clone());
+                kept.push(c.trace);
+            }
+        }
+    }
+    kept.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let transitions = owner
+        .into_iter()
+        .map(|((role, transition), id)| CoverageEntry {
+            role,
+            transition,
+            trace: Some(id),
+            uncovered: None,
+        })
+        .collect();
+    Corpus {
+        traces: kept,
+        coverage: Coverage {
+            format: FORMAT.to_string(),
+            protocol: Protocol::Tcp,
+            profile: model.cfg.profile.clone(),
+            transitions,
+        },
+        states: states.len(),
+    }
+}
+
+/// A stable id from what a trace covers.
+pub fn trace_id(label: &Label) -> String {
+    let (role, t) = label;
+    let slug = |s: &str| {
+        s.to_ascii_lowercase()
+            .replace(' ', "-")
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+    };
+    let output = if t.output == "-" {
+        "silent".to_string()
+    } else {
+        format!("sends-{}", slug(&t.output))
+    };
+    format!(
+        "tcp-{role}-{}-{}-{}-to-{}",
+        slug(&t.state),
+        slug(&t.event),
+        output,
+        slug(&t.next)
+    )
+}
+
+fn pattern(s: &Segment) -> SegmentPattern {
+    SegmentPattern {
+        flags: s.flags,
+        // A RST answering a segment without ACK has SEQ=0 in absolute
+        // terms (RFC 9293 §3.10.7.1), which no relative number expresses.
+        seq: (!(s.flags.rst && s.flags.ack)).then_some(s.seq.into()),
+        ack: s.flags.ack.then_some(s.ack.into()),
+        len: s.len.into(),
+    }
+}
+
+/// Projects a path of the model onto endpoint `iut`.
+pub fn project(model: &TcpModel, init: &World, path: &[Action], iut: usize, label: &Label) -> Trace {
+    let mut w = init.clone();
+    let mut steps = Vec::new();
+    let mut covers: Vec<Transition> = Vec::new();
+    for &a in path {
+        let retries = w.ends[iut].retries;
+        let (next, es) = model.step(&w, a).expect("a path of the model");
+        w = next;
+        let Some(es) = es.filter(|es| es.end == iut) else {
+            continue;
+        };
+        let step = match a {
+            Action::AppListen(_) => Step::App(AppCall::Listen),
+            Action::AppConnect(_) => Step::App(AppCall::Connect),
+            Action::AppSend(_) => Step::App(AppCall::Send(1)),
+            Action::AppClose(_) => Step::App(AppCall::Close),
+            Action::AppAbort(_) => Step::App(AppCall::Abort),
+            Action::NetDeliver(s) => Step::Send(SegmentSpec {
+                flags: tracewright_conformance::trace::Flags {
+                    psh: s.len > 0,
+                    ..s.flags
+                },
+                seq: s.seq.into(),
+                ack: s.flags.ack.then_some(s.ack.into()),
+                win: None,
+                len: s.len.into(),
+            }),
+            Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
+            Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),
+            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
+        };
+        steps.push(step);
+        if let Some(out) = es.output {
+            steps.push(Step::Expect(Expect {
+                any_of: vec![pattern(&out)],
+            }));
+        }
+        if es.after != es.before {
+            steps.push(Step::State(es.after));
+        }
+        let t = label_of(&es).1;
+        if !covers.contains(&t) {
+            covers.push(t);
+        }
+    }
+    let (role, t) = label;
+    Trace {
+        format: FORMAT.to_string(),
+        id: trace_id(label),
+        protocol: Protocol::Tcp,
+        iut: *role,
+        profile: model.cfg.profile.clone(),
+        variant: None,
+        description: format!("{role} {t}, by a shortest path"),
+        covers,
+        steps,
+    }
+}

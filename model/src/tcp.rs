@@ -1,0 +1,974 @@
+//! A model of the TCP connection lifecycle: two endpoints and the network
+//! between them, after RFC 9293.
+//!
+//! Required reading: RFC 9293 §3.3.2 (the state diagram), §3.5 (opening),
+//! §3.6 (closing), §3.10.7 (SEGMENT ARRIVES), §3.8.3 (retransmission
+//! limits) and RFC 6298 §5 (the retransmission timer).
+//!
+//! ## What is kept, what is abstracted
+//!
+//! Endpoint A ([`CLIENT`]) opens actively; endpoint B ([`SERVER`]) listens, or
+//! opens actively too (simultaneous open). Each endpoint has one of the 11
+//! states, its send and receive sequence variables, a retransmission count,
+//! and what its application has done so far.
+//!
+//! - Sequence numbers are relative to each side's ISN (the ISN is 0): a
+//!   segment's `seq` counts in its sender's space, its `ack` in its
+//!   receiver's. One incarnation per run.
+//! - Payload is a length: each application may SEND one 1-byte segment, in
+//!   ESTABLISHED or CLOSE-WAIT (the latter is half-close: data flowing toward
+//!   the side that already sent its FIN).
+//! - The receive window is large (64): in the model only old duplicates fall
+//!   outside it, and they do (RFC 9293 §3.10.7.4).
+//! - The network is a multiset of segments in flight: any can be delivered
+//!   next (reordering). It may lose a segment or duplicate one, each within a
+//!   budget (parameters).
+//! - Time is abstract. A retransmission timeout fires only when nothing is in
+//!   flight (the RTO is longer than a round trip, RFC 6298 §2); TIME-WAIT
+//!   expires only when nothing is in flight and the peer has nothing left to
+//!   retransmit (2·MSL outlasts every segment and the peer's retransmissions,
+//!   RFC 9293 §3.4.2, §3.6.1). Retransmission counts against a per-segment
+//!   limit (RFC 9293 §3.8.3); the backoff itself is in the traces' waits
+//!   (`rto(n)`, RFC 6298 §5.5).
+//!
+//! The properties are named after the rule they check; [`property_rfc`]
+//! gives the RFC section of each.
+
+use std::fmt;
+
+use stateright::{Model, Property};
+pub use tracewright_conformance::trace::{Flags, TcpState};
+
+/// The endpoint that opens actively.
+pub const CLIENT: usize = 0;
+/// The endpoint that listens (or opens actively too: simultaneous open).
+pub const SERVER: usize = 1;
+
+/// The receive window, in sequence units. Large against everything the
+/// model sends, so only old duplicates fall outside it.
+pub const RCV_WND: u8 = 64;
+
+/// Parameters of one exploration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TcpConfig {
+    /// The profile the parameters come from.
+    pub profile: String,
+    /// Retransmissions of a SYN before SYN-SENT gives up.
+    pub syn_retries: u8,
+    /// Retransmissions of a SYN-ACK before SYN-RECEIVED gives up.
+    pub synack_retries: u8,
+    /// Retransmissions of data or a FIN before the connection gives up.
+    pub retries: u8,
+    /// Segments the network may lose.
+    pub loss_budget: u8,
+    /// Segments the network may duplicate.
+    pub dup_budget: u8,
+    /// Whether each application may send one data segment.
+    pub data: bool,
+    /// Whether the applications may ABORT.
+    pub abort: bool,
+    /// Whether the server may open actively too (simultaneous open).
+    pub simultaneous_open: bool,
+}
+
+impl TcpConfig {
+    /// The defaults `check tcp` and the tests use: the profile's retry
+    /// counts, a loss and a duplication.
+    pub fn new(profile: &str, syn_retries: u8, synack_retries: u8, retries: u8) -> Self {
+        TcpConfig {
+            profile: profile.to_string(),
+            syn_retries,
+            synack_retries,
+            retries,
+            loss_budget: 1,
+            dup_budget: 1,
+            data: true,
+            abort: true,
+            simultaneous_open: true,
+        }
+    }
+
+    pub fn with_budgets(mut self, loss: u8, dup: u8) -> Self {
+        self.loss_budget = loss;
+        self.dup_budget = dup;
+        self
+    }
+}
+
+/// A segment in flight. `seq` is in the sender's space, `ack` in the
+/// receiver's (0 when the A flag is off); `len` is the payload length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Segment {
+    pub from: u8,
+    pub flags: Flags,
+    pub seq: u8,
+    pub ack: u8,
+    pub len: u8,
+}
+
+impl Segment {
+    /// SEG.LEN: payload plus one for SYN and one for FIN (RFC 9293 §3.4).
+    pub fn seg_len(&self) -> u8 {
+        self.len + self.flags.syn as u8 + self.flags.fin as u8
+    }
+
+    /// The flags as written in traces, with P on segments carrying data.
+    pub fn kind(&self) -> String {
+        Flags {
+            psh: self.len > 0,
+            ..self.flags
+        }
+        .to_string()
+    }
+}
+
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} seq={}", self.kind(), self.seq)?;
+        if self.flags.ack {
+            write!(f, " ack={}", self.ack)?;
+        }
+        if self.len > 0 {
+            write!(f, " len={}", self.len)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) const fn flags(s: &str) -> Flags {
+    let b = s.as_bytes();
+    let mut f = Flags {
+        syn: false,
+        fin: false,
+        rst: false,
+        psh: false,
+        ack: false,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'S' => f.syn = true,
+            b'F' => f.fin = true,
+            b'R' => f.rst = true,
+            b'P' => f.psh = true,
+            b'A' => f.ack = true,
+            _ => panic!("bad flag"),
+        }
+        i += 1;
+    }
+    f
+}
+
+/// One endpoint: its state, the RFC 9293 §3.3.1 variables that matter, and
+/// what its application did.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct End {
+    pub state: TcpState,
+    /// The connection came from a passive OPEN (RST in SYN-RECEIVED goes
+    /// back to LISTEN, RFC 9293 §3.10.7.4).
+    pub passive: bool,
+    pub snd_una: u8,
+    pub snd_nxt: u8,
+    pub rcv_nxt: u8,
+    /// The application's one data byte was sent (it occupies seq 1).
+    pub data_sent: bool,
+    /// A FIN was sent; it occupies seq 1 + data_sent.
+    pub fin_sent: bool,
+    /// Retransmissions of the earliest unacknowledged segment so far.
+    pub retries: u8,
+    /// The application called OPEN (listen or connect).
+    pub opened: bool,
+    /// The application called CLOSE.
+    pub app_closed: bool,
+    /// The application called ABORT.
+    pub aborted: bool,
+    /// Bytes delivered to the application.
+    pub delivered: u8,
+    /// History: this endpoint was ESTABLISHED at some point.
+    pub was_established: bool,
+    /// History: the endpoint gave up after its retry limit.
+    pub gave_up: bool,
+    /// History: a RST reset this endpoint's connection.
+    pub was_reset: bool,
+    /// History: a RST reset it while it was closing (CLOSING, LAST-ACK).
+    pub reset_while_closing: bool,
+    /// History: in TIME-WAIT it acknowledged a retransmitted FIN.
+    pub reacked_in_time_wait: bool,
+    /// History: a segment arrived before the application opened it.
+    pub refused: bool,
+}
+
+impl End {
+    fn new() -> Self {
+        End {
+            state: TcpState::Closed,
+            passive: false,
+            snd_una: 0,
+            snd_nxt: 0,
+            rcv_nxt: 0,
+            data_sent: false,
+            fin_sent: false,
+            retries: 0,
+            opened: false,
+            app_closed: false,
+            aborted: false,
+            delivered: 0,
+            was_established: false,
+            gave_up: false,
+            was_reset: false,
+            reset_while_closing: false,
+            reacked_in_time_wait: false,
+            refused: false,
+        }
+    }
+
+    fn fin_seq(&self) -> u8 {
+        1 + self.data_sent as u8
+    }
+
+    /// Whether the FIN this endpoint sent has been acknowledged.
+    fn fin_acked(&self) -> bool {
+        self.fin_sent && self.snd_una > self.fin_seq()
+    }
+
+    /// Something it sent still awaits acknowledgement, so its
+    /// retransmission timer runs (RFC 6298 §5.1).
+    pub fn awaiting_ack(&self) -> bool {
+        use TcpState::*;
+        !matches!(self.state, Closed | Listen | TimeWait | FinWait2) && self.snd_una < self.snd_nxt
+    }
+
+    fn synchronized(&self) -> bool {
+        use TcpState::*;
+        !matches!(self.state, Closed | Listen | SynSent | SynReceived)
+    }
+}
+
+/// A violation the model recorded against itself (history, for the
+/// `always` properties).
+pub mod violation {
+    /// An endpoint accepted a segment outside its receive window.
+    pub const ACCEPT_OUTSIDE_WINDOW: u8 = 1;
+    /// An endpoint sent a segment its state does not allow.
+    pub const FORBIDDEN_SEGMENT: u8 = 2;
+}
+
+/// Both endpoints and the network.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct World {
+    pub ends: [End; 2],
+    /// Segments in flight, sorted (a multiset).
+    pub net: Vec<Segment>,
+    pub lost: u8,
+    pub duplicated: u8,
+    /// Bits of [`violation`].
+    pub violations: u8,
+    /// History: a RST was sent by either end.
+    pub rst_sent: bool,
+    /// The scenario in which the server never opens: the client's SYN is
+    /// refused (RFC 9293 §3.10.7.1).
+    pub server_absent: bool,
+}
+
+/// What can happen next. Named subject + verb, as stateright's examples do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// The application on endpoint `.0` makes a call (RFC 9293 §3.10).
+    AppListen(usize),
+    AppConnect(usize),
+    AppSend(usize),
+    AppClose(usize),
+    AppAbort(usize),
+    /// The network delivers a segment to the endpoint it is addressed to.
+    NetDeliver(Segment),
+    /// The network loses a segment.
+    NetLose(Segment),
+    /// The network duplicates a segment.
+    NetDuplicate(Segment),
+    /// Endpoint `.0`'s retransmission timer expires (RFC 6298 §5.4).
+    TimerRto(usize),
+    /// Endpoint `.0`'s TIME-WAIT timer (2·MSL) expires (RFC 9293 §3.6.1).
+    Timer2Msl(usize),
+}
+
+pub fn end_name(i: usize) -> &'static str {
+    if i == CLIENT {
+        "A"
+    } else {
+        "B"
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Action::AppListen(e) => write!(f, "{} app listen", end_name(e)),
+            Action::AppConnect(e) => write!(f, "{} app connect", end_name(e)),
+            Action::AppSend(e) => write!(f, "{} app send(1)", end_name(e)),
+            Action::AppClose(e) => write!(f, "{} app close", end_name(e)),
+            Action::AppAbort(e) => write!(f, "{} app abort", end_name(e)),
+            Action::NetDeliver(s) => {
+                write!(f, "net delivers {} to {}", s, end_name(1 - s.from as usize))
+            }
+            Action::NetLose(s) => write!(f, "net loses {} from {}", s, end_name(s.from as usize)),
+            Action::NetDuplicate(s) => {
+                write!(f, "net duplicates {} from {}", s, end_name(s.from as usize))
+            }
+            Action::TimerRto(e) => write!(f, "{} rto expires", end_name(e)),
+            Action::Timer2Msl(e) => write!(f, "{} 2msl expires", end_name(e)),
+        }
+    }
+}
+
+/// The model: a configuration.
+#[derive(Clone, Debug)]
+pub struct TcpModel {
+    pub cfg: TcpConfig,
+}
+
+/// What one endpoint did in one step: the abstract transition coverage
+/// counts (RFC state before, event, state after, output).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndStep {
+    pub end: usize,
+    pub before: TcpState,
+    pub event: String,
+    pub after: TcpState,
+    pub output: Option<Segment>,
+}
+
+impl TcpModel {
+    pub fn new(cfg: TcpConfig) -> Self {
+        TcpModel { cfg }
+    }
+
+    fn limit(&self, e: &End) -> u8 {
+        match e.state {
+            TcpState::SynSent => self.cfg.syn_retries,
+            TcpState::SynReceived if e.snd_una == 0 => self.cfg.synack_retries,
+            _ => self.cfg.retries,
+        }
+    }
+
+    /// Takes one action; also returns what the endpoint it concerns did
+    /// (`None` for actions of the network alone). `None` overall when the
+    /// action is not enabled.
+    pub fn step(&self, w: &World, action: Action) -> Option<(World, Option<EndStep>)> {
+        let mut w = w.clone();
+        let (end, event) = match action {
+            Action::AppListen(e) => (e, "app listen".to_string()),
+            Action::AppConnect(e) => (e, "app connect".to_string()),
+            Action::AppSend(e) => (e, "app send".to_string()),
+            Action::AppClose(e) => (e, "app close".to_string()),
+            Action::AppAbort(e) => (e, "app abort".to_string()),
+            Action::NetDeliver(s) => (1 - s.from as usize, format!("recv {}", s.kind())),
+            Action::TimerRto(e) => (e, "rto".to_string()),
+            Action::Timer2Msl(e) => (e, "2msl".to_string()),
+            Action::NetLose(s) => {
+                let i = w.net.binary_search(&s).ok()?;
+                w.net.remove(i);
+                w.lost += 1;
+                return Some((w, None));
+            }
+            Action::NetDuplicate(s) => {
+                let i = w.net.binary_search(&s).ok()?;
+                w.net.insert(i, s);
+                w.duplicated += 1;
+                return Some((w, None));
+            }
+        };
+        let before = w.ends[end].state;
+        let mut out = Out::default();
+        match action {
+            Action::AppListen(e) => app_listen(&mut w.ends[e]),
+            Action::AppConnect(e) => app_connect(&mut w.ends[e], &mut out),
+            Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
+            Action::AppClose(e) => app_close(&mut w.ends[e], &mut out),
+            Action::AppAbort(e) => app_abort(&mut w.ends[e], &mut out),
+            Action::NetDeliver(s) => {
+                let i = w.net.binary_search(&s).ok()?;
+                w.net.remove(i);
+                let (rcv, snd) = split(&mut w.ends, end);
+                let ok = segment_arrives(rcv, snd, &s, &mut out);
+                if !ok {
+                    w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
+                }
+            }
+            Action::TimerRto(e) => {
+                let limit = self.limit(&w.ends[e]);
+                rto_expires(&mut w.ends[e], limit, &mut out)
+            }
+            Action::Timer2Msl(e) => w.ends[e].set_state(TcpState::Closed),
+            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!(),
+        }
+        let after = w.ends[end].state;
+        let output = out.0.map(|(flags, seq, ack, len)| Segment {
+            from: end as u8,
+            flags,
+            seq,
+            ack,
+            len,
+        });
+        if let Some(seg) = output {
+            if before == TcpState::TimeWait && seg.flags == flags("A") {
+                w.ends[end].reacked_in_time_wait = true;
+            }
+            if !segment_allowed(before, after, &w.ends[end], &seg) {
+                w.violations |= violation::FORBIDDEN_SEGMENT;
+            }
+            w.rst_sent |= seg.flags.rst;
+            let i = w.net.binary_search(&seg).unwrap_or_else(|i| i);
+            w.net.insert(i, seg);
+        }
+        Some((
+            w,
+            Some(EndStep {
+                end,
+                before,
+                event,
+                after,
+                output,
+            }),
+        ))
+    }
+
+    /// Whether the action is enabled (its guard), apart from what `step`
+    /// itself rejects.
+    fn enabled_actions(&self, w: &World, actions: &mut Vec<Action>) {
+        use TcpState::*;
+        let someone_aborted = w.ends.iter().any(|e| e.aborted);
+        for e in [CLIENT, SERVER] {
+            let end = &w.ends[e];
+            // An application acts only when its endpoint's last segment has
+            // left the network: this cuts interleavings that differ only in
+            // when a call was made, and keeps simultaneous open and close.
+            if w.net.iter().any(|s| s.from as usize == e) {
+                continue;
+            }
+            if !end.opened {
+                // The server opens first, unless it is absent (a refused
+                // connection); then the client connects.
+                if e == SERVER && !w.server_absent {
+                    actions.push(Action::AppListen(e));
+                    if self.cfg.simultaneous_open {
+                        actions.push(Action::AppConnect(e));
+                    }
+                }
+                if e == CLIENT && (w.server_absent || w.ends[SERVER].opened) {
+                    actions.push(Action::AppConnect(e));
+                }
+            }
+            if end.opened && !end.aborted {
+                if self.cfg.data && !end.data_sent && matches!(end.state, Established | CloseWait)
+                {
+                    actions.push(Action::AppSend(e));
+                }
+                if !end.app_closed && matches!(end.state, Established | CloseWait) {
+                    actions.push(Action::AppClose(e));
+                }
+                if self.cfg.abort && !someone_aborted && !end.app_closed && end.synchronized() {
+                    actions.push(Action::AppAbort(e));
+                }
+            }
+            if w.net.is_empty() {
+                if end.awaiting_ack() {
+                    actions.push(Action::TimerRto(e));
+                }
+                if end.state == TimeWait && !w.ends[1 - e].awaiting_ack() {
+                    actions.push(Action::Timer2Msl(e));
+                }
+            }
+        }
+        let mut prev = None;
+        for &s in &w.net {
+            if prev == Some(s) {
+                continue;
+            }
+            prev = Some(s);
+            actions.push(Action::NetDeliver(s));
+            if w.lost < self.cfg.loss_budget {
+                actions.push(Action::NetLose(s));
+            }
+            if w.duplicated < self.cfg.dup_budget {
+                actions.push(Action::NetDuplicate(s));
+            }
+        }
+    }
+}
+
+fn split(ends: &mut [End; 2], rcv: usize) -> (&mut End, &End) {
+    let (a, b) = ends.split_at_mut(1);
+    if rcv == 0 {
+        (&mut a[0], &b[0])
+    } else {
+        (&mut b[0], &a[0])
+    }
+}
+
+/// At most one segment per step: (flags, seq, ack, len).
+#[derive(Default)]
+struct Out(Option<(Flags, u8, u8, u8)>);
+
+impl Out {
+    fn send(&mut self, f: Flags, seq: u8, ack: u8, len: u8) {
+        debug_assert!(self.0.is_none(), "one segment per step");
+        self.0 = Some((f, seq, if f.ack { ack } else { 0 }, len));
+    }
+    /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    fn ack(&mut self, e: &End) {
+        self.send(flags("A"), e.snd_nxt, e.rcv_nxt, 0);
+    }
+}
+
+impl End {
+    /// Every state change goes through here.
+    fn set_state(&mut self, s: TcpState) {
+        if s == TcpState::Established {
+            self.was_established = true;
+        }
+        if s == TcpState::Listen {
+            // Back to LISTEN (RST or give-up in SYN-RECEIVED): the half-open
+            // connection is forgotten, the listener stays; history stays too.
+            *self = End {
+                state: TcpState::Listen,
+                opened: true,
+                passive: true,
+                was_established: self.was_established,
+                gave_up: self.gave_up,
+                was_reset: self.was_reset,
+                reset_while_closing: self.reset_while_closing,
+                reacked_in_time_wait: self.reacked_in_time_wait,
+                refused: self.refused,
+                ..End::new()
+            };
+            return;
+        }
+        self.state = s;
+    }
+}
+
+// --- Application calls, RFC 9293 §3.10.1–§3.10.5 ---------------------------
+
+fn app_listen(e: &mut End) {
+    // §3.10.1 OPEN (passive): CLOSED -> LISTEN.
+    e.opened = true;
+    e.passive = true;
+    e.set_state(TcpState::Listen);
+}
+
+fn app_connect(e: &mut End, out: &mut Out) {
+    // §3.10.1 OPEN (active): send <SEQ=ISS><CTL=SYN>, enter SYN-SENT.
+    e.opened = true;
+    e.snd_una = 0;
+    e.snd_nxt = 1;
+    out.send(flags("S"), 0, 0, 0);
+    e.set_state(TcpState::SynSent);
+}
+
+fn app_send(e: &mut End, out: &mut Out) {
+    // §3.10.2 SEND in ESTABLISHED or CLOSE-WAIT: segmentize and send.
+    e.data_sent = true;
+    out.send(flags("PA"), e.snd_nxt, e.rcv_nxt, 1);
+    e.snd_nxt += 1;
+}
+
+fn app_close(e: &mut End, out: &mut Out) {
+    // §3.10.4 CLOSE: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK, with a FIN.
+    e.app_closed = true;
+    e.fin_sent = true;
+    out.send(flags("FA"), e.snd_nxt, e.rcv_nxt, 0);
+    e.snd_nxt += 1;
+    let next = if e.state == TcpState::CloseWait {
+        TcpState::LastAck
+    } else {
+        TcpState::FinWait1
+    };
+    e.set_state(next);
+}
+
+fn app_abort(e: &mut End, out: &mut Out) {
+    // §3.10.5 ABORT in a synchronized state: send <SEQ=SND.NXT><CTL=RST>;
+    // in CLOSING, LAST-ACK and TIME-WAIT no RST is sent.
+    e.aborted = true;
+    if matches!(
+        e.state,
+        TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait
+    ) {
+        out.send(flags("R"), e.snd_nxt, 0, 0);
+    }
+    e.set_state(TcpState::Closed);
+}
+
+// --- Timers ------------------------------------------------------------------
+
+fn rto_expires(e: &mut End, limit: u8, out: &mut Out) {
+    if e.retries >= limit {
+        // RFC 9293 §3.8.3: past R2, close the connection; a half-open
+        // connection from a passive OPEN returns to LISTEN. Nothing is sent.
+        let next = if e.state == TcpState::SynReceived && e.passive {
+            TcpState::Listen
+        } else {
+            TcpState::Closed
+        };
+        e.set_state(next);
+        e.gave_up = true;
+        return;
+    }
+    // RFC 6298 §5.4: retransmit the earliest segment not yet acknowledged.
+    e.retries += 1;
+    match (e.state, e.snd_una) {
+        (TcpState::SynSent, _) => out.send(flags("S"), 0, 0, 0),
+        (TcpState::SynReceived, 0) => out.send(flags("SA"), 0, e.rcv_nxt, 0),
+        (_, 1) if e.data_sent => out.send(flags("PA"), 1, e.rcv_nxt, 1),
+        _ => out.send(flags("FA"), e.fin_seq(), e.rcv_nxt, 0),
+    }
+}
+
+// --- SEGMENT ARRIVES, RFC 9293 §3.10.7 ---------------------------------------
+
+/// Processes `s` at `e` (whose peer is `peer`). Returns false when it
+/// accepted something outside its receive window or something the peer
+/// never sent (checked apart from the acceptance logic itself).
+fn segment_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool {
+    use TcpState::*;
+    let f = s.flags;
+    match e.state {
+        Closed => {
+            e.refused |= !e.opened;
+            // §3.10.7.1: a non-RST segment gets a RST.
+            if !f.rst {
+                if f.ack {
+                    out.send(flags("R"), s.ack, 0, 0);
+                } else {
+                    out.send(flags("RA"), 0, s.seq + s.seg_len(), 0);
+                }
+            }
+            true
+        }
+        Listen => {
+            // §3.10.7.2: RST ignored; an ACK gets <SEQ=SEG.ACK><CTL=RST>;
+            // a SYN starts a connection.
+            if f.rst {
+            } else if f.ack {
+                out.send(flags("R"), s.ack, 0, 0);
+            } else if f.syn {
+                e.rcv_nxt = s.seq + 1;
+                e.snd_una = 0;
+                e.snd_nxt = 1;
+                out.send(flags("SA"), 0, e.rcv_nxt, 0);
+                e.set_state(SynReceived);
+            }
+            true
+        }
+        SynSent => {
+            // §3.10.7.3.
+            let ack_ok = f.ack && s.ack == e.snd_nxt;
+            if f.ack && !ack_ok {
+                // An ACK of something never sent: <SEQ=SEG.ACK><CTL=RST>.
+                if !f.rst {
+                    out.send(flags("R"), s.ack, 0, 0);
+                }
+                return true;
+            }
+            if f.rst {
+                if ack_ok {
+                    e.was_reset = true;
+                    e.set_state(Closed);
+                }
+                return true;
+            }
+            if f.syn {
+                e.rcv_nxt = s.seq + 1;
+                if ack_ok {
+                    // Our SYN is acknowledged: ESTABLISHED, ACK the peer's SYN.
+                    e.snd_una = s.ack;
+                    e.retries = 0;
+                    e.set_state(Established);
+                    out.ack(e);
+                } else {
+                    // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+                    e.retries = 0;
+                    e.set_state(SynReceived);
+                    out.send(flags("SA"), 0, e.rcv_nxt, 0);
+                }
+            }
+            true
+        }
+        _ => synchronized_arrives(e, peer, s, out),
+    }
+}
+
+/// §3.10.7.4 acceptability: the four cases of the table.
+fn acceptable(e: &End, s: &Segment) -> bool {
+    let in_wnd = |x: u8| e.rcv_nxt <= x && x < e.rcv_nxt + RCV_WND;
+    if s.seg_len() == 0 {
+        in_wnd(s.seq)
+    } else {
+        in_wnd(s.seq) || in_wnd(s.seq + s.seg_len() - 1)
+    }
+}
+
+fn synchronized_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool {
+    use TcpState::*;
+    let f = s.flags;
+    // First, check the sequence number.
+    if !acceptable(e, s) {
+        // An unacceptable segment gets an ACK, unless it is a RST.
+        if !f.rst {
+            out.ack(e);
+        }
+        return true;
+    }
+    // Second, the RST bit: in the window, it resets (RFC 9293 without the
+    // RFC 5961 challenge ACK).
+    if f.rst {
+        e.was_reset = true;
+        e.reset_while_closing |= matches!(e.state, Closing | LastAck);
+        if e.state == SynReceived && e.passive {
+            e.set_state(Listen);
+        } else {
+            e.set_state(Closed);
+        }
+        return true;
+    }
+    // Fourth, the SYN bit: a SYN can only arrive in the window as a
+    // retransmission below RCV.NXT, which the first check turned away.
+    if f.syn {
+        out.ack(e);
+        return true;
+    }
+    // Fifth, the ACK field.
+    if !f.ack {
+        return true;
+    }
+    match e.state {
+        SynReceived => {
+            if e.snd_una < s.ack && s.ack <= e.snd_nxt {
+                e.snd_una = s.ack;
+                e.retries = 0;
+                e.set_state(Established);
+            } else {
+                out.send(flags("R"), s.ack, 0, 0);
+                return true;
+            }
+        }
+        TimeWait => {}
+        _ => {
+            if s.ack > e.snd_nxt {
+                // Acknowledges something not yet sent: ACK and drop.
+                out.ack(e);
+                return true;
+            }
+            if s.ack > e.snd_una {
+                e.snd_una = s.ack;
+                e.retries = 0;
+            }
+            match e.state {
+                FinWait1 if e.fin_acked() => e.set_state(FinWait2),
+                Closing if e.fin_acked() => e.set_state(TimeWait),
+                LastAck if e.fin_acked() => {
+                    e.set_state(Closed);
+                    return true;
+                }
+                _ => {}
+            }
+        }
+    }
+    // Seventh, the segment text: in order only (an in-window segment past
+    // RCV.NXT is not queued, it gets an ACK).
+    let mut must_ack = false;
+    let mut ok = true;
+    let mut next = s.seq;
+    if s.len > 0 {
+        match e.state {
+            Established | FinWait1 | FinWait2 => {
+                if s.seq == e.rcv_nxt {
+                    ok &= accepted_inside_window(e, peer, s.seq, s.len);
+                    e.rcv_nxt += s.len;
+                    e.delivered += s.len;
+                    next = e.rcv_nxt;
+                } else {
+                    next = u8::MAX;
+                }
+                must_ack = true;
+            }
+            // After the peer's FIN: ignore the segment text.
+            _ => next = u8::MAX,
+        }
+    }
+    // Eighth, the FIN bit.
+    if f.fin {
+        if next == e.rcv_nxt && s.seq + s.len == e.rcv_nxt {
+            ok &= accepted_inside_window(e, peer, e.rcv_nxt, 1);
+            e.rcv_nxt += 1;
+            match e.state {
+                SynReceived | Established => e.set_state(CloseWait),
+                FinWait1 => e.set_state(if e.fin_acked() { TimeWait } else { Closing }),
+                FinWait2 => e.set_state(TimeWait),
+                // CLOSE-WAIT, CLOSING, LAST-ACK: remain. TIME-WAIT: ACK it
+                // and restart the 2 MSL timeout.
+                _ => {}
+            }
+        }
+        must_ack = true;
+    }
+    if must_ack {
+        out.ack(e);
+    }
+    ok
+}
+
+/// The independent check behind `no_segment_accepted_outside_window`:
+/// the bytes [seq, seq+len) must start at RCV.NXT, lie inside the receive
+/// window and have been sent by the peer.
+fn accepted_inside_window(e: &End, peer: &End, seq: u8, len: u8) -> bool {
+    seq == e.rcv_nxt && seq + len <= e.rcv_nxt + RCV_WND && seq + len <= peer.snd_nxt
+}
+
+/// The check behind `no_forbidden_segment`: which segments a state may
+/// send, read off the RFC 9293 §3.3.2 diagram and §3.10, apart from the
+/// code that sends them.
+fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> bool {
+    use TcpState::*;
+    let f = s.flags;
+    if f.rst {
+        // A RST can answer anything, or abort a connection.
+        return !f.syn && !f.fin && s.len == 0;
+    }
+    if f.syn {
+        // SYN only opening: from CLOSED (connect), LISTEN, SYN-SENT, SYN-RECEIVED.
+        return matches!(before, Closed | Listen | SynSent | SynReceived)
+            && matches!(after, SynSent | SynReceived)
+            && s.len == 0
+            && !f.fin;
+    }
+    if matches!(before, Closed | Listen) {
+        return false;
+    }
+    if !f.ack {
+        return false;
+    }
+    if s.len > 0 && !(e.data_sent && e.was_established) {
+        return false;
+    }
+    if f.fin && !e.app_closed {
+        return false;
+    }
+    let _ = after;
+    true
+}
+
+// --- The model ----------------------------------------------------------------
+
+impl Model for TcpModel {
+    type State = World;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<World> {
+        [false, true]
+            .into_iter()
+            .map(|server_absent| World {
+                ends: [End::new(), End::new()],
+                net: Vec::new(),
+                lost: 0,
+                duplicated: 0,
+                violations: 0,
+                rst_sent: false,
+                server_absent,
+            })
+            .collect()
+    }
+
+    fn actions(&self, w: &World, actions: &mut Vec<Action>) {
+        self.enabled_actions(w, actions)
+    }
+
+    fn next_state(&self, w: &World, action: Action) -> Option<World> {
+        self.step(w, action).map(|(w, _)| w)
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        action.to_string()
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![
+            Property::always("handshake_completes_on_a_fair_channel", |m: &TcpModel, w: &World| {
+                // RFC 9293 §3.5: with nothing lost and nobody giving up
+                // early, both ends reach ESTABLISHED.
+                !m.is_terminal(w)
+                    || w.lost > 0
+                    || w.ends.iter().any(|e| e.aborted || e.refused)
+                    || w.ends.iter().all(|e| e.was_established)
+            }),
+            Property::always("no_segment_accepted_outside_window", |_: &TcpModel, w: &World| {
+                w.violations & violation::ACCEPT_OUTSIDE_WINDOW == 0
+            }),
+            Property::always("clean_close_reaches_closed", |m: &TcpModel, w: &World| {
+                // RFC 9293 §3.6: when both applications CLOSE and nothing
+                // aborts or gives up, both ends reach CLOSED.
+                let clean = w
+                    .ends
+                    .iter()
+                    .all(|e| e.app_closed && !e.aborted && !e.gave_up);
+                !clean
+                    || !m.is_terminal(w)
+                    || w.ends.iter().all(|e| e.state == TcpState::Closed)
+            }),
+            Property::always("closing_end_never_reset", |_: &TcpModel, w: &World| {
+                // RFC 9293 §3.6: an end that closed (CLOSING, LAST-ACK) is
+                // not met with a RST unless somebody aborted or gave up.
+                w.ends.iter().any(|e| e.aborted || e.gave_up)
+                    || w.ends.iter().all(|e| !e.reset_while_closing)
+            }),
+            Property::always("no_forbidden_segment", |_: &TcpModel, w: &World| {
+                w.violations & violation::FORBIDDEN_SEGMENT == 0
+            }),
+            Property::sometimes("both_established", |_: &TcpModel, w: &World| {
+                w.ends.iter().all(|e| e.state == TcpState::Established)
+            }),
+            Property::sometimes("simultaneous_open", |_: &TcpModel, w: &World| {
+                w.ends.iter().all(|e| e.state == TcpState::SynReceived)
+            }),
+            Property::sometimes("simultaneous_close", |_: &TcpModel, w: &World| {
+                w.ends.iter().all(|e| e.state == TcpState::Closing)
+            }),
+            Property::sometimes("half_close_delivers_data", |_: &TcpModel, w: &World| {
+                // Data from the CLOSE-WAIT side reaches the side whose FIN it
+                // already acknowledged.
+                w.ends.iter().any(|e| {
+                    matches!(e.state, TcpState::FinWait2 | TcpState::TimeWait) && e.delivered > 0
+                }) && w.ends.iter().any(|e| e.state == TcpState::LastAck)
+            }),
+            Property::sometimes("time_wait_reacks_a_retransmitted_fin", |_: &TcpModel, w: &World| {
+                w.ends.iter().any(|e| e.reacked_in_time_wait)
+            }),
+        ]
+    }
+}
+
+impl TcpModel {
+    /// No action is enabled: the run is over.
+    pub fn is_terminal(&self, w: &World) -> bool {
+        let mut v = Vec::new();
+        self.enabled_actions(w, &mut v);
+        v.is_empty()
+    }
+}
+
+/// The RFC section each property checks.
+pub fn property_rfc(name: &str) -> &'static str {
+    match name {
+        "handshake_completes_on_a_fair_channel" => "RFC 9293 §3.5",
+        "no_segment_accepted_outside_window" => "RFC 9293 §3.10.7.4",
+        "clean_close_reaches_closed" => "RFC 9293 §3.6",
+        "closing_end_never_reset" => "RFC 9293 §3.6",
+        "no_forbidden_segment" => "RFC 9293 §3.3.2",
+        "both_established" => "RFC 9293 §3.5",
+        "simultaneous_open" => "RFC 9293 §3.5, figure 7",
+        "simultaneous_close" => "RFC 9293 §3.6, figure 13",
+        "half_close_delivers_data" => "RFC 9293 §3.6 (half-close)",
+        "time_wait_reacks_a_retransmitted_fin" => "RFC 9293 §3.10.7.4 (TIME-WAIT)",
+        _ => "",
+    }
+}
