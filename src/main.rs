@@ -1,1 +1,325 @@
-fn main(){}
+//! `tracewright`: check the models, explore them, generate the corpus,
+//! replay it against a target. See README.md.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use stateright::{Checker, Expectation, Model};
+use tracewright_conformance::profile::Profile;
+use tracewright_model::tcp::{property_rfc, TcpConfig, TcpModel};
+
+#[derive(Parser)]
+#[command(name = "tracewright", version, about = "Model-checked conformance suite for TCP")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Protocol {
+    Tcp,
+}
+
+#[derive(clap::Args, Clone)]
+struct ModelArgs {
+    /// Profile: a name under profiles/ or a path to a YAML file.
+    #[arg(long, default_value = "rfc9293")]
+    profile: String,
+    /// Segments the network may lose (default: 2 for check, retries+1 for generate).
+    #[arg(long)]
+    loss: Option<u8>,
+    /// Segments the network may duplicate.
+    #[arg(long, default_value_t = 1)]
+    dup: u8,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Explore the model exhaustively and check its properties.
+    Check {
+        protocol: Protocol,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Serve stateright's Explorer on 127.0.0.1 to browse the state space.
+    Explore {
+        protocol: Protocol,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Generate the trace corpus from the model.
+    Generate {
+        protocol: Protocol,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Where to write the traces.
+        #[arg(long, default_value = "traces/tcp")]
+        out: PathBuf,
+    },
+    /// Replay the corpus against a target and write its report.
+    Replay {
+        protocol: Protocol,
+        /// The implementation under test: `bundled`.
+        #[arg(long, default_value = "bundled")]
+        target: String,
+        #[arg(long, default_value = "rfc9293")]
+        profile: String,
+        /// The corpus to replay.
+        #[arg(long, default_value = "traces/tcp")]
+        traces: PathBuf,
+        /// Write the report here (default: print it).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A profile by name (`profiles/NAME.yaml`, or the built-in `rfc9293`) or
+/// by path.
+fn load_profile(arg: &str) -> Result<Profile> {
+    let looks_like_path = arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml");
+    let path = if looks_like_path {
+        PathBuf::from(arg)
+    } else {
+        Path::new("profiles").join(format!("{arg}.yaml"))
+    };
+    if path.exists() {
+        return Ok(Profile::load(&path)?);
+    }
+    if arg == "rfc9293" {
+        return Ok(Profile::rfc9293());
+    }
+    bail!(
+        "--profile {arg}: no such profile ({} does not exist)",
+        path.display()
+    )
+}
+
+fn model_for(args: &ModelArgs, default_loss: impl Fn(&TcpConfig) -> u8) -> Result<TcpModel> {
+    let p = load_profile(&args.profile)?;
+    let narrow = |field: &str, v: u32| -> Result<u8> {
+        u8::try_from(v)
+            .ok()
+            .filter(|v| *v <= 16)
+            .with_context(|| format!("profile {}: {field} = {v}: the model takes at most 16", p.name))
+    };
+    let cfg = TcpConfig::new(
+        &p.name,
+        narrow("syn_retries", p.syn_retries)?,
+        narrow("synack_retries", p.synack_retries)?,
+        narrow("retries", p.retries)?,
+    );
+    let loss = args.loss.unwrap_or_else(|| default_loss(&cfg));
+    Ok(TcpModel::new(cfg.with_budgets(loss, args.dup)))
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap());
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check { model, .. } => check(&model),
+        Command::Explore { model, port, .. } => {
+            let m = model_for(&model, |_| 2)?;
+            println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+            m.checker().serve(("127.0.0.1", port));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { model, out, .. } => generate(&model, &out),
+        Command::Replay {
+            target,
+            profile,
+            traces,
+            report,
+            junit,
+            ..
+        } => replay(&target, &profile, &traces, report.as_deref(), junit.as_deref()),
+    }
+}
+
+fn check(args: &ModelArgs) -> Result<ExitCode> {
+    let model = model_for(args, |_| 2)?;
+    let cfg = model.cfg.clone();
+    println!(
+        "checking tcp (profile {}, loss budget {}, duplication budget {}, retries syn {} syn-ack {} data/FIN {})",
+        cfg.profile, cfg.loss_budget, cfg.dup_budget, cfg.syn_retries, cfg.synack_retries, cfg.retries
+    );
+    let properties = model.properties();
+    let pb = spinner("exploring");
+    let start = Instant::now();
+    let checker = model.clone().checker().spawn_bfs();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(100));
+        pb.set_message(format!(
+            "exploring: {} unique states",
+            checker.unique_state_count()
+        ));
+    }
+    let checker = checker.join();
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    let unique = checker.unique_state_count();
+    println!("states visited:  {}", checker.state_count());
+    println!("unique states:   {unique}");
+    println!("max depth:       {}", checker.max_depth());
+    println!(
+        "time:            {:.2} s ({:.0} unique states/s)",
+        elapsed.as_secs_f64(),
+        unique as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    println!();
+    let mut failed = false;
+    let discoveries = checker.discoveries();
+    for p in &properties {
+        let found = discoveries.get(p.name);
+        let (verdict, bad) = match (&p.expectation, found) {
+            (Expectation::Sometimes, Some(path)) => {
+                (format!("example found ({} steps)", path.clone().into_actions().len()), false)
+            }
+            (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
+            (_, None) => ("holds".to_string(), false),
+            (_, Some(path)) => (
+                format!("VIOLATED ({} steps)", path.clone().into_actions().len()),
+                true,
+            ),
+        };
+        let kind = match p.expectation {
+            Expectation::Always => "always",
+            Expectation::Eventually => "eventually",
+            Expectation::Sometimes => "sometimes",
+        };
+        println!(
+            "  {kind:<9} {:<40} {verdict:<28} {}",
+            p.name,
+            property_rfc(p.name)
+        );
+        failed |= bad;
+    }
+    for p in &properties {
+        if let (true, Some(path)) = (
+            p.expectation.discovery_is_failure(),
+            discoveries.get(p.name),
+        ) {
+            println!("\ncounterexample to {} ({}):", p.name, property_rfc(p.name));
+            print!(
+                "{}",
+                tracewright_model::ladder::draw(&model, &path.clone().into_vec())
+            );
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
+    // Reaching a give-up takes one loss more than the largest retry limit.
+    let model = model_for(args, |c| c.syn_retries.max(c.synack_retries).max(c.retries) + 1)?;
+    let pb = spinner("exploring");
+    let corpus = tracewright_model::generate::generate(&model, &mut |n| {
+        pb.set_message(format!("exploring: {n} states"))
+    });
+    pb.finish_and_clear();
+    let written = tracewright_model::generate::write_corpus(&corpus, out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "explored {} states (loss budget {}, duplication budget {})",
+        corpus.states, model.cfg.loss_budget, model.cfg.dup_budget
+    );
+    println!(
+        "{} transitions of the IUT's side exist; the corpus covers {} ({:.1} %)",
+        corpus.transitions(),
+        corpus.covered(),
+        100.0 * corpus.covered() as f64 / corpus.transitions().max(1) as f64
+    );
+    println!(
+        "wrote {} traces to {} ({} changed, {} removed)",
+        corpus.traces.len(),
+        out.display(),
+        written.changed,
+        written.removed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay(
+    target: &str,
+    profile: &str,
+    traces: &Path,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    let profile = load_profile(profile)?;
+    let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
+        "bundled" => Box::new(tracewright_conformance::bundled::BundledTarget::new()),
+        other => bail!("--target {other}: unknown target (known: bundled)"),
+    };
+    let corpus = tracewright_conformance::load::load_corpus(traces)
+        .with_context(|| format!("loading {}", traces.display()))?;
+    let pb = ProgressBar::new(corpus.traces.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
+    );
+    let start = Instant::now();
+    let report = tracewright_conformance::report::run_corpus(
+        &corpus,
+        target.as_mut(),
+        &profile,
+        &mut |done, _total| pb.set_position(done as u64),
+    );
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    let text = report.render();
+    match report_path {
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
+            println!("report written to {}", p.display());
+        }
+        None => print!("{text}"),
+    }
+    if let Some(p) = junit {
+        std::fs::write(p, report.junit_xml()).with_context(|| format!("writing {}", p.display()))?;
+    }
+    let counts = report.counts();
+    println!(
+        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error",
+        report.results.len(),
+        elapsed.as_secs_f64(),
+        report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        counts.pass,
+        counts.fail,
+        counts.inconclusive,
+        counts.error
+    );
+    Ok(if counts.fail + counts.error > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -117,11 +117,12 @@ pub struct Transition {
 
 impl fmt::Display for Transition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} --{} / {}--> {}",
-            self.state, self.event, self.output, self.next
-        )
+        write!(f, "{} --{}--> {}", self.state, self.event, self.next)?;
+        if self.output == "-" {
+            f.write_str(" (silent)")
+        } else {
+            write!(f, " (sends {})", self.output)
+        }
     }
 }
 

@@ -1,0 +1,126 @@
+//! The TCP model: pinned state counts, its properties, and named discoveries.
+
+use stateright::{Checker, Model};
+use tracewright_model::tcp::{Action, TcpConfig, TcpModel, TcpState, World, CLIENT, SERVER};
+
+/// The rfc9293 profile's retry counts (profiles/rfc9293.yaml).
+fn model(loss: u8, dup: u8) -> TcpModel {
+    TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).with_budgets(loss, dup))
+}
+
+#[test]
+fn default_budgets_state_count_is_pinned_and_every_property_holds() {
+    // The budgets `tracewright check tcp` uses by default.
+    let checker = model(2, 1).checker().spawn_bfs().join();
+    checker.assert_properties();
+    assert_eq!(checker.unique_state_count(), 168_055);
+}
+
+#[test]
+fn reliable_network_state_count_is_pinned() {
+    let checker = model(0, 0).checker().spawn_bfs().join();
+    for p in model(0, 0).properties() {
+        if p.expectation == stateright::Expectation::Always {
+            checker.assert_no_discovery(p.name);
+        }
+    }
+    // Without loss nothing is retransmitted, so TIME-WAIT never re-ACKs.
+    assert!(checker.discovery("time_wait_reacks_a_retransmitted_fin").is_none());
+    assert_eq!(checker.unique_state_count(), 2_317);
+}
+
+#[test]
+fn generation_budgets_hold_every_property() {
+    // `generate` explores with one loss more than the largest retry limit,
+    // so that every give-up is reached.
+    let checker = model(3, 1).checker().spawn_bfs().join();
+    checker.assert_properties();
+    assert_eq!(checker.unique_state_count(), 323_682);
+}
+
+fn run(m: &TcpModel, w: &World, actions: &[Action]) -> World {
+    let mut w = w.clone();
+    for &a in actions {
+        let mut enabled = Vec::new();
+        m.actions(&w, &mut enabled);
+        assert!(enabled.contains(&a), "{a} is not enabled in {w:?}");
+        w = m.next_state(&w, a).unwrap();
+    }
+    w
+}
+
+fn only_segment(w: &World) -> tracewright_model::tcp::Segment {
+    assert_eq!(w.net.len(), 1, "one segment in flight: {:?}", w.net);
+    w.net[0]
+}
+
+#[test]
+fn three_way_handshake_then_four_way_close() {
+    let m = model(0, 0);
+    let w0 = m.init_states().remove(0);
+    let w = run(&m, &w0, &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)]);
+    let syn = only_segment(&w);
+    let w = run(&m, &w, &[Action::NetDeliver(syn)]);
+    assert_eq!(w.ends[SERVER].state, TcpState::SynReceived);
+    let synack = only_segment(&w);
+    assert_eq!(synack.to_string(), "SA seq=0 ack=1");
+    let w = run(&m, &w, &[Action::NetDeliver(synack)]);
+    let ack = only_segment(&w);
+    let w = run(&m, &w, &[Action::NetDeliver(ack)]);
+    assert!(w.ends.iter().all(|e| e.state == TcpState::Established));
+    // Active close by the client, passive by the server.
+    let w = run(&m, &w, &[Action::AppClose(CLIENT)]);
+    let fin = only_segment(&w);
+    assert_eq!(fin.to_string(), "FA seq=1 ack=1");
+    let w = run(&m, &w, &[Action::NetDeliver(fin)]);
+    assert_eq!(w.ends[SERVER].state, TcpState::CloseWait);
+    let w = run(&m, &w, &[Action::NetDeliver(only_segment(&w))]);
+    assert_eq!(w.ends[CLIENT].state, TcpState::FinWait2);
+    let w = run(&m, &w, &[Action::AppClose(SERVER)]);
+    let w = run(&m, &w, &[Action::NetDeliver(only_segment(&w))]);
+    assert_eq!(w.ends[CLIENT].state, TcpState::TimeWait);
+    let w = run(&m, &w, &[Action::NetDeliver(only_segment(&w))]);
+    assert_eq!(w.ends[SERVER].state, TcpState::Closed);
+    // TIME-WAIT lasts until nothing is left in flight, then 2MSL expires.
+    let w = run(&m, &w, &[Action::Timer2Msl(CLIENT)]);
+    assert!(w.ends.iter().all(|e| e.state == TcpState::Closed));
+    assert!(m.is_terminal(&w));
+}
+
+#[test]
+fn time_wait_acknowledges_a_retransmitted_fin() {
+    let m = model(1, 0);
+    let checker = m.clone().checker().spawn_bfs().join();
+    let path = checker.assert_any_discovery("time_wait_reacks_a_retransmitted_fin");
+    // The final ACK must have been lost for the peer to send its FIN again.
+    let actions = path.into_actions();
+    assert!(actions.iter().any(|a| matches!(a, Action::NetLose(s) if s.flags.ack && !s.flags.fin && !s.flags.syn)));
+    assert!(actions.iter().any(|a| matches!(a, Action::TimerRto(_))));
+}
+
+#[test]
+fn simultaneous_open_and_close_and_half_close_are_reachable() {
+    let checker = model(0, 0).checker().spawn_bfs().join();
+    for name in ["simultaneous_open", "simultaneous_close", "half_close_delivers_data", "both_established"] {
+        checker.assert_any_discovery(name);
+    }
+}
+
+#[test]
+fn retry_limit_gives_up_without_sending() {
+    // Three SYNs lost: the client gives up after its second retransmission.
+    let m = model(3, 0);
+    let w0 = m.init_states().remove(0);
+    let mut w = run(&m, &w0, &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)]);
+    for retry in 0..3 {
+        let syn = only_segment(&w);
+        w = run(&m, &w, &[Action::NetLose(syn)]);
+        if retry < 2 {
+            w = run(&m, &w, &[Action::TimerRto(CLIENT)]);
+        }
+    }
+    assert_eq!(w.ends[CLIENT].retries, 2);
+    let w = run(&m, &w, &[Action::TimerRto(CLIENT)]);
+    assert_eq!(w.ends[CLIENT].state, TcpState::Closed);
+    assert!(w.net.is_empty(), "giving up sends nothing");
+}
