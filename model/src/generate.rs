@@ -348,3 +348,14 @@ pub fn write_corpus(corpus: &Corpus, dir: &std::path::Path) -> std::io::Result<W
     }
     Ok(Written { changed, removed })
 }
+
+/// The model `generate` explores for a profile: its retry limits, one loss
+/// more than the largest of them (so that every give-up is reached) and one
+/// duplication.
+pub fn generation_model(
+    profile: &tracewright_conformance::profile::Profile,
+) -> Result<TcpModel, String> {
+    let cfg = crate::tcp::TcpConfig::from_profile(profile)?;
+    let loss = cfg.syn_retries.max(cfg.synack_retries).max(cfg.retries) + 1;
+    Ok(TcpModel::new(cfg.with_budgets(loss, 1)))
+}

@@ -69,6 +69,50 @@ pub struct TcpConfig {
     pub abort: bool,
     /// Whether the server may open actively too (simultaneous open).
     pub simultaneous_open: bool,
+    /// The model with one mechanism removed, or `None` for RFC 9293.
+    pub variant: Option<Variant>,
+}
+
+/// The model with one mechanism removed: each answers a question every TCP
+/// course asks, and the checker must refute it with a counterexample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// TIME-WAIT is skipped: the active closer goes straight to CLOSED.
+    NoTimeWait,
+    /// TIME-WAIT ends early: it may expire while segments are in flight
+    /// and while the peer may still retransmit its FIN.
+    ShortTimeWait,
+    /// FIN always merged with the peer's FIN: an endpoint answers a FIN in
+    /// ESTABLISHED with FIN+ACK at once, so there is no half-close.
+    ThreeWayClose,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [
+        Variant::NoTimeWait,
+        Variant::ShortTimeWait,
+        Variant::ThreeWayClose,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::NoTimeWait => "no-time-wait",
+            Variant::ShortTimeWait => "short-time-wait",
+            Variant::ThreeWayClose => "three-way-close",
+        }
+    }
+
+    /// The property the variant is expected to break.
+    pub fn breaks(self) -> &'static str {
+        match self {
+            Variant::NoTimeWait | Variant::ShortTimeWait => "closing_end_never_reset",
+            Variant::ThreeWayClose => "sent_data_is_delivered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == s)
+    }
 }
 
 impl TcpConfig {
@@ -85,7 +129,24 @@ impl TcpConfig {
             data: true,
             abort: true,
             simultaneous_open: true,
+            variant: None,
         }
+    }
+
+    /// The profile's retry limits with the default budgets. The model
+    /// explores exhaustively, so it takes limits of at most 8.
+    pub fn from_profile(p: &tracewright_conformance::profile::Profile) -> Result<Self, String> {
+        let narrow = |field: &str, v: u32| {
+            u8::try_from(v).ok().filter(|v| *v <= 8).ok_or_else(|| {
+                format!("profile {}: {field} = {v}: the model explores at most 8 retries", p.name)
+            })
+        };
+        Ok(TcpConfig::new(
+            &p.name,
+            narrow("syn_retries", p.syn_retries)?,
+            narrow("synack_retries", p.synack_retries)?,
+            narrow("retries", p.retries)?,
+        ))
     }
 
     pub fn with_budgets(mut self, loss: u8, dup: u8) -> Self {
@@ -196,6 +257,10 @@ pub struct End {
     pub reacked_in_time_wait: bool,
     /// History: a segment arrived before the application opened it.
     pub refused: bool,
+    /// History: the application sent data that was never transmitted
+    /// (only in the `three-way-close` variant, where the connection was
+    /// already closing without it knowing).
+    pub dropped_data: bool,
 }
 
 impl End {
@@ -219,6 +284,7 @@ impl End {
             reset_while_closing: false,
             reacked_in_time_wait: false,
             refused: false,
+            dropped_data: false,
         }
     }
 
@@ -379,9 +445,17 @@ impl TcpModel {
         };
         let before = w.ends[end].state;
         let mut out = Out::default();
+        let variant = self.cfg.variant;
+        // Three-way close: the application still believes it is in
+        // CLOSE-WAIT; what it sends is lost, its CLOSE is a no-op.
+        let believes_close_wait = variant == Some(Variant::ThreeWayClose)
+            && before == TcpState::LastAck
+            && !w.ends[end].app_closed;
         match action {
             Action::AppListen(e) => app_listen(&mut w.ends[e]),
             Action::AppConnect(e) => app_connect(&mut w.ends[e], &mut out),
+            Action::AppSend(e) if believes_close_wait => w.ends[e].dropped_data = true,
+            Action::AppClose(e) if believes_close_wait => w.ends[e].app_closed = true,
             Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
             Action::AppClose(e) => app_close(&mut w.ends[e], &mut out),
             Action::AppAbort(e) => app_abort(&mut w.ends[e], &mut out),
@@ -400,6 +474,24 @@ impl TcpModel {
             }
             Action::Timer2Msl(e) => w.ends[e].set_state(TcpState::Closed),
             Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!(),
+        }
+        match variant {
+            Some(Variant::NoTimeWait) if w.ends[end].state == TcpState::TimeWait => {
+                w.ends[end].set_state(TcpState::Closed)
+            }
+            Some(Variant::ThreeWayClose)
+                if w.ends[end].state == TcpState::CloseWait && before != TcpState::CloseWait =>
+            {
+                // The FIN's ACK goes out as FIN+ACK: straight to LAST-ACK.
+                let e = &mut w.ends[end];
+                if let Some(o) = out.0.as_mut() {
+                    o.0.fin = true;
+                }
+                e.fin_sent = true;
+                e.snd_nxt += 1;
+                e.set_state(TcpState::LastAck);
+            }
+            _ => {}
         }
         let after = w.ends[end].state;
         let output = out.0.map(|(flags, seq, ack, len)| Segment {
@@ -459,11 +551,15 @@ impl TcpModel {
                 }
             }
             if end.opened && !end.aborted {
-                if self.cfg.data && !end.data_sent && matches!(end.state, Established | CloseWait)
-                {
+                let believes_close_wait = self.cfg.variant == Some(Variant::ThreeWayClose)
+                    && end.state == LastAck
+                    && !end.app_closed;
+                let open_for_data =
+                    matches!(end.state, Established | CloseWait) || believes_close_wait;
+                if self.cfg.data && !end.data_sent && !end.dropped_data && open_for_data {
                     actions.push(Action::AppSend(e));
                 }
-                if !end.app_closed && matches!(end.state, Established | CloseWait) {
+                if !end.app_closed && open_for_data {
                     actions.push(Action::AppClose(e));
                 }
                 if self.cfg.abort && !someone_aborted && !end.app_closed && end.synchronized() {
@@ -474,9 +570,16 @@ impl TcpModel {
                 if end.awaiting_ack() {
                     actions.push(Action::TimerRto(e));
                 }
-                if end.state == TimeWait && !w.ends[1 - e].awaiting_ack() {
+                if end.state == TimeWait
+                    && !w.ends[1 - e].awaiting_ack()
+                    && self.cfg.variant != Some(Variant::ShortTimeWait)
+                {
                     actions.push(Action::Timer2Msl(e));
                 }
+            }
+            if end.state == TimeWait && self.cfg.variant == Some(Variant::ShortTimeWait) {
+                // 2·MSL shorter than a segment's life and the peer's retries.
+                actions.push(Action::Timer2Msl(e));
             }
         }
         let mut prev = None;
@@ -539,6 +642,7 @@ impl End {
                 reset_while_closing: self.reset_while_closing,
                 reacked_in_time_wait: self.reacked_in_time_wait,
                 refused: self.refused,
+                dropped_data: self.dropped_data,
                 ..End::new()
             };
             return;
@@ -921,6 +1025,17 @@ impl Model for TcpModel {
                 w.ends.iter().any(|e| e.aborted || e.gave_up)
                     || w.ends.iter().all(|e| !e.reset_while_closing)
             }),
+            Property::always("sent_data_is_delivered", |m: &TcpModel, w: &World| {
+                // RFC 9293 §3.6 (half-close): when nothing aborts or gives
+                // up, every byte an application sent reaches the peer's
+                // application, also bytes sent after the peer's FIN.
+                !m.is_terminal(w)
+                    || w.ends.iter().any(|e| e.aborted || e.gave_up)
+                    || (0..2).all(|i| {
+                        let (e, peer) = (&w.ends[i], &w.ends[1 - i]);
+                        !peer.dropped_data && e.delivered == peer.data_sent as u8
+                    })
+            }),
             Property::always("no_forbidden_segment", |_: &TcpModel, w: &World| {
                 w.violations & violation::FORBIDDEN_SEGMENT == 0
             }),
@@ -964,6 +1079,7 @@ pub fn property_rfc(name: &str) -> &'static str {
         "clean_close_reaches_closed" => "RFC 9293 §3.6",
         "closing_end_never_reset" => "RFC 9293 §3.6",
         "no_forbidden_segment" => "RFC 9293 §3.3.2",
+        "sent_data_is_delivered" => "RFC 9293 §3.6",
         "both_established" => "RFC 9293 §3.5",
         "simultaneous_open" => "RFC 9293 §3.5, figure 7",
         "simultaneous_close" => "RFC 9293 §3.6, figure 13",

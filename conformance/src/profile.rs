@@ -1,0 +1,144 @@
+//! Profiles: the parameters that make one model and one corpus fit a given
+//! stack (RTO, MSL, retry limits). Each is a YAML file a user can copy and
+//! edit; `rfc9293` is built in.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::trace::Wait;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// The initial retransmission timeout (RFC 6298 §2.1).
+    pub initial_rto_ms: u64,
+    /// The maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 §3.4.2).
+    pub msl_ms: u64,
+    /// Retransmissions of a SYN before giving up (RFC 9293 §3.8.3).
+    pub syn_retries: u32,
+    /// Retransmissions of a SYN-ACK before giving up.
+    pub synack_retries: u32,
+    /// Retransmissions of data or a FIN before giving up.
+    pub retries: u32,
+    /// The window the harness advertises.
+    pub recv_window: u16,
+}
+
+/// A profile file that could not be read, naming file, line and field.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {field}{message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct ProfileError {
+    pub file: String,
+    pub location: Option<(usize, usize)>,
+    /// The field path, followed by ": ", or empty.
+    pub field: String,
+    pub message: String,
+}
+
+impl Profile {
+    /// RFC 9293 with RFC 6298's timer. RFC 9293 §3.8.3 leaves the retry
+    /// counts to the implementation; small ones keep the model exhaustive.
+    pub fn rfc9293() -> Profile {
+        Profile {
+            name: "rfc9293".into(),
+            description: "RFC 9293 with RFC 6298's retransmission timer".into(),
+            initial_rto_ms: 1000,
+            msl_ms: 120_000,
+            syn_retries: 2,
+            synack_retries: 2,
+            retries: 2,
+            recv_window: 65535,
+        }
+    }
+
+    /// Reads a profile file; errors name the file, line and field.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
+            file: file.clone(),
+            location: None,
+            field: String::new(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Profile, ProfileError> {
+        let de = serde_yaml::Deserializer::from_str(text);
+        let p: Profile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ProfileError {
+                file: file.to_string(),
+                location: inner.location().map(|l| (l.line(), l.column())),
+                field: if path == "." { String::new() } else { format!("{path}: ") },
+                message: inner.to_string(),
+            }
+        })?;
+        let bad = |field: &str, message: &str| ProfileError {
+            file: file.to_string(),
+            location: line_of(text, field).map(|l| (l, 1)),
+            field: format!("{field}: "),
+            message: message.to_string(),
+        };
+        if p.initial_rto_ms == 0 {
+            return Err(bad("initial_rto_ms", "must be positive"));
+        }
+        if p.msl_ms == 0 {
+            return Err(bad("msl_ms", "must be positive"));
+        }
+        Ok(p)
+    }
+
+    /// A symbolic wait in this profile's time.
+    pub fn resolve(&self, w: Wait) -> Duration {
+        match w {
+            Wait::Rto(n) => Duration::from_millis(self.initial_rto_ms << n.min(16)),
+            Wait::TwoMsl => Duration::from_millis(2 * self.msl_ms),
+            Wait::Ms(n) => Duration::from_millis(n),
+        }
+    }
+}
+
+/// The 1-based line where `key:` starts, if any.
+pub(crate) fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_file_is_the_built_in_one() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/rfc9293.yaml");
+        assert_eq!(Profile::load(&path).unwrap(), Profile::rfc9293());
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let text = "name: x\ndescription: d\ninitial_rto_ms: soon\n";
+        let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:3:"), "{e}");
+        assert!(e.contains("initial_rto_ms"), "{e}");
+        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\n";
+        let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
+        assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
+        let e = Profile::parse("p.yaml", "name: x\nrto: 1\n").unwrap_err().to_string();
+        assert!(e.contains("p.yaml:2") && e.contains("rto"), "{e}");
+    }
+
+    #[test]
+    fn waits_resolve_with_backoff() {
+        let p = Profile::rfc9293();
+        assert_eq!(p.resolve(Wait::Rto(0)), Duration::from_secs(1));
+        assert_eq!(p.resolve(Wait::Rto(3)), Duration::from_secs(8));
+        assert_eq!(p.resolve(Wait::TwoMsl), Duration::from_secs(240));
+    }
+}

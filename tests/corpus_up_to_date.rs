@@ -1,0 +1,50 @@
+//! The committed corpus is exactly what the model generates now: a change to
+//! the model that changes a trace must come with the regenerated traces.
+
+use std::path::Path;
+
+use tracewright_conformance::profile::Profile;
+use tracewright_model::generate::{coverage_yaml, generate, generation_model, COVERAGE_FILE};
+
+#[test]
+fn committed_corpus_matches_the_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let profile = Profile::load(&root.join("profiles/rfc9293.yaml")).unwrap();
+    let model = generation_model(&profile).unwrap();
+    let corpus = generate(&model, &mut |_| {});
+    let dir = root.join("traces/tcp");
+    let mut stale = Vec::new();
+    for t in &corpus.traces {
+        let file = dir.join(format!("{}.yaml", t.id));
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(t.to_yaml().as_str()) {
+            stale.push(file.display().to_string());
+        }
+    }
+    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok() != Some(coverage_yaml(&corpus.coverage)) {
+        stale.push(COVERAGE_FILE.to_string());
+    }
+    let committed = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
+    assert_eq!(committed, corpus.traces.len() + 1, "traces/tcp holds files the model no longer generates");
+    assert!(
+        stale.is_empty(),
+        "the corpus is out of date; run `cargo run --release -- generate tcp` and review the diff:\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let profile = Profile::rfc9293();
+    let model = generation_model(&profile).unwrap();
+    let a = generate(&model, &mut |_| {});
+    let b = generate(&model, &mut |_| {});
+    let text = |c: &tracewright_model::generate::Corpus| {
+        c.traces.iter().map(|t| t.to_yaml()).collect::<String>() + &coverage_yaml(&c.coverage)
+    };
+    assert_eq!(text(&a), text(&b));
+    // Every transition the model can take on the IUT's side is covered.
+    assert_eq!(a.covered(), a.transitions());
+}

@@ -1,0 +1,73 @@
+//! Random walks through the model, projected onto each endpoint and replayed
+//! against the bundled stack: the corpus covers every transition by a
+//! shortest path; this checks long, odd paths too. A failing walk is shrunk
+//! by quickcheck (fewer and smaller choices), so what it reports is minimal.
+
+use quickcheck::{QuickCheck, TestResult};
+use stateright::Model;
+use tracewright_conformance::bundled::BundledTarget;
+use tracewright_conformance::profile::Profile;
+use tracewright_conformance::replay::{replay, Verdict};
+use tracewright_model::generate::{generation_model, label_of, project};
+use tracewright_model::tcp::{Action, TcpModel};
+
+/// Follows `choices` through the model: each picks one of the enabled
+/// actions (modulo their number). Returns the initial state and the path.
+fn walk(model: &TcpModel, choices: &[u8]) -> (tracewright_model::tcp::World, Vec<Action>) {
+    let inits = model.init_states();
+    let init = inits[choices.first().copied().unwrap_or(0) as usize % inits.len()].clone();
+    let mut w = init.clone();
+    let mut path = Vec::new();
+    let mut enabled = Vec::new();
+    for &c in choices.iter().skip(1) {
+        enabled.clear();
+        model.actions(&w, &mut enabled);
+        if enabled.is_empty() {
+            break;
+        }
+        let a = enabled[c as usize % enabled.len()];
+        w = model.next_state(&w, a).unwrap();
+        path.push(a);
+    }
+    (init, path)
+}
+
+fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
+    let profile = Profile::rfc9293();
+    let model = generation_model(&profile).unwrap();
+    let (init, path) = walk(&model, &choices);
+    for iut in [0, 1] {
+        // The label of the walk's last step on this endpoint names the trace.
+        let mut w = init.clone();
+        let mut last = None;
+        for &a in &path {
+            let (next, es) = model.step(&w, a).unwrap();
+            if let Some(es) = es.filter(|es| es.end == iut) {
+                last = Some(label_of(&es));
+            }
+            w = next;
+        }
+        let Some(label) = last else { continue };
+        let trace = project(&model, &init, &path, iut, &label);
+        let mut target = BundledTarget::new();
+        let result = replay(&trace, &mut target, &profile);
+        if !matches!(result.verdict, Verdict::Pass) {
+            return TestResult::error(format!(
+                "walk {:?}\nprojected onto {:?}:\n{}\nverdict: {:?}",
+                path.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                label.0,
+                trace.to_yaml(),
+                result.verdict
+            ));
+        }
+    }
+    TestResult::passed()
+}
+
+#[test]
+fn random_walks_replay_on_the_bundled_stack() {
+    QuickCheck::new()
+        .tests(300)
+        .max_tests(1000)
+        .quickcheck(walk_passes_on_bundled as fn(Vec<u8>) -> TestResult);
+}
