@@ -25,7 +25,10 @@ fn arrow(seg: &Segment, from_left: bool, full: bool, lost: bool) -> String {
     let s = if from_left {
         format!("---{text}{}{tip}", "-".repeat(dashes.saturating_sub(1)))
     } else {
-        format!("{left_tip}{}{text}---", "-".repeat(dashes.saturating_sub(1)))
+        format!(
+            "{left_tip}{}{text}---",
+            "-".repeat(dashes.saturating_sub(1))
+        )
     };
     if from_left {
         if full {
@@ -62,9 +65,12 @@ pub fn draw(model: &TcpModel, path: &[(World, Option<Action>)]) -> String {
             continue;
         };
         match a {
-            Action::NetDeliver(s) => {
-                line(&mut out, &next, &arrow(&s, s.from as usize == CLIENT, true, false), "")
-            }
+            Action::NetDeliver(s) => line(
+                &mut out,
+                &next,
+                &arrow(&s, s.from as usize == CLIENT, true, false),
+                "",
+            ),
             Action::NetLose(s) => line(
                 &mut out,
                 &next,

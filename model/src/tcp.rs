@@ -138,7 +138,10 @@ impl TcpConfig {
     pub fn from_profile(p: &tracewright_conformance::profile::Profile) -> Result<Self, String> {
         let narrow = |field: &str, v: u32| {
             u8::try_from(v).ok().filter(|v| *v <= 8).ok_or_else(|| {
-                format!("profile {}: {field} = {v}: the model explores at most 8 retries", p.name)
+                format!(
+                    "profile {}: {field} = {v}: the model explores at most 8 retries",
+                    p.name
+                )
             })
         };
         Ok(TcpConfig::new(
@@ -997,17 +1000,21 @@ impl Model for TcpModel {
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
-            Property::always("handshake_completes_on_a_fair_channel", |m: &TcpModel, w: &World| {
-                // RFC 9293 §3.5: with nothing lost and nobody giving up
-                // early, both ends reach ESTABLISHED.
-                !m.is_terminal(w)
-                    || w.lost > 0
-                    || w.ends.iter().any(|e| e.aborted || e.refused)
-                    || w.ends.iter().all(|e| e.was_established)
-            }),
-            Property::always("no_segment_accepted_outside_window", |_: &TcpModel, w: &World| {
-                w.violations & violation::ACCEPT_OUTSIDE_WINDOW == 0
-            }),
+            Property::always(
+                "handshake_completes_on_a_fair_channel",
+                |m: &TcpModel, w: &World| {
+                    // RFC 9293 §3.5: with nothing lost and nobody giving up
+                    // early, both ends reach ESTABLISHED.
+                    !m.is_terminal(w)
+                        || w.lost > 0
+                        || w.ends.iter().any(|e| e.aborted || e.refused)
+                        || w.ends.iter().all(|e| e.was_established)
+                },
+            ),
+            Property::always(
+                "no_segment_accepted_outside_window",
+                |_: &TcpModel, w: &World| w.violations & violation::ACCEPT_OUTSIDE_WINDOW == 0,
+            ),
             Property::always("clean_close_reaches_closed", |m: &TcpModel, w: &World| {
                 // RFC 9293 §3.6: when both applications CLOSE and nothing
                 // aborts or gives up, both ends reach CLOSED.
@@ -1015,9 +1022,7 @@ impl Model for TcpModel {
                     .ends
                     .iter()
                     .all(|e| e.app_closed && !e.aborted && !e.gave_up);
-                !clean
-                    || !m.is_terminal(w)
-                    || w.ends.iter().all(|e| e.state == TcpState::Closed)
+                !clean || !m.is_terminal(w) || w.ends.iter().all(|e| e.state == TcpState::Closed)
             }),
             Property::always("closing_end_never_reset", |_: &TcpModel, w: &World| {
                 // RFC 9293 §3.6: an end that closed (CLOSING, LAST-ACK) is
@@ -1055,9 +1060,10 @@ impl Model for TcpModel {
                     matches!(e.state, TcpState::FinWait2 | TcpState::TimeWait) && e.delivered > 0
                 }) && w.ends.iter().any(|e| e.state == TcpState::LastAck)
             }),
-            Property::sometimes("time_wait_reacks_a_retransmitted_fin", |_: &TcpModel, w: &World| {
-                w.ends.iter().any(|e| e.reacked_in_time_wait)
-            }),
+            Property::sometimes(
+                "time_wait_reacks_a_retransmitted_fin",
+                |_: &TcpModel, w: &World| w.ends.iter().any(|e| e.reacked_in_time_wait),
+            ),
         ]
     }
 }

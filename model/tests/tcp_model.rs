@@ -25,7 +25,9 @@ fn reliable_network_state_count_is_pinned() {
         }
     }
     // Without loss nothing is retransmitted, so TIME-WAIT never re-ACKs.
-    assert!(checker.discovery("time_wait_reacks_a_retransmitted_fin").is_none());
+    assert!(checker
+        .discovery("time_wait_reacks_a_retransmitted_fin")
+        .is_none());
     assert_eq!(checker.unique_state_count(), 2_317);
 }
 
@@ -58,7 +60,11 @@ fn only_segment(w: &World) -> tracewright_model::tcp::Segment {
 fn three_way_handshake_then_four_way_close() {
     let m = model(0, 0);
     let w0 = m.init_states().remove(0);
-    let w = run(&m, &w0, &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)]);
+    let w = run(
+        &m,
+        &w0,
+        &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)],
+    );
     let syn = only_segment(&w);
     let w = run(&m, &w, &[Action::NetDeliver(syn)]);
     assert_eq!(w.ends[SERVER].state, TcpState::SynReceived);
@@ -94,14 +100,21 @@ fn time_wait_acknowledges_a_retransmitted_fin() {
     let path = checker.assert_any_discovery("time_wait_reacks_a_retransmitted_fin");
     // The final ACK must have been lost for the peer to send its FIN again.
     let actions = path.into_actions();
-    assert!(actions.iter().any(|a| matches!(a, Action::NetLose(s) if s.flags.ack && !s.flags.fin && !s.flags.syn)));
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, Action::NetLose(s) if s.flags.ack && !s.flags.fin && !s.flags.syn)));
     assert!(actions.iter().any(|a| matches!(a, Action::TimerRto(_))));
 }
 
 #[test]
 fn simultaneous_open_and_close_and_half_close_are_reachable() {
     let checker = model(0, 0).checker().spawn_bfs().join();
-    for name in ["simultaneous_open", "simultaneous_close", "half_close_delivers_data", "both_established"] {
+    for name in [
+        "simultaneous_open",
+        "simultaneous_close",
+        "half_close_delivers_data",
+        "both_established",
+    ] {
         checker.assert_any_discovery(name);
     }
 }
@@ -111,7 +124,11 @@ fn retry_limit_gives_up_without_sending() {
     // Three SYNs lost: the client gives up after its second retransmission.
     let m = model(3, 0);
     let w0 = m.init_states().remove(0);
-    let mut w = run(&m, &w0, &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)]);
+    let mut w = run(
+        &m,
+        &w0,
+        &[Action::AppListen(SERVER), Action::AppConnect(CLIENT)],
+    );
     for retry in 0..3 {
         let syn = only_segment(&w);
         w = run(&m, &w, &[Action::NetLose(syn)]);
@@ -136,6 +153,11 @@ fn variants_are_refuted() {
         let checker = TcpModel::new(cfg).checker().spawn_bfs().join();
         let path = checker.discovery(v.breaks());
         assert!(path.is_some(), "{} is not refuted", v.name());
-        println!("{}: {} broken in {} steps", v.name(), v.breaks(), path.unwrap().into_actions().len());
+        println!(
+            "{}: {} broken in {} steps",
+            v.name(),
+            v.breaks(),
+            path.unwrap().into_actions().len()
+        );
     }
 }
