@@ -10,12 +10,24 @@ use tracewright_model::tcp::{TcpConfig, TcpModel};
 fn check_tcp(c: &mut Criterion) {
     // The budgets `tracewright check tcp` uses by default.
     let model = TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).with_budgets(2, 1));
-    let unique = model.clone().checker().spawn_bfs().join().unique_state_count();
+    let unique = model
+        .clone()
+        .checker()
+        .spawn_bfs()
+        .join()
+        .unique_state_count();
     let mut g = c.benchmark_group("check_tcp");
     g.sample_size(10);
     g.throughput(Throughput::Elements(unique as u64));
     g.bench_function("bfs_unique_states", |b| {
-        b.iter(|| model.clone().checker().spawn_bfs().join().unique_state_count())
+        b.iter(|| {
+            model
+                .clone()
+                .checker()
+                .spawn_bfs()
+                .join()
+                .unique_state_count()
+        })
     });
     g.finish();
 }
@@ -29,7 +41,12 @@ fn replay_tcp_bundled(c: &mut Criterion) {
     g.bench_function("corpus", |b| {
         b.iter(|| {
             let mut target = BundledTarget::new();
-            tracewright_conformance::report::run_corpus(&corpus, &mut target, &profile, &mut |_, _| {})
+            tracewright_conformance::report::run_corpus(
+                &corpus,
+                &mut target,
+                &profile,
+                &mut |_, _| {},
+            )
         })
     });
     g.finish();

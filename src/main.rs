@@ -407,10 +407,6 @@ fn replay(
     report_path: Option<&Path>,
     junit: Option<&Path>,
 ) -> Result<ExitCode> {
-    let _ = (target, profile, traces, report_path, junit);
-    bail!("replay: not wired yet")
-}
-/*REPLAY
     let profile = load_profile(profile)?;
     let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
         "bundled" => Box::new(tracewright_conformance::bundled::BundledTarget::new()),
@@ -459,4 +455,3 @@ fn replay(
         ExitCode::SUCCESS
     })
 }
-REPLAY*/

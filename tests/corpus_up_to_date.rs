@@ -20,14 +20,26 @@ fn committed_corpus_matches_the_model() {
             stale.push(file.display().to_string());
         }
     }
-    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok() != Some(coverage_yaml(&corpus.coverage)) {
+    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok()
+        != Some(coverage_yaml(&corpus.coverage))
+    {
         stale.push(COVERAGE_FILE.to_string());
     }
     let committed = std::fs::read_dir(&dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
         .count();
-    assert_eq!(committed, corpus.traces.len() + 1, "traces/tcp holds files the model no longer generates");
+    assert_eq!(
+        committed,
+        corpus.traces.len() + 1,
+        "traces/tcp holds files the model no longer generates"
+    );
     assert!(
         stale.is_empty(),
         "the corpus is out of date; run `cargo run --release -- generate tcp` and review the diff:\n{}",

@@ -1,3 +1,10 @@
-//! tracewright's conformance side: the trace format, replay, targets, verdicts, reports.
-pub mod trace;
+//! tracewright's conformance side: the trace format (`trace`, `load`), the
+//! profiles, the `Target` trait and its adapters, replay and verdicts, and
+//! reports.
+pub mod bundled;
+pub mod load;
 pub mod profile;
+pub mod replay;
+pub mod report;
+pub mod target;
+pub mod trace;

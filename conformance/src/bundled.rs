@@ -1,0 +1,212 @@
+//! The `bundled` target: tracewright's own TCP endpoint (`stack/`), driven
+//! in-process on a virtual clock. A 2·MSL wait costs no wall time, and a
+//! retransmission one millisecond early is caught.
+
+use std::time::Duration;
+
+use tracewright_stack as stack;
+
+use crate::profile::Profile;
+use crate::target::{Clock, Segment, Target, TargetError, HARNESS_PORT, IUT_PORT};
+use crate::trace::{AppCall, Flags, Role, TcpState};
+
+/// The IUT's ISN: close to 2³², so sequence numbers wrap during a trace
+/// and the stack's modular arithmetic is exercised.
+pub const BUNDLED_ISN: u32 = 4_294_967_000;
+
+pub struct BundledTarget {
+    endpoint: Option<stack::Endpoint>,
+    config: stack::Config,
+    now: stack::Instant,
+}
+
+impl Default for BundledTarget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BundledTarget {
+    pub fn new() -> Self {
+        BundledTarget {
+            endpoint: None,
+            config: stack::Config::default(),
+            now: stack::Instant::from_millis(0),
+        }
+    }
+
+    /// The endpoint under test, for tests that build broken endpoints.
+    pub fn endpoint_mut(&mut self) -> Option<&mut stack::Endpoint> {
+        self.endpoint.as_mut()
+    }
+
+    /// Replaces the endpoint with a fresh CLOSED one (same port and ISN).
+    pub fn reset_to_closed(&mut self) {
+        self.endpoint = Some(stack::Endpoint::new(self.config.clone(), IUT_PORT, BUNDLED_ISN));
+    }
+
+    fn ep(&mut self) -> Result<&mut stack::Endpoint, TargetError> {
+        self.endpoint
+            .as_mut()
+            .ok_or_else(|| TargetError::Broken("no endpoint: open() was not called".into()))
+    }
+
+    fn drain(&mut self) -> Result<Vec<Segment>, TargetError> {
+        let ep = self.ep()?;
+        let mut out = Vec::new();
+        while let Some(s) = ep.poll_transmit() {
+            out.push(from_stack(&s));
+        }
+        Ok(out)
+    }
+}
+
+fn to_flags(f: stack::Flags) -> Flags {
+    Flags {
+        syn: f.syn,
+        fin: f.fin,
+        rst: f.rst,
+        psh: f.psh,
+        ack: f.ack,
+    }
+}
+
+fn from_stack(s: &stack::Segment) -> Segment {
+    Segment {
+        src_port: s.src_port,
+        dst_port: s.dst_port,
+        seq: s.seq,
+        ack: s.ack,
+        flags: to_flags(s.flags),
+        window: s.window,
+        payload: s.payload.clone(),
+    }
+}
+
+pub fn state_of(s: stack::State) -> TcpState {
+    use stack::State as S;
+    match s {
+        S::Closed => TcpState::Closed,
+        S::Listen => TcpState::Listen,
+        S::SynSent => TcpState::SynSent,
+        S::SynReceived => TcpState::SynReceived,
+        S::Established => TcpState::Established,
+        S::FinWait1 => TcpState::FinWait1,
+        S::FinWait2 => TcpState::FinWait2,
+        S::CloseWait => TcpState::CloseWait,
+        S::Closing => TcpState::Closing,
+        S::LastAck => TcpState::LastAck,
+        S::TimeWait => TcpState::TimeWait,
+    }
+}
+
+/// The stack's parameters from a profile.
+pub fn config_of(p: &Profile) -> stack::Config {
+    stack::Config {
+        initial_rto: Duration::from_millis(p.initial_rto_ms),
+        syn_retries: p.syn_retries,
+        synack_retries: p.synack_retries,
+        retries: p.retries,
+        msl: Duration::from_millis(p.msl_ms),
+        recv_window: p.recv_window,
+    }
+}
+
+impl Target for BundledTarget {
+    fn name(&self) -> &str {
+        "bundled"
+    }
+
+    fn clock(&self) -> Clock {
+        Clock::Virtual
+    }
+
+    fn open(&mut self, _role: Role, profile: &Profile) -> Result<(), TargetError> {
+        self.config = config_of(profile);
+        self.now = stack::Instant::from_millis(0);
+        self.reset_to_closed();
+        Ok(())
+    }
+
+    fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        let now = self.now;
+        let ep = self.ep()?;
+        // A call the RFC refuses in this state ("connection does not
+        // exist", …) is the IUT's answer, not a broken target: the trace
+        // then sees what the IUT emits, or that it emits nothing.
+        let _ = match call {
+            AppCall::Listen => ep.listen(),
+            AppCall::Connect => ep.connect(now, HARNESS_PORT),
+            AppCall::Send(n) => {
+                let data: Vec<u8> = (0..*n).map(|k| b'A' + (k % 26) as u8).collect();
+                ep.send(now, &data).map(|_| ())
+            }
+            AppCall::Close => ep.close(now),
+            AppCall::Abort => ep.abort(now),
+        };
+        Ok(())
+    }
+
+    fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
+        let now = self.now;
+        let s = stack::Segment {
+            src_port: seg.src_port,
+            dst_port: seg.dst_port,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: stack::Flags {
+                syn: seg.flags.syn,
+                ack: seg.flags.ack,
+                fin: seg.flags.fin,
+                rst: seg.flags.rst,
+                psh: seg.flags.psh,
+            },
+            window: seg.window,
+            payload: seg.payload,
+        };
+        self.ep()?.handle_segment(now, &s);
+        Ok(())
+    }
+
+    fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+        let start = self.now;
+        let end = start + d;
+        let mut out = Vec::new();
+        // Jump from deadline to deadline; each costs no wall time. A timer
+        // that fires without moving on would spin: that is a broken target.
+        for _ in 0..100_000 {
+            let next = self.ep()?.poll_timeout();
+            match next {
+                Some(t) if t <= end => {
+                    let t = t.max(self.now);
+                    self.now = t;
+                    self.ep()?.handle_timeout(t);
+                    for s in self.drain()? {
+                        out.push((t - start, s));
+                    }
+                }
+                _ => break,
+            }
+        }
+        if self.ep()?.poll_timeout().is_some_and(|t| t <= end) {
+            return Err(TargetError::Broken(format!(
+                "a timer keeps firing at {} ms without moving on",
+                self.now.millis()
+            )));
+        }
+        self.now = end;
+        Ok(out)
+    }
+
+    fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
+        self.drain()
+    }
+
+    fn state(&mut self) -> Option<TcpState> {
+        self.endpoint.as_ref().map(|e| state_of(e.state()))
+    }
+
+    fn close(&mut self) {
+        self.endpoint = None;
+    }
+}

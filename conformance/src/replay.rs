@@ -1,0 +1,405 @@
+//! Replay: one trace through one target, to one verdict.
+//!
+//! The semantics are those in [`crate::trace`]'s module doc. The engine keeps
+//! a queue of what the IUT emitted; `expect` consumes from it, and anything
+//! left over when the harness acts next (or at the end) is a failure: the
+//! model allows nothing there.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use crate::profile::Profile;
+use crate::target::{Clock, Segment, Target, TargetError, HARNESS_ISN, HARNESS_PORT, IUT_PORT};
+use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Transition, Wait};
+
+/// Until the IUT's ISN is learnt from its first SYN, its sequence space is
+/// taken to start here, so a RST answering our ACK (whose seq is our ack)
+/// maps back to the relative number we sent.
+const PROVISIONAL_IUT_ISN: u32 = 0x8000_0000;
+
+/// The outcome of one trace (DESIGN.md, Verdicts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// The IUT did something the model does not allow.
+    Fail {
+        step: usize,
+        reason: String,
+        /// The model's allowed set, as text.
+        expected: Vec<String>,
+        /// What came instead (`None`: nothing came).
+        got: Option<String>,
+    },
+    /// The IUT took a path the model allows but the trace does not follow,
+    /// or the target cannot perform a step.
+    Inconclusive { step: usize, reason: String },
+    /// The harness or the target broke, or the trace could not be loaded.
+    Error { step: Option<usize>, reason: String },
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail { .. } => "FAIL",
+            Verdict::Inconclusive { .. } => "INCONCLUSIVE",
+            Verdict::Error { .. } => "ERROR",
+        }
+    }
+}
+
+/// Which way a ladder line goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    /// Harness → IUT.
+    ToIut,
+    /// IUT → harness.
+    FromIut,
+    /// Something at the IUT: an application call, a wait, a state check.
+    Note,
+}
+
+/// One line of a replay's transcript, for the ladder diagram.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LadderLine {
+    pub step: usize,
+    pub dir: Dir,
+    pub text: String,
+    /// The IUT's state after this line, as the trace (the model) has it.
+    pub state: Option<TcpState>,
+}
+
+/// Everything the report needs about one trace.
+#[derive(Clone, Debug)]
+pub struct TraceResult {
+    pub id: String,
+    pub verdict: Verdict,
+    pub covers: Vec<Transition>,
+    pub transcript: Vec<LadderLine>,
+    /// The RFC section governing the step that diverged.
+    pub rfc: Option<&'static str>,
+}
+
+/// A segment written with relative numbers, as traces write them.
+pub struct Rel<'a> {
+    seg: &'a Segment,
+    iut_isn: u32,
+}
+
+impl fmt::Display for Rel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.seg;
+        let (seq, ack) = if s.src_port == HARNESS_PORT {
+            (s.seq.wrapping_sub(HARNESS_ISN), s.ack.wrapping_sub(self.iut_isn))
+        } else {
+            (s.seq.wrapping_sub(self.iut_isn), s.ack.wrapping_sub(HARNESS_ISN))
+        };
+        write!(f, "{} seq={}", s.flags, seq as i32)?;
+        if s.flags.ack {
+            write!(f, " ack={}", ack as i32)?;
+        }
+        if !s.payload.is_empty() {
+            write!(f, " len={}", s.payload.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// A pattern written as a segment is.
+pub fn pattern_text(p: &SegmentPattern) -> String {
+    let mut s = p.flags.to_string();
+    if let Some(seq) = p.seq {
+        s += &format!(" seq={seq}");
+    }
+    if let Some(ack) = p.ack {
+        s += &format!(" ack={ack}");
+    }
+    if p.len > 0 {
+        s += &format!(" len={}", p.len);
+    }
+    s
+}
+
+struct Run<'a> {
+    target: &'a mut dyn Target,
+    profile: &'a Profile,
+    iut_isn: Option<u32>,
+    queue: VecDeque<Segment>,
+    transcript: Vec<LadderLine>,
+    state: Option<TcpState>,
+    /// The kind of the last harness-side step, for the RFC citation.
+    last_cause: Cause,
+}
+
+#[derive(Clone, Copy)]
+enum Cause {
+    Start,
+    App(AppKind),
+    Segment,
+    Rto,
+    TwoMsl,
+}
+
+#[derive(Clone, Copy)]
+enum AppKind {
+    Open,
+    Send,
+    Close,
+    Abort,
+}
+
+impl Run<'_> {
+    fn base(&self) -> u32 {
+        self.iut_isn.unwrap_or(PROVISIONAL_IUT_ISN)
+    }
+
+    fn rel(&self, seg: &Segment) -> String {
+        Rel {
+            seg,
+            iut_isn: self.base(),
+        }
+        .to_string()
+    }
+
+    fn take(&mut self, segs: Vec<Segment>) {
+        for s in segs {
+            if self.iut_isn.is_none() && s.flags.syn {
+                self.iut_isn = Some(s.seq);
+            }
+            self.queue.push_back(s);
+        }
+    }
+
+    fn line(&mut self, step: usize, dir: Dir, text: String) {
+        self.transcript.push(LadderLine {
+            step,
+            dir,
+            text,
+            state: self.state,
+        });
+    }
+
+    fn poll(&mut self, step: usize) -> Result<(), Verdict> {
+        let segs = self.target.poll().map_err(|e| target_verdict(step, e))?;
+        self.take(segs);
+        Ok(())
+    }
+
+    /// Nothing may be left unconsumed when the harness acts next.
+    fn quiet(&mut self, step: usize) -> Result<(), Verdict> {
+        if let Some(seg) = self.queue.pop_front() {
+            let got = self.rel(&seg);
+            self.line(step, Dir::FromIut, got.clone());
+            return Err(Verdict::Fail {
+                step,
+                reason: "unexpected segment: the model allows nothing here".into(),
+                expected: vec!["nothing".into()],
+                got: Some(got),
+            });
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, i: usize, step: &Step) -> Result<(), Verdict> {
+        match step {
+            Step::App(call) => {
+                self.quiet(i)?;
+                self.last_cause = Cause::App(match call {
+                    AppCall::Listen | AppCall::Connect => AppKind::Open,
+                    AppCall::Send(_) => AppKind::Send,
+                    AppCall::Close => AppKind::Close,
+                    AppCall::Abort => AppKind::Abort,
+                });
+                self.line(i, Dir::Note, format!("app {call}"));
+                self.target.app(call).map_err(|e| target_verdict(i, e))?;
+                self.poll(i)
+            }
+            Step::Send(spec) => {
+                self.quiet(i)?;
+                self.last_cause = Cause::Segment;
+                let seg = Segment {
+                    src_port: HARNESS_PORT,
+                    dst_port: IUT_PORT,
+                    seq: HARNESS_ISN.wrapping_add(spec.seq),
+                    ack: spec.ack.map_or(0, |a| self.base().wrapping_add(a)),
+                    flags: spec.flags,
+                    window: spec.win.unwrap_or(self.profile.recv_window),
+                    payload: (0..spec.len).map(|k| b'a' + (k % 26) as u8).collect(),
+                };
+                let text = self.rel(&seg);
+                self.line(i, Dir::ToIut, text);
+                self.target.deliver(seg).map_err(|e| target_verdict(i, e))?;
+                self.poll(i)
+            }
+            Step::Expect(e) => {
+                if self.queue.is_empty() {
+                    if let Clock::Real { tolerance } = self.target.clock() {
+                        let segs = self
+                            .target
+                            .advance(tolerance)
+                            .map_err(|e| target_verdict(i, e))?;
+                        self.take(segs.into_iter().map(|(_, s)| s).collect());
+                    }
+                }
+                let expected: Vec<String> = e.any_of.iter().map(pattern_text).collect();
+                let Some(seg) = self.queue.pop_front() else {
+                    self.line(i, Dir::FromIut, "(nothing)".into());
+                    return Err(Verdict::Fail {
+                        step: i,
+                        reason: "nothing came".into(),
+                        expected,
+                        got: None,
+                    });
+                };
+                let got = self.rel(&seg);
+                self.line(i, Dir::FromIut, got.clone());
+                let matched = e.any_of.iter().position(|p| self.matches(p, &seg));
+                match matched {
+                    Some(0) => Ok(()),
+                    Some(_) => Err(Verdict::Inconclusive {
+                        step: i,
+                        reason: format!(
+                            "the IUT sent {got}, which the model allows, but this trace follows {}",
+                            expected[0]
+                        ),
+                    }),
+                    None => Err(Verdict::Fail {
+                        step: i,
+                        reason: "the IUT sent a segment the model does not allow here".into(),
+                        expected,
+                        got: Some(got),
+                    }),
+                }
+            }
+            Step::Wait(w) => {
+                self.quiet(i)?;
+                self.last_cause = match w {
+                    Wait::TwoMsl => Cause::TwoMsl,
+                    _ => Cause::Rto,
+                };
+                let d = self.profile.resolve(*w);
+                self.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
+                let emitted = self.target.advance(d).map_err(|e| target_verdict(i, e))?;
+                let tolerance = match self.target.clock() {
+                    Clock::Virtual => Duration::ZERO,
+                    Clock::Real { tolerance } => tolerance,
+                };
+                for (at, seg) in emitted {
+                    if at + tolerance < d {
+                        let got = self.rel(&seg);
+                        self.line(i, Dir::FromIut, got.clone());
+                        return Err(Verdict::Fail {
+                            step: i,
+                            reason: format!(
+                                "early: emitted {} ms into a wait of {w} = {} ms",
+                                at.as_millis(),
+                                d.as_millis()
+                            ),
+                            expected: vec![format!("nothing before {} ms", d.as_millis())],
+                            got: Some(got),
+                        });
+                    }
+                    self.take(vec![seg]);
+                }
+                Ok(())
+            }
+            Step::State(s) => {
+                self.state = Some(*s);
+                match self.target.state() {
+                    Some(actual) if actual != *s => {
+                        self.line(i, Dir::Note, format!("state {actual}"));
+                        Err(Verdict::Fail {
+                            step: i,
+                            reason: format!("the IUT is in {actual}, the model in {s}"),
+                            expected: vec![s.to_string()],
+                            got: Some(actual.to_string()),
+                        })
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
+        p.flags.matches(seg.flags)
+            && p.seq
+                .is_none_or(|s| seg.seq.wrapping_sub(self.base()) == s)
+            && p.ack
+                .is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
+            && seg.payload.len() as u32 == p.len
+    }
+
+    fn rfc(&self) -> &'static str {
+        match self.last_cause {
+            Cause::Start => "RFC 9293 §3.10",
+            Cause::App(AppKind::Open) => "RFC 9293 §3.10.1",
+            Cause::App(AppKind::Send) => "RFC 9293 §3.10.2",
+            Cause::App(AppKind::Close) => "RFC 9293 §3.10.4",
+            Cause::App(AppKind::Abort) => "RFC 9293 §3.10.5",
+            Cause::Rto => "RFC 9293 §3.8.1, RFC 6298 §5",
+            Cause::TwoMsl => "RFC 9293 §3.6.1",
+            Cause::Segment => match self.state {
+                Some(TcpState::Closed) | None => "RFC 9293 §3.10.7.1",
+                Some(TcpState::Listen) => "RFC 9293 §3.10.7.2",
+                Some(TcpState::SynSent) => "RFC 9293 §3.10.7.3",
+                Some(_) => "RFC 9293 §3.10.7.4",
+            },
+        }
+    }
+}
+
+fn target_verdict(step: usize, e: TargetError) -> Verdict {
+    match e {
+        TargetError::Unsupported(why) => Verdict::Inconclusive {
+            step,
+            reason: format!("the target cannot do this step: {why}"),
+        },
+        TargetError::Broken(why) => Verdict::Error {
+            step: Some(step),
+            reason: why,
+        },
+    }
+}
+
+/// Replays one trace against a target.
+pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> TraceResult {
+    let mut result = TraceResult {
+        id: trace.id.clone(),
+        verdict: Verdict::Pass,
+        covers: trace.covers.clone(),
+        transcript: Vec::new(),
+        rfc: None,
+    };
+    if let Err(e) = target.open(trace.iut, profile) {
+        result.verdict = target_verdict(0, e);
+        return result;
+    }
+    let mut run = Run {
+        target,
+        profile,
+        iut_isn: None,
+        queue: VecDeque::new(),
+        transcript: Vec::new(),
+        state: Some(TcpState::Closed),
+        last_cause: Cause::Start,
+    };
+    let mut outcome = Ok(());
+    for (i, step) in trace.steps.iter().enumerate() {
+        outcome = run.step(i, step);
+        if outcome.is_err() {
+            break;
+        }
+    }
+    if outcome.is_ok() {
+        outcome = run.quiet(trace.steps.len());
+    }
+    if let Err(v) = outcome {
+        result.rfc = Some(run.rfc());
+        result.verdict = v;
+    }
+    result.transcript = std::mem::take(&mut run.transcript);
+    run.target.close();
+    result
+}

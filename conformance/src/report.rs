@@ -1,0 +1,265 @@
+//! Reports: one per target. A summary (counts by verdict, coverage), then
+//! each trace that did not pass with its first divergence drawn as a ladder
+//! (harness left, IUT right, one line a segment, the IUT's state beside it).
+//! Deterministic text, so that it can be an insta snapshot; also JUnit XML.
+
+use std::fmt::Write;
+
+use crate::load::Corpus;
+use crate::profile::Profile;
+use crate::replay::{replay, Dir, LadderLine, TraceResult, Verdict};
+use crate::target::Target;
+use crate::trace::Coverage;
+
+/// The lines of context drawn before a divergence.
+const CONTEXT: usize = 8;
+const MID: usize = 40;
+
+#[derive(Debug)]
+pub struct Report {
+    pub protocol: String,
+    pub target: String,
+    pub profile: String,
+    /// One per trace and per file that did not load, sorted by id.
+    pub results: Vec<TraceResult>,
+    pub coverage: Option<Coverage>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+    pub error: usize,
+}
+
+/// Replays every trace of a corpus; files that did not load become error
+/// verdicts, so nothing is lost from the report.
+pub fn run_corpus(
+    corpus: &Corpus,
+    target: &mut dyn Target,
+    profile: &Profile,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Report {
+    let total = corpus.traces.len();
+    let mut results = Vec::with_capacity(total + corpus.errors.len());
+    for (i, trace) in corpus.traces.iter().enumerate() {
+        results.push(replay(trace, target, profile));
+        on_progress(i + 1, total);
+    }
+    for e in &corpus.errors {
+        results.push(TraceResult {
+            id: e.id(),
+            verdict: Verdict::Error {
+                step: None,
+                reason: e.to_string(),
+            },
+            covers: Vec::new(),
+            transcript: Vec::new(),
+            rfc: None,
+        });
+    }
+    results.sort_by(|a, b| a.id.cmp(&b.id));
+    Report {
+        protocol: "tcp".into(),
+        target: target.name().to_string(),
+        profile: profile.name.clone(),
+        results,
+        coverage: corpus.coverage.clone(),
+    }
+}
+
+fn arrow(dir: Dir, text: &str) -> String {
+    match dir {
+        Dir::ToIut => {
+            let body = format!("--- {text} ");
+            format!("{body:-<w$}> ", w = MID - 1)
+        }
+        Dir::FromIut => {
+            let body = format!(" {text} ---");
+            format!("<{body:->w$} ", w = MID - 1)
+        }
+        Dir::Note => format!("{:>w$} ", text, w = MID),
+    }
+}
+
+fn ladder_line(out: &mut String, l: &LadderLine) {
+    let state = l.state.map_or(String::new(), |s| s.to_string());
+    match l.dir {
+        Dir::Note => {
+            let _ = writeln!(out, "       |{:<MID$}|  {state:<13} {}", "", l.text);
+        }
+        _ => {
+            let _ = writeln!(out, "       |{}|  {state}", arrow(l.dir, &l.text));
+        }
+    }
+}
+
+fn note(out: &mut String, text: &str) {
+    let _ = writeln!(out, "       |{:<MID$}|  {text}", "");
+}
+
+impl Report {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.results {
+            match r.verdict {
+                Verdict::Pass => c.pass += 1,
+                Verdict::Fail { .. } => c.fail += 1,
+                Verdict::Inconclusive { .. } => c.inconclusive += 1,
+                Verdict::Error { .. } => c.error += 1,
+            }
+        }
+        c
+    }
+
+    /// The report as text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let c = self.counts();
+        let _ = writeln!(
+            out,
+            "tracewright report: {} against {} (profile {})",
+            self.protocol, self.target, self.profile
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "traces: {}   pass: {}   fail: {}   inconclusive: {}   error: {}",
+            self.results.len(),
+            c.pass,
+            c.fail,
+            c.inconclusive,
+            c.error
+        );
+        match &self.coverage {
+            None => {
+                let _ = writeln!(out, "coverage: unknown (no coverage.yaml beside the traces)");
+            }
+            Some(cov) => {
+                let total = cov.transitions.len();
+                let covered: Vec<_> = cov.transitions.iter().filter(|t| t.trace.is_some()).collect();
+                let passed: std::collections::BTreeSet<&str> = self
+                    .results
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Pass)
+                    .map(|r| r.id.as_str())
+                    .collect();
+                let verified = covered
+                    .iter()
+                    .filter(|t| passed.contains(t.trace.as_deref().unwrap_or("")))
+                    .count();
+                let _ = writeln!(
+                    out,
+                    "coverage: the corpus covers {} of {} transitions of the IUT's side of the model; {} by traces this target passed",
+                    covered.len(),
+                    total,
+                    verified
+                );
+                for t in cov.transitions.iter().filter(|t| t.trace.is_none()) {
+                    let _ = writeln!(
+                        out,
+                        "  not covered: {} {}: {}",
+                        t.role,
+                        t.transition,
+                        t.uncovered.as_deref().unwrap_or("no reason recorded")
+                    );
+                }
+            }
+        }
+        for r in self.results.iter().filter(|r| r.verdict != Verdict::Pass) {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{} {}", r.verdict.label(), r.id);
+            for t in &r.covers {
+                let _ = writeln!(out, "  covers: {t}");
+            }
+            match &r.verdict {
+                Verdict::Error { step: None, reason } => {
+                    let _ = writeln!(out, "  {reason}");
+                    continue;
+                }
+                Verdict::Error { reason, .. } | Verdict::Inconclusive { reason, .. } => {
+                    let _ = writeln!(out, "  {reason}");
+                }
+                Verdict::Fail { reason, .. } => {
+                    let _ = writeln!(out, "  {reason}");
+                }
+                Verdict::Pass => {}
+            }
+            let _ = writeln!(out);
+            let _ = writeln!(out, "    harness{:>w$}IUT ({})", "", self.target, w = MID - 4);
+            let n = r.transcript.len();
+            let from = n.saturating_sub(CONTEXT + 1);
+            if from > 0 {
+                note(&mut out, &format!("... {from} earlier lines"));
+            }
+            for l in &r.transcript[from..] {
+                ladder_line(&mut out, l);
+            }
+            if let Verdict::Fail { expected, got, .. } = &r.verdict {
+                note(&mut out, &format!("expected: {}", expected.join(" | ")));
+                note(
+                    &mut out,
+                    &format!(
+                        "got: {:<24} FAIL",
+                        got.as_deref().unwrap_or("nothing came")
+                    ),
+                );
+            } else {
+                note(&mut out, r.verdict.label());
+            }
+            if let Some(rfc) = r.rfc {
+                note(&mut out, rfc);
+            }
+        }
+        out
+    }
+
+    /// The report as JUnit XML, one test case per trace.
+    pub fn junit_xml(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let c = self.counts();
+        let mut out = String::new();
+        let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+        let _ = writeln!(
+            out,
+            r#"<testsuite name="tracewright {} {}" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
+            self.protocol,
+            esc(&self.target),
+            self.results.len(),
+            c.fail,
+            c.error,
+            c.inconclusive
+        );
+        for r in &self.results {
+            let _ = write!(out, r#"  <testcase classname="{}" name="{}""#, self.protocol, esc(&r.id));
+            match &r.verdict {
+                Verdict::Pass => {
+                    let _ = writeln!(out, "/>");
+                }
+                Verdict::Fail { reason, expected, got, .. } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <failure message=\"{}\">expected {}; got {}</failure>\n  </testcase>",
+                        esc(reason),
+                        esc(&expected.join(" | ")),
+                        esc(got.as_deref().unwrap_or("nothing"))
+                    );
+                }
+                Verdict::Inconclusive { reason, .. } => {
+                    let _ = writeln!(out, ">\n    <skipped message=\"{}\"/>\n  </testcase>", esc(reason));
+                }
+                Verdict::Error { reason, .. } => {
+                    let _ = writeln!(out, ">\n    <error message=\"{}\"/>\n  </testcase>", esc(reason));
+                }
+            }
+        }
+        let _ = writeln!(out, "</testsuite>");
+        out
+    }
+}

@@ -1,0 +1,776 @@
+// Heads up! Before working on this file you should read, at least,
+// RFC 9293 (§3.3 sequence numbers and the state diagram, §3.8 timeouts,
+// §3.10 the event processing) and RFC 6298 (the retransmission timer).
+//
+// One endpoint, one connection, sans-IO: time and segments go in, segments
+// and the next deadline come out. Nothing here reads a clock or a socket.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Virtual time: milliseconds since an arbitrary epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(u64);
+
+impl Instant {
+    pub const fn from_millis(ms: u64) -> Self {
+        Instant(ms)
+    }
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::ops::Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(d.as_millis() as u64))
+    }
+}
+
+impl std::ops::Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, other: Instant) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(other.0))
+    }
+}
+
+/// The control bits of RFC 9293 §3.1 that this endpoint uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Flags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+}
+
+/// A TCP segment, without the IP header or options.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Segment {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: Flags,
+    pub window: u16,
+    pub payload: Vec<u8>,
+}
+
+impl Segment {
+    /// SEG.LEN: octets of data plus one each for SYN and FIN (RFC 9293 §3.4).
+    pub fn len(&self) -> u32 {
+        self.payload.len() as u32 + self.flags.syn as u32 + self.flags.fin as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The connection states of RFC 9293 §3.3.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
+            State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::CloseWait => "CLOSE-WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST-ACK",
+            State::TimeWait => "TIME-WAIT",
+        })
+    }
+}
+
+/// Parameters.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The initial retransmission timeout (RFC 6298 §2.1).
+    pub initial_rto: Duration,
+    /// Retransmissions of a SYN before giving up.
+    pub syn_retries: u32,
+    /// Retransmissions of a SYN-ACK before giving up.
+    pub synack_retries: u32,
+    /// Retransmissions of data or FIN before giving up (RFC 9293 §3.8.3, R2).
+    pub retries: u32,
+    /// Maximum segment lifetime; TIME-WAIT lasts 2·MSL.
+    pub msl: Duration,
+    /// The receive window advertised (no scaling).
+    pub recv_window: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            initial_rto: Duration::from_secs(1),
+            syn_retries: 3,
+            synack_retries: 3,
+            retries: 3,
+            msl: Duration::from_secs(60),
+            recv_window: 65535,
+        }
+    }
+}
+
+/// The error responses of the user calls, RFC 9293 §3.10.1–§3.10.5.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// "error: connection already exists"
+    ConnectionExists,
+    /// "error: connection does not exist"
+    NotConnected,
+    /// "error: connection closing"
+    ConnectionClosing,
+    /// "error: connection reset"
+    ConnectionReset,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallError::ConnectionExists => "connection already exists",
+            CallError::NotConnected => "connection does not exist",
+            CallError::ConnectionClosing => "connection closing",
+            CallError::ConnectionReset => "connection reset",
+        })
+    }
+}
+
+impl std::error::Error for CallError {}
+
+// Sequence-number comparisons modulo 2³² (RFC 9293 §3.4).
+fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+fn seq_le(a: u32, b: u32) -> bool {
+    a == b || seq_lt(a, b)
+}
+fn seq_gt(a: u32, b: u32) -> bool {
+    seq_lt(b, a)
+}
+/// lo <= x < hi, modulo 2³².
+fn in_range(lo: u32, x: u32, hi: u32) -> bool {
+    x.wrapping_sub(lo) < hi.wrapping_sub(lo)
+}
+
+/// A segment sent and not yet acknowledged, kept for retransmission.
+#[derive(Clone, Debug)]
+struct Sent {
+    seq: u32,
+    syn: bool,
+    fin: bool,
+    data: Vec<u8>,
+}
+
+impl Sent {
+    fn end(&self) -> u32 {
+        self.seq
+            .wrapping_add(self.data.len() as u32 + self.syn as u32 + self.fin as u32)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Timer {
+    Idle,
+    /// RFC 6298: retransmission of the earliest unacknowledged segment.
+    Retransmit { at: Instant, rto: Duration, count: u32 },
+    /// RFC 9293 §3.6.1: TIME-WAIT's 2·MSL.
+    TimeWait { at: Instant },
+}
+
+/// One TCP endpoint.
+pub struct Endpoint {
+    config: Config,
+    state: State,
+    local_port: u16,
+    remote_port: u16,
+    /// The connection came from a passive OPEN (RFC 9293 §3.10.7.4: a RST
+    /// in SYN-RECEIVED returns it to LISTEN).
+    passive: bool,
+    iss: u32,
+    snd_una: u32,
+    snd_nxt: u32,
+    snd_wnd: u32,
+    irs: u32,
+    rcv_nxt: u32,
+    /// Segments in flight, oldest first.
+    unacked: Vec<Sent>,
+    /// The application called CLOSE.
+    closed_by_app: bool,
+    received: Vec<u8>,
+    outbox: Vec<Segment>,
+    timer: Timer,
+}
+
+impl Endpoint {
+    /// A CLOSED endpoint whose connection will start at `isn`.
+    pub fn new(config: Config, local_port: u16, isn: u32) -> Self {
+        Endpoint {
+            config,
+            state: State::Closed,
+            local_port,
+            remote_port: 0,
+            passive: false,
+            iss: isn,
+            snd_una: isn,
+            snd_nxt: isn,
+            snd_wnd: 0,
+            irs: 0,
+            rcv_nxt: 0,
+            unacked: Vec::new(),
+            closed_by_app: false,
+            received: Vec::new(),
+            outbox: Vec::new(),
+            timer: Timer::Idle,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Every state change goes through here.
+    fn set_state(&mut self, next: State) {
+        if next == State::Closed || next == State::Listen {
+            self.unacked.clear();
+            self.timer = Timer::Idle;
+        }
+        self.state = next;
+    }
+
+    // --- Output --------------------------------------------------------------
+
+    fn emit(&mut self, seq: u32, ack: Option<u32>, flags: Flags, payload: Vec<u8>) {
+        self.outbox.push(Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack: ack.unwrap_or(0),
+            flags: Flags {
+                ack: ack.is_some(),
+                ..flags
+            },
+            window: self.config.recv_window,
+            payload,
+        });
+    }
+
+    /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+    fn send_ack(&mut self) {
+        self.emit(self.snd_nxt, Some(self.rcv_nxt), Flags::default(), Vec::new());
+    }
+
+    /// A reset answering `seg`, RFC 9293 §3.10.7.1: if the ACK bit is set
+    /// <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    fn send_reset_for(&mut self, seg: &Segment) {
+        let rst = Flags {
+            rst: true,
+            ..Flags::default()
+        };
+        let port = self.remote_port;
+        self.remote_port = seg.src_port;
+        if seg.flags.ack {
+            self.emit(seg.ack, None, rst, Vec::new());
+        } else {
+            self.emit(0, Some(seg.seq.wrapping_add(seg.len())), rst, Vec::new());
+        }
+        self.remote_port = port;
+    }
+
+    /// Sends a new segment occupying sequence space and keeps it for
+    /// retransmission; starts the timer if it is not running (RFC 6298 §5.1).
+    fn send_new(&mut self, now: Instant, syn: bool, fin: bool, data: Vec<u8>) {
+        let sent = Sent {
+            seq: self.snd_nxt,
+            syn,
+            fin,
+            data,
+        };
+        self.snd_nxt = sent.end();
+        self.transmit(&sent);
+        self.unacked.push(sent);
+        if !matches!(self.timer, Timer::Retransmit { .. }) {
+            self.timer = Timer::Retransmit {
+                at: now + self.config.initial_rto,
+                rto: self.config.initial_rto,
+                count: 0,
+            };
+        }
+    }
+
+    fn transmit(&mut self, s: &Sent) {
+        let flags = Flags {
+            syn: s.syn,
+            fin: s.fin,
+            psh: !s.data.is_empty(),
+            ..Flags::default()
+        };
+        // Everything but the first SYN carries an ACK (RFC 9293 §3.10.7.3).
+        let ack = (self.state != State::SynSent).then_some(self.rcv_nxt);
+        self.emit(s.seq, ack, flags, s.data.clone());
+    }
+
+    // --- User calls, RFC 9293 §3.10.1–§3.10.5 --------------------------------
+
+    /// OPEN, passive.
+    pub fn listen(&mut self) -> Result<(), CallError> {
+        match self.state {
+            State::Closed => {
+                self.passive = true;
+                self.set_state(State::Listen);
+                Ok(())
+            }
+            _ => Err(CallError::ConnectionExists),
+        }
+    }
+
+    /// OPEN, active: <SEQ=ISS><CTL=SYN>, enter SYN-SENT.
+    pub fn connect(&mut self, now: Instant, remote_port: u16) -> Result<(), CallError> {
+        match self.state {
+            State::Closed | State::Listen => {
+                self.passive = false;
+                self.remote_port = remote_port;
+                self.snd_una = self.iss;
+                self.snd_nxt = self.iss;
+                self.set_state(State::SynSent);
+                self.send_new(now, true, false, Vec::new());
+                Ok(())
+            }
+            _ => Err(CallError::ConnectionExists),
+        }
+    }
+
+    /// SEND: data goes out at once, in segments of at most 536 octets.
+    pub fn send(&mut self, now: Instant, data: &[u8]) -> Result<usize, CallError> {
+        match self.state {
+            State::Established | State::CloseWait => {
+                for chunk in data.chunks(536) {
+                    self.send_new(now, false, false, chunk.to_vec());
+                }
+                Ok(data.len())
+            }
+            State::Closed | State::Listen => Err(CallError::NotConnected),
+            // Sending before the handshake would need queueing: not offered.
+            State::SynSent | State::SynReceived => Err(CallError::NotConnected),
+            _ => Err(CallError::ConnectionClosing),
+        }
+    }
+
+    /// CLOSE: no more data from us; a FIN follows what was sent.
+    pub fn close(&mut self, now: Instant) -> Result<(), CallError> {
+        match self.state {
+            // LISTEN or SYN-SENT: delete the TCB.
+            State::Listen | State::SynSent => {
+                self.set_state(State::Closed);
+                Ok(())
+            }
+            // SYN-RECEIVED with nothing to send: FIN, FIN-WAIT-1.
+            State::SynReceived | State::Established => {
+                self.closed_by_app = true;
+                self.set_state(State::FinWait1);
+                self.send_new(now, false, true, Vec::new());
+                Ok(())
+            }
+            State::CloseWait => {
+                self.closed_by_app = true;
+                self.set_state(State::LastAck);
+                self.send_new(now, false, true, Vec::new());
+                Ok(())
+            }
+            State::Closed => Err(CallError::NotConnected),
+            _ => Err(CallError::ConnectionClosing),
+        }
+    }
+
+    /// ABORT: in a synchronized state send <SEQ=SND.NXT><CTL=RST>.
+    pub fn abort(&mut self, _now: Instant) -> Result<(), CallError> {
+        match self.state {
+            State::Closed => Err(CallError::NotConnected),
+            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2
+            | State::CloseWait => {
+                let rst = Flags {
+                    rst: true,
+                    ..Flags::default()
+                };
+                self.emit(self.snd_nxt, None, rst, Vec::new());
+                self.set_state(State::Closed);
+                Ok(())
+            }
+            // LISTEN, SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: delete the TCB.
+            _ => {
+                self.set_state(State::Closed);
+                Ok(())
+            }
+        }
+    }
+
+    /// Data delivered to the application and not yet read.
+    pub fn recv(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.received)
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Segment> {
+        if self.outbox.is_empty() {
+            None
+        } else {
+            Some(self.outbox.remove(0))
+        }
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.timer {
+            Timer::Idle => None,
+            Timer::Retransmit { at, .. } | Timer::TimeWait { at } => Some(at),
+        }
+    }
+
+    // --- Timeouts, RFC 9293 §3.10.8 ------------------------------------------
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.timer {
+            Timer::Retransmit { at, rto, count } if at <= now => {
+                let limit = match self.state {
+                    State::SynSent => self.config.syn_retries,
+                    State::SynReceived if self.unacked.first().is_some_and(|s| s.syn) => {
+                        self.config.synack_retries
+                    }
+                    _ => self.config.retries,
+                };
+                if count >= limit {
+                    // RFC 9293 §3.8.3: past R2 the connection is closed; a
+                    // half-open connection of a listener goes back to LISTEN.
+                    // Nothing is sent.
+                    let next = if self.state == State::SynReceived && self.passive {
+                        State::Listen
+                    } else {
+                        State::Closed
+                    };
+                    self.set_state(next);
+                    return;
+                }
+                // RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged
+                // segment, back the timer off, restart it.
+                if let Some(first) = self.unacked.first().cloned() {
+                    self.transmit(&first);
+                }
+                let rto = rto * 2;
+                self.timer = Timer::Retransmit {
+                    at: now + rto,
+                    rto,
+                    count: count + 1,
+                };
+            }
+            Timer::TimeWait { at } if at <= now => {
+                // RFC 9293 §3.10.8: when the time-wait timeout expires,
+                // delete the TCB, enter CLOSED.
+                self.set_state(State::Closed);
+            }
+            _ => {}
+        }
+    }
+
+    fn start_time_wait(&mut self, now: Instant) {
+        self.set_state(State::TimeWait);
+        self.unacked.clear();
+        self.timer = Timer::TimeWait {
+            at: now + self.config.msl * 2,
+        };
+    }
+
+    // --- SEGMENT ARRIVES, RFC 9293 §3.10.7 -----------------------------------
+
+    pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
+        if seg.dst_port != self.local_port {
+            return;
+        }
+        if self.state != State::Closed
+            && self.state != State::Listen
+            && seg.src_port != self.remote_port
+        {
+            return;
+        }
+        match self.state {
+            State::Closed => {
+                // §3.10.7.1: all data discarded; a RST answers anything but a RST.
+                if !seg.flags.rst {
+                    self.send_reset_for(seg);
+                }
+            }
+            State::Listen => self.listen_arrives(now, seg),
+            State::SynSent => self.syn_sent_arrives(now, seg),
+            _ => self.synchronized_arrives(now, seg),
+        }
+    }
+
+    /// §3.10.7.2.
+    fn listen_arrives(&mut self, now: Instant, seg: &Segment) {
+        if seg.flags.rst {
+            // An incoming RST is ignored.
+            return;
+        }
+        if seg.flags.ack {
+            // Any acknowledgement is bad: <SEQ=SEG.ACK><CTL=RST>.
+            self.send_reset_for(seg);
+            return;
+        }
+        if seg.flags.syn {
+            // RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            self.remote_port = seg.src_port;
+            self.irs = seg.seq;
+            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.snd_wnd = seg.window as u32;
+            self.snd_una = self.iss;
+            self.snd_nxt = self.iss;
+            self.set_state(State::SynReceived);
+            // Data on a SYN is not delivered before the handshake completes.
+            self.send_new(now, true, false, Vec::new());
+        }
+        // Anything else: drop.
+    }
+
+    /// §3.10.7.3.
+    fn syn_sent_arrives(&mut self, now: Instant, seg: &Segment) {
+        let f = seg.flags;
+        // First, the ACK bit.
+        let mut ack_ok = false;
+        if f.ack {
+            if seq_le(seg.ack, self.iss) || seq_gt(seg.ack, self.snd_nxt) {
+                // <SEQ=SEG.ACK><CTL=RST>, unless the segment is a RST.
+                if !f.rst {
+                    self.send_reset_for(seg);
+                }
+                return;
+            }
+            ack_ok = seq_le(self.snd_una, seg.ack) && seq_le(seg.ack, self.snd_nxt);
+        }
+        // Second, the RST bit.
+        if f.rst {
+            if ack_ok {
+                // "error: connection reset"; enter CLOSED.
+                self.set_state(State::Closed);
+            }
+            return;
+        }
+        // Fourth, the SYN bit.
+        if f.syn {
+            self.irs = seg.seq;
+            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.snd_wnd = seg.window as u32;
+            if ack_ok {
+                self.snd_una = seg.ack;
+                self.acknowledged(now);
+            }
+            if seq_gt(self.snd_una, self.iss) {
+                // Our SYN has been ACKed: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+                self.set_state(State::Established);
+                self.send_ack();
+            } else {
+                // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+                self.set_state(State::SynReceived);
+                self.unacked.clear();
+                self.snd_nxt = self.iss;
+                self.timer = Timer::Idle;
+                self.send_new(now, true, false, Vec::new());
+            }
+        }
+        // Neither SYN nor RST: drop.
+    }
+
+    /// Drops acknowledged segments; restarts or stops the retransmission
+    /// timer (RFC 6298 §5.2, §5.3). A new acknowledgement resets the backoff:
+    /// the harness and the peer answer at once, so every RTT sample is
+    /// below the 1 s floor of RFC 6298 §2.4 and the RTO is the initial one.
+    fn acknowledged(&mut self, now: Instant) {
+        let una = self.snd_una;
+        let before = self.unacked.len();
+        self.unacked.retain(|s| seq_gt(s.end(), una));
+        if self.unacked.len() == before {
+            return;
+        }
+        self.timer = if self.unacked.is_empty() {
+            Timer::Idle
+        } else {
+            Timer::Retransmit {
+                at: now + self.config.initial_rto,
+                rto: self.config.initial_rto,
+                count: 0,
+            }
+        };
+    }
+
+    fn fin_acked(&self) -> bool {
+        self.closed_by_app && self.unacked.is_empty() && self.snd_una == self.snd_nxt
+    }
+
+    /// §3.10.7.4: SYN-RECEIVED and the synchronized states.
+    fn synchronized_arrives(&mut self, now: Instant, seg: &Segment) {
+        let f = seg.flags;
+        let wnd = self.config.recv_window as u32;
+        // First, check the sequence number (the four cases).
+        let seg_len = seg.len();
+        let acceptable = match (seg_len, wnd) {
+            (0, 0) => seg.seq == self.rcv_nxt,
+            (0, _) => in_range(self.rcv_nxt, seg.seq, self.rcv_nxt.wrapping_add(wnd)),
+            (_, 0) => false,
+            (_, _) => {
+                in_range(self.rcv_nxt, seg.seq, self.rcv_nxt.wrapping_add(wnd))
+                    || in_range(
+                        self.rcv_nxt,
+                        seg.seq.wrapping_add(seg_len - 1),
+                        self.rcv_nxt.wrapping_add(wnd),
+                    )
+            }
+        };
+        if !acceptable {
+            // Not acceptable: send an ACK unless the RST bit is set, drop.
+            if !f.rst {
+                self.send_ack();
+            }
+            if self.state == State::TimeWait && f.fin {
+                // A retransmitted FIN: restart the 2·MSL timeout.
+                self.timer = Timer::TimeWait {
+                    at: now + self.config.msl * 2,
+                };
+            }
+            return;
+        }
+        // Second, the RST bit.
+        if f.rst {
+            match self.state {
+                State::SynReceived if self.passive => {
+                    self.set_state(State::Listen);
+                    self.remote_port = 0;
+                }
+                _ => self.set_state(State::Closed),
+            }
+            return;
+        }
+        // Fourth, the SYN bit: in the window in a synchronized state, or in
+        // SYN-RECEIVED. Answer with an ACK and drop (RFC 9293 §3.10.7.4,
+        // the challenge ACK of RFC 5961 §4 that RFC 9293 adopted for SYN).
+        if f.syn {
+            if self.state == State::SynReceived && self.passive {
+                self.set_state(State::Listen);
+                self.remote_port = 0;
+                return;
+            }
+            self.send_ack();
+            return;
+        }
+        // Fifth, the ACK field.
+        if !f.ack {
+            return;
+        }
+        match self.state {
+            State::SynReceived => {
+                if in_range(self.snd_una.wrapping_add(1), seg.ack, self.snd_nxt.wrapping_add(1)) {
+                    self.snd_una = seg.ack;
+                    self.snd_wnd = seg.window as u32;
+                    self.acknowledged(now);
+                    self.set_state(State::Established);
+                } else {
+                    // <SEQ=SEG.ACK><CTL=RST>.
+                    self.send_reset_for(seg);
+                    return;
+                }
+            }
+            State::TimeWait => {}
+            _ => {
+                if seq_gt(seg.ack, self.snd_nxt) {
+                    // Acknowledges something not yet sent: ACK, drop.
+                    self.send_ack();
+                    return;
+                }
+                if seq_gt(seg.ack, self.snd_una) {
+                    self.snd_una = seg.ack;
+                    self.acknowledged(now);
+                }
+                self.snd_wnd = seg.window as u32;
+            }
+        }
+        match self.state {
+            State::FinWait1 if self.fin_acked() => self.set_state(State::FinWait2),
+            State::Closing => {
+                if self.fin_acked() {
+                    self.start_time_wait(now);
+                }
+                return;
+            }
+            State::LastAck => {
+                if self.fin_acked() {
+                    self.set_state(State::Closed);
+                }
+                return;
+            }
+            _ => {}
+        }
+        // Seventh, the segment text.
+        let mut ack_needed = false;
+        let mut in_order = true;
+        if !seg.payload.is_empty() {
+            match self.state {
+                State::Established | State::FinWait1 | State::FinWait2 => {
+                    if seg.seq == self.rcv_nxt {
+                        self.received.extend_from_slice(&seg.payload);
+                        self.rcv_nxt = self.rcv_nxt.wrapping_add(seg.payload.len() as u32);
+                    } else {
+                        // In the window but not next: not queued here.
+                        in_order = false;
+                    }
+                    ack_needed = true;
+                }
+                // After a FIN from the peer: ignore the segment text.
+                _ => in_order = false,
+            }
+        }
+        // Eighth, the FIN bit.
+        if f.fin {
+            let fin_seq = seg.seq.wrapping_add(seg.payload.len() as u32);
+            if in_order && fin_seq == self.rcv_nxt {
+                self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
+                match self.state {
+                    State::SynReceived | State::Established => self.set_state(State::CloseWait),
+                    State::FinWait1 => {
+                        if self.fin_acked() {
+                            self.start_time_wait(now);
+                        } else {
+                            self.set_state(State::Closing);
+                        }
+                    }
+                    State::FinWait2 => self.start_time_wait(now),
+                    State::TimeWait => {
+                        self.timer = Timer::TimeWait {
+                            at: now + self.config.msl * 2,
+                        }
+                    }
+                    // CLOSE-WAIT, CLOSING, LAST-ACK: remain.
+                    _ => {}
+                }
+            }
+            ack_needed = true;
+        }
+        if ack_needed {
+            self.send_ack();
+        }
+    }
+}
