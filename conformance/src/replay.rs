@@ -130,6 +130,9 @@ struct Run<'a> {
     state: Option<TcpState>,
     /// The kind of the last harness-side step, for the RFC citation.
     last_cause: Cause,
+    /// Transcript lines from here on belong to the transition the next
+    /// `state` step completes: they get its state.
+    since_state: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -306,9 +309,13 @@ impl Run<'_> {
             }
             Step::State(s) => {
                 self.state = Some(*s);
+                for l in &mut self.transcript[self.since_state..] {
+                    l.state = Some(*s);
+                }
+                self.since_state = self.transcript.len();
                 match self.target.state() {
                     Some(actual) if actual != *s => {
-                        self.line(i, Dir::Note, format!("state {actual}"));
+                        self.line(i, Dir::Note, format!("the IUT reports {actual}"));
                         Err(Verdict::Fail {
                             step: i,
                             reason: format!("the IUT is in {actual}, the model in {s}"),
@@ -384,6 +391,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         transcript: Vec::new(),
         state: Some(TcpState::Closed),
         last_cause: Cause::Start,
+        since_state: 0,
     };
     let mut outcome = Ok(());
     for (i, step) in trace.steps.iter().enumerate() {

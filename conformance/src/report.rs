@@ -73,11 +73,11 @@ fn arrow(dir: Dir, text: &str) -> String {
     match dir {
         Dir::ToIut => {
             let body = format!("--- {text} ");
-            format!("{body:-<w$}> ", w = MID - 1)
+            format!("{body:-<w$}> ", w = MID - 2)
         }
         Dir::FromIut => {
             let body = format!(" {text} ---");
-            format!("<{body:->w$} ", w = MID - 1)
+            format!(" <{body:->w$}", w = MID - 2)
         }
         Dir::Note => format!("{:>w$} ", text, w = MID),
     }
@@ -167,6 +167,9 @@ impl Report {
                 }
             }
         }
+        if let Some(cov) = &self.coverage {
+            self.render_matrix(&mut out, cov);
+        }
         for r in self.results.iter().filter(|r| r.verdict != Verdict::Pass) {
             let _ = writeln!(out);
             let _ = writeln!(out, "{} {}", r.verdict.label(), r.id);
@@ -187,7 +190,7 @@ impl Report {
                 Verdict::Pass => {}
             }
             let _ = writeln!(out);
-            let _ = writeln!(out, "    harness{:>w$}IUT ({})", "", self.target, w = MID - 4);
+            let _ = writeln!(out, "{:<w$}IUT ({})", "    harness", self.target, w = MID + 11);
             let n = r.transcript.len();
             let from = n.saturating_sub(CONTEXT + 1);
             if from > 0 {
@@ -212,7 +215,71 @@ impl Report {
                 note(&mut out, rfc);
             }
         }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "verdicts:");
+        for r in &self.results {
+            let _ = writeln!(out, "  {:<13} {}", r.verdict.label(), r.id);
+        }
         out
+    }
+
+    /// The state machine as a matrix: for each RFC state (rows) and kind of
+    /// event (columns), the transitions of the IUT's side the corpus covers
+    /// and how many of them this target passed (`passed/covered`).
+    fn render_matrix(&self, out: &mut String, cov: &Coverage) {
+        use std::collections::BTreeMap;
+        let kind = |event: &str| -> String {
+            match event.split_once(' ') {
+                Some(("recv", flags)) => flags.to_string(),
+                Some(("app", call)) => call.to_string(),
+                _ => event.to_string(),
+            }
+        };
+        let passed: std::collections::BTreeSet<&str> = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass)
+            .map(|r| r.id.as_str())
+            .collect();
+        let mut columns: Vec<String> = Vec::new();
+        let mut cells: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+        for t in &cov.transitions {
+            let k = kind(&t.transition.event);
+            if !columns.contains(&k) {
+                columns.push(k.clone());
+            }
+            let cell = cells.entry((t.transition.state.clone(), k)).or_default();
+            if let Some(id) = &t.trace {
+                cell.1 += 1;
+                cell.0 += passed.contains(id.as_str()) as usize;
+            }
+        }
+        let order = ["listen", "connect", "send", "close", "abort", "S", "SA", "A", "PA", "FA", "R", "RA", "rto", "2msl"];
+        columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "transitions by state and event (passed/covered; app calls, segments received, timers):"
+        );
+        let _ = write!(out, "{:>14}", "");
+        for c in &columns {
+            let _ = write!(out, " {c:>7}");
+        }
+        let _ = writeln!(out);
+        for state in crate::trace::TcpState::ALL {
+            let _ = write!(out, "{:>14}", state.name());
+            for c in &columns {
+                match cells.get(&(state.name().to_string(), c.clone())) {
+                    Some((p, n)) => {
+                        let _ = write!(out, " {:>7}", format!("{p}/{n}"));
+                    }
+                    None => {
+                        let _ = write!(out, " {:>7}", ".");
+                    }
+                }
+            }
+            let _ = writeln!(out);
+        }
     }
 
     /// The report as JUnit XML, one test case per trace.

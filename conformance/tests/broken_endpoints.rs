@@ -1,0 +1,185 @@
+//! Teeth: deliberately broken endpoints, each wrapping the bundled stack,
+//! fail exactly the traces that exercise what they break and pass the rest.
+//! The predicates are functions of the trace alone, so the test can fail.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use tracewright_conformance::bundled::BundledTarget;
+use tracewright_conformance::load::load_corpus;
+use tracewright_conformance::profile::Profile;
+use tracewright_conformance::replay::{replay, Verdict};
+use tracewright_conformance::target::{Clock, Segment, Target, TargetError};
+use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace};
+
+/// How an endpoint is broken.
+#[derive(Clone, Copy, PartialEq)]
+enum Breakage {
+    /// Goes straight from TIME-WAIT to CLOSED.
+    SkipsTimeWait,
+    /// Once a FIN has arrived, acknowledges one less: it does not count the FIN.
+    AcksWrongNumber,
+    /// Never retransmits its FIN.
+    NeverRetransmitsFin,
+}
+
+struct Broken {
+    inner: BundledTarget,
+    how: Breakage,
+    fin_arrived: bool,
+    fins_sent: Vec<u32>,
+}
+
+impl Broken {
+    fn new(how: Breakage) -> Self {
+        Broken {
+            inner: BundledTarget::new(),
+            how,
+            fin_arrived: false,
+            fins_sent: Vec::new(),
+        }
+    }
+
+    fn after_op(&mut self) {
+        if self.how == Breakage::SkipsTimeWait && self.inner.state() == Some(TcpState::TimeWait) {
+            self.inner.reset_to_closed();
+        }
+    }
+
+    fn mangle(&mut self, segs: Vec<Segment>) -> Vec<Segment> {
+        let mut out = Vec::new();
+        for mut s in segs {
+            match self.how {
+                Breakage::AcksWrongNumber if self.fin_arrived && s.flags.ack => {
+                    s.ack = s.ack.wrapping_sub(1)
+                }
+                Breakage::NeverRetransmitsFin if s.flags.fin => {
+                    if self.fins_sent.contains(&s.seq) {
+                        continue;
+                    }
+                    self.fins_sent.push(s.seq);
+                }
+                _ => {}
+            }
+            out.push(s);
+        }
+        out
+    }
+}
+
+impl Target for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn clock(&self) -> Clock {
+        Clock::Virtual
+    }
+    fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
+        self.fin_arrived = false;
+        self.fins_sent.clear();
+        self.inner.open(role, profile)
+    }
+    fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        self.inner.app(call)?;
+        self.after_op();
+        Ok(())
+    }
+    fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
+        self.fin_arrived |= seg.flags.fin;
+        self.inner.deliver(seg)?;
+        self.after_op();
+        Ok(())
+    }
+    fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+        let out = self.inner.advance(d)?;
+        self.after_op();
+        Ok(out
+            .into_iter()
+            .flat_map(|(t, s)| self.mangle(vec![s]).into_iter().map(move |s| (t, s)))
+            .collect())
+    }
+    fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
+        let segs = self.inner.poll()?;
+        Ok(self.mangle(segs))
+    }
+    fn state(&mut self) -> Option<TcpState> {
+        self.inner.state()
+    }
+    fn close(&mut self) {
+        self.inner.close()
+    }
+}
+
+/// The trace checks that the IUT is in TIME-WAIT.
+fn exercises_time_wait(t: &Trace) -> bool {
+    t.steps.iter().any(|s| matches!(s, Step::State(TcpState::TimeWait)))
+}
+
+/// The harness sends a FIN and later expects a segment with an ack.
+fn exercises_fin_acknowledgement(t: &Trace) -> bool {
+    let Some(fin) = t
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::Send(seg) if seg.flags.fin))
+    else {
+        return false;
+    };
+    t.steps[fin..]
+        .iter()
+        .any(|s| matches!(s, Step::Expect(e) if e.any_of[0].ack.is_some()))
+}
+
+/// The trace expects the same FIN twice: a retransmission.
+fn exercises_fin_retransmission(t: &Trace) -> bool {
+    let fins: Vec<_> = t
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Expect(e) if e.any_of[0].flags.fin => Some(e.any_of[0].seq),
+            _ => None,
+        })
+        .collect();
+    fins.iter().enumerate().any(|(i, a)| fins[..i].contains(a))
+}
+
+fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
+    let profile = Profile::load(&root.join("profiles/rfc9293.yaml")).unwrap();
+    assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+    let mut failed = BTreeSet::new();
+    let mut should = BTreeSet::new();
+    for t in &corpus.traces {
+        let r = replay(t, &mut Broken::new(how), &profile);
+        match r.verdict {
+            Verdict::Pass => {}
+            Verdict::Fail { .. } => {
+                failed.insert(t.id.clone());
+            }
+            other => panic!("{}: {other:?}", t.id),
+        }
+        if exercised(t) {
+            should.insert(t.id.clone());
+        }
+        // The unbroken stack passes every trace.
+        assert_eq!(replay(t, &mut BundledTarget::new(), &profile).verdict, Verdict::Pass);
+    }
+    assert!(!should.is_empty(), "no trace exercises it");
+    assert_eq!(failed, should, "failing traces differ from those that exercise the breakage");
+}
+
+#[test]
+fn an_endpoint_that_skips_time_wait_fails_the_time_wait_traces() {
+    check(Breakage::SkipsTimeWait, exercises_time_wait);
+}
+
+#[test]
+fn an_endpoint_that_acknowledges_the_wrong_number_fails_the_fin_traces() {
+    check(Breakage::AcksWrongNumber, exercises_fin_acknowledgement);
+}
+
+#[test]
+fn an_endpoint_that_never_retransmits_its_fin_fails_the_fin_retransmission_traces() {
+    check(Breakage::NeverRetransmitsFin, exercises_fin_retransmission);
+}
