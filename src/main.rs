@@ -369,10 +369,11 @@ fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
 }
 
 fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
-    // Reaching a give-up takes one loss more than the largest retry limit.
-    let model = model_for(args, |c| {
-        c.syn_retries.max(c.synack_retries).max(c.retries) + 1
-    })?;
+    // By default the budgets of `generation_model`: one loss more than the
+    // largest retry limit, so that every give-up is reached.
+    let default = tracewright_model::generate::generation_model(&load_profile(&args.profile)?)
+        .map_err(anyhow::Error::msg)?;
+    let model = model_for(args, |_| default.cfg.loss_budget)?;
     let pb = spinner("exploring");
     let corpus = tracewright_model::generate::generate(&model, &mut |n| {
         pb.set_message(format!("exploring: {n} states"))
@@ -436,7 +437,8 @@ fn replay(
         None => print!("{text}"),
     }
     if let Some(p) = junit {
-        std::fs::write(p, report.junit_xml()).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, report.junit_xml())
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     let counts = report.counts();
     println!(

@@ -3,7 +3,9 @@
 //! shortest path; this checks long, odd paths too. A failing walk is shrunk
 //! by quickcheck (fewer and smaller choices), so what it reports is minimal.
 
-use quickcheck::{QuickCheck, TestResult};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use quickcheck::{Gen, QuickCheck, TestResult};
 use stateright::Model;
 use tracewright_conformance::bundled::BundledTarget;
 use tracewright_conformance::profile::Profile;
@@ -32,6 +34,10 @@ fn walk(model: &TcpModel, choices: &[u8]) -> (tracewright_model::tcp::World, Vec
     (init, path)
 }
 
+static REPLAYED: AtomicUsize = AtomicUsize::new(0);
+static STEPS: AtomicUsize = AtomicUsize::new(0);
+static LONGEST: AtomicUsize = AtomicUsize::new(0);
+
 fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
     let profile = Profile::rfc9293();
     let model = generation_model(&profile).unwrap();
@@ -51,6 +57,9 @@ fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
         let trace = project(&model, &init, &path, iut, &label);
         let mut target = BundledTarget::new();
         let result = replay(&trace, &mut target, &profile);
+        REPLAYED.fetch_add(1, Ordering::Relaxed);
+        STEPS.fetch_add(trace.steps.len(), Ordering::Relaxed);
+        LONGEST.fetch_max(trace.steps.len(), Ordering::Relaxed);
         if !matches!(result.verdict, Verdict::Pass) {
             return TestResult::error(format!(
                 "walk {:?}\nprojected onto {:?}:\n{}\nverdict: {:?}",
@@ -67,7 +76,15 @@ fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
 #[test]
 fn random_walks_replay_on_the_bundled_stack() {
     QuickCheck::new()
-        .tests(300)
-        .max_tests(1000)
+        .gen(Gen::new(200))
+        .tests(500)
+        .max_tests(2000)
         .quickcheck(walk_passes_on_bundled as fn(Vec<u8>) -> TestResult);
+    // The walks went somewhere: many traces, some of them long.
+    let n = REPLAYED.load(Ordering::Relaxed);
+    let steps = STEPS.load(Ordering::Relaxed);
+    let longest = LONGEST.load(Ordering::Relaxed);
+    println!("{n} projected traces replayed, {steps} steps, the longest {longest}");
+    assert!(n >= 500, "only {n} traces replayed");
+    assert!(longest >= 25, "the longest walk has only {longest} steps");
 }

@@ -42,7 +42,11 @@ impl BundledTarget {
 
     /// Replaces the endpoint with a fresh CLOSED one (same port and ISN).
     pub fn reset_to_closed(&mut self) {
-        self.endpoint = Some(stack::Endpoint::new(self.config.clone(), IUT_PORT, BUNDLED_ISN));
+        self.endpoint = Some(stack::Endpoint::new(
+            self.config.clone(),
+            IUT_PORT,
+            BUNDLED_ISN,
+        ));
     }
 
     fn ep(&mut self) -> Result<&mut stack::Endpoint, TargetError> {

@@ -75,7 +75,11 @@ impl Profile {
             ProfileError {
                 file: file.to_string(),
                 location: inner.location().map(|l| (l.line(), l.column())),
-                field: if path == "." { String::new() } else { format!("{path}: ") },
+                field: if path == "." {
+                    String::new()
+                } else {
+                    format!("{path}: ")
+                },
                 message: inner.to_string(),
             }
         })?;
@@ -130,7 +134,9 @@ mod tests {
         let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
-        let e = Profile::parse("p.yaml", "name: x\nrto: 1\n").unwrap_err().to_string();
+        let e = Profile::parse("p.yaml", "name: x\nrto: 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("p.yaml:2") && e.contains("rto"), "{e}");
     }
 

@@ -33,9 +33,15 @@ pub enum Verdict {
     },
     /// The IUT took a path the model allows but the trace does not follow,
     /// or the target cannot perform a step.
-    Inconclusive { step: usize, reason: String },
+    Inconclusive {
+        step: usize,
+        reason: String,
+    },
     /// The harness or the target broke, or the trace could not be loaded.
-    Error { step: Option<usize>, reason: String },
+    Error {
+        step: Option<usize>,
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -91,9 +97,15 @@ impl fmt::Display for Rel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.seg;
         let (seq, ack) = if s.src_port == HARNESS_PORT {
-            (s.seq.wrapping_sub(HARNESS_ISN), s.ack.wrapping_sub(self.iut_isn))
+            (
+                s.seq.wrapping_sub(HARNESS_ISN),
+                s.ack.wrapping_sub(self.iut_isn),
+            )
         } else {
-            (s.seq.wrapping_sub(self.iut_isn), s.ack.wrapping_sub(HARNESS_ISN))
+            (
+                s.seq.wrapping_sub(self.iut_isn),
+                s.ack.wrapping_sub(HARNESS_ISN),
+            )
         };
         write!(f, "{} seq={}", s.flags, seq as i32)?;
         if s.flags.ack {
@@ -331,10 +343,8 @@ impl Run<'_> {
 
     fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
         p.flags.matches(seg.flags)
-            && p.seq
-                .is_none_or(|s| seg.seq.wrapping_sub(self.base()) == s)
-            && p.ack
-                .is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
+            && p.seq.is_none_or(|s| seg.seq.wrapping_sub(self.base()) == s)
+            && p.ack.is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
             && seg.payload.len() as u32 == p.len
     }
 

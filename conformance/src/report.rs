@@ -134,11 +134,18 @@ impl Report {
         );
         match &self.coverage {
             None => {
-                let _ = writeln!(out, "coverage: unknown (no coverage.yaml beside the traces)");
+                let _ = writeln!(
+                    out,
+                    "coverage: unknown (no coverage.yaml beside the traces)"
+                );
             }
             Some(cov) => {
                 let total = cov.transitions.len();
-                let covered: Vec<_> = cov.transitions.iter().filter(|t| t.trace.is_some()).collect();
+                let covered: Vec<_> = cov
+                    .transitions
+                    .iter()
+                    .filter(|t| t.trace.is_some())
+                    .collect();
                 let passed: std::collections::BTreeSet<&str> = self
                     .results
                     .iter()
@@ -190,7 +197,13 @@ impl Report {
                 Verdict::Pass => {}
             }
             let _ = writeln!(out);
-            let _ = writeln!(out, "{:<w$}IUT ({})", "    harness", self.target, w = MID + 11);
+            let _ = writeln!(
+                out,
+                "{:<w$}IUT ({})",
+                "    harness",
+                self.target,
+                w = MID + 11
+            );
             let n = r.transcript.len();
             let from = n.saturating_sub(CONTEXT + 1);
             if from > 0 {
@@ -203,10 +216,7 @@ impl Report {
                 note(&mut out, &format!("expected: {}", expected.join(" | ")));
                 note(
                     &mut out,
-                    &format!(
-                        "got: {:<24} FAIL",
-                        got.as_deref().unwrap_or("nothing came")
-                    ),
+                    &format!("got: {:<24} FAIL", got.as_deref().unwrap_or("nothing came")),
                 );
             } else {
                 note(&mut out, r.verdict.label());
@@ -254,7 +264,10 @@ impl Report {
                 cell.0 += passed.contains(id.as_str()) as usize;
             }
         }
-        let order = ["listen", "connect", "send", "close", "abort", "S", "SA", "A", "PA", "FA", "R", "RA", "rto", "2msl"];
+        let order = [
+            "listen", "connect", "send", "close", "abort", "S", "SA", "A", "PA", "FA", "R", "RA",
+            "rto", "2msl",
+        ];
         columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
         let _ = writeln!(out);
         let _ = writeln!(
@@ -304,12 +317,22 @@ impl Report {
             c.inconclusive
         );
         for r in &self.results {
-            let _ = write!(out, r#"  <testcase classname="{}" name="{}""#, self.protocol, esc(&r.id));
+            let _ = write!(
+                out,
+                r#"  <testcase classname="{}" name="{}""#,
+                self.protocol,
+                esc(&r.id)
+            );
             match &r.verdict {
                 Verdict::Pass => {
                     let _ = writeln!(out, "/>");
                 }
-                Verdict::Fail { reason, expected, got, .. } => {
+                Verdict::Fail {
+                    reason,
+                    expected,
+                    got,
+                    ..
+                } => {
                     let _ = writeln!(
                         out,
                         ">\n    <failure message=\"{}\">expected {}; got {}</failure>\n  </testcase>",
@@ -319,10 +342,18 @@ impl Report {
                     );
                 }
                 Verdict::Inconclusive { reason, .. } => {
-                    let _ = writeln!(out, ">\n    <skipped message=\"{}\"/>\n  </testcase>", esc(reason));
+                    let _ = writeln!(
+                        out,
+                        ">\n    <skipped message=\"{}\"/>\n  </testcase>",
+                        esc(reason)
+                    );
                 }
                 Verdict::Error { reason, .. } => {
-                    let _ = writeln!(out, ">\n    <error message=\"{}\"/>\n  </testcase>", esc(reason));
+                    let _ = writeln!(
+                        out,
+                        ">\n    <error message=\"{}\"/>\n  </testcase>",
+                        esc(reason)
+                    );
                 }
             }
         }

@@ -274,7 +274,11 @@ pub struct Flags {
 impl Flags {
     /// Equal apart from PSH, which no trace constrains.
     pub fn matches(self, other: Flags) -> bool {
-        Flags { psh: false, ..self } == Flags { psh: false, ..other }
+        Flags { psh: false, ..self }
+            == Flags {
+                psh: false,
+                ..other
+            }
     }
 }
 

@@ -113,7 +113,9 @@ impl Target for Broken {
 
 /// The trace checks that the IUT is in TIME-WAIT.
 fn exercises_time_wait(t: &Trace) -> bool {
-    t.steps.iter().any(|s| matches!(s, Step::State(TcpState::TimeWait)))
+    t.steps
+        .iter()
+        .any(|s| matches!(s, Step::State(TcpState::TimeWait)))
 }
 
 /// The harness sends a FIN and later expects a segment with an ack.
@@ -163,10 +165,16 @@ fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
             should.insert(t.id.clone());
         }
         // The unbroken stack passes every trace.
-        assert_eq!(replay(t, &mut BundledTarget::new(), &profile).verdict, Verdict::Pass);
+        assert_eq!(
+            replay(t, &mut BundledTarget::new(), &profile).verdict,
+            Verdict::Pass
+        );
     }
     assert!(!should.is_empty(), "no trace exercises it");
-    assert_eq!(failed, should, "failing traces differ from those that exercise the breakage");
+    assert_eq!(
+        failed, should,
+        "failing traces differ from those that exercise the breakage"
+    );
 }
 
 #[test]

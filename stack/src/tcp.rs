@@ -193,9 +193,15 @@ impl Sent {
 enum Timer {
     Idle,
     /// RFC 6298: retransmission of the earliest unacknowledged segment.
-    Retransmit { at: Instant, rto: Duration, count: u32 },
+    Retransmit {
+        at: Instant,
+        rto: Duration,
+        count: u32,
+    },
     /// RFC 9293 §3.6.1: TIME-WAIT's 2·MSL.
-    TimeWait { at: Instant },
+    TimeWait {
+        at: Instant,
+    },
 }
 
 /// One TCP endpoint.
@@ -277,7 +283,12 @@ impl Endpoint {
 
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
     fn send_ack(&mut self) {
-        self.emit(self.snd_nxt, Some(self.rcv_nxt), Flags::default(), Vec::new());
+        self.emit(
+            self.snd_nxt,
+            Some(self.rcv_nxt),
+            Flags::default(),
+            Vec::new(),
+        );
     }
 
     /// A reset answering `seg`, RFC 9293 §3.10.7.1: if the ACK bit is set
@@ -406,7 +417,10 @@ impl Endpoint {
     pub fn abort(&mut self, _now: Instant) -> Result<(), CallError> {
         match self.state {
             State::Closed => Err(CallError::NotConnected),
-            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2
+            State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
             | State::CloseWait => {
                 let rst = Flags {
                     rst: true,
@@ -683,7 +697,11 @@ impl Endpoint {
         }
         match self.state {
             State::SynReceived => {
-                if in_range(self.snd_una.wrapping_add(1), seg.ack, self.snd_nxt.wrapping_add(1)) {
+                if in_range(
+                    self.snd_una.wrapping_add(1),
+                    seg.ack,
+                    self.snd_nxt.wrapping_add(1),
+                ) {
                     self.snd_una = seg.ack;
                     self.snd_wnd = seg.window as u32;
                     self.acknowledged(now);
