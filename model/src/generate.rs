@@ -289,8 +289,7 @@ pub struct Written {
     pub removed: usize,
 }
 
-/// The file name of the corpus-wide coverage record.
-pub const COVERAGE_FILE: &str = "coverage.yaml";
+pub use tracewright_conformance::load::COVERAGE_FILE;
 
 /// The coverage record as YAML: one transition a line.
 pub fn coverage_yaml(c: &Coverage) -> String {
