@@ -74,43 +74,95 @@ pub fn label_of(es: &EndStep) -> Label {
 
 /// Explores the model and builds the corpus. `progress` is called with the
 /// number of states visited so far, every few thousand states.
-pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
-    // Breadth-first search, remembering each state's parent edge.
-    let mut states: Vec<World> = model.init_states();
-    let mut parent: Vec<Option<(u32, Action)>> = vec![None; states.len()];
-    let mut index: HashMap<World, u32> = (0..).zip(&states).map(|(i, w)| (w.clone(), i)).collect();
-    // Each label, first met: the state it leaves and the action taken.
-    let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
-    let mut order: Vec<Label> = Vec::new();
+/// The state graph a breadth-first search built: every state reached, in
+/// BFS order, with the edge it was first reached by.
+pub struct Graph {
+    pub states: Vec<World>,
+    parent: Vec<Option<(u32, Action)>>,
+}
+
+impl Graph {
+    /// The shortest path to state `i`: its initial state and the actions.
+    pub fn path_to(&self, i: u32) -> (&World, Vec<Action>) {
+        let mut path = Vec::new();
+        let mut cur = i;
+        while let Some((p, a)) = self.parent[cur as usize] {
+            path.push(a);
+            cur = p;
+        }
+        path.reverse();
+        (&self.states[cur as usize], path)
+    }
+}
+
+/// A single-threaded, deterministic BFS of the model (stateright's checkers
+/// are parallel and promise no order; the corpus and the counterexamples
+/// must be the same run after run). `on_edge` sees every step taken, with
+/// what the endpoint it concerns did; the search stops at the first state
+/// for which `stop` holds, and returns its index.
+pub fn bfs(
+    model: &TcpModel,
+    mut on_edge: impl FnMut(u32, Action, Option<&EndStep>),
+    stop: impl Fn(&World) -> bool,
+    progress: &mut dyn FnMut(usize),
+) -> (Graph, Option<u32>) {
+    let states: Vec<World> = model.init_states();
+    let mut g = Graph {
+        parent: vec![None; states.len()],
+        states,
+    };
+    let mut index: HashMap<World, u32> =
+        (0..).zip(&g.states).map(|(i, w)| (w.clone(), i)).collect();
     let mut actions = Vec::new();
     let mut i = 0;
-    while i < states.len() {
+    while i < g.states.len() {
         if i % 4096 == 0 {
-            progress(states.len());
+            progress(g.states.len());
         }
-        let w = states[i].clone();
+        if stop(&g.states[i]) {
+            return (g, Some(i as u32));
+        }
+        let w = g.states[i].clone();
         actions.clear();
         model.actions(&w, &mut actions);
         for &a in &actions {
             let Some((next, es)) = model.step(&w, a) else {
                 continue;
             };
-            if let Some(es) = es {
-                let label = label_of(&es);
-                if !first.contains_key(&label) {
-                    first.insert(label.clone(), (i as u32, a));
-                    order.push(label);
-                }
-            }
+            on_edge(i as u32, a, es.as_ref());
             if !index.contains_key(&next) {
-                index.insert(next.clone(), states.len() as u32);
-                states.push(next);
-                parent.push(Some((i as u32, a)));
+                index.insert(next.clone(), g.states.len() as u32);
+                g.states.push(next);
+                g.parent.push(Some((i as u32, a)));
             }
         }
         i += 1;
     }
-    progress(states.len());
+    progress(g.states.len());
+    (g, None)
+}
+
+/// Explores the model and builds the corpus. `progress` is called with the
+/// number of states visited so far, every few thousand states.
+pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
+    // Each label, first met (so by a shortest path): the state it leaves
+    // and the action taken.
+    let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
+    let mut order: Vec<Label> = Vec::new();
+    let (graph, _) = bfs(
+        model,
+        |i, a, es| {
+            if let Some(es) = es {
+                let label = label_of(es);
+                if !first.contains_key(&label) {
+                    first.insert(label.clone(), (i, a));
+                    order.push(label);
+                }
+            }
+        },
+        |_| false,
+        progress,
+    );
 
     // One trace per label, along the shortest path to it.
     struct Candidate {
@@ -120,15 +172,10 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
     let mut candidates: Vec<Candidate> = Vec::new();
     for label in &order {
         let (at, a) = first[label];
-        let mut path = vec![a];
-        let mut cur = at;
-        while let Some((p, pa)) = parent[cur as usize] {
-            path.push(pa);
-            cur = p;
-        }
-        path.reverse();
+        let (init, mut path) = graph.path_to(at);
+        path.push(a);
         let end = if label.0 == Role::Client { 0 } else { 1 };
-        let trace = project(model, &states[cur as usize], &path, end, label);
+        let trace = project(model, init, &path, end, label);
         candidates.push(Candidate {
             label: label.clone(),
             trace,
@@ -180,7 +227,7 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
             profile: model.cfg.profile.clone(),
             transitions,
         },
-        states: states.len(),
+        states: graph.states.len(),
     }
 }
 
@@ -377,34 +424,14 @@ pub fn shortest_path_to(
     model: &TcpModel,
     bad: impl Fn(&World) -> bool,
 ) -> Option<Vec<(World, Option<Action>)>> {
-    let mut states: Vec<World> = model.init_states();
-    let mut parent: Vec<Option<(u32, Action)>> = vec![None; states.len()];
-    let mut index: HashMap<World, u32> = (0..).zip(&states).map(|(i, w)| (w.clone(), i)).collect();
-    let mut actions = Vec::new();
-    let mut i = 0;
-    while i < states.len() {
-        if bad(&states[i]) {
-            let mut path = vec![(states[i].clone(), None)];
-            let mut cur = i as u32;
-            while let Some((p, a)) = parent[cur as usize] {
-                path.push((states[p as usize].clone(), Some(a)));
-                cur = p;
-            }
-            path.reverse();
-            return Some(path);
-        }
-        actions.clear();
-        model.actions(&states[i], &mut actions);
-        for &a in &actions {
-            if let Some(next) = model.next_state(&states[i], a) {
-                if !index.contains_key(&next) {
-                    index.insert(next.clone(), states.len() as u32);
-                    states.push(next);
-                    parent.push(Some((i as u32, a)));
-                }
-            }
-        }
-        i += 1;
+    let (graph, found) = bfs(model, |_, _, _| {}, bad, &mut |_| {});
+    let (init, actions) = graph.path_to(found?);
+    let mut w = init.clone();
+    let mut path = Vec::new();
+    for a in actions {
+        let next = model.next_state(&w, a).expect("a path of the model");
+        path.push((std::mem::replace(&mut w, next), Some(a)));
     }
-    None
+    path.push((w, None));
+    Some(path)
 }

@@ -306,11 +306,6 @@ impl End {
         use TcpState::*;
         !matches!(self.state, Closed | Listen | TimeWait | FinWait2) && self.snd_una < self.snd_nxt
     }
-
-    fn synchronized(&self) -> bool {
-        use TcpState::*;
-        !matches!(self.state, Closed | Listen | SynSent | SynReceived)
-    }
 }
 
 /// A violation the model recorded against itself (history, for the
@@ -565,7 +560,15 @@ impl TcpModel {
                 if !end.app_closed && open_for_data {
                     actions.push(Action::AppClose(e));
                 }
-                if self.cfg.abort && !someone_aborted && !end.app_closed && end.synchronized() {
+                // ABORT where it sends a RST (RFC 9293 §3.10.5), so that a
+                // RST reaches the peer in every state it can be in.
+                if self.cfg.abort
+                    && !someone_aborted
+                    && matches!(
+                        end.state,
+                        SynReceived | Established | FinWait1 | FinWait2 | CloseWait
+                    )
+                {
                     actions.push(Action::AppAbort(e));
                 }
             }
@@ -694,12 +697,17 @@ fn app_close(e: &mut End, out: &mut Out) {
 }
 
 fn app_abort(e: &mut End, out: &mut Out) {
-    // §3.10.5 ABORT in a synchronized state: send <SEQ=SND.NXT><CTL=RST>;
-    // in CLOSING, LAST-ACK and TIME-WAIT no RST is sent.
+    // §3.10.5 ABORT in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 or
+    // CLOSE-WAIT: send <SEQ=SND.NXT><CTL=RST>; in CLOSING, LAST-ACK and
+    // TIME-WAIT no RST is sent.
     e.aborted = true;
     if matches!(
         e.state,
-        TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait
+        TcpState::SynReceived
+            | TcpState::Established
+            | TcpState::FinWait1
+            | TcpState::FinWait2
+            | TcpState::CloseWait
     ) {
         out.send(flags("R"), e.snd_nxt, 0, 0);
     }
