@@ -170,6 +170,11 @@ fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
             Verdict::Pass
         );
     }
+    println!(
+        "{} of {} traces fail, exactly those that exercise the breakage",
+        failed.len(),
+        corpus.traces.len()
+    );
     assert!(!should.is_empty(), "no trace exercises it");
     assert_eq!(
         failed, should,
