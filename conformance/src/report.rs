@@ -100,6 +100,15 @@ fn note(out: &mut String, text: &str) {
 }
 
 impl Report {
+    /// The ids of the traces this target passed.
+    fn passed_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass)
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for r in &self.results {
@@ -146,12 +155,7 @@ impl Report {
                     .iter()
                     .filter(|t| t.trace.is_some())
                     .collect();
-                let passed: std::collections::BTreeSet<&str> = self
-                    .results
-                    .iter()
-                    .filter(|r| r.verdict == Verdict::Pass)
-                    .map(|r| r.id.as_str())
-                    .collect();
+                let passed = self.passed_ids();
                 let verified = covered
                     .iter()
                     .filter(|t| passed.contains(t.trace.as_deref().unwrap_or("")))
@@ -245,12 +249,7 @@ impl Report {
                 _ => event.to_string(),
             }
         };
-        let passed: std::collections::BTreeSet<&str> = self
-            .results
-            .iter()
-            .filter(|r| r.verdict == Verdict::Pass)
-            .map(|r| r.id.as_str())
-            .collect();
+        let passed = self.passed_ids();
         let mut columns: Vec<String> = Vec::new();
         let mut cells: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
         for t in &cov.transitions {

@@ -14,15 +14,9 @@ fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
+/// The defaults: initial RTO 1 s, 3 retries of each kind, MSL 60 s.
 fn config() -> Config {
-    Config {
-        initial_rto: Duration::from_secs(1),
-        syn_retries: 3,
-        synack_retries: 3,
-        retries: 3,
-        msl: Duration::from_secs(60),
-        recv_window: 65535,
-    }
+    Config::default()
 }
 
 /// A segment from the peer: `flags` as letters, seq/ack relative to the
