@@ -10,6 +10,7 @@ use tracewright_conformance::bundled::BundledTarget;
 use tracewright_conformance::load::load_corpus;
 use tracewright_conformance::profile::Profile;
 use tracewright_conformance::replay::{replay, Verdict};
+use tracewright_conformance::report::run_corpus;
 use tracewright_conformance::target::{Clock, Segment, Target, TargetError};
 use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace};
 
@@ -29,6 +30,8 @@ struct Broken {
     how: Breakage,
     fin_arrived: bool,
     fins_sent: Vec<u32>,
+    /// What the inner endpoint sent before it was replaced.
+    pending: Vec<Segment>,
 }
 
 impl Broken {
@@ -38,11 +41,15 @@ impl Broken {
             how,
             fin_arrived: false,
             fins_sent: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
     fn after_op(&mut self) {
         if self.how == Breakage::SkipsTimeWait && self.inner.state() == Some(TcpState::TimeWait) {
+            // What it sent on the way (the final ACK) still goes out.
+            let sent = self.inner.poll().unwrap();
+            self.pending.extend(sent);
             self.inner.reset_to_closed();
         }
     }
@@ -78,6 +85,7 @@ impl Target for Broken {
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
         self.fin_arrived = false;
         self.fins_sent.clear();
+        self.pending.clear();
         self.inner.open(role, profile)
     }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
@@ -100,7 +108,8 @@ impl Target for Broken {
             .collect())
     }
     fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
-        let segs = self.inner.poll()?;
+        let mut segs = std::mem::take(&mut self.pending);
+        segs.extend(self.inner.poll()?);
         Ok(self.mangle(segs))
     }
     fn state(&mut self) -> Option<TcpState> {
@@ -195,4 +204,18 @@ fn an_endpoint_that_acknowledges_the_wrong_number_fails_the_fin_traces() {
 #[test]
 fn an_endpoint_that_never_retransmits_its_fin_fails_the_fin_retransmission_traces() {
     check(Breakage::NeverRetransmitsFin, exercises_fin_retransmission);
+}
+
+/// What a reviewer sees when a stack breaks: the report of the endpoint that
+/// skips TIME-WAIT, with each failing trace's first divergence as a ladder.
+#[test]
+fn report_of_an_endpoint_that_skips_time_wait() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
+    let profile = Profile::load(&root.join("profiles/rfc9293.yaml")).unwrap();
+    let mut target = Broken::new(Breakage::SkipsTimeWait);
+    let report = run_corpus(&corpus, &mut target, &profile, &mut |_, _| {});
+    insta::with_settings!({snapshot_path => "../../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("tcp-broken-skips-time-wait", report.render());
+    });
 }
