@@ -113,6 +113,8 @@ pub fn config_of(p: &Profile) -> stack::Config {
         retries: p.retries,
         msl: Duration::from_millis(p.msl_ms),
         recv_window: p.recv_window,
+        challenge_ack: p.rfc5961,
+        ignore_rst_in_time_wait: p.rfc1337,
     }
 }
 

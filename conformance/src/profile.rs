@@ -26,6 +26,11 @@ pub struct Profile {
     pub retries: u32,
     /// The window the harness advertises.
     pub recv_window: u16,
+    /// RFC 5961 §3: a RST resets only at exactly RCV.NXT; elsewhere in the
+    /// window it gets a challenge ACK.
+    pub rfc5961: bool,
+    /// RFC 1337: a RST in TIME-WAIT is ignored.
+    pub rfc1337: bool,
 }
 
 /// A profile file that could not be read, naming file, line and field.
@@ -52,6 +57,8 @@ impl Profile {
             synack_retries: 2,
             retries: 2,
             recv_window: 65535,
+            rfc5961: false,
+            rfc1337: false,
         }
     }
 
@@ -131,7 +138,7 @@ mod tests {
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:3:"), "{e}");
         assert!(e.contains("initial_rto_ms"), "{e}");
-        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\n";
+        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
         let e = Profile::parse("p.yaml", "name: x\nrto: 1\n")

@@ -316,6 +316,12 @@ pub fn project(
             covers.push(t);
         }
     }
+    // The trace ends by checking the state its last transition left, also
+    // when that transition kept the state (an ignored RST, an old segment).
+    if let Some(Step::State(_)) = steps.last() {
+    } else {
+        steps.push(Step::State(w.ends[iut].state));
+    }
     let (role, t) = label;
     Trace {
         format: FORMAT.to_string(),

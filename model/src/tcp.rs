@@ -71,6 +71,11 @@ pub struct TcpConfig {
     pub simultaneous_open: bool,
     /// The model with one mechanism removed, or `None` for RFC 9293.
     pub variant: Option<Variant>,
+    /// RFC 5961 §3: a RST resets only at exactly RCV.NXT; elsewhere in the
+    /// window it gets a challenge ACK.
+    pub rfc5961: bool,
+    /// RFC 1337: a RST in TIME-WAIT is ignored (TIME-WAIT assassination).
+    pub rfc1337: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -130,6 +135,8 @@ impl TcpConfig {
             abort: true,
             simultaneous_open: true,
             variant: None,
+            rfc5961: false,
+            rfc1337: false,
         }
     }
 
@@ -144,12 +151,15 @@ impl TcpConfig {
                 )
             })
         };
-        Ok(TcpConfig::new(
+        let mut cfg = TcpConfig::new(
             &p.name,
             narrow("syn_retries", p.syn_retries)?,
             narrow("synack_retries", p.synack_retries)?,
             narrow("retries", p.retries)?,
-        ))
+        );
+        cfg.rfc5961 = p.rfc5961;
+        cfg.rfc1337 = p.rfc1337;
+        Ok(cfg)
     }
 
     pub fn with_budgets(mut self, loss: u8, dup: u8) -> Self {
@@ -461,7 +471,7 @@ impl TcpModel {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);
                 let (rcv, snd) = split(&mut w.ends, end);
-                let ok = segment_arrives(rcv, snd, &s, &mut out);
+                let ok = segment_arrives(&self.cfg, rcv, snd, &s, &mut out);
                 if !ok {
                     w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
                 }
@@ -744,7 +754,7 @@ fn rto_expires(e: &mut End, limit: u8, out: &mut Out) {
 /// Processes `s` at `e` (whose peer is `peer`). Returns false when it
 /// accepted something outside its receive window or something the peer
 /// never sent (checked apart from the acceptance logic itself).
-fn segment_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool {
+fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool {
     use TcpState::*;
     let f = s.flags;
     match e.state {
@@ -809,7 +819,7 @@ fn segment_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool 
             }
             true
         }
-        _ => synchronized_arrives(e, peer, s, out),
+        _ => synchronized_arrives(cfg, e, peer, s, out),
     }
 }
 
@@ -823,7 +833,13 @@ fn acceptable(e: &End, s: &Segment) -> bool {
     }
 }
 
-fn synchronized_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> bool {
+fn synchronized_arrives(
+    cfg: &TcpConfig,
+    e: &mut End,
+    peer: &End,
+    s: &Segment,
+    out: &mut Out,
+) -> bool {
     use TcpState::*;
     let f = s.flags;
     // First, check the sequence number.
@@ -834,9 +850,17 @@ fn synchronized_arrives(e: &mut End, peer: &End, s: &Segment, out: &mut Out) -> 
         }
         return true;
     }
-    // Second, the RST bit: in the window, it resets (RFC 9293 without the
-    // RFC 5961 challenge ACK).
+    // Second, the RST bit: in the window, it resets; with RFC 5961 only at
+    // exactly RCV.NXT, elsewhere in the window it gets a challenge ACK
+    // (RFC 5961 §3.2). With RFC 1337, TIME-WAIT ignores it.
     if f.rst {
+        if cfg.rfc1337 && e.state == TimeWait {
+            return true;
+        }
+        if cfg.rfc5961 && s.seq != e.rcv_nxt {
+            out.ack(e);
+            return true;
+        }
         e.was_reset = true;
         e.reset_while_closing |= matches!(e.state, Closing | LastAck);
         if e.state == SynReceived && e.passive {

@@ -117,6 +117,11 @@ pub struct Config {
     pub msl: Duration,
     /// The receive window advertised (no scaling).
     pub recv_window: u16,
+    /// RFC 5961 §3.2: a RST whose sequence number is in the window but not
+    /// exactly RCV.NXT gets a challenge ACK instead of resetting.
+    pub challenge_ack: bool,
+    /// RFC 1337: a RST in TIME-WAIT is ignored.
+    pub ignore_rst_in_time_wait: bool,
 }
 
 impl Default for Config {
@@ -128,6 +133,8 @@ impl Default for Config {
             retries: 3,
             msl: Duration::from_secs(60),
             recv_window: 65535,
+            challenge_ack: false,
+            ignore_rst_in_time_wait: false,
         }
     }
 }
@@ -253,6 +260,12 @@ impl Endpoint {
 
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// Changes a parameter mid-connection, for tests of the switches.
+    #[cfg(test)]
+    pub(crate) fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
     }
 
     /// Every state change goes through here.
@@ -670,6 +683,16 @@ impl Endpoint {
         }
         // Second, the RST bit.
         if f.rst {
+            if self.state == State::TimeWait && self.config.ignore_rst_in_time_wait {
+                // RFC 1337 §3 (TW1): ignore RST segments in TIME-WAIT.
+                return;
+            }
+            if self.config.challenge_ack && seg.seq != self.rcv_nxt {
+                // RFC 5961 §3.2: in the window but not exact, a challenge
+                // ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+                self.send_ack();
+                return;
+            }
             match self.state {
                 State::SynReceived if self.passive => {
                     self.set_state(State::Listen);

@@ -522,3 +522,35 @@ fn test_sequence_numbers_wrap() {
         "the wrapped ACK acknowledges everything"
     );
 }
+
+// --- RFC 5961 and RFC 1337 switches -------------------------------------------
+
+#[test]
+fn test_established_recv_rst_not_exact_gets_challenge_ack_with_rfc5961() {
+    let mut ep = Endpoint::new(
+        Config {
+            challenge_ack: true,
+            ..config()
+        },
+        LOCAL,
+        ISS,
+    );
+    ep.listen().unwrap();
+    recv(&mut ep, 0, seg("S", 0, None, b""));
+    recv(&mut ep, 0, seg("A", 1, Some(1), b""));
+    sent(&mut ep);
+    recv(&mut ep, 0, seg("R", 5, None, b""));
+    expect(&mut ep, &[("A", 1, Some(1), 0)]);
+    assert_eq!(ep.state(), State::Established);
+    recv(&mut ep, 0, seg("R", 1, None, b""));
+    assert_eq!(ep.state(), State::Closed, "exactly RCV.NXT resets");
+}
+
+#[test]
+fn test_time_wait_recv_rst_ignored_with_rfc1337() {
+    let mut ep = endpoint_time_wait();
+    ep.config_mut().ignore_rst_in_time_wait = true;
+    recv(&mut ep, 0, seg("R", 2, None, b""));
+    assert_eq!(ep.state(), State::TimeWait);
+    expect(&mut ep, &[]);
+}
