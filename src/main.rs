@@ -379,6 +379,20 @@ fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
         pb.set_message(format!("exploring: {n} states"))
     });
     pb.finish_and_clear();
+    // Never overwrite the corpus of another profile.
+    let existing = out.join(tracewright_model::generate::COVERAGE_FILE);
+    if let Ok(text) = std::fs::read_to_string(&existing) {
+        if let Ok(c) = serde_yaml::from_str::<tracewright_conformance::trace::Coverage>(&text) {
+            if c.profile != model.cfg.profile {
+                bail!(
+                    "{} holds the corpus of profile {}, not {}: pass --out DIR",
+                    out.display(),
+                    c.profile,
+                    model.cfg.profile
+                );
+            }
+        }
+    }
     let written = tracewright_model::generate::write_corpus(&corpus, out)
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
@@ -415,6 +429,17 @@ fn replay(
     };
     let corpus = tracewright_conformance::load::load_corpus(traces)
         .with_context(|| format!("loading {}", traces.display()))?;
+    if let Some(t) = corpus.traces.iter().find(|t| t.profile != profile.name) {
+        bail!(
+            "{}: trace {} was generated for profile {}, not {}: pass --profile {} or generate the corpus for {}",
+            traces.display(),
+            t.id,
+            t.profile,
+            profile.name,
+            t.profile,
+            profile.name
+        );
+    }
     let pb = ProgressBar::new(corpus.traces.len() as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),

@@ -79,6 +79,11 @@ impl Profile {
         let p: Profile = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
+            // serde_yaml appends the location, which the error shows first.
+            let mut message = inner.to_string();
+            if let Some(at) = message.rfind(" at line ") {
+                message.truncate(at);
+            }
             ProfileError {
                 file: file.to_string(),
                 location: inner.location().map(|l| (l.line(), l.column())),
@@ -87,7 +92,7 @@ impl Profile {
                 } else {
                     format!("{path}: ")
                 },
-                message: inner.to_string(),
+                message,
             }
         })?;
         let bad = |field: &str, message: &str| ProfileError {
