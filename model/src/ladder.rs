@@ -31,11 +31,7 @@ fn arrow(seg: &Segment, from_left: bool, full: bool, lost: bool) -> String {
         )
     };
     if from_left {
-        if full {
-            format!("{s:<MID$}")
-        } else {
-            format!("{s:<MID$}")
-        }
+        format!("{s:<MID$}")
     } else {
         format!("{s:>MID$}")
     }

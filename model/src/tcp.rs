@@ -990,11 +990,8 @@ fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> b
     if s.len > 0 && !(e.data_sent && e.was_established) {
         return false;
     }
-    if f.fin && !e.app_closed {
-        return false;
-    }
-    let _ = after;
-    true
+    // A FIN only when the application closed.
+    !(f.fin && !e.app_closed)
 }
 
 // --- The model ----------------------------------------------------------------
