@@ -51,7 +51,7 @@ fn line(out: &mut String, w: &World, middle: &str, note: &str) {
 /// Draws a path (as stateright's `Path::into_vec` gives it).
 pub fn draw(model: &TcpModel, path: &[(World, Option<Action>)]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:>13}  {:<MID$}  {}", "A", "", "B");
+    let _ = writeln!(out, "{:>13}  {:<MID$}  B", "A", "");
     if let Some((w, _)) = path.first() {
         line(&mut out, w, "", "");
     }

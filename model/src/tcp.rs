@@ -991,7 +991,7 @@ fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> b
         return false;
     }
     // A FIN only when the application closed.
-    !(f.fin && !e.app_closed)
+    !f.fin || e.app_closed
 }
 
 // --- The model ----------------------------------------------------------------
