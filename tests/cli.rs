@@ -1,0 +1,104 @@
+//! The CLI's exit codes and messages, run as a user runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn tracewright(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn replay_of_the_corpus_passes_and_exits_zero() {
+    let (code, out, _) = tracewright(&["replay", "tcp", "--target", "bundled"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 fail, 0 inconclusive, 0 error"), "{out}");
+}
+
+#[test]
+fn replay_exits_non_zero_when_a_trace_fails_and_still_writes_the_report() {
+    let dir = std::env::temp_dir().join(format!("tracewright-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("traces/tcp/tcp-client-time-wait-2msl-silent-to-closed.yaml");
+    // The model says CLOSED after 2MSL; claim TIME-WAIT instead.
+    let text = std::fs::read_to_string(src).unwrap();
+    let broken = text.replacen("  - state: CLOSED", "  - state: TIME-WAIT", 1);
+    assert_ne!(text, broken);
+    std::fs::write(
+        dir.join("tcp-client-time-wait-2msl-silent-to-closed.yaml"),
+        broken,
+    )
+    .unwrap();
+    // And a file that is not a trace at all.
+    std::fs::write(dir.join("junk.yaml"), "steps: [\n").unwrap();
+    let report = dir.join("report.txt");
+    let (code, out, err) = tracewright(&[
+        "replay",
+        "tcp",
+        "--traces",
+        dir.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("1 fail, 0 inconclusive, 1 error"), "{out}");
+    assert!(
+        text.contains("FAIL tcp-client-time-wait-2msl-silent-to-closed"),
+        "{text}"
+    );
+    assert!(text.contains("ERROR junk"), "{text}");
+}
+
+#[test]
+fn check_passes_and_a_variant_is_refuted_with_a_ladder() {
+    let (code, out, _) = tracewright(&["check", "tcp", "--loss", "1", "--dup", "0"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("VIOLATED"), "{out}");
+    let (code, out, _) = tracewright(&[
+        "check",
+        "tcp",
+        "--variant",
+        "no-time-wait",
+        "--loss",
+        "1",
+        "--dup",
+        "0",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("closing_end_never_reset"), "{out}");
+    assert!(
+        out.contains("counterexample to closing_end_never_reset"),
+        "{out}"
+    );
+    assert!(out.contains("lost"), "the lost final ACK is drawn: {out}");
+}
+
+#[test]
+fn bad_flags_and_profiles_get_clear_errors() {
+    let (code, _, err) = tracewright(&["check", "tcp", "--variant", "four-way-handshake"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--variant four-way-handshake: unknown"),
+        "{err}"
+    );
+    let (code, _, err) = tracewright(&["replay", "tcp", "--target", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--target nope: unknown target"), "{err}");
+    let (code, _, err) = tracewright(&["check", "tcp", "--profile", "no-such-profile"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--profile no-such-profile: no such profile"),
+        "{err}"
+    );
+}
