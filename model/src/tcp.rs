@@ -262,8 +262,6 @@ pub struct End {
     pub was_established: bool,
     /// History: the endpoint gave up after its retry limit.
     pub gave_up: bool,
-    /// History: a RST reset this endpoint's connection.
-    pub was_reset: bool,
     /// History: a RST reset it while it was closing (CLOSING, LAST-ACK).
     pub reset_while_closing: bool,
     /// History: in TIME-WAIT it acknowledged a retransmitted FIN.
@@ -293,7 +291,6 @@ impl End {
             delivered: 0,
             was_established: false,
             gave_up: false,
-            was_reset: false,
             reset_while_closing: false,
             reacked_in_time_wait: false,
             refused: false,
@@ -337,8 +334,6 @@ pub struct World {
     pub duplicated: u8,
     /// Bits of [`violation`].
     pub violations: u8,
-    /// History: a RST was sent by either end.
-    pub rst_sent: bool,
     /// The scenario in which the server never opens: the client's SYN is
     /// refused (RFC 9293 §3.10.7.1).
     pub server_absent: bool,
@@ -516,7 +511,6 @@ impl TcpModel {
             if !segment_allowed(before, after, &w.ends[end], &seg) {
                 w.violations |= violation::FORBIDDEN_SEGMENT;
             }
-            w.rst_sent |= seg.flags.rst;
             let i = w.net.binary_search(&seg).unwrap_or_else(|i| i);
             w.net.insert(i, seg);
         }
@@ -654,7 +648,6 @@ impl End {
                 passive: true,
                 was_established: self.was_established,
                 gave_up: self.gave_up,
-                was_reset: self.was_reset,
                 reset_while_closing: self.reset_while_closing,
                 reacked_in_time_wait: self.reacked_in_time_wait,
                 refused: self.refused,
@@ -797,7 +790,6 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
             }
             if f.rst {
                 if ack_ok {
-                    e.was_reset = true;
                     e.set_state(Closed);
                 }
                 return true;
@@ -861,7 +853,6 @@ fn synchronized_arrives(
             out.ack(e);
             return true;
         }
-        e.was_reset = true;
         e.reset_while_closing |= matches!(e.state, Closing | LastAck);
         if e.state == SynReceived && e.passive {
             e.set_state(Listen);
@@ -1009,7 +1000,6 @@ impl Model for TcpModel {
                 lost: 0,
                 duplicated: 0,
                 violations: 0,
-                rst_sent: false,
                 server_absent,
             })
             .collect()
