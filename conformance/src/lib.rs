@@ -2,6 +2,7 @@
 //! profiles, the `Target` trait and its adapters, replay and verdicts, and
 //! reports.
 pub mod bundled;
+pub mod h2;
 pub mod load;
 pub mod profile;
 pub mod replay;

@@ -73,7 +73,7 @@ pub struct LadderLine {
     pub dir: Dir,
     pub text: String,
     /// The IUT's state after this line, as the trace (the model) has it.
-    pub state: Option<TcpState>,
+    pub state: Option<String>,
 }
 
 /// Everything the report needs about one trace.
@@ -191,7 +191,7 @@ impl Run<'_> {
             step,
             dir,
             text,
-            state: self.state,
+            state: self.state.map(|s| s.to_string()),
         });
     }
 
@@ -322,7 +322,7 @@ impl Run<'_> {
             Step::State(s) => {
                 self.state = Some(*s);
                 for l in &mut self.transcript[self.since_state..] {
-                    l.state = Some(*s);
+                    l.state = Some(s.to_string());
                 }
                 self.since_state = self.transcript.len();
                 match self.target.state() {
@@ -367,7 +367,7 @@ impl Run<'_> {
     }
 }
 
-fn target_verdict(step: usize, e: TargetError) -> Verdict {
+pub(crate) fn target_verdict(step: usize, e: TargetError) -> Verdict {
     match e {
         TargetError::Unsupported(why) => Verdict::Inconclusive {
             step,

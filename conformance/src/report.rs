@@ -84,7 +84,7 @@ fn arrow(dir: Dir, text: &str) -> String {
 }
 
 fn ladder_line(out: &mut String, l: &LadderLine) {
-    let state = l.state.map_or(String::new(), |s| s.to_string());
+    let state = l.state.clone().unwrap_or_default();
     match l.dir {
         Dir::Note => {
             let _ = writeln!(out, "       |{:<MID$}|  {state:<13} {}", "", l.text);

@@ -1,10 +1,12 @@
-//! The bundled TCP endpoint of tracewright: sans-IO, written from RFC 9293
-//! and RFC 6298, depending on nothing of tracewright's (a conformance check
-//! of the model against itself would prove nothing).
+//! The bundled TCP endpoint and HTTP/2 connection of tracewright: sans-IO,
+//! written from RFC 9293 and RFC 6298 (TCP) and RFC 9113 (HTTP/2, in
+//! [`h2`]), depending on nothing of tracewright's (a conformance check of
+//! the model against itself would prove nothing).
 //!
-//! Inputs are `handle_segment(now, …)`, `handle_timeout(now)` and the user
+//! TCP inputs are `handle_segment(now, …)`, `handle_timeout(now)` and the user
 //! calls of RFC 9293 §3.10; outputs are `poll_transmit()` and
 //! `poll_timeout()`.
+pub mod h2;
 mod tcp;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,1126 @@
+//! HTTP/2 on the conformance side: the `tracewright/1` steps for HTTP/2,
+//! the harness's frame codec, the [`H2Target`] trait with the bundled
+//! target, and replay.
+//!
+//! ```yaml
+//! steps:
+//!   - expect: {any_of: [{type: SETTINGS}]}              # the IUT's preface
+//!   - send: {type: SETTINGS, initial_window_size: 1, max_concurrent_streams: 2}
+//!   - expect: {any_of: [{type: SETTINGS, ack: true}]}
+//!   - send: {type: HEADERS, stream: 1, end_stream: true}
+//!   - app: {respond: {stream: 1, end_stream: false}}
+//!   - expect: {any_of: [{type: HEADERS, stream: 1}]}
+//!   - send: {type: DATA, stream: 1, len: 1}
+//!   - expect: {any_of: [{type: RST_STREAM, stream: 1, error: STREAM_CLOSED}, {type: GOAWAY, error: STREAM_CLOSED}]}
+//!   - state: {stream: 1, is: closed}
+//! ```
+//!
+//! Semantics, as for TCP: `expect` takes the next frame the IUT emitted and
+//! matches it against `any_of`; the first pattern is the path the trace goes
+//! on with, another one is a path the RFC allows that the trace does not
+//! follow (inconclusive, unless the trace ends there). The pattern
+//! `{type: NONE}` matches silence: nothing emitted. A frame nobody expects
+//! before the next `send` or `app`, or at the end, fails the trace.
+//! WINDOW_UPDATE frames the IUT sends are never constrained: how a receiver
+//! gives window back is its own choice (RFC 9113 §6.9.1), so the replay drops
+//! them.
+//!
+//! The harness writes frames with a codec of its own, not the stack's: it
+//! must write what no conforming stack writes (frames of the wrong length,
+//! DATA on stream 0, CONTINUATION out of nowhere). Header blocks go through
+//! `loona-hpack`; the IUT's header blocks are not decoded, only framed.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::replay::{target_verdict, Dir, LadderLine, TraceResult, Verdict};
+use crate::target::TargetError;
+use crate::trace::{Protocol, Role, Transition, FORMAT};
+
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// An HTTP/2 trace file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct H2Trace {
+    pub format: String,
+    pub id: String,
+    pub protocol: Protocol,
+    pub iut: Role,
+    pub profile: String,
+    pub variant: Option<String>,
+    pub description: String,
+    pub covers: Vec<Transition>,
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub steps: Vec<H2Step>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum H2Step {
+    /// A call the IUT's application makes.
+    App(H2App),
+    /// A frame from the harness.
+    Send(FrameSpec),
+    /// What the IUT must emit next.
+    Expect(FrameExpect),
+    /// A stream's RFC 9113 §5.1 state at the IUT.
+    State(StreamCheck),
+}
+
+/// Application calls on the IUT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum H2App {
+    /// A client opens its next stream with a GET.
+    Request { stream: u32, end_stream: bool },
+    /// A server answers (or sends the pushed response) with `:status 200`.
+    Respond { stream: u32, end_stream: bool },
+    /// One byte of data.
+    Data { stream: u32, end_stream: bool },
+    /// END_STREAM on an empty DATA frame.
+    End { stream: u32 },
+    /// RST_STREAM(CANCEL).
+    Reset { stream: u32 },
+    /// A server promises a push on `stream`.
+    Push { stream: u32 },
+    /// GOAWAY(NO_ERROR).
+    Goaway,
+}
+
+impl fmt::Display for H2App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let es = |b: bool| if b { " END_STREAM" } else { "" };
+        match self {
+            H2App::Request { stream, end_stream } => {
+                write!(f, "app request on {stream}{}", es(*end_stream))
+            }
+            H2App::Respond { stream, end_stream } => {
+                write!(f, "app respond on {stream}{}", es(*end_stream))
+            }
+            H2App::Data { stream, end_stream } => write!(f, "app data on {stream}{}", es(*end_stream)),
+            H2App::End { stream } => write!(f, "app end stream {stream}"),
+            H2App::Reset { stream } => write!(f, "app reset {stream}"),
+            H2App::Push { stream } => write!(f, "app push on {stream}"),
+            H2App::Goaway => f.write_str("app goaway"),
+        }
+    }
+}
+
+/// Frame types, with `NONE` for "nothing" in an expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FrameType {
+    Data,
+    Headers,
+    Priority,
+    RstStream,
+    Settings,
+    PushPromise,
+    Ping,
+    Goaway,
+    WindowUpdate,
+    Continuation,
+    /// Silence (patterns only).
+    None,
+}
+
+impl FrameType {
+    pub fn code(self) -> Option<u8> {
+        Some(match self {
+            FrameType::Data => 0,
+            FrameType::Headers => 1,
+            FrameType::Priority => 2,
+            FrameType::RstStream => 3,
+            FrameType::Settings => 4,
+            FrameType::PushPromise => 5,
+            FrameType::Ping => 6,
+            FrameType::Goaway => 7,
+            FrameType::WindowUpdate => 8,
+            FrameType::Continuation => 9,
+            FrameType::None => return None,
+        })
+    }
+    pub fn from_code(c: u8) -> Option<FrameType> {
+        [
+            FrameType::Data,
+            FrameType::Headers,
+            FrameType::Priority,
+            FrameType::RstStream,
+            FrameType::Settings,
+            FrameType::PushPromise,
+            FrameType::Ping,
+            FrameType::Goaway,
+            FrameType::WindowUpdate,
+            FrameType::Continuation,
+        ]
+        .get(c as usize)
+        .copied()
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameType::Data => "DATA",
+            FrameType::Headers => "HEADERS",
+            FrameType::Priority => "PRIORITY",
+            FrameType::RstStream => "RST_STREAM",
+            FrameType::Settings => "SETTINGS",
+            FrameType::PushPromise => "PUSH_PROMISE",
+            FrameType::Ping => "PING",
+            FrameType::Goaway => "GOAWAY",
+            FrameType::WindowUpdate => "WINDOW_UPDATE",
+            FrameType::Continuation => "CONTINUATION",
+            FrameType::None => "NONE",
+        }
+    }
+}
+
+impl fmt::Display for FrameType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// RFC 9113 §7 error codes, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorName {
+    NoError,
+    ProtocolError,
+    InternalError,
+    FlowControlError,
+    SettingsTimeout,
+    StreamClosed,
+    FrameSizeError,
+    RefusedStream,
+    Cancel,
+    CompressionError,
+    ConnectError,
+    EnhanceYourCalm,
+    InadequateSecurity,
+    #[serde(rename = "HTTP_1_1_REQUIRED")]
+    Http11Required,
+}
+
+const ERRORS: [ErrorName; 14] = [
+    ErrorName::NoError,
+    ErrorName::ProtocolError,
+    ErrorName::InternalError,
+    ErrorName::FlowControlError,
+    ErrorName::SettingsTimeout,
+    ErrorName::StreamClosed,
+    ErrorName::FrameSizeError,
+    ErrorName::RefusedStream,
+    ErrorName::Cancel,
+    ErrorName::CompressionError,
+    ErrorName::ConnectError,
+    ErrorName::EnhanceYourCalm,
+    ErrorName::InadequateSecurity,
+    ErrorName::Http11Required,
+];
+
+impl ErrorName {
+    pub fn code(self) -> u32 {
+        ERRORS.iter().position(|&e| e == self).unwrap_or(0) as u32
+    }
+    pub fn from_code(c: u32) -> Option<ErrorName> {
+        ERRORS.get(c as usize).copied()
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorName::NoError => "NO_ERROR",
+            ErrorName::ProtocolError => "PROTOCOL_ERROR",
+            ErrorName::InternalError => "INTERNAL_ERROR",
+            ErrorName::FlowControlError => "FLOW_CONTROL_ERROR",
+            ErrorName::SettingsTimeout => "SETTINGS_TIMEOUT",
+            ErrorName::StreamClosed => "STREAM_CLOSED",
+            ErrorName::FrameSizeError => "FRAME_SIZE_ERROR",
+            ErrorName::RefusedStream => "REFUSED_STREAM",
+            ErrorName::Cancel => "CANCEL",
+            ErrorName::CompressionError => "COMPRESSION_ERROR",
+            ErrorName::ConnectError => "CONNECT_ERROR",
+            ErrorName::EnhanceYourCalm => "ENHANCE_YOUR_CALM",
+            ErrorName::InadequateSecurity => "INADEQUATE_SECURITY",
+            ErrorName::Http11Required => "HTTP_1_1_REQUIRED",
+        }
+    }
+}
+
+impl fmt::Display for ErrorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A frame the harness sends, or a pattern over one the IUT emits. Fields a
+/// type does not use stay absent; in a pattern, absent means unconstrained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameSpec {
+    #[serde(rename = "type")]
+    pub kind: FrameType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u32>,
+    /// DATA / HEADERS: END_STREAM (always constrained for them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub end_stream: bool,
+    /// HEADERS: false sends it without END_HEADERS (a CONTINUATION follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_headers: Option<bool>,
+    /// SETTINGS / PING: ACK (always constrained for them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ack: bool,
+    /// DATA: payload bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u32>,
+    /// RST_STREAM / GOAWAY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorName>,
+    /// PUSH_PROMISE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised: Option<u32>,
+    /// GOAWAY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stream: Option<u32>,
+    /// WINDOW_UPDATE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<u32>,
+    /// SETTINGS_INITIAL_WINDOW_SIZE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_window_size: Option<u32>,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Send: a payload of this many bytes instead of the type's own (a
+    /// malformed frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+}
+
+impl FrameSpec {
+    pub fn new(kind: FrameType) -> Self {
+        FrameSpec {
+            kind,
+            stream: None,
+            end_stream: false,
+            end_headers: None,
+            ack: false,
+            len: None,
+            error: None,
+            promised: None,
+            last_stream: None,
+            increment: None,
+            initial_window_size: None,
+            max_concurrent_streams: None,
+            length: None,
+        }
+    }
+
+    /// Does the emitted frame `f` match this pattern?
+    pub fn matches(&self, f: &Frame) -> bool {
+        self.kind == f.kind
+            && self.stream.is_none_or(|s| s == f.stream)
+            && (!matches!(self.kind, FrameType::Data | FrameType::Headers)
+                || self.end_stream == f.end_stream)
+            && (!matches!(self.kind, FrameType::Settings | FrameType::Ping) || self.ack == f.ack)
+            && self.len.is_none_or(|l| l == f.len)
+            && self.error.is_none_or(|e| Some(e) == f.error)
+            && self.promised.is_none_or(|p| p == f.promised)
+            && self.last_stream.is_none_or(|l| l == f.last_stream)
+    }
+}
+
+impl fmt::Display for FrameSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(s) = self.stream {
+            parts.push(s.to_string());
+        }
+        if let Some(l) = self.len {
+            parts.push(format!("len={l}"));
+        }
+        if let Some(e) = self.error {
+            parts.push(e.to_string());
+        }
+        if let Some(p) = self.promised {
+            parts.push(format!("promised={p}"));
+        }
+        if let Some(l) = self.last_stream {
+            parts.push(format!("last={l}"));
+        }
+        if let Some(i) = self.increment {
+            parts.push(format!("+{i}"));
+        }
+        if let Some(w) = self.initial_window_size {
+            parts.push(format!("INITIAL_WINDOW_SIZE={w}"));
+        }
+        if let Some(m) = self.max_concurrent_streams {
+            parts.push(format!("MAX_CONCURRENT_STREAMS={m}"));
+        }
+        if self.end_stream {
+            parts.push("ES".into());
+        }
+        if self.end_headers == Some(false) {
+            parts.push("no END_HEADERS".into());
+        }
+        if self.ack {
+            parts.push("ACK".into());
+        }
+        if let Some(l) = self.length {
+            parts.push(format!("length={l}"));
+        }
+        if !parts.is_empty() {
+            write!(f, "[{}]", parts.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameExpect {
+    pub any_of: Vec<FrameSpec>,
+}
+
+/// `state: {stream: 1, is: half-closed (remote)}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamCheck {
+    pub stream: u32,
+    pub is: String,
+}
+
+/// The RFC 9113 §5.1 states, as traces spell them.
+pub const STREAM_STATES: [&str; 7] = [
+    "idle",
+    "reserved (local)",
+    "reserved (remote)",
+    "open",
+    "half-closed (local)",
+    "half-closed (remote)",
+    "closed",
+];
+
+// ---------------------------------------------------------------- YAML
+
+impl H2Trace {
+    /// The trace as YAML, one step a line in flow style (as `Trace::to_yaml`).
+    pub fn to_yaml(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "format: {}", self.format);
+        let _ = writeln!(out, "id: {}", self.id);
+        let _ = writeln!(out, "protocol: {}", self.protocol);
+        let _ = writeln!(out, "iut: {}", self.iut);
+        let _ = writeln!(out, "profile: {}", self.profile);
+        let _ = writeln!(out, "variant: {}", self.variant.as_deref().unwrap_or("null"));
+        let _ = writeln!(out, "description: {}", quote(&self.description));
+        let _ = writeln!(out, "covers:");
+        for t in &self.covers {
+            let _ = writeln!(
+                out,
+                "  - {{state: {}, event: {}, next: {}, output: {}}}",
+                quote(&t.state),
+                quote(&t.event),
+                quote(&t.next),
+                quote(&t.output)
+            );
+        }
+        let _ = writeln!(out, "steps:");
+        for s in &self.steps {
+            let line = match s {
+                H2Step::App(H2App::Goaway) => "app: goaway".to_string(),
+                H2Step::App(a) => format!("app: {}", flow(&serde_yaml::to_value(a).unwrap())),
+                H2Step::Send(f) => format!("send: {}", flow(&serde_yaml::to_value(f).unwrap())),
+                H2Step::Expect(e) => format!(
+                    "expect: {{any_of: [{}]}}",
+                    e.any_of
+                        .iter()
+                        .map(|f| flow(&serde_yaml::to_value(f).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                H2Step::State(c) => format!("state: {{stream: {}, is: {}}}", c.stream, quote(&c.is)),
+            };
+            let _ = writeln!(out, "  - {line}");
+        }
+        out
+    }
+}
+
+/// Always double-quoted where YAML could misread it.
+fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_().+^".contains(c))
+        && !s.starts_with(['-', ' '])
+        && serde_yaml::from_str::<String>(s).ok().as_deref() == Some(s);
+    if plain {
+        s.to_string()
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// A serde_yaml value in flow style (serde_yaml writes only block style).
+fn flow(v: &serde_yaml::Value) -> String {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", flow(k), flow(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Tagged(t) => format!("{{{}: {}}}", t.tag.to_string().trim_start_matches('!'), flow(&t.value)),
+        Value::String(s) => quote(s),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "null".into(),
+        Value::Sequence(s) => format!(
+            "[{}]",
+            s.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- loading
+
+/// Loads and validates one HTTP/2 trace.
+pub fn parse_h2_trace(path: &std::path::Path, text: &str) -> Result<H2Trace, crate::load::LoadError> {
+    let trace: H2Trace = crate::load::parse(path, text)?;
+    let bad = |field: &str, message: String| crate::load::LoadError {
+        file: path.to_path_buf(),
+        line: crate::profile::line_of(text, field),
+        column: None,
+        field: field.to_string(),
+        message,
+    };
+    if trace.format != FORMAT {
+        return Err(bad("format", format!("`{}`: this harness reads `{FORMAT}`", trace.format)));
+    }
+    if trace.protocol != Protocol::H2 {
+        return Err(bad("protocol", format!("`{}`: an h2 corpus holds h2 traces", trace.protocol)));
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    if stem.as_deref() != Some(trace.id.as_str()) {
+        return Err(bad(
+            "id",
+            format!("`{}` differs from the file name `{}`", trace.id, stem.unwrap_or_default()),
+        ));
+    }
+    for (i, s) in trace.steps.iter().enumerate() {
+        match s {
+            H2Step::Expect(e) if e.any_of.is_empty() => {
+                return Err(bad("any_of", format!("steps[{i}]: empty; an expectation needs a pattern")))
+            }
+            H2Step::State(c) if !STREAM_STATES.contains(&c.is.as_str()) => {
+                return Err(bad(
+                    "is",
+                    format!("steps[{i}]: `{}` is not an RFC 9113 §5.1 state ({})", c.is, STREAM_STATES.join(", ")),
+                ))
+            }
+            H2Step::Send(f) if f.kind == FrameType::None => {
+                return Err(bad("type", format!("steps[{i}]: NONE can only be expected, not sent")))
+            }
+            _ => {}
+        }
+    }
+    Ok(trace)
+}
+
+/// An HTTP/2 corpus, loaded.
+#[derive(Debug, Default)]
+pub struct H2Corpus {
+    pub traces: Vec<H2Trace>,
+    pub errors: Vec<crate::load::LoadError>,
+    pub coverage: Option<crate::trace::Coverage>,
+}
+
+/// Loads every trace in `dir`; a bad file is recorded, the rest load.
+pub fn load_h2_corpus(dir: &std::path::Path) -> std::io::Result<H2Corpus> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut corpus = H2Corpus::default();
+    for f in files {
+        let text = match std::fs::read_to_string(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                corpus.errors.push(crate::load::LoadError {
+                    file: f.clone(),
+                    line: None,
+                    column: None,
+                    field: String::new(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if f.file_name().is_some_and(|n| n == crate::load::COVERAGE_FILE) {
+            match crate::load::parse(&f, &text) {
+                Ok(c) => corpus.coverage = Some(c),
+                Err(e) => corpus.errors.push(e),
+            }
+            continue;
+        }
+        match parse_h2_trace(&f, &text) {
+            Ok(t) => corpus.traces.push(t),
+            Err(e) => corpus.errors.push(e),
+        }
+    }
+    corpus.traces.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(corpus)
+}
+
+// ---------------------------------------------------------------- codec
+
+/// A frame the IUT emitted, as the harness decoded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub kind: FrameType,
+    pub stream: u32,
+    pub end_stream: bool,
+    pub ack: bool,
+    pub len: u32,
+    pub error: Option<ErrorName>,
+    pub promised: u32,
+    pub last_stream: u32,
+    pub increment: u32,
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut spec = FrameSpec::new(self.kind);
+        match self.kind {
+            FrameType::Settings | FrameType::Ping => {}
+            FrameType::Goaway => spec.last_stream = Some(self.last_stream),
+            _ => spec.stream = Some(self.stream),
+        }
+        spec.end_stream = self.end_stream;
+        spec.ack = self.ack;
+        spec.error = self.error;
+        if self.kind == FrameType::Data {
+            spec.len = Some(self.len);
+        }
+        if self.kind == FrameType::PushPromise {
+            spec.promised = Some(self.promised);
+        }
+        if self.kind == FrameType::WindowUpdate {
+            spec.increment = Some(self.increment);
+        }
+        spec.fmt(f)
+    }
+}
+
+/// Splits bytes from the IUT into frames; `buf` keeps a partial frame.
+/// Unknown frame types are skipped (RFC 9113 §4.1).
+pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
+    let mut out = Vec::new();
+    loop {
+        if buf.len() < 9 {
+            break;
+        }
+        let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+        if buf.len() < 9 + len {
+            break;
+        }
+        let ty = buf[3];
+        let flags = buf[4];
+        let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
+        let p: Vec<u8> = buf[9..9 + len].to_vec();
+        buf.drain(..9 + len);
+        let Some(kind) = FrameType::from_code(ty) else {
+            continue;
+        };
+        let word = |at: usize| -> u32 {
+            p.get(at..at + 4)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let padded = flags & 0x8 != 0 && matches!(kind, FrameType::Data);
+        let data_len = if padded {
+            (len as u32).saturating_sub(1 + u32::from(p.first().copied().unwrap_or(0)))
+        } else {
+            len as u32
+        };
+        out.push(Frame {
+            kind,
+            stream,
+            end_stream: flags & 0x1 != 0 && matches!(kind, FrameType::Data | FrameType::Headers),
+            ack: flags & 0x1 != 0 && matches!(kind, FrameType::Settings | FrameType::Ping),
+            len: if kind == FrameType::Data { data_len } else { len as u32 },
+            error: match kind {
+                FrameType::RstStream => ErrorName::from_code(word(0)),
+                FrameType::Goaway => ErrorName::from_code(word(4)),
+                _ => None,
+            },
+            promised: if kind == FrameType::PushPromise { word(0) & 0x7fff_ffff } else { 0 },
+            last_stream: if kind == FrameType::Goaway { word(0) & 0x7fff_ffff } else { 0 },
+            increment: if kind == FrameType::WindowUpdate { word(0) & 0x7fff_ffff } else { 0 },
+        });
+    }
+    out
+}
+
+/// The harness's encoder: frames as the trace writes them, legal or not.
+pub struct Encoder {
+    hpack: loona_hpack::Encoder<'static>,
+    /// The harness plays a client (it sends requests).
+    client: bool,
+    /// Streams on which the harness sent a header block already.
+    headers_sent: Vec<u32>,
+}
+
+impl Encoder {
+    pub fn new(harness_is_client: bool) -> Self {
+        Encoder {
+            hpack: loona_hpack::Encoder::new(),
+            client: harness_is_client,
+            headers_sent: Vec::new(),
+        }
+    }
+
+    fn block(&mut self, stream: u32, promise: bool) -> Vec<u8> {
+        let request: &[(&[u8], &[u8])] = &[
+            (b":method", b"GET"),
+            (b":scheme", b"http"),
+            (b":path", b"/"),
+            (b":authority", b"tracewright.test"),
+        ];
+        let response: &[(&[u8], &[u8])] = &[(b":status", b"200")];
+        let trailers: &[(&[u8], &[u8])] = &[(b"x-tracewright", b"trailer")];
+        let fields = if promise {
+            request
+        } else if self.headers_sent.contains(&stream) {
+            trailers
+        } else if self.client {
+            request
+        } else {
+            response
+        };
+        if !promise {
+            self.headers_sent.push(stream);
+        }
+        self.hpack.encode(fields.iter().copied())
+    }
+
+    /// The bytes of one frame.
+    pub fn encode(&mut self, f: &FrameSpec) -> Vec<u8> {
+        let stream = f.stream.unwrap_or(0);
+        let (ty, mut flags, payload): (u8, u8, Vec<u8>) = match f.kind {
+            FrameType::Data => (0, 0, vec![b'x'; f.len.unwrap_or(0) as usize]),
+            FrameType::Headers => {
+                let eh = if f.end_headers == Some(false) { 0 } else { 0x4 };
+                (1, eh, self.block(stream, false))
+            }
+            FrameType::Priority => (2, 0, vec![0, 0, 0, 0, 15]),
+            FrameType::RstStream => (
+                3,
+                0,
+                f.error.unwrap_or(ErrorName::Cancel).code().to_be_bytes().to_vec(),
+            ),
+            FrameType::Settings => {
+                let mut p = Vec::new();
+                if let Some(m) = f.max_concurrent_streams {
+                    p.extend(3u16.to_be_bytes());
+                    p.extend(m.to_be_bytes());
+                }
+                if let Some(w) = f.initial_window_size {
+                    p.extend(4u16.to_be_bytes());
+                    p.extend(w.to_be_bytes());
+                }
+                (4, 0, p)
+            }
+            FrameType::PushPromise => {
+                let mut p = f.promised.unwrap_or(0).to_be_bytes().to_vec();
+                p.extend(self.block(stream, true));
+                (5, 0x4, p)
+            }
+            FrameType::Ping => (6, 0, b"tracewri".to_vec()),
+            FrameType::Goaway => {
+                let mut p = f.last_stream.unwrap_or(0).to_be_bytes().to_vec();
+                p.extend(f.error.unwrap_or(ErrorName::NoError).code().to_be_bytes());
+                (7, 0, p)
+            }
+            FrameType::WindowUpdate => (8, 0, f.increment.unwrap_or(1).to_be_bytes().to_vec()),
+            FrameType::Continuation => (9, 0x4, Vec::new()),
+            FrameType::None => return Vec::new(),
+        };
+        if f.end_stream && matches!(f.kind, FrameType::Data | FrameType::Headers) {
+            flags |= 0x1;
+        }
+        if f.ack && matches!(f.kind, FrameType::Settings | FrameType::Ping) {
+            flags |= 0x1;
+        }
+        let mut payload = payload;
+        if f.ack && f.kind == FrameType::Settings {
+            payload.clear();
+        }
+        if let Some(l) = f.length {
+            payload.resize(l as usize, 0);
+        }
+        let mut out = Vec::with_capacity(9 + payload.len());
+        out.extend(&(payload.len() as u32).to_be_bytes()[1..]);
+        out.push(ty);
+        out.push(flags);
+        out.extend(stream.to_be_bytes());
+        out.extend(payload);
+        out
+    }
+}
+
+// ---------------------------------------------------------------- targets
+
+/// The trait every HTTP/2 implementation under test is driven through.
+/// Bytes in, bytes out: the harness frames and checks them.
+pub trait H2Target {
+    fn name(&self) -> &str;
+    /// A fresh IUT for one trace, in `role`, advertising
+    /// SETTINGS_MAX_CONCURRENT_STREAMS 2 (what the model assumes).
+    fn open(&mut self, role: Role) -> Result<(), TargetError>;
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError>;
+    /// Bytes from the harness.
+    fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError>;
+    /// Every byte the IUT emitted since the last call, once it has
+    /// processed everything delivered.
+    fn poll(&mut self) -> Result<Vec<u8>, TargetError>;
+    /// A stream's RFC 9113 §5.1 state, where the target can tell.
+    fn stream_state(&mut self, stream: u32) -> Option<String>;
+    fn close(&mut self);
+}
+
+/// The bundled HTTP/2 connection of `tracewright-stack`, in-process.
+#[derive(Default)]
+pub struct BundledH2 {
+    conn: Option<tracewright_stack::h2::Connection>,
+}
+
+impl BundledH2 {
+    pub fn new() -> Self {
+        BundledH2::default()
+    }
+    pub fn connection_mut(&mut self) -> Option<&mut tracewright_stack::h2::Connection> {
+        self.conn.as_mut()
+    }
+}
+
+/// The settings every HTTP/2 IUT is opened with (what the model assumes).
+pub fn iut_settings() -> tracewright_stack::h2::Settings {
+    tracewright_stack::h2::Settings {
+        max_concurrent_streams: Some(2),
+        ..Default::default()
+    }
+}
+
+impl H2Target for BundledH2 {
+    fn name(&self) -> &str {
+        "bundled"
+    }
+
+    fn open(&mut self, role: Role) -> Result<(), TargetError> {
+        use tracewright_stack::h2;
+        let r = match role {
+            Role::Client => h2::Role::Client,
+            Role::Server => h2::Role::Server,
+        };
+        self.conn = Some(h2::Connection::new(r, iut_settings()));
+        Ok(())
+    }
+
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        use tracewright_stack::h2::ErrorCode;
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::Broken("not open".into()))?;
+        let request: &[(&[u8], &[u8])] = &[
+            (b":method", b"GET"),
+            (b":scheme", b"http"),
+            (b":path", b"/"),
+            (b":authority", b"tracewright.test"),
+        ];
+        let refused = |e: tracewright_stack::h2::CallError| {
+            TargetError::Unsupported(format!("the application call was refused: {e}"))
+        };
+        match *call {
+            H2App::Request { stream, end_stream } => {
+                let id = c.send_request(request, end_stream).map_err(refused)?;
+                if id != stream {
+                    return Err(TargetError::Unsupported(format!(
+                        "the stack opened stream {id}, the trace needs {stream}"
+                    )));
+                }
+            }
+            H2App::Respond { stream, end_stream } => c
+                .send_headers(stream, &[(b":status", b"200")], end_stream)
+                .map_err(refused)?,
+            H2App::Data { stream, end_stream } => {
+                c.send_data(stream, b"x", end_stream).map_err(refused)?
+            }
+            H2App::End { stream } => c.send_data(stream, b"", true).map_err(refused)?,
+            H2App::Reset { stream } => c.reset(stream, ErrorCode::CANCEL).map_err(refused)?,
+            H2App::Push { stream } => {
+                c.push_promise(stream, request).map_err(refused)?;
+            }
+            H2App::Goaway => c.goaway(ErrorCode::NO_ERROR),
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::Broken("not open".into()))?;
+        c.recv(bytes);
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::Broken("not open".into()))?;
+        while c.poll_event().is_some() {}
+        Ok(c.take_output())
+    }
+
+    fn stream_state(&mut self, stream: u32) -> Option<String> {
+        self.conn.as_ref().map(|c| c.stream_state(stream).to_string())
+    }
+
+    fn close(&mut self) {
+        self.conn = None;
+    }
+}
+
+// ---------------------------------------------------------------- replay
+
+struct Run<'a> {
+    target: &'a mut dyn H2Target,
+    enc: Encoder,
+    buf: Vec<u8>,
+    queue: VecDeque<Frame>,
+    transcript: Vec<LadderLine>,
+    /// The IUT is a client whose preface has not been seen yet.
+    want_preface: bool,
+    last: &'static str,
+    /// The IUT took an allowed alternative at the last expectation: the
+    /// model's states no longer apply.
+    diverged: bool,
+}
+
+impl Run<'_> {
+    fn line(&mut self, step: usize, dir: Dir, text: String) {
+        self.transcript.push(LadderLine {
+            step,
+            dir,
+            text,
+            state: None,
+        });
+    }
+
+    fn poll(&mut self, step: usize) -> Result<(), Verdict> {
+        let bytes = self.target.poll().map_err(|e| target_verdict(step, e))?;
+        self.buf.extend(bytes);
+        if self.want_preface && self.buf.len() >= PREFACE.len() {
+            if &self.buf[..PREFACE.len()] != PREFACE {
+                return Err(Verdict::Fail {
+                    step,
+                    reason: "the IUT (a client) did not begin with the connection preface".into(),
+                    expected: vec!["PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n".into()],
+                    got: Some(String::from_utf8_lossy(&self.buf[..PREFACE.len()]).into_owned()),
+                });
+            }
+            self.buf.drain(..PREFACE.len());
+            self.want_preface = false;
+        }
+        if self.want_preface {
+            return Ok(());
+        }
+        for f in decode_frames(&mut self.buf) {
+            // How a receiver gives window back is its own (RFC 9113 §6.9.1).
+            if f.kind != FrameType::WindowUpdate {
+                self.queue.push_back(f);
+            }
+        }
+        Ok(())
+    }
+
+    /// Nothing may be pending before the harness acts or the trace ends.
+    fn quiet(&mut self, step: usize) -> Result<(), Verdict> {
+        self.poll(step)?;
+        if let Some(f) = self.queue.pop_front() {
+            let got = f.to_string();
+            self.line(step, Dir::FromIut, got.clone());
+            return Err(Verdict::Fail {
+                step,
+                reason: "the IUT sent a frame the model does not allow here".into(),
+                expected: vec!["nothing".into()],
+                got: Some(got),
+            });
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, i: usize, step: &H2Step, last_step: bool) -> Result<(), Verdict> {
+        match step {
+            H2Step::App(call) => {
+                self.quiet(i)?;
+                self.last = rfc_of_app(call);
+                self.line(i, Dir::Note, call.to_string());
+                self.target.app(call).map_err(|e| target_verdict(i, e))
+            }
+            H2Step::Send(f) => {
+                self.quiet(i)?;
+                self.last = rfc_of_frame(f.kind);
+                self.line(i, Dir::ToIut, f.to_string());
+                let bytes = self.enc.encode(f);
+                self.target.deliver(&bytes).map_err(|e| target_verdict(i, e))
+            }
+            H2Step::Expect(e) => {
+                self.poll(i)?;
+                let expected: Vec<String> = e.any_of.iter().map(|p| p.to_string()).collect();
+                let got = self.queue.pop_front();
+                let hit = e.any_of.iter().position(|p| match &got {
+                    None => p.kind == FrameType::None,
+                    Some(f) => p.matches(f),
+                });
+                let got_text = got.as_ref().map(|f| f.to_string());
+                if let Some(t) = &got_text {
+                    self.line(i, Dir::FromIut, t.clone());
+                }
+                match hit {
+                    Some(0) => Ok(()),
+                    Some(_) if last_step => {
+                        self.diverged = true;
+                        Ok(())
+                    }
+                    Some(k) => Err(Verdict::Inconclusive {
+                        step: i,
+                        reason: format!(
+                            "the IUT took another path the RFC allows ({}); the trace follows {}",
+                            e.any_of[k], e.any_of[0]
+                        ),
+                    }),
+                    None => Err(Verdict::Fail {
+                        step: i,
+                        reason: match got {
+                            None => "nothing came".into(),
+                            Some(_) => "the IUT sent a frame the model does not allow here".into(),
+                        },
+                        expected,
+                        got: got_text,
+                    }),
+                }
+            }
+            H2Step::State(_) if self.diverged => Ok(()),
+            H2Step::State(c) => {
+                if let Some(l) = self.transcript.last_mut() {
+                    l.state = Some(format!("{}: {}", c.stream, c.is));
+                }
+                match self.target.stream_state(c.stream) {
+                    Some(actual) if actual != c.is => {
+                        self.line(i, Dir::Note, format!("the IUT reports stream {} {actual}", c.stream));
+                        Err(Verdict::Fail {
+                            step: i,
+                            reason: format!(
+                                "stream {} is {actual} at the IUT, {} in the model",
+                                c.stream, c.is
+                            ),
+                            expected: vec![c.is.clone()],
+                            got: Some(actual),
+                        })
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn rfc_of_app(call: &H2App) -> &'static str {
+    match call {
+        H2App::Request { .. } | H2App::Respond { .. } => "RFC 9113 §8.1",
+        H2App::Data { .. } | H2App::End { .. } => "RFC 9113 §6.1, §6.9",
+        H2App::Reset { .. } => "RFC 9113 §6.4",
+        H2App::Push { .. } => "RFC 9113 §8.4",
+        H2App::Goaway => "RFC 9113 §6.8",
+    }
+}
+
+fn rfc_of_frame(k: FrameType) -> &'static str {
+    match k {
+        FrameType::Data => "RFC 9113 §5.1, §6.1",
+        FrameType::Headers => "RFC 9113 §5.1, §6.2",
+        FrameType::Priority => "RFC 9113 §6.3",
+        FrameType::RstStream => "RFC 9113 §5.1, §6.4",
+        FrameType::Settings => "RFC 9113 §6.5",
+        FrameType::PushPromise => "RFC 9113 §6.6, §8.4",
+        FrameType::Ping => "RFC 9113 §6.7",
+        FrameType::Goaway => "RFC 9113 §6.8",
+        FrameType::WindowUpdate => "RFC 9113 §6.9",
+        FrameType::Continuation => "RFC 9113 §6.10",
+        FrameType::None => "RFC 9113",
+    }
+}
+
+/// Replays one HTTP/2 trace.
+pub fn replay_h2(trace: &H2Trace, target: &mut dyn H2Target) -> TraceResult {
+    let mut result = TraceResult {
+        id: trace.id.clone(),
+        verdict: Verdict::Pass,
+        covers: trace.covers.clone(),
+        transcript: Vec::new(),
+        rfc: None,
+    };
+    if let Err(e) = target.open(trace.iut) {
+        result.verdict = target_verdict(0, e);
+        return result;
+    }
+    let harness_is_client = trace.iut == Role::Server;
+    let mut run = Run {
+        target,
+        enc: Encoder::new(harness_is_client),
+        buf: Vec::new(),
+        queue: VecDeque::new(),
+        transcript: Vec::new(),
+        want_preface: !harness_is_client,
+        last: "RFC 9113 §3.4",
+        diverged: false,
+    };
+    let mut outcome = Ok(());
+    if harness_is_client {
+        outcome = run.target.deliver(PREFACE).map_err(|e| target_verdict(0, e));
+    }
+    let n = trace.steps.len();
+    if outcome.is_ok() {
+        for (i, step) in trace.steps.iter().enumerate() {
+            // The last expectation may end on any allowed reaction.
+            let last = trace.steps[i + 1..].iter().all(|s| matches!(s, H2Step::State(_)));
+            outcome = run.step(i, step, last);
+            if outcome.is_err() {
+                break;
+            }
+        }
+    }
+    if outcome.is_ok() {
+        outcome = run.quiet(n);
+    }
+    if let Err(v) = outcome {
+        result.rfc = Some(run.last);
+        result.verdict = v;
+    }
+    result.transcript = std::mem::take(&mut run.transcript);
+    run.target.close();
+    result
+}

@@ -1,0 +1,1580 @@
+//! A model of HTTP/2's stream lifecycle (RFC 9113 §5.1): two endpoints, a
+//! client and a server, multiplexing several streams over one ordered,
+//! reliable connection.
+//!
+//! The connection is a pair of FIFO queues of frames, one per direction (TCP
+//! below gives order and reliability; nothing is lost or reordered). Each
+//! endpoint keeps, per stream, the §5.1 state (idle, reserved (local),
+//! reserved (remote), open, half-closed (local), half-closed (remote),
+//! closed), why a closed stream closed (both END_STREAMs, a RST_STREAM sent
+//! or received, or implicitly, §5.1.1), its send window and the data its
+//! application queued behind flow control.
+//!
+//! The streams are the client's 1, 3 and 5 and the server's pushed 2.
+//! Each endpoint advertises SETTINGS_MAX_CONCURRENT_STREAMS 2 (so the third
+//! client stream meets REFUSED_STREAM when two are open, §5.1.2) and the
+//! harness's side advertises SETTINGS_INITIAL_WINDOW_SIZE 1: one byte of DATA
+//! exhausts a stream's window until a WINDOW_UPDATE (§6.9), which is what
+//! lets a blocked stream sit beside one that flows. Frames carry one byte of
+//! data at most; the connection-level window (65 535 bytes) is never reached
+//! and not modelled.
+//!
+//! One endpoint is the implementation under test (IUT) and follows the RFC;
+//! the other plays the harness. The harness follows the RFC too, but once per
+//! run it may send a *probe*: any frame type on any stream, whatever its state
+//! (DATA on an idle stream, HEADERS on a closed one, CONTINUATION out of
+//! nowhere, a zero WINDOW_UPDATE …). The IUT's reaction is what RFC 9113
+//! requires: accept, ignore, a stream error (RST_STREAM, §5.4.2) or a
+//! connection error (GOAWAY, §5.4.1) with the RFC's code. Where the RFC
+//! allows more than one reaction, [`Reaction`]s are listed in order: the
+//! model takes the first, traces expect any of them.
+//!
+//! Abstractions: an application acts only after its endpoint has read the
+//! peer's SETTINGS (the preface is done); a probe is sent only when nothing
+//! is in flight towards the IUT, and after it nothing else happens but its
+//! delivery, so a probe's reaction is the end of a run.
+
+use std::fmt;
+
+use stateright::{Model, Property};
+
+/// Index of the client endpoint.
+pub const CLIENT: usize = 0;
+/// Index of the server endpoint.
+pub const SERVER: usize = 1;
+
+/// The streams of the model, by index: the client's 1, 3, 5 and the pushed 2.
+pub const STREAM_IDS: [u8; 4] = [1, 3, 5, 2];
+/// SETTINGS_MAX_CONCURRENT_STREAMS both endpoints advertise.
+pub const MAX_CONCURRENT: usize = 2;
+/// SETTINGS_INITIAL_WINDOW_SIZE the harness advertises (bytes).
+pub const HARNESS_WINDOW: u8 = 1;
+/// A send window that never runs out here (the RFC's default, 65 535).
+pub const BIG_WINDOW: u8 = u8::MAX;
+
+/// RFC 9113 §5.1 stream states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StreamState {
+    Idle,
+    ReservedLocal,
+    ReservedRemote,
+    Open,
+    HalfClosedLocal,
+    HalfClosedRemote,
+    Closed,
+}
+
+impl StreamState {
+    pub const ALL: [StreamState; 7] = [
+        StreamState::Idle,
+        StreamState::ReservedLocal,
+        StreamState::ReservedRemote,
+        StreamState::Open,
+        StreamState::HalfClosedLocal,
+        StreamState::HalfClosedRemote,
+        StreamState::Closed,
+    ];
+
+    /// The RFC's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamState::Idle => "idle",
+            StreamState::ReservedLocal => "reserved (local)",
+            StreamState::ReservedRemote => "reserved (remote)",
+            StreamState::Open => "open",
+            StreamState::HalfClosedLocal => "half-closed (local)",
+            StreamState::HalfClosedRemote => "half-closed (remote)",
+            StreamState::Closed => "closed",
+        }
+    }
+
+    /// The same stream seen from the other endpoint.
+    pub fn mirror(self) -> StreamState {
+        match self {
+            StreamState::ReservedLocal => StreamState::ReservedRemote,
+            StreamState::ReservedRemote => StreamState::ReservedLocal,
+            StreamState::HalfClosedLocal => StreamState::HalfClosedRemote,
+            StreamState::HalfClosedRemote => StreamState::HalfClosedLocal,
+            s => s,
+        }
+    }
+
+    /// Counts towards SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2).
+    pub fn active(self) -> bool {
+        matches!(
+            self,
+            StreamState::Open | StreamState::HalfClosedLocal | StreamState::HalfClosedRemote
+        )
+    }
+}
+
+impl fmt::Display for StreamState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a stream is closed; what a late frame on it means depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Why {
+    /// Not closed.
+    No,
+    /// END_STREAM both ways.
+    Ended,
+    /// This endpoint sent RST_STREAM.
+    ResetSent,
+    /// The peer sent RST_STREAM.
+    ResetRecv,
+    /// Never opened: a higher stream of the same initiator was (§5.1.1).
+    Implicit,
+}
+
+/// RFC 9113 §7 error codes the model uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    NoError,
+    ProtocolError,
+    FlowControlError,
+    StreamClosed,
+    FrameSizeError,
+    RefusedStream,
+    Cancel,
+}
+
+impl Code {
+    pub const ALL: [Code; 7] = [
+        Code::NoError,
+        Code::ProtocolError,
+        Code::FlowControlError,
+        Code::StreamClosed,
+        Code::FrameSizeError,
+        Code::RefusedStream,
+        Code::Cancel,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::NoError => "NO_ERROR",
+            Code::ProtocolError => "PROTOCOL_ERROR",
+            Code::FlowControlError => "FLOW_CONTROL_ERROR",
+            Code::StreamClosed => "STREAM_CLOSED",
+            Code::FrameSizeError => "FRAME_SIZE_ERROR",
+            Code::RefusedStream => "REFUSED_STREAM",
+            Code::Cancel => "CANCEL",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Frame types (RFC 9113 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Data,
+    Headers,
+    Priority,
+    RstStream,
+    Settings,
+    PushPromise,
+    Ping,
+    GoAway,
+    WindowUpdate,
+    Continuation,
+}
+
+impl Kind {
+    /// The frame types that name a stream: the columns of the coverage matrix.
+    pub const STREAM_KINDS: [Kind; 7] = [
+        Kind::Data,
+        Kind::Headers,
+        Kind::Priority,
+        Kind::RstStream,
+        Kind::PushPromise,
+        Kind::WindowUpdate,
+        Kind::Continuation,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Data => "DATA",
+            Kind::Headers => "HEADERS",
+            Kind::Priority => "PRIORITY",
+            Kind::RstStream => "RST_STREAM",
+            Kind::Settings => "SETTINGS",
+            Kind::PushPromise => "PUSH_PROMISE",
+            Kind::Ping => "PING",
+            Kind::GoAway => "GOAWAY",
+            Kind::WindowUpdate => "WINDOW_UPDATE",
+            Kind::Continuation => "CONTINUATION",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A WINDOW_UPDATE's increment, abstracted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Inc {
+    /// One byte.
+    One,
+    /// Zero: a PROTOCOL_ERROR (§6.9).
+    Zero,
+    /// 2^31−1: overflows any window that is not empty (§6.9.1).
+    Max,
+}
+
+/// One frame. Fields a frame type does not use keep their defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Frame {
+    pub kind: Kind,
+    /// Stream identifier; 0 for the connection.
+    pub stream: u8,
+    pub end_stream: bool,
+    /// HEADERS / PUSH_PROMISE / CONTINUATION: END_HEADERS.
+    pub end_headers: bool,
+    /// SETTINGS / PING: ACK.
+    pub ack: bool,
+    /// DATA: payload bytes (0 or 1).
+    pub len: u8,
+    /// RST_STREAM / GOAWAY.
+    pub code: Code,
+    /// PUSH_PROMISE: the promised stream.
+    pub promised: u8,
+    /// GOAWAY: the last stream identifier.
+    pub last: u8,
+    pub inc: Inc,
+    /// A payload of the wrong length for the type (FRAME_SIZE_ERROR, §4.2).
+    pub bad_len: bool,
+}
+
+impl Frame {
+    pub const fn new(kind: Kind, stream: u8) -> Frame {
+        Frame {
+            kind,
+            stream,
+            end_stream: false,
+            end_headers: true,
+            ack: false,
+            len: 0,
+            code: Code::NoError,
+            promised: 0,
+            last: 0,
+            inc: Inc::One,
+            bad_len: false,
+        }
+    }
+    pub fn data(stream: u8, len: u8, end_stream: bool) -> Frame {
+        Frame {
+            len,
+            end_stream,
+            ..Frame::new(Kind::Data, stream)
+        }
+    }
+    pub fn headers(stream: u8, end_stream: bool) -> Frame {
+        Frame {
+            end_stream,
+            ..Frame::new(Kind::Headers, stream)
+        }
+    }
+    pub fn rst(stream: u8, code: Code) -> Frame {
+        Frame {
+            code,
+            ..Frame::new(Kind::RstStream, stream)
+        }
+    }
+    pub fn goaway(last: u8, code: Code) -> Frame {
+        Frame {
+            last,
+            code,
+            ..Frame::new(Kind::GoAway, 0)
+        }
+    }
+
+    /// A short label: `HEADERS[1,ES]`, `RST_STREAM[3,REFUSED_STREAM]`.
+    pub fn label(&self) -> String {
+        let mut parts = vec![];
+        if self.kind != Kind::Settings && self.kind != Kind::Ping && self.kind != Kind::GoAway {
+            parts.push(self.stream.to_string());
+        }
+        match self.kind {
+            Kind::Data if self.len > 0 => parts.push(format!("len={}", self.len)),
+            Kind::RstStream => parts.push(self.code.to_string()),
+            Kind::GoAway => {
+                parts.push(format!("last={}", self.last));
+                parts.push(self.code.to_string());
+            }
+            Kind::PushPromise => parts.push(format!("promised={}", self.promised)),
+            Kind::WindowUpdate => parts.push(
+                match self.inc {
+                    Inc::One => "+1",
+                    Inc::Zero => "+0",
+                    Inc::Max => "+2^31-1",
+                }
+                .into(),
+            ),
+            _ => {}
+        }
+        if self.end_stream {
+            parts.push("ES".into());
+        }
+        if !self.end_headers {
+            parts.push("no END_HEADERS".into());
+        }
+        if self.ack {
+            parts.push("ACK".into());
+        }
+        if self.bad_len {
+            parts.push("bad length".into());
+        }
+        if parts.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}[{}]", self.kind, parts.join(","))
+        }
+    }
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// One stream as one endpoint sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Stream {
+    pub state: StreamState,
+    pub why: Why,
+    /// Send window, bytes (BIG_WINDOW: never runs out).
+    pub win: u8,
+    /// Bytes the application queued that flow control holds back.
+    pub pending: u8,
+    /// END_STREAM goes out with the last pending byte.
+    pub pending_es: bool,
+    /// Bytes of DATA the application handed over on this stream.
+    pub sent: u8,
+    /// This endpoint sent its HEADERS (request, response or pushed response).
+    pub headers_sent: bool,
+    /// This endpoint received the peer's HEADERS on it.
+    pub headers_recv: bool,
+}
+
+/// One endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct End {
+    /// The peer's SETTINGS arrived: the preface is done (§3.4).
+    pub got_settings: bool,
+    pub streams: [Stream; 4],
+    /// Highest stream identifier the peer opened or this endpoint promised
+    /// to it (§5.1.1); 0 for none.
+    pub highest_peer: u8,
+    /// Highest stream identifier this endpoint opened or promised.
+    pub highest_own: u8,
+    /// Highest peer-initiated stream this endpoint processed: the
+    /// last-stream-id of its GOAWAY (§6.8). Refused and ignored streams do
+    /// not count.
+    pub processed: u8,
+    pub goaway_sent: Option<u8>,
+    pub goaway_recv: Option<u8>,
+    /// A connection error was sent or received: nothing more is processed.
+    pub dead: bool,
+    /// A header block is open on this stream (HEADERS without END_HEADERS
+    /// arrived; only CONTINUATION on it may follow, §6.10).
+    pub block: Option<u8>,
+    pub pinged: bool,
+}
+
+impl End {
+    pub fn stream(&self, id: u8) -> &Stream {
+        &self.streams[index_of(id)]
+    }
+    fn stream_mut(&mut self, id: u8) -> &mut Stream {
+        &mut self.streams[index_of(id)]
+    }
+    fn active_initiated_by(&self, client: bool) -> usize {
+        STREAM_IDS
+            .iter()
+            .zip(&self.streams)
+            .filter(|(id, s)| (*id % 2 == 1) == client && s.state.active())
+            .count()
+    }
+}
+
+/// The index of a stream identifier in [`STREAM_IDS`].
+pub fn index_of(id: u8) -> usize {
+    STREAM_IDS
+        .iter()
+        .position(|&s| s == id)
+        .unwrap_or_else(|| panic!("stream {id} is not in the model"))
+}
+
+/// The whole system.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct World {
+    pub ends: [End; 2],
+    /// `net[e]`: frames from endpoint `e` to the other, oldest first.
+    pub net: [Vec<Frame>; 2],
+    /// The harness sent its probe.
+    pub probed: bool,
+    /// Properties violated on the way here (bits of [`Violation`]).
+    pub violations: u8,
+}
+
+/// Things that, once done, are wrong for good; recorded in `World::violations`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Violation {
+    /// A stream was opened with an identifier not above every earlier one.
+    IdDidNotGrow = 1,
+    /// A stream above a GOAWAY's last-stream-id was processed.
+    ProcessedAfterGoaway = 2,
+}
+
+/// What an endpoint does with a frame it receives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reaction {
+    /// Process it (the legal transition).
+    Accept,
+    /// Discard it without a word.
+    Ignore,
+    /// Discard it; the stream it would open (or promise) is closed
+    /// unprocessed: it arrived above the last-stream-id of our GOAWAY (§6.8).
+    IgnoreNewStream(u8),
+    /// RST_STREAM on the frame's stream (§5.4.2).
+    StreamError(Code),
+    /// RST_STREAM on another stream (a refused promise).
+    StreamErrorOn(u8, Code),
+    /// GOAWAY, then nothing more (§5.4.1).
+    ConnError(Code),
+}
+
+impl Reaction {
+    /// The frame this reaction emits, from an endpoint whose highest peer
+    /// stream is `last`.
+    pub fn frame(self, stream: u8, last: u8) -> Option<Frame> {
+        match self {
+            Reaction::Accept | Reaction::Ignore | Reaction::IgnoreNewStream(_) => None,
+            Reaction::StreamError(c) => Some(Frame::rst(stream, c)),
+            Reaction::StreamErrorOn(s, c) => Some(Frame::rst(s, c)),
+            Reaction::ConnError(c) => Some(Frame::goaway(last, c)),
+        }
+    }
+}
+
+/// The model's actions, named subject + verb.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The client's application opens stream `s` with a request.
+    AppRequest { end: usize, stream: u8, end_stream: bool, split: bool },
+    /// The server's application answers stream `s` (or sends the pushed
+    /// response on a reserved stream).
+    AppRespond { end: usize, stream: u8, end_stream: bool },
+    /// One byte of DATA (queued if the window is empty).
+    AppData { end: usize, stream: u8, end_stream: bool },
+    /// An empty DATA with END_STREAM.
+    AppEnd { end: usize, stream: u8 },
+    /// RST_STREAM(CANCEL).
+    AppReset { end: usize, stream: u8 },
+    /// PUSH_PROMISE of stream 2 on `stream`.
+    AppPush { end: usize, stream: u8 },
+    /// A graceful GOAWAY(NO_ERROR).
+    AppGoaway { end: usize },
+    AppPing { end: usize },
+    /// The harness gives one byte of window back on `stream`.
+    HarnessWindowUpdate { end: usize, stream: u8 },
+    /// The harness sends a frame whatever the state.
+    HarnessProbe { end: usize, frame: Frame },
+    /// The connection delivers the oldest frame from `from`.
+    NetDeliver { from: usize },
+}
+
+impl Action {
+    pub fn end(&self) -> usize {
+        match *self {
+            Action::AppRequest { end, .. }
+            | Action::AppRespond { end, .. }
+            | Action::AppData { end, .. }
+            | Action::AppEnd { end, .. }
+            | Action::AppReset { end, .. }
+            | Action::AppPush { end, .. }
+            | Action::AppGoaway { end }
+            | Action::AppPing { end }
+            | Action::HarnessWindowUpdate { end, .. }
+            | Action::HarnessProbe { end, .. } => end,
+            Action::NetDeliver { from } => 1 - from,
+        }
+    }
+}
+
+/// What one step did at one endpoint: the event, the stream it concerned
+/// (0 for the connection), that stream's state before and after, and the
+/// frames the endpoint emitted. `alternatives` are the other reactions the
+/// RFC allows to a received frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndStep {
+    pub end: usize,
+    pub event: String,
+    pub kind: Option<Kind>,
+    pub stream: u8,
+    pub before: String,
+    pub after: String,
+    pub output: Vec<Frame>,
+    /// The other reactions the RFC allows: a frame, or `None` for silence.
+    pub alternatives: Vec<Option<Frame>>,
+}
+
+/// A model variant: one mechanism removed. (None yet for HTTP/2; the
+/// broken endpoints in the tests play that role for the traces.)
+#[derive(Clone, Debug)]
+pub struct H2Config {
+    /// The role the IUT plays; the other endpoint is the harness and may probe.
+    pub iut: usize,
+    /// The harness may send a probe.
+    pub probes: bool,
+    /// Bytes of DATA per stream the IUT's application may send (the
+    /// harness's: one).
+    pub iut_data: u8,
+    /// The applications may send GOAWAY.
+    pub goaway: bool,
+    /// The server's application may push.
+    pub push: bool,
+    /// The applications act only when nothing is in flight, so frames never
+    /// cross: what generation walks (crossings are reached by probes).
+    pub sequential: bool,
+    /// How many client streams requests may open (1: stream 1; 2: 1 and 3).
+    pub client_streams: u8,
+    pub profile: String,
+}
+
+impl H2Config {
+    pub fn new(iut: usize) -> Self {
+        H2Config {
+            iut,
+            probes: true,
+            iut_data: 2,
+            goaway: true,
+            push: true,
+            sequential: false,
+            client_streams: 2,
+            profile: "rfc9113".into(),
+        }
+    }
+}
+
+pub struct H2Model {
+    pub cfg: H2Config,
+}
+
+const fn stream0() -> Stream {
+    Stream {
+        state: StreamState::Idle,
+        why: Why::No,
+        win: BIG_WINDOW,
+        pending: 0,
+        pending_es: false,
+        sent: 0,
+        headers_sent: false,
+        headers_recv: false,
+    }
+}
+
+fn settings() -> Frame {
+    Frame::new(Kind::Settings, 0)
+}
+
+pub fn end_name(e: usize) -> &'static str {
+    if e == CLIENT {
+        "client"
+    } else {
+        "server"
+    }
+}
+
+impl H2Model {
+    pub fn new(cfg: H2Config) -> Self {
+        H2Model { cfg }
+    }
+
+    fn harness(&self) -> usize {
+        1 - self.cfg.iut
+    }
+
+    /// The send window an endpoint starts each stream with: the peer's
+    /// SETTINGS_INITIAL_WINDOW_SIZE.
+    fn initial_window(&self, e: usize) -> u8 {
+        if e == self.cfg.iut {
+            HARNESS_WINDOW
+        } else {
+            BIG_WINDOW
+        }
+    }
+
+    fn data_budget(&self, e: usize) -> u8 {
+        if e == self.cfg.iut {
+            self.cfg.iut_data
+        } else {
+            1
+        }
+    }
+
+    /// The streams `e` can initiate: the client's odd ones, the server's 2.
+    fn own(e: usize, id: u8) -> bool {
+        (id % 2 == 1) == (e == CLIENT)
+    }
+
+    /// What receiving `f` does at `r` (endpoint index `re`), per RFC 9113,
+    /// most preferred first. Only for frames on a stream (not 0).
+    pub fn reactions(&self, r: &End, re: usize, f: &Frame) -> Vec<Reaction> {
+        use Reaction::*;
+        use StreamState::*;
+        let s = *r.stream(f.stream);
+        // §5.4.1: "an endpoint MAY choose to treat a stream error as a
+        // connection error": every stream error also allows GOAWAY.
+        let stream_err = |c: Code| vec![StreamError(c), ConnError(c)];
+        let closed_late = |alts: Vec<Reaction>| -> Vec<Reaction> {
+            match s.why {
+                // > The endpoint MUST ignore frames that it receives on
+                // > closed streams after it has sent a RST_STREAM frame.
+                Why::ResetSent => vec![Ignore],
+                _ => alts,
+            }
+        };
+        match f.kind {
+            Kind::Priority => {
+                // §6.3: a PRIORITY frame with a length other than 5 octets
+                // MUST be treated as a stream error of type FRAME_SIZE_ERROR.
+                if f.bad_len {
+                    stream_err(Code::FrameSizeError)
+                } else {
+                    // §5.1: PRIORITY may be received in any state.
+                    vec![Accept]
+                }
+            }
+            Kind::RstStream => {
+                if f.bad_len {
+                    return vec![ConnError(Code::FrameSizeError)];
+                }
+                match s.state {
+                    // > RST_STREAM frames MUST NOT be sent for a stream in
+                    // > the "idle" state. … MUST treat this as a connection
+                    // > error of type PROTOCOL_ERROR.
+                    Idle => vec![ConnError(Code::ProtocolError)],
+                    Closed => match s.why {
+                        // No RST_STREAM answers a RST_STREAM (§5.4.2).
+                        Why::ResetRecv => vec![Ignore, ConnError(Code::StreamClosed)],
+                        Why::Implicit => vec![
+                            Ignore,
+                            ConnError(Code::ProtocolError),
+                            ConnError(Code::StreamClosed),
+                        ],
+                        // > Endpoints MUST ignore WINDOW_UPDATE or RST_STREAM
+                        // > frames received in this state [after END_STREAM].
+                        _ => vec![Ignore],
+                    },
+                    _ => vec![Accept],
+                }
+            }
+            Kind::WindowUpdate => {
+                if f.bad_len {
+                    return vec![ConnError(Code::FrameSizeError)];
+                }
+                match s.state {
+                    Idle | ReservedRemote => vec![ConnError(Code::ProtocolError)],
+                    Closed => match s.why {
+                        Why::ResetRecv => stream_err(Code::StreamClosed),
+                        Why::Implicit => vec![
+                            Ignore,
+                            ConnError(Code::ProtocolError),
+                            ConnError(Code::StreamClosed),
+                        ],
+                        _ => vec![Ignore],
+                    },
+                    _ => match f.inc {
+                        // §6.9: an increment of 0 is a stream error PROTOCOL_ERROR.
+                        Inc::Zero => stream_err(Code::ProtocolError),
+                        // §6.9.1: a window above 2^31−1 is a stream error
+                        // FLOW_CONTROL_ERROR.
+                        Inc::Max if s.win > 0 => stream_err(Code::FlowControlError),
+                        _ => vec![Accept],
+                    },
+                }
+            }
+            Kind::Data => match s.state {
+                Idle | ReservedLocal | ReservedRemote => vec![ConnError(Code::ProtocolError)],
+                Open | HalfClosedLocal => vec![Accept],
+                // §5.1 half-closed (remote): "any frames other than
+                // WINDOW_UPDATE, PRIORITY, or RST_STREAM … MUST respond with
+                // a stream error of type STREAM_CLOSED".
+                HalfClosedRemote => stream_err(Code::StreamClosed),
+                Closed => closed_late(match s.why {
+                    Why::ResetRecv => stream_err(Code::StreamClosed),
+                    // §5.1 (connection error after END_STREAM) and §6.1
+                    // (stream error STREAM_CLOSED) both apply.
+                    Why::Ended => vec![ConnError(Code::StreamClosed), StreamError(Code::StreamClosed)],
+                    _ => vec![
+                        ConnError(Code::ProtocolError),
+                        StreamError(Code::StreamClosed),
+                        ConnError(Code::StreamClosed),
+                    ],
+                }),
+            },
+            Kind::Headers => match s.state {
+                Idle => {
+                    // §5.1.1: the server opens no stream with HEADERS, the
+                    // client only odd ones; §8.4: a pushed stream opens with
+                    // PUSH_PROMISE, never with HEADERS.
+                    if Self::own(re, f.stream) || re == CLIENT {
+                        return vec![ConnError(Code::ProtocolError)];
+                    }
+                    if r.goaway_sent.is_some_and(|last| f.stream > last) {
+                        // §6.8: streams above last-stream-id are ignored.
+                        return vec![IgnoreNewStream(f.stream)];
+                    }
+                    // §5.1.2: beyond our advertised limit: PROTOCOL_ERROR or
+                    // REFUSED_STREAM.
+                    if r.active_initiated_by(true) >= MAX_CONCURRENT {
+                        return vec![
+                            StreamError(Code::RefusedStream),
+                            StreamError(Code::ProtocolError),
+                            ConnError(Code::RefusedStream),
+                            ConnError(Code::ProtocolError),
+                        ];
+                    }
+                    vec![Accept]
+                }
+                ReservedRemote => vec![Accept],
+                ReservedLocal => vec![ConnError(Code::ProtocolError)],
+                // A HEADERS after the first is a trailer and must end the
+                // stream (§8.1); else the message is malformed (§8.1.1).
+                Open | HalfClosedLocal => {
+                    if s.headers_recv && !f.end_stream {
+                        stream_err(Code::ProtocolError)
+                    } else {
+                        vec![Accept]
+                    }
+                }
+                HalfClosedRemote => stream_err(Code::StreamClosed),
+                Closed => closed_late(match s.why {
+                    Why::ResetRecv => stream_err(Code::StreamClosed),
+                    Why::Ended => vec![ConnError(Code::StreamClosed), StreamError(Code::StreamClosed)],
+                    // §5.1.1: "An endpoint that receives an unexpected stream
+                    // identifier MUST respond with a connection error of type
+                    // PROTOCOL_ERROR."
+                    _ => vec![ConnError(Code::ProtocolError), ConnError(Code::StreamClosed)],
+                }),
+            },
+            Kind::PushPromise => {
+                // §8.4: "A client cannot push … a server … MUST treat the
+                // receipt of a PUSH_PROMISE frame as a connection error of
+                // type PROTOCOL_ERROR".
+                if re == SERVER {
+                    return vec![ConnError(Code::ProtocolError)];
+                }
+                let promised_ok = f.promised % 2 == 0
+                    && r.stream(f.promised).state == Idle
+                    && f.promised > r.highest_peer;
+                match s.state {
+                    Open | HalfClosedLocal | Closed
+                        if promised_ok && r.goaway_sent.is_some_and(|l| f.promised > l) =>
+                    {
+                        // Ignored as a new stream above our GOAWAY (§6.8), or
+                        // taken and refused at once.
+                        vec![
+                            IgnoreNewStream(f.promised),
+                            StreamErrorOn(f.promised, Code::Cancel),
+                            StreamErrorOn(f.promised, Code::RefusedStream),
+                        ]
+                    }
+                    // §6.6: only on a stream open or half-closed (local)
+                    // from the receiver's side.
+                    Open | HalfClosedLocal if promised_ok => vec![Accept],
+                    // > an endpoint that has sent RST_STREAM on the
+                    // > associated stream MUST handle PUSH_PROMISE frames that
+                    // > might have been created before the RST_STREAM frame is
+                    // > received and processed.
+                    // Handled: the promise is taken and refused at once.
+                    Closed if s.why == Why::ResetSent && promised_ok => vec![
+                        StreamErrorOn(f.promised, Code::Cancel),
+                        StreamErrorOn(f.promised, Code::RefusedStream),
+                    ],
+                    // §6.6 (connection error PROTOCOL_ERROR) and, after the
+                    // peer's RST_STREAM or END_STREAM, §5.1 (STREAM_CLOSED)
+                    // both apply.
+                    Closed if s.why == Why::ResetRecv => vec![
+                        ConnError(Code::ProtocolError),
+                        StreamError(Code::StreamClosed),
+                        ConnError(Code::StreamClosed),
+                    ],
+                    HalfClosedRemote | Closed if s.why != Why::Implicit => vec![
+                        ConnError(Code::ProtocolError),
+                        StreamError(Code::StreamClosed),
+                        ConnError(Code::StreamClosed),
+                    ],
+                    _ => vec![ConnError(Code::ProtocolError)],
+                }
+            }
+            // §6.10: a CONTINUATION not preceded by a HEADERS, PUSH_PROMISE
+            // or CONTINUATION without END_HEADERS is a connection error.
+            Kind::Continuation => {
+                if r.block == Some(f.stream) {
+                    vec![Accept]
+                } else {
+                    vec![ConnError(Code::ProtocolError)]
+                }
+            }
+            Kind::Settings | Kind::Ping | Kind::GoAway => vec![ConnError(Code::ProtocolError)],
+        }
+    }
+
+    /// Takes one step; `None` when the action is not enabled.
+    pub fn step(&self, w: &World, action: Action) -> Option<(World, Option<EndStep>)> {
+        let mut w = w.clone();
+        let e = action.end();
+        let iut = self.cfg.iut;
+        match action {
+            Action::NetDeliver { from } => {
+                let f = *w.net[from].first()?;
+                w.net[from].remove(0);
+                let es = self.receive(&mut w, e, f);
+                Some((w, es))
+            }
+            Action::HarnessProbe { end, frame } => {
+                if end == iut || w.probed || !w.net[end].is_empty() || w.ends[end].dead {
+                    return None;
+                }
+                w.probed = true;
+                w.net[end].push(frame);
+                Some((w, None))
+            }
+            Action::HarnessWindowUpdate { end, stream } => {
+                let peer = &w.ends[1 - end];
+                let ps = peer.stream(stream);
+                let me = w.ends[end].stream(stream);
+                // Give back only what the peer used, on a stream that can
+                // still carry its data.
+                if end == iut
+                    || w.ends[end].dead
+                    || w.probed
+                    || !matches!(me.state, StreamState::Open | StreamState::HalfClosedLocal)
+                    || ps.win != 0
+                    || w.net[end].iter().any(|f| f.kind == Kind::WindowUpdate && f.stream == stream)
+                {
+                    return None;
+                }
+                w.net[end].push(Frame::new(Kind::WindowUpdate, stream));
+                Some((w, None))
+            }
+            _ => {
+                // An application acts only when its endpoint's earlier frames
+                // have arrived (frames still cross: the peer may be sending).
+                if w.probed || w.ends[e].dead || !w.ends[e].got_settings || !w.net[e].is_empty() {
+                    return None;
+                }
+                // The harness acts only when nothing is in flight: frames
+                // still cross (the IUT may act while the harness's frames
+                // travel), but one way only, which keeps the state space
+                // to what generation can walk.
+                if (e != iut || self.cfg.sequential) && !Self::quiet(&w) {
+                    return None;
+                }
+                let es = self.app(&mut w, e, action)?;
+                Some((w, if e == iut { Some(es) } else { None }))
+            }
+        }
+    }
+
+    /// Marks lower idle streams of the same initiator closed (§5.1.1).
+    fn open_implicitly(end: &mut End, id: u8) {
+        for (k, &other) in STREAM_IDS.iter().enumerate() {
+            if other < id && other % 2 == id % 2 && end.streams[k].state == StreamState::Idle {
+                end.streams[k].state = StreamState::Closed;
+                end.streams[k].why = Why::Implicit;
+            }
+        }
+    }
+
+    /// An application call of endpoint `e`.
+    fn app(&self, w: &mut World, e: usize, action: Action) -> Option<EndStep> {
+        use StreamState::*;
+        let initial_win = self.initial_window(e);
+        let budget = self.data_budget(e);
+        let end = &mut w.ends[e];
+        let mut out = Vec::new();
+        let (event, stream, before) = match action {
+            Action::AppRequest { stream, end_stream, split, .. } => {
+                let s = *end.stream(stream);
+                if e != CLIENT
+                    || !Self::own(e, stream)
+                    || s.state != Idle
+                    || end.goaway_recv.is_some()
+                    || end.goaway_sent.is_some()
+                    || end.active_initiated_by(true) >= MAX_CONCURRENT
+                    || (split && e == self.cfg.iut)
+                    // Stream 5 is opened only by a probe: the third stream,
+                    // refused while 1 and 3 are open.
+                    || stream == 5
+                    || (stream == 3 && self.cfg.client_streams < 2)
+                    // An application cannot pick the identifier: the IUT's
+                    // stack takes the next one.
+                    || (e == self.cfg.iut
+                        && STREAM_IDS
+                            .iter()
+                            .any(|&o| o < stream && o % 2 == 1 && end.stream(o).state == Idle))
+                {
+                    return None;
+                }
+                if stream <= end.highest_own {
+                    w.violations |= Violation::IdDidNotGrow as u8;
+                }
+                let end = &mut w.ends[e];
+                end.highest_own = stream;
+                Self::open_implicitly(end, stream);
+                let st = end.stream_mut(stream);
+                st.state = if end_stream { HalfClosedLocal } else { Open };
+                st.win = initial_win;
+                st.headers_sent = true;
+                if split {
+                    out.push(Frame {
+                        end_headers: false,
+                        ..Frame::headers(stream, end_stream)
+                    });
+                    out.push(Frame::new(Kind::Continuation, stream));
+                } else {
+                    out.push(Frame::headers(stream, end_stream));
+                }
+                let ev = format!("app request{}", if end_stream { " (END_STREAM)" } else { "" });
+                (ev, stream, s.state)
+            }
+            Action::AppRespond { stream, end_stream, .. } => {
+                let s = *end.stream(stream);
+                let ok = e == SERVER
+                    && !s.headers_sent
+                    && match s.state {
+                        Open | HalfClosedRemote => s.headers_recv,
+                        ReservedLocal => true,
+                        _ => false,
+                    };
+                if !ok {
+                    return None;
+                }
+                let st = end.stream_mut(stream);
+                st.headers_sent = true;
+                st.state = match (s.state, end_stream) {
+                    (ReservedLocal, false) => HalfClosedRemote,
+                    (ReservedLocal, true) => Closed,
+                    (Open, true) => HalfClosedLocal,
+                    (HalfClosedRemote, true) => Closed,
+                    (st, _) => st,
+                };
+                if st.state == Closed {
+                    st.why = Why::Ended;
+                }
+                if s.state == ReservedLocal {
+                    st.win = initial_win;
+                }
+                out.push(Frame::headers(stream, end_stream));
+                let ev = format!("app respond{}", if end_stream { " (END_STREAM)" } else { "" });
+                (ev, stream, s.state)
+            }
+            Action::AppData { stream, .. } | Action::AppEnd { stream, .. } => {
+                let (len, end_stream) = match action {
+                    Action::AppData { end_stream, .. } => (1, end_stream),
+                    _ => (0, true),
+                };
+                let s = *end.stream(stream);
+                if !matches!(s.state, Open | HalfClosedRemote)
+                    || !s.headers_sent
+                    || s.pending_es
+                    || s.sent + len > budget
+                    || (e == SERVER && !s.headers_recv && stream % 2 == 1)
+                {
+                    return None;
+                }
+                let st = end.stream_mut(stream);
+                st.sent += len;
+                st.pending += len;
+                st.pending_es = end_stream;
+                Self::flush(st, stream, &mut out);
+                let ev = match (len, end_stream) {
+                    (0, _) => "app end stream".to_string(),
+                    (_, true) => "app data (END_STREAM)".to_string(),
+                    _ => "app data".to_string(),
+                };
+                (ev, stream, s.state)
+            }
+            Action::AppReset { stream, .. } => {
+                let s = *end.stream(stream);
+                if !matches!(s.state, Open | HalfClosedLocal | HalfClosedRemote | ReservedLocal) {
+                    return None;
+                }
+                let st = end.stream_mut(stream);
+                st.state = Closed;
+                st.why = Why::ResetSent;
+                st.pending = 0;
+                st.pending_es = false;
+                out.push(Frame::rst(stream, Code::Cancel));
+                ("app reset".to_string(), stream, s.state)
+            }
+            Action::AppPush { stream, .. } => {
+                let s = *end.stream(stream);
+                let p = *end.stream(2);
+                if e != SERVER
+                    || !self.cfg.push
+                    || !matches!(s.state, Open | HalfClosedRemote)
+                    || !s.headers_recv
+                    || p.state != Idle
+                    || end.goaway_recv.is_some()
+                    || end.active_initiated_by(false) >= MAX_CONCURRENT
+                {
+                    return None;
+                }
+                end.highest_own = 2;
+                end.stream_mut(2).state = ReservedLocal;
+                out.push(Frame {
+                    promised: 2,
+                    ..Frame::new(Kind::PushPromise, stream)
+                });
+                ("app push".to_string(), stream, s.state)
+            }
+            Action::AppGoaway { .. } => {
+                if end.goaway_sent.is_some() || !self.cfg.goaway {
+                    return None;
+                }
+                end.goaway_sent = Some(end.processed);
+                out.push(Frame::goaway(end.processed, Code::NoError));
+                ("app goaway".to_string(), 0, Idle)
+            }
+            Action::AppPing { .. } => {
+                if end.pinged {
+                    return None;
+                }
+                end.pinged = true;
+                out.push(Frame::new(Kind::Ping, 0));
+                ("app ping".to_string(), 0, Idle)
+            }
+            _ => unreachable!("not an application call"),
+        };
+        let after = if stream == 0 {
+            "connection".to_string()
+        } else {
+            w.ends[e].stream(stream).state.to_string()
+        };
+        let before = if stream == 0 {
+            "connection".to_string()
+        } else {
+            before.to_string()
+        };
+        w.net[e].extend(out.iter().copied());
+        Some(EndStep {
+            end: e,
+            event,
+            kind: None,
+            stream,
+            before,
+            after,
+            output: out,
+            alternatives: vec![],
+        })
+    }
+
+    /// Sends what the window allows of the stream's queued data.
+    fn flush(st: &mut Stream, stream: u8, out: &mut Vec<Frame>) {
+        while st.pending > 0 && st.win > 0 {
+            st.pending -= 1;
+            if st.win != BIG_WINDOW {
+                st.win -= 1;
+            }
+            let es = st.pending == 0 && st.pending_es;
+            out.push(Frame::data(stream, 1, es));
+            if es {
+                Self::send_end_stream(st);
+            }
+        }
+        if st.pending == 0 && st.pending_es && !out.iter().any(|f| f.stream == stream && f.end_stream) {
+            out.push(Frame::data(stream, 0, true));
+            Self::send_end_stream(st);
+        }
+    }
+
+    fn send_end_stream(st: &mut Stream) {
+        use StreamState::*;
+        st.pending_es = false;
+        st.state = match st.state {
+            Open => HalfClosedLocal,
+            HalfClosedRemote => {
+                st.why = Why::Ended;
+                Closed
+            }
+            s => s,
+        };
+    }
+
+    fn recv_end_stream(st: &mut Stream) {
+        use StreamState::*;
+        st.state = match st.state {
+            Open => HalfClosedRemote,
+            HalfClosedLocal => {
+                st.why = Why::Ended;
+                Closed
+            }
+            s => s,
+        };
+    }
+
+    /// Endpoint `r` receives `f`.
+    fn receive(&self, w: &mut World, r: usize, f: Frame) -> Option<EndStep> {
+        use StreamState::*;
+        let initial_win = self.initial_window(r);
+        let end = &mut w.ends[r];
+        if end.dead {
+            // The connection is closed: what arrives is never read.
+            return None;
+        }
+        let mut out: Vec<Frame> = Vec::new();
+        let stream = if matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway) {
+            0
+        } else {
+            f.stream
+        };
+        let before = if stream == 0 {
+            "connection".to_string()
+        } else {
+            end.stream(stream).state.to_string()
+        };
+        let mut alternatives = Vec::new();
+        let last = end.processed;
+        let reaction: Reaction = if !end.got_settings && f.kind != Kind::Settings {
+            // §3.4: the preface's first frame MUST be SETTINGS.
+            Reaction::ConnError(Code::ProtocolError)
+        } else if end.block.is_some_and(|b| f.kind != Kind::Continuation || f.stream != b) {
+            // §6.2: a header block is contiguous; anything else in between
+            // is a connection error of type PROTOCOL_ERROR.
+            Reaction::ConnError(Code::ProtocolError)
+        } else if stream == 0 && f.kind != Kind::WindowUpdate {
+            match f.kind {
+                Kind::Settings | Kind::Ping | Kind::GoAway
+                    if f.stream == 0 =>
+                {
+                    if f.kind == Kind::Ping && f.bad_len {
+                        Reaction::ConnError(Code::FrameSizeError)
+                    } else {
+                        Reaction::Accept
+                    }
+                }
+                _ => Reaction::ConnError(Code::ProtocolError),
+            }
+        } else if f.stream == 0 {
+            // WINDOW_UPDATE for the connection (§6.9).
+            match (f.bad_len, f.inc) {
+                (true, _) => Reaction::ConnError(Code::FrameSizeError),
+                (_, Inc::Zero) => Reaction::ConnError(Code::ProtocolError),
+                (_, Inc::Max) => Reaction::ConnError(Code::FlowControlError),
+                _ => Reaction::Accept,
+            }
+        } else {
+            let rs = self.reactions(end, r, &f);
+            alternatives = rs[1..].to_vec();
+            rs[0]
+        };
+        let alternatives: Vec<Option<Frame>> = alternatives
+            .iter()
+            .map(|a| a.frame(f.stream, last))
+            .collect();
+        let end = &mut w.ends[r];
+        match reaction {
+            Reaction::Ignore => {}
+            Reaction::IgnoreNewStream(id) => {
+                end.highest_peer = end.highest_peer.max(id);
+                Self::open_implicitly(end, id);
+                let st = end.stream_mut(id);
+                st.state = Closed;
+                st.why = Why::ResetSent;
+            }
+            Reaction::ConnError(_) => {
+                out.extend(reaction.frame(f.stream, last));
+                end.dead = true;
+                end.block = None;
+            }
+            Reaction::StreamError(_) => {
+                out.extend(reaction.frame(f.stream, last));
+                let st = end.stream_mut(f.stream);
+                if st.state == Idle {
+                    // A refused stream still counts as opened (§5.1.1).
+                    end.highest_peer = end.highest_peer.max(f.stream);
+                    Self::open_implicitly(end, f.stream);
+                }
+                let st = end.stream_mut(f.stream);
+                st.state = Closed;
+                st.why = Why::ResetSent;
+                st.pending = 0;
+                st.pending_es = false;
+            }
+            Reaction::StreamErrorOn(p, _) => {
+                out.extend(reaction.frame(f.stream, last));
+                end.highest_peer = end.highest_peer.max(p);
+                let st = end.stream_mut(p);
+                st.state = Closed;
+                st.why = Why::ResetSent;
+            }
+            Reaction::Accept => match f.kind {
+                Kind::Settings => {
+                    if !f.ack {
+                        end.got_settings = true;
+                        out.push(Frame {
+                            ack: true,
+                            ..settings()
+                        });
+                    }
+                }
+                Kind::Ping => {
+                    if !f.ack {
+                        out.push(Frame {
+                            ack: true,
+                            ..Frame::new(Kind::Ping, 0)
+                        });
+                    }
+                }
+                Kind::GoAway => {
+                    end.goaway_recv = Some(f.last);
+                    // §6.8: streams this endpoint opened above last-stream-id
+                    // were not processed; they close (and may be retried).
+                    for (k, &id) in STREAM_IDS.iter().enumerate() {
+                        if Self::own(r, id) && id > f.last && end.streams[k].state != Idle {
+                            end.streams[k].state = Closed;
+                            end.streams[k].why = Why::ResetRecv;
+                            end.streams[k].pending = 0;
+                            end.streams[k].pending_es = false;
+                        }
+                    }
+                }
+                Kind::WindowUpdate if f.stream == 0 => {}
+                Kind::WindowUpdate => {
+                    let st = end.stream_mut(f.stream);
+                    if f.inc == Inc::Max {
+                        st.win = BIG_WINDOW;
+                    } else if st.win != BIG_WINDOW {
+                        st.win += 1;
+                    }
+                    Self::flush(st, f.stream, &mut out);
+                }
+                Kind::Priority => {}
+                Kind::RstStream => {
+                    let st = end.stream_mut(f.stream);
+                    st.state = Closed;
+                    st.why = Why::ResetRecv;
+                    st.pending = 0;
+                    st.pending_es = false;
+                }
+                Kind::Data => {
+                    let st = end.stream_mut(f.stream);
+                    if f.end_stream {
+                        Self::recv_end_stream(st);
+                    }
+                }
+                Kind::Headers => {
+                    let st = *end.stream(f.stream);
+                    if st.state == Idle {
+                        if end.goaway_sent.is_some_and(|l| f.stream > l) {
+                            w.violations |= Violation::ProcessedAfterGoaway as u8;
+                        }
+                        let end = &mut w.ends[r];
+                        end.highest_peer = f.stream;
+                        end.processed = f.stream;
+                        Self::open_implicitly(end, f.stream);
+                        let st = end.stream_mut(f.stream);
+                        st.state = Open;
+                        st.win = initial_win;
+                    } else if st.state == ReservedRemote {
+                        end.stream_mut(f.stream).state = HalfClosedLocal;
+                    }
+                    let end = &mut w.ends[r];
+                    let st = end.stream_mut(f.stream);
+                    st.headers_recv = true;
+                    if f.end_stream {
+                        Self::recv_end_stream(st);
+                    }
+                    if !f.end_headers {
+                        end.block = Some(f.stream);
+                    }
+                }
+                Kind::Continuation => {
+                    end.block = None;
+                }
+                Kind::PushPromise => {
+                    end.highest_peer = f.promised;
+                    end.processed = f.promised;
+                    let p = end.stream_mut(f.promised);
+                    p.state = ReservedRemote;
+                }
+            },
+        }
+        let end = &w.ends[r];
+        let after = if stream == 0 {
+            "connection".to_string()
+        } else {
+            end.stream(stream).state.to_string()
+        };
+        w.net[r].extend(out.iter().copied());
+        Some(EndStep {
+            end: r,
+            event: format!("recv {}", event_name(&f)),
+            kind: Some(f.kind),
+            stream,
+            before,
+            after,
+            output: out,
+            alternatives,
+        })
+    }
+
+    /// True when no frame is in flight.
+    pub fn quiet(w: &World) -> bool {
+        w.net[0].is_empty() && w.net[1].is_empty()
+    }
+
+    /// The probes the harness may send: every stream-level frame type on
+    /// every stream, plus the malformed frames RFC 9113 names an error for.
+    pub fn probes(&self) -> Vec<Frame> {
+        let h = self.harness();
+        let mut v = Vec::new();
+        for &id in &STREAM_IDS {
+            v.push(Frame::data(id, 1, false));
+            v.push(Frame::headers(id, false));
+            v.push(Frame::headers(id, true));
+            v.push(Frame::new(Kind::Priority, id));
+            v.push(Frame::rst(id, Code::Cancel));
+            v.push(Frame::new(Kind::WindowUpdate, id));
+            v.push(Frame::new(Kind::Continuation, id));
+            if h == SERVER {
+                v.push(Frame {
+                    promised: 2,
+                    ..Frame::new(Kind::PushPromise, id)
+                });
+            } else {
+                v.push(Frame {
+                    promised: 2,
+                    ..Frame::new(Kind::PushPromise, id)
+                });
+            }
+        }
+        for &id in &[1u8] {
+            v.push(Frame {
+                inc: Inc::Zero,
+                ..Frame::new(Kind::WindowUpdate, id)
+            });
+            v.push(Frame {
+                inc: Inc::Max,
+                ..Frame::new(Kind::WindowUpdate, id)
+            });
+            v.push(Frame {
+                bad_len: true,
+                ..Frame::new(Kind::Priority, id)
+            });
+            v.push(Frame {
+                bad_len: true,
+                ..Frame::rst(id, Code::Cancel)
+            });
+        }
+        // Connection-level.
+        v.push(Frame::data(0, 1, false));
+        v.push(Frame::headers(0, false));
+        v.push(Frame::new(Kind::Ping, 0));
+        v.push(Frame {
+            bad_len: true,
+            ..Frame::new(Kind::Ping, 0)
+        });
+        v.push(Frame {
+            inc: Inc::Zero,
+            ..Frame::new(Kind::WindowUpdate, 0)
+        });
+        v.push(Frame {
+            inc: Inc::Max,
+            ..Frame::new(Kind::WindowUpdate, 0)
+        });
+        v.push(Frame::new(Kind::Settings, 1));
+        v
+    }
+}
+
+/// How a received frame is named in a transition: its type and the flags
+/// that matter.
+pub fn event_name(f: &Frame) -> String {
+    let mut s = f.kind.to_string();
+    if f.end_stream {
+        s.push_str(" END_STREAM");
+    }
+    if !f.end_headers {
+        s.push_str(" without END_HEADERS");
+    }
+    if f.ack {
+        s.push_str(" ACK");
+    }
+    if f.kind == Kind::WindowUpdate {
+        match f.inc {
+            Inc::Zero => s.push_str(" +0"),
+            Inc::Max => s.push_str(" +2^31-1"),
+            Inc::One => {}
+        }
+    }
+    if f.bad_len {
+        s.push_str(" bad length");
+    }
+    if f.stream == 0 && !matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway | Kind::WindowUpdate) {
+        s.push_str(" on stream 0");
+    }
+    if f.stream != 0 && matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway) {
+        s.push_str(" on a stream");
+    }
+    s
+}
+
+impl Model for H2Model {
+    type State = World;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<World> {
+        let end = End {
+            got_settings: false,
+            streams: [stream0(); 4],
+            highest_peer: 0,
+            highest_own: 0,
+            processed: 0,
+            goaway_sent: None,
+            goaway_recv: None,
+            dead: false,
+            block: None,
+            pinged: false,
+        };
+        vec![World {
+            ends: [end.clone(), end],
+            // The client's preface ends in its SETTINGS; the server's preface
+            // is its SETTINGS (§3.4).
+            net: [vec![settings()], vec![settings()]],
+            probed: false,
+            violations: 0,
+        }]
+    }
+
+    fn actions(&self, w: &World, actions: &mut Vec<Action>) {
+        for from in [CLIENT, SERVER] {
+            if !w.net[from].is_empty() {
+                actions.push(Action::NetDeliver { from });
+            }
+        }
+        if w.probed {
+            return;
+        }
+        for end in [CLIENT, SERVER] {
+            if w.ends[end].dead || !w.ends[end].got_settings {
+                continue;
+            }
+            for &stream in &STREAM_IDS {
+                for end_stream in [false, true] {
+                    for split in [false, true] {
+                        actions.push(Action::AppRequest { end, stream, end_stream, split });
+                    }
+                    actions.push(Action::AppRespond { end, stream, end_stream });
+                    actions.push(Action::AppData { end, stream, end_stream });
+                }
+                actions.push(Action::AppEnd { end, stream });
+                actions.push(Action::AppReset { end, stream });
+                actions.push(Action::AppPush { end, stream });
+                actions.push(Action::HarnessWindowUpdate { end, stream });
+            }
+            actions.push(Action::AppGoaway { end });
+        }
+        if self.cfg.probes {
+            let h = self.harness();
+            if !w.ends[h].dead && w.ends[h].got_settings && w.ends[self.cfg.iut].got_settings {
+                for frame in self.probes() {
+                    actions.push(Action::HarnessProbe { end: h, frame });
+                }
+            }
+        }
+    }
+
+    fn next_state(&self, w: &World, action: Action) -> Option<World> {
+        self.step(w, action).map(|(w, _)| w)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![
+            Property::always("concurrency_limit_never_exceeded", |_, w: &World| {
+                w.ends.iter().all(|e| {
+                    e.active_initiated_by(true) <= MAX_CONCURRENT
+                        && e.active_initiated_by(false) <= MAX_CONCURRENT
+                })
+            }),
+            Property::always("stream_ids_only_grow", |_, w: &World| {
+                w.violations & Violation::IdDidNotGrow as u8 == 0
+            }),
+            Property::always("ends_agree_when_nothing_is_in_flight", |_, w: &World| {
+                !H2Model::quiet(w)
+                    || w.probed
+                    || w.ends.iter().any(|e| e.dead)
+                    || w.ends[0]
+                        .streams
+                        .iter()
+                        .zip(&w.ends[1].streams)
+                        .all(|(a, b)| a.state == b.state.mirror())
+            }),
+            Property::always("blocked_stream_never_blocks_another", |_, w: &World| {
+                // Data waits only for its own stream's window.
+                w.ends
+                    .iter()
+                    .all(|e| e.streams.iter().all(|s| s.pending == 0 || s.win == 0))
+            }),
+            Property::always("no_stream_above_goaway_processed", |_, w: &World| {
+                w.violations & Violation::ProcessedAfterGoaway as u8 == 0
+            }),
+            Property::eventually("every_request_ends_in_a_response_or_a_reset", |_, w: &World| {
+                let c = &w.ends[CLIENT];
+                w.probed
+                    || c.dead
+                    || w.ends[SERVER].dead
+                    || STREAM_IDS.iter().zip(&c.streams).all(|(&id, s)| {
+                        id % 2 == 0
+                            || s.state == StreamState::Idle
+                            || s.headers_recv
+                            || matches!(s.why, Why::ResetSent | Why::ResetRecv | Why::Implicit)
+                    })
+            }),
+            Property::sometimes("two_streams_open_at_once", |_, w: &World| {
+                w.ends[SERVER].active_initiated_by(true) == 2
+            }),
+            Property::sometimes("one_stream_blocked_while_another_flows", |_, w: &World| {
+                w.ends.iter().any(|e| {
+                    let blocked = e.streams.iter().filter(|s| s.pending > 0).count();
+                    let flowing = e
+                        .streams
+                        .iter()
+                        .filter(|s| s.pending == 0 && s.sent > 0 && s.state.active())
+                        .count();
+                    blocked > 0 && flowing > 0
+                })
+            }),
+            Property::sometimes("push_completes", |_, w: &World| {
+                w.ends[CLIENT].stream(2).headers_recv
+            }),
+        ]
+    }
+}
+
+/// The RFC section behind each property.
+pub fn property_rfc(name: &str) -> &'static str {
+    match name {
+        "concurrency_limit_never_exceeded" => "RFC 9113 §5.1.2",
+        "stream_ids_only_grow" => "RFC 9113 §5.1.1",
+        "ends_agree_when_nothing_is_in_flight" => "RFC 9113 §5.1",
+        "blocked_stream_never_blocks_another" => "RFC 9113 §5.2",
+        "no_stream_above_goaway_processed" => "RFC 9113 §6.8",
+        "every_request_ends_in_a_response_or_a_reset" => "RFC 9113 §8.1",
+        _ => "RFC 9113",
+    }
+}
