@@ -10,22 +10,35 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use stateright::{Checker, Expectation, Model};
 use tracewright_conformance::profile::Profile;
+use tracewright_model::h2::{H2Config, H2Model};
 use tracewright_model::tcp::{property_rfc, TcpConfig, TcpModel, Variant};
 
 #[derive(Parser)]
 #[command(
     name = "tracewright",
     version,
-    about = "Model-checked conformance suite for TCP"
+    about = "Model-checked conformance suite for TCP and HTTP/2"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Protocol {
+    /// TCP (RFC 9293).
     Tcp,
+    /// HTTP/2 (RFC 9113).
+    H2,
+}
+
+impl Protocol {
+    fn corpus(self) -> PathBuf {
+        match self {
+            Protocol::Tcp => "traces/tcp".into(),
+            Protocol::H2 => "traces/h2".into(),
+        }
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -72,9 +85,9 @@ enum Command {
         protocol: Protocol,
         #[command(flatten)]
         model: ModelArgs,
-        /// Where to write the traces.
-        #[arg(long, default_value = "traces/tcp")]
-        out: PathBuf,
+        /// Where to write the traces (default traces/tcp or traces/h2).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Replay the corpus against a target and write its report.
     Replay {
@@ -84,9 +97,9 @@ enum Command {
         target: String,
         #[arg(long, default_value = "rfc9293")]
         profile: String,
-        /// The corpus to replay.
-        #[arg(long, default_value = "traces/tcp")]
-        traces: PathBuf,
+        /// The corpus to replay (default traces/tcp or traces/h2).
+        #[arg(long)]
+        traces: Option<PathBuf>,
         /// Write the report here (default: print it).
         #[arg(long)]
         report: Option<PathBuf>,
@@ -146,6 +159,18 @@ fn spinner(msg: &str) -> ProgressBar {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check {
+            protocol: Protocol::H2,
+            variant,
+            variants,
+            growth,
+            ..
+        } => {
+            if variant.is_some() || variants || growth {
+                bail!("--variant, --variants and --growth are for tcp; `check h2` checks the HTTP/2 model as it is");
+            }
+            check_h2()
+        }
+        Command::Check {
             model,
             variant,
             variants,
@@ -167,32 +192,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             check(&model, variant)
         }
+        Command::Explore {
+            protocol: Protocol::H2,
+            port,
+            ..
+        } => {
+            let mut cfg = H2Config::new(tracewright_model::h2::SERVER);
+            cfg.probes = false;
+            println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+            H2Model::new(cfg).checker().serve(("127.0.0.1", port));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explore { model, port, .. } => {
             let m = model_for(&model, |_| 2)?;
             println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
             m.checker().serve(("127.0.0.1", port));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { model, out, .. } => generate(&model, &out),
+        Command::Generate {
+            protocol: Protocol::H2,
+            out,
+            ..
+        } => generate_h2(&out.unwrap_or(Protocol::H2.corpus())),
+        Command::Generate { model, out, .. } => {
+            generate(&model, &out.unwrap_or(Protocol::Tcp.corpus()))
+        }
         Command::Replay {
+            protocol,
             target,
             profile,
             traces,
             report,
             junit,
-            ..
-        } => replay(
-            &target,
-            &profile,
-            &traces,
-            report.as_deref(),
-            junit.as_deref(),
-        ),
+        } => {
+            let traces = traces.unwrap_or(protocol.corpus());
+            if protocol == Protocol::H2 {
+                return replay_h2(&target, &traces, report.as_deref(), junit.as_deref());
+            }
+            replay(
+                &target,
+                &profile,
+                &traces,
+                report.as_deref(),
+                junit.as_deref(),
+            )
+        }
     }
 }
 
 /// Runs stateright's BFS checker with a spinner; returns it and the time taken.
-fn explore(model: &TcpModel) -> (impl Checker<TcpModel>, Duration) {
+fn explore<M>(model: &M) -> (impl Checker<M>, Duration)
+where
+    M: Model + Clone + Send + Sync + 'static,
+    M::State: std::hash::Hash + Send + Sync + std::fmt::Debug + Clone + PartialEq + 'static,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
     let pb = spinner("exploring");
     let start = Instant::now();
     let checker = model.clone().checker().spawn_bfs();
@@ -453,6 +507,143 @@ fn replay(
     );
     let elapsed = start.elapsed();
     pb.finish_and_clear();
+    finish_report(&report, elapsed, report_path, junit)
+}
+
+/// `check h2`: the HTTP/2 model with each role in turn holding the
+/// one-byte window (the other peer's window is the default), every property.
+fn check_h2() -> Result<ExitCode> {
+    let mut failed = false;
+    for iut in [tracewright_model::h2::SERVER, tracewright_model::h2::CLIENT] {
+        let mut cfg = H2Config::new(iut);
+        cfg.probes = false;
+        let model = H2Model::new(cfg);
+        println!(
+            "checking h2: client streams 1 and 3, pushed stream 2, MAX_CONCURRENT_STREAMS {}, the {}'s send window {} byte",
+            tracewright_model::h2::MAX_CONCURRENT,
+            tracewright_model::h2::end_name(iut),
+            tracewright_model::h2::HARNESS_WINDOW
+        );
+        let properties = model.properties();
+        let (checker, elapsed) = explore(&model);
+        let unique = checker.unique_state_count();
+        println!("states visited:  {}", checker.state_count());
+        println!("unique states:   {unique}");
+        println!("max depth:       {}", checker.max_depth());
+        println!(
+            "time:            {:.2} s ({:.0} unique states/s)",
+            elapsed.as_secs_f64(),
+            unique as f64 / elapsed.as_secs_f64().max(1e-9)
+        );
+        println!();
+        let discoveries = checker.discoveries();
+        for p in &properties {
+            let found = discoveries.get(p.name);
+            let (verdict, bad) = property_verdict(&p.expectation, found.map(|p| p.clone().into_actions().len()));
+            println!(
+                "  {:<9} {:<44} {verdict:<28} {}",
+                kind_of(&p.expectation),
+                p.name,
+                tracewright_model::h2::property_rfc(p.name)
+            );
+            if bad {
+                if let Some(path) = found {
+                    println!("    counterexample:");
+                    for a in path.clone().into_actions() {
+                        println!("      {a:?}");
+                    }
+                }
+            }
+            failed |= bad;
+        }
+        println!();
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn kind_of(e: &Expectation) -> &'static str {
+    match e {
+        Expectation::Always => "always",
+        Expectation::Eventually => "eventually",
+        Expectation::Sometimes => "sometimes",
+    }
+}
+
+/// A property's line in the table: its verdict and whether it is a failure.
+fn property_verdict(e: &Expectation, found_steps: Option<usize>) -> (String, bool) {
+    match (e, found_steps) {
+        (Expectation::Sometimes, Some(n)) => (format!("example found ({n} steps)"), false),
+        (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
+        (_, None) => ("holds".to_string(), false),
+        (_, Some(n)) => (format!("VIOLATED ({n} steps)"), true),
+    }
+}
+
+fn generate_h2(out: &Path) -> Result<ExitCode> {
+    let pb = spinner("exploring");
+    let corpus = tracewright_model::h2gen::generate_h2(&mut |n| {
+        pb.set_message(format!("exploring: {n} states"))
+    });
+    pb.finish_and_clear();
+    let written = tracewright_model::h2gen::write_h2_corpus(&corpus, out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("explored {} states (both roles, two configurations each)", corpus.states);
+    println!(
+        "{} transitions of the IUT's side exist; the corpus covers all of them",
+        corpus.transitions()
+    );
+    let pairs = tracewright_model::h2gen::pair_coverage(&corpus.coverage);
+    for line in pairs.lines() {
+        println!("{line}");
+    }
+    println!(
+        "wrote {} traces to {} ({} changed, {} removed)",
+        corpus.traces.len(),
+        out.display(),
+        written.changed,
+        written.removed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay_h2(
+    target: &str,
+    traces: &Path,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    use tracewright_conformance::h2;
+    let mut target: Box<dyn h2::H2Target> = match target {
+        "bundled" => Box::new(h2::BundledH2::new()),
+        other => bail!("--target {other}: unknown HTTP/2 target (known: bundled)"),
+    };
+    let corpus = h2::load_h2_corpus(traces)
+        .with_context(|| format!("loading {}", traces.display()))?;
+    let pb = ProgressBar::new(corpus.traces.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
+    );
+    let start = Instant::now();
+    let report = h2::run_h2_corpus(&corpus, target.as_mut(), &mut |done, _| {
+        pb.set_position(done as u64)
+    });
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    finish_report(&report, elapsed, report_path, junit)
+}
+
+/// Writes (or prints) a report and its JUnit XML; the exit code says
+/// whether anything failed.
+fn finish_report(
+    report: &tracewright_conformance::report::Report,
+    elapsed: Duration,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
     let text = report.render();
     match report_path {
         Some(p) => {

@@ -1124,3 +1124,40 @@ pub fn replay_h2(trace: &H2Trace, target: &mut dyn H2Target) -> TraceResult {
     run.target.close();
     result
 }
+
+/// Replays an HTTP/2 corpus; files that did not load become error verdicts.
+pub fn run_h2_corpus(
+    corpus: &H2Corpus,
+    target: &mut dyn H2Target,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> crate::report::Report {
+    let total = corpus.traces.len();
+    let mut results = Vec::with_capacity(total + corpus.errors.len());
+    for (i, trace) in corpus.traces.iter().enumerate() {
+        results.push(replay_h2(trace, target));
+        on_progress(i + 1, total);
+    }
+    for e in &corpus.errors {
+        results.push(TraceResult {
+            id: e.id(),
+            verdict: Verdict::Error {
+                step: None,
+                reason: e.to_string(),
+            },
+            covers: Vec::new(),
+            transcript: Vec::new(),
+            rfc: None,
+        });
+    }
+    results.sort_by(|a, b| a.id.cmp(&b.id));
+    crate::report::Report {
+        protocol: "h2".into(),
+        target: target.name().to_string(),
+        profile: corpus
+            .coverage
+            .as_ref()
+            .map_or("rfc9113".to_string(), |c| c.profile.clone()),
+        results,
+        coverage: corpus.coverage.clone(),
+    }
+}

@@ -242,9 +242,13 @@ impl Report {
     /// and how many of them this target passed (`passed/covered`).
     fn render_matrix(&self, out: &mut String, cov: &Coverage) {
         use std::collections::BTreeMap;
+        // The column: a TCP segment's flags or an HTTP/2 frame's type.
         let kind = |event: &str| -> String {
+            let first_word = |s: &str| s.split(' ').next().unwrap_or("").to_string();
             match event.split_once(' ') {
+                Some(("recv", what)) if self.protocol == "h2" => first_word(what),
                 Some(("recv", flags)) => flags.to_string(),
+                Some(("app", call)) if self.protocol == "h2" => first_word(call),
                 Some(("app", call)) => call.to_string(),
                 _ => event.to_string(),
             }
@@ -265,7 +269,9 @@ impl Report {
         }
         let order = [
             "listen", "connect", "send", "close", "abort", "S", "SA", "A", "PA", "FA", "R", "RA",
-            "rto", "2msl",
+            "rto", "2msl", "request", "respond", "data", "end", "reset", "push", "goaway",
+            "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "PUSH_PROMISE", "WINDOW_UPDATE",
+            "CONTINUATION", "SETTINGS", "PING", "GOAWAY",
         ];
         columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
         let _ = writeln!(out);
@@ -273,20 +279,30 @@ impl Report {
             out,
             "transitions by state and event (passed/covered; app calls, segments received, timers):"
         );
-        let _ = write!(out, "{:>14}", "");
+        let rows: Vec<&str> = if self.protocol == "h2" {
+            let mut r = crate::h2::STREAM_STATES.to_vec();
+            r.push("connection");
+            r
+        } else {
+            crate::trace::TcpState::ALL.iter().map(|s| s.name()).collect()
+        };
+        let width = rows.iter().map(|r| r.len() + 1).max().unwrap_or(0).max(14);
+        let _ = write!(out, "{:>width$}", "");
         for c in &columns {
-            let _ = write!(out, " {c:>7}");
+            let w = c.len().max(7);
+            let _ = write!(out, " {c:>w$}");
         }
         let _ = writeln!(out);
-        for state in crate::trace::TcpState::ALL {
-            let _ = write!(out, "{:>14}", state.name());
+        for state in rows {
+            let _ = write!(out, "{state:>width$}");
             for c in &columns {
-                match cells.get(&(state.name().to_string(), c.clone())) {
+                let w = c.len().max(7);
+                match cells.get(&(state.to_string(), c.clone())) {
                     Some((p, n)) => {
-                        let _ = write!(out, " {:>7}", format!("{p}/{n}"));
+                        let _ = write!(out, " {:>w$}", format!("{p}/{n}"));
                     }
                     None => {
-                        let _ = write!(out, " {:>7}", ".");
+                        let _ = write!(out, " {:>w$}", ".");
                     }
                 }
             }

@@ -567,6 +567,7 @@ impl H2Config {
     }
 }
 
+#[derive(Clone)]
 pub struct H2Model {
     pub cfg: H2Config,
 }

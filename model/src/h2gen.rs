@@ -320,7 +320,8 @@ pub fn generation_models() -> Vec<H2Model> {
 /// Explores both roles and builds the corpus. `progress` gets the number
 /// of states visited so far.
 pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
-    let mut candidates: Vec<(Label, H2Trace)> = Vec::new();
+    // The shortest trace per label over all the models explored.
+    let mut best: BTreeMap<Label, H2Trace> = BTreeMap::new();
     let mut total_states = 0;
     for model in generation_models() {
         let iut = model.cfg.iut;
@@ -403,9 +404,15 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
                 path.push(Action::NetDeliver { from: end });
             }
             let trace = project(&model, &states[cur as usize], &path, label);
-            candidates.push((label.clone(), trace));
+            let shorter = best
+                .get(label)
+                .is_none_or(|b| trace.steps.len() < b.steps.len());
+            if shorter {
+                best.insert(label.clone(), trace);
+            }
         }
     }
+    let mut candidates: Vec<(Label, H2Trace)> = best.into_iter().collect();
 
     // Drop traces that are a prefix of another; their labels move to it.
     candidates.sort_by(|a, b| {
@@ -466,4 +473,45 @@ pub fn write_h2_corpus(corpus: &H2Corpus, dir: &std::path::Path) -> std::io::Res
         crate::generate::coverage_yaml(&corpus.coverage),
     );
     write_files(dir, &want)
+}
+
+/// The (stream state, frame type received) pairs the corpus covers, per
+/// role, as a table: what `generate h2` prints and the report repeats.
+pub fn pair_coverage(c: &Coverage) -> String {
+    use std::fmt::Write;
+    let kinds = Kind::STREAM_KINDS;
+    let mut out = String::new();
+    for role in [Role::Server, Role::Client] {
+        let mut total = 0;
+        let _ = writeln!(out, "(stream state, frame received) pairs covered, IUT as {role}:");
+        let _ = write!(out, "{:>21}", "");
+        for k in kinds {
+            let _ = write!(out, " {:>13}", k.name());
+        }
+        let _ = writeln!(out);
+        for st in crate::h2::StreamState::ALL {
+            let covered: Vec<bool> = kinds
+                .iter()
+                .map(|k| {
+                    c.transitions.iter().any(|t| {
+                        t.role == role
+                            && t.trace.is_some()
+                            && t.transition.state == st.name()
+                            && t.transition.event.split(' ').nth(1) == Some(k.name())
+                    })
+                })
+                .collect();
+            if !covered.iter().any(|&b| b) {
+                continue;
+            }
+            let _ = write!(out, "{:>21}", st.name());
+            for &b in &covered {
+                total += usize::from(b);
+                let _ = write!(out, " {:>13}", if b { "x" } else { "." });
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "  {total} pairs");
+    }
+    out
 }
