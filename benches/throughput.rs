@@ -1,6 +1,7 @@
-//! Throughput of the two main loops, as criterion measures them:
-//! `check tcp` in unique states per second and `replay tcp --target bundled`
-//! in traces per second (criterion's `thrpt` line). Run `cargo bench`.
+//! Throughput of the main loops, as criterion measures them: `check tcp`
+//! and `check h2` in unique states per second, `replay tcp --target bundled`
+//! and `replay h2 --target bundled` in traces per second (criterion's
+//! `thrpt` line). Run `cargo bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stateright::{Checker, Model};
@@ -52,5 +53,37 @@ fn replay_tcp_bundled(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, check_tcp, replay_tcp_bundled);
+fn check_h2(c: &mut Criterion) {
+    use tracewright_model::h2::{H2Config, H2Model, SERVER};
+    // One of the models `tracewright check h2` explores: the IUT as server,
+    // stream 1 and a push, frames crossing both ways.
+    let model = || {
+        let mut cfg = H2Config::new(SERVER);
+        cfg.probes = false;
+        cfg.client_streams = 1;
+        H2Model::new(cfg)
+    };
+    let unique = model().checker().spawn_bfs().join().unique_state_count();
+    let mut g = c.benchmark_group("check_h2");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(unique as u64));
+    g.bench_function("bfs_unique_states", |b| {
+        b.iter(|| model().checker().spawn_bfs().join().unique_state_count())
+    });
+    g.finish();
+}
+
+fn replay_h2_bundled(c: &mut Criterion) {
+    use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus, BundledH2};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let corpus = load_h2_corpus(format!("{root}/traces/h2").as_ref()).expect("the corpus loads");
+    let mut g = c.benchmark_group("replay_h2_bundled");
+    g.throughput(Throughput::Elements(corpus.traces.len() as u64));
+    g.bench_function("corpus", |b| {
+        b.iter(|| run_h2_corpus(&corpus, &mut BundledH2::new(), &mut |_, _| {}))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, check_tcp, replay_tcp_bundled, check_h2, replay_h2_bundled);
 criterion_main!(benches);

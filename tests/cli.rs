@@ -102,3 +102,69 @@ fn bad_flags_and_profiles_get_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn replay_h2_and_all_pass_and_exit_zero() {
+    let (code, out, err) = tracewright(&["replay", "h2", "--target", "bundled"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("tracewright report: h2 against bundled"), "{out}");
+    assert!(out.contains("0 fail, 0 inconclusive, 0 error"), "{out}");
+    let dir = std::env::temp_dir().join(format!("tracewright-cli-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.txt");
+    let (code, out, err) = tracewright(&[
+        "replay",
+        "all",
+        "--target",
+        "bundled",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let tcp = std::fs::read_to_string(dir.join("report-tcp.txt")).unwrap();
+    let h2 = std::fs::read_to_string(dir.join("report-h2.txt")).unwrap();
+    assert!(tcp.starts_with("tracewright report: tcp"), "{tcp}");
+    assert!(h2.starts_with("tracewright report: h2"), "{h2}");
+    let (code, _, err) = tracewright(&["check", "all"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`all` is for replay"), "{err}");
+    let (code, _, err) = tracewright(&["replay", "h2", "--target", "nonesuch"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--target nonesuch: unknown HTTP/2 target"), "{err}");
+}
+
+#[test]
+fn a_malformed_h2_trace_is_an_error_naming_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("tracewright-cli-h2bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/h2");
+    let mut n = 0;
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        n += 1;
+    }
+    assert!(n > 1);
+    let victim = "h2-server-idle-recv-data-sends-goaway-last-0-protocol-error-to-idle.yaml";
+    let text = std::fs::read_to_string(dir.join(victim)).unwrap();
+    let broken = text.replacen("is: idle", "is: half-open", 1);
+    assert_ne!(text, broken, "the victim trace has no `is: idle`");
+    std::fs::write(dir.join(victim), &broken).unwrap();
+    let report = dir.join("report.txt");
+    let (code, out, _) = tracewright(&[
+        "replay",
+        "h2",
+        "--traces",
+        dir.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    // file:line: field: message, the line being the broken step's.
+    let line = broken.lines().position(|l| l.contains("half-open")).unwrap() + 1;
+    assert!(text.contains(&format!("{victim}:{line}: is: ")), "{text}");
+    assert!(text.contains("half-open"), "{text}");
+    // The rest of the corpus still ran and passed.
+    assert!(text.contains(&format!("pass: {}", n - 2)), "{text}");
+}

@@ -60,3 +60,35 @@ fn generation_is_deterministic() {
     // Every transition the model can take on the IUT's side is covered.
     assert_eq!(a.covered(), a.transitions());
 }
+
+#[test]
+fn committed_h2_corpus_matches_the_model() {
+    use tracewright_model::h2gen::generate_h2;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = generate_h2(&mut |_| {});
+    let dir = root.join("traces/h2");
+    let mut stale = Vec::new();
+    for t in &corpus.traces {
+        let file = dir.join(format!("{}.yaml", t.id));
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(t.to_yaml().as_str()) {
+            stale.push(file.display().to_string());
+        }
+    }
+    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok() != Some(coverage_yaml(&corpus.coverage)) {
+        stale.push(COVERAGE_FILE.to_string());
+    }
+    let committed = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
+    assert_eq!(committed, corpus.traces.len() + 1, "traces/h2 holds files the model no longer generates");
+    assert!(
+        stale.is_empty(),
+        "the h2 corpus is out of date; run `cargo run --release -- generate h2` and review the diff:\n{}",
+        stale.join("\n")
+    );
+    // Every (stream state, frame type) pair the IUT can be in is covered,
+    // in both roles: 6 reachable states × 7 stream-level frame types each.
+    let pairs = tracewright_model::h2gen::pair_coverage(&corpus.coverage);
+    assert_eq!(pairs.matches("  42 pairs").count(), 2, "{pairs}");
+}

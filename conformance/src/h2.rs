@@ -516,19 +516,34 @@ pub fn parse_h2_trace(path: &std::path::Path, text: &str) -> Result<H2Trace, cra
             format!("`{}` differs from the file name `{}`", trace.id, stem.unwrap_or_default()),
         ));
     }
+    // The line of step i: the (i+1)-th item under `steps:`.
+    let step_line = |i: usize| -> Option<usize> {
+        let start = text.lines().position(|l| l.starts_with("steps:"))?;
+        text.lines()
+            .enumerate()
+            .skip(start + 1)
+            .filter(|(_, l)| l.starts_with("  - "))
+            .nth(i)
+            .map(|(n, _)| n + 1)
+    };
+    let bad = |i: usize, field: &str, message: String| crate::load::LoadError {
+        line: step_line(i),
+        ..bad(field, message)
+    };
     for (i, s) in trace.steps.iter().enumerate() {
         match s {
             H2Step::Expect(e) if e.any_of.is_empty() => {
-                return Err(bad("any_of", format!("steps[{i}]: empty; an expectation needs a pattern")))
+                return Err(bad(i, "any_of", format!("steps[{i}]: empty; an expectation needs a pattern")))
             }
             H2Step::State(c) if !STREAM_STATES.contains(&c.is.as_str()) => {
                 return Err(bad(
+                    i,
                     "is",
                     format!("steps[{i}]: `{}` is not an RFC 9113 §5.1 state ({})", c.is, STREAM_STATES.join(", ")),
                 ))
             }
             H2Step::Send(f) if f.kind == FrameType::None => {
-                return Err(bad("type", format!("steps[{i}]: NONE can only be expected, not sent")))
+                return Err(bad(i, "type", format!("steps[{i}]: NONE can only be expected, not sent")))
             }
             _ => {}
         }

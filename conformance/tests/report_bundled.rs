@@ -18,3 +18,15 @@ fn tcp_bundled_report() {
         insta::assert_snapshot!("tcp-bundled", report.render());
     });
 }
+
+#[test]
+fn h2_bundled_report() {
+    use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus, BundledH2};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = load_h2_corpus(&root.join("traces/h2")).unwrap();
+    assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+    let report = run_h2_corpus(&corpus, &mut BundledH2::new(), &mut |_, _| {});
+    insta::with_settings!({snapshot_path => "../../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("h2-bundled", report.render());
+    });
+}

@@ -1,0 +1,376 @@
+//! Teeth for the HTTP/2 suite: deliberately broken endpoints, each wrapping
+//! the bundled one, fail exactly the traces that exercise what they break
+//! and pass the rest. The predicates are functions of the trace alone (its
+//! `covers` and its steps), never of the replay, so the test can fail.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use tracewright_conformance::h2::{
+    iut_settings, load_h2_corpus, replay_h2, BundledH2, FrameType, H2App, H2Corpus, H2Step,
+    H2Target, H2Trace, PREFACE,
+};
+use tracewright_conformance::replay::Verdict;
+use tracewright_conformance::target::TargetError;
+use tracewright_conformance::trace::Role;
+use tracewright_stack::h2 as stack;
+
+/// How an endpoint is broken (the issue: "one that accepts DATA on a closed
+/// stream, one that accepts a lower stream identifier, one that ignores
+/// SETTINGS_MAX_CONCURRENT_STREAMS").
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Breakage {
+    /// DATA on a stream that is closed when it arrives is swallowed: the
+    /// IUT stays silent where RFC 9113 §5.1 demands STREAM_CLOSED.
+    AcceptsDataOnClosedStream,
+    /// A HEADERS opening a new peer stream whose identifier is lower than
+    /// one the peer already opened is swallowed: the IUT takes it without
+    /// the connection error PROTOCOL_ERROR of RFC 9113 §5.1.1.
+    AcceptsLowerStreamId,
+    /// The IUT advertises and enforces no SETTINGS_MAX_CONCURRENT_STREAMS
+    /// (RFC 9113 §5.1.2), where the model assumes 2.
+    IgnoresMaxConcurrentStreams,
+}
+
+const HEADER_LEN: usize = 9;
+const DATA: u8 = 0;
+const HEADERS: u8 = 1;
+const PUSH_PROMISE: u8 = 5;
+const CONTINUATION: u8 = 9;
+const END_HEADERS: u8 = 0x4;
+const PADDED: u8 = 0x8;
+
+struct Broken {
+    inner: BundledH2,
+    how: Breakage,
+    /// The IUT is a server: the peer opens odd streams, with HEADERS.
+    server: bool,
+    /// Octets of the client preface still to pass through.
+    preface_left: usize,
+    /// A partial frame from the harness.
+    buf: Vec<u8>,
+    /// Streams the peer opened (HEADERS) or reserved (PUSH_PROMISE).
+    peer_opened: BTreeSet<u32>,
+    /// A swallowed HEADERS without END_HEADERS: its CONTINUATIONs go too.
+    swallowing_block: bool,
+    /// Frames the wrapper swallowed, for the record.
+    swallowed: usize,
+}
+
+impl Broken {
+    fn new(how: Breakage) -> Self {
+        Broken {
+            inner: BundledH2::new(),
+            how,
+            server: false,
+            preface_left: 0,
+            buf: Vec::new(),
+            peer_opened: BTreeSet::new(),
+            swallowing_block: false,
+            swallowed: 0,
+        }
+    }
+
+    /// Stream identifiers the peer initiates: odd to a server, even to a
+    /// client (RFC 9113 §5.1.1).
+    fn is_peer_id(&self, id: u32) -> bool {
+        id != 0 && (id % 2 == 1) == self.server
+    }
+
+    /// Should this one frame (header and payload) be kept from the IUT?
+    fn swallow(&mut self, frame: &[u8]) -> bool {
+        let ty = frame[3];
+        let flags = frame[4];
+        let id = u32::from_be_bytes([frame[5], frame[6], frame[7], frame[8]]) & 0x7fff_ffff;
+        let payload = &frame[HEADER_LEN..];
+        match self.how {
+            Breakage::AcceptsDataOnClosedStream => {
+                ty == DATA && id != 0 && self.inner.stream_state(id).as_deref() == Some("closed")
+            }
+            Breakage::AcceptsLowerStreamId => {
+                if ty == CONTINUATION && self.swallowing_block {
+                    self.swallowing_block = flags & END_HEADERS == 0;
+                    return true;
+                }
+                if ty == PUSH_PROMISE {
+                    let at = usize::from(flags & PADDED != 0);
+                    if let Some(w) = payload.get(at..at + 4) {
+                        let promised = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) & 0x7fff_ffff;
+                        self.peer_opened.insert(promised);
+                    }
+                    return false;
+                }
+                if ty != HEADERS || !self.is_peer_id(id) {
+                    return false;
+                }
+                let highest = self.peer_opened.last().copied().unwrap_or(0);
+                if id < highest && !self.peer_opened.contains(&id) {
+                    self.swallowing_block = flags & END_HEADERS == 0;
+                    return true;
+                }
+                self.peer_opened.insert(id);
+                false
+            }
+            Breakage::IgnoresMaxConcurrentStreams => false,
+        }
+    }
+}
+
+impl H2Target for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+
+    fn open(&mut self, role: Role) -> Result<(), TargetError> {
+        self.server = role == Role::Server;
+        self.preface_left = if self.server { PREFACE.len() } else { 0 };
+        self.buf.clear();
+        self.peer_opened.clear();
+        self.swallowing_block = false;
+        self.swallowed = 0;
+        self.inner.open(role)?;
+        if self.how == Breakage::IgnoresMaxConcurrentStreams {
+            // The bundled connection, opened with no limit of its own and
+            // everything else as usual.
+            let r = match role {
+                Role::Client => stack::Role::Client,
+                Role::Server => stack::Role::Server,
+            };
+            let settings = stack::Settings {
+                max_concurrent_streams: None,
+                ..iut_settings()
+            };
+            let conn = self
+                .inner
+                .connection_mut()
+                .ok_or_else(|| TargetError::Broken("not open".into()))?;
+            *conn = stack::Connection::new(r, settings);
+        }
+        Ok(())
+    }
+
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        self.inner.app(call)
+    }
+
+    /// Frame by frame, so that each frame is judged against the state at
+    /// its own arrival.
+    fn deliver(&mut self, mut bytes: &[u8]) -> Result<(), TargetError> {
+        if self.preface_left > 0 {
+            let n = self.preface_left.min(bytes.len());
+            self.inner.deliver(&bytes[..n])?;
+            self.preface_left -= n;
+            bytes = &bytes[n..];
+        }
+        self.buf.extend_from_slice(bytes);
+        while self.buf.len() >= HEADER_LEN {
+            let len = u32::from_be_bytes([0, self.buf[0], self.buf[1], self.buf[2]]) as usize;
+            if self.buf.len() < HEADER_LEN + len {
+                break;
+            }
+            let frame: Vec<u8> = self.buf.drain(..HEADER_LEN + len).collect();
+            if self.swallow(&frame) {
+                self.swallowed += 1;
+            } else {
+                self.inner.deliver(&frame)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
+        self.inner.poll()
+    }
+
+    fn stream_state(&mut self, stream: u32) -> Option<String> {
+        self.inner.stream_state(stream)
+    }
+
+    fn close(&mut self) {
+        self.inner.close()
+    }
+}
+
+// ------------------------------------------------------------ predicates
+
+/// The trace covers DATA arriving on a closed stream, with a reaction the
+/// model demands (STREAM_CLOSED or PROTOCOL_ERROR), not silence.
+fn exercises_data_on_closed_stream(t: &H2Trace) -> bool {
+    t.covers
+        .iter()
+        .any(|c| c.state == "closed" && c.event.starts_with("recv DATA") && c.output != "-")
+}
+
+/// The trace sends a HEADERS that would open a new stream of the peer's
+/// below one the peer already opened (or, to a client, reserved with
+/// PUSH_PROMISE): RFC 9113 §5.1.1's "lower stream identifier".
+fn exercises_lower_stream_id(t: &H2Trace) -> bool {
+    let server = t.iut == Role::Server;
+    let peer_id = |id: u32| id != 0 && (id % 2 == 1) == server;
+    let mut opened = BTreeSet::new();
+    for s in &t.steps {
+        let H2Step::Send(f) = s else { continue };
+        match f.kind {
+            FrameType::PushPromise => {
+                opened.extend(f.promised);
+            }
+            FrameType::Headers => {
+                let id = f.stream.unwrap_or(0);
+                if !peer_id(id) {
+                    continue;
+                }
+                if opened.last().is_some_and(|&h| id < h) && !opened.contains(&id) {
+                    return true;
+                }
+                opened.insert(id);
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The trace covers a stream refused for going over the limit.
+fn exercises_max_concurrent_streams(t: &H2Trace) -> bool {
+    t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
+}
+
+// ------------------------------------------------------------ the check
+
+fn corpus() -> H2Corpus {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = load_h2_corpus(&root.join("traces/h2")).unwrap();
+    assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+    assert!(!corpus.traces.is_empty(), "an empty HTTP/2 corpus");
+    corpus
+}
+
+fn ids(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
+    let corpus = corpus();
+    let mut failed = BTreeSet::new();
+    let mut other = BTreeSet::new();
+    let mut should = BTreeSet::new();
+    let mut swallowed = BTreeSet::new();
+    for t in &corpus.traces {
+        let mut target = Broken::new(how);
+        let verdict = replay_h2(t, &mut target).verdict;
+        if target.swallowed > 0 {
+            swallowed.insert(t.id.clone());
+        }
+        match verdict {
+            Verdict::Pass => {}
+            Verdict::Fail {
+                step, reason, got, ..
+            } => {
+                eprintln!(
+                    "  {how:?} fails {} at step {step}: {reason} (got {got:?})",
+                    t.id
+                );
+                failed.insert(t.id.clone());
+            }
+            v => {
+                other.insert(format!("{}: {v:?}", t.id));
+            }
+        }
+        if exercised(t) {
+            should.insert(t.id.clone());
+        }
+    }
+    eprintln!(
+        "{how:?}: {} of {} traces fail; {} exercise the breakage; frames swallowed in {}",
+        failed.len(),
+        corpus.traces.len(),
+        should.len(),
+        swallowed.len()
+    );
+    assert!(!should.is_empty(), "{how:?}: no trace exercises it");
+    assert!(!failed.is_empty(), "{how:?}: no trace fails");
+    assert!(
+        other.is_empty(),
+        "{how:?}: traces neither pass nor fail: {}",
+        ids(&other)
+    );
+    // The wrappers that swallow frames did so wherever a trace fails.
+    if how != Breakage::IgnoresMaxConcurrentStreams {
+        let unswallowed: BTreeSet<_> = failed.difference(&swallowed).cloned().collect();
+        assert!(
+            unswallowed.is_empty(),
+            "{how:?}: traces that fail though the wrapper swallowed nothing: {}",
+            ids(&unswallowed)
+        );
+    }
+    let passed_but_exercised: BTreeSet<_> = should.difference(&failed).cloned().collect();
+    let failed_but_not_exercised: BTreeSet<_> = failed.difference(&should).cloned().collect();
+    assert!(
+        passed_but_exercised.is_empty(),
+        "{how:?}: traces that exercise the breakage and still pass: {}",
+        ids(&passed_but_exercised)
+    );
+    assert!(
+        failed_but_not_exercised.is_empty(),
+        "{how:?}: traces that fail but do not exercise the breakage: {}",
+        ids(&failed_but_not_exercised)
+    );
+}
+
+#[test]
+fn h2_bundled_passes_everything() {
+    let corpus = corpus();
+    let bad: BTreeSet<String> = corpus
+        .traces
+        .iter()
+        .filter_map(|t| match replay_h2(t, &mut BundledH2::new()).verdict {
+            Verdict::Pass => None,
+            v => Some(format!("{}: {v:?}", t.id)),
+        })
+        .collect();
+    eprintln!(
+        "bundled: {} of {} traces pass",
+        corpus.traces.len() - bad.len(),
+        corpus.traces.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "the bundled stack does not pass: {}",
+        ids(&bad)
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_data_on_a_closed_stream_fails_those_traces() {
+    check(
+        Breakage::AcceptsDataOnClosedStream,
+        exercises_data_on_closed_stream,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_a_lower_stream_id_fails_those_traces() {
+    check(Breakage::AcceptsLowerStreamId, exercises_lower_stream_id);
+}
+
+#[test]
+fn h2_an_endpoint_that_ignores_max_concurrent_streams_fails_those_traces() {
+    check(
+        Breakage::IgnoresMaxConcurrentStreams,
+        exercises_max_concurrent_streams,
+    );
+}
+
+/// The report a broken endpoint gets, with each failure drawn as a ladder
+/// of frames, kept as a snapshot in reports/.
+#[test]
+fn h2_broken_report_draws_the_divergence() {
+    let corpus = corpus();
+    let mut target = Broken::new(Breakage::AcceptsDataOnClosedStream);
+    let report = tracewright_conformance::h2::run_h2_corpus(&corpus, &mut target, &mut |_, _| {});
+    let text = report.render();
+    assert!(text.contains("FAIL h2-server-closed-recv-data"), "{text}");
+    insta::with_settings!({snapshot_path => "../../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("h2-broken-accepts-data-on-closed-stream", text);
+    });
+}
