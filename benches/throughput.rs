@@ -85,5 +85,11 @@ fn replay_h2_bundled(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, check_tcp, replay_tcp_bundled, check_h2, replay_h2_bundled);
+criterion_group!(
+    benches,
+    check_tcp,
+    replay_tcp_bundled,
+    check_h2,
+    replay_h2_bundled
+);
 criterion_main!(benches);

@@ -160,9 +160,18 @@ fn spinner(msg: &str) -> ProgressBar {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Check { protocol: Protocol::All, .. }
-    | Command::Explore { protocol: Protocol::All, .. }
-    | Command::Generate { protocol: Protocol::All, .. } = cli.command
+    if let Command::Check {
+        protocol: Protocol::All,
+        ..
+    }
+    | Command::Explore {
+        protocol: Protocol::All,
+        ..
+    }
+    | Command::Generate {
+        protocol: Protocol::All,
+        ..
+    } = cli.command
     {
         bail!("`all` is for replay; check, explore and generate take tcp or h2");
     }
@@ -243,7 +252,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let with = |p: &Option<PathBuf>, proto: &str| {
                     p.as_ref().map(|p| {
                         let stem = p.file_stem().unwrap_or_default().to_string_lossy();
-                        let ext = p.extension().map_or(String::new(), |e| format!(".{}", e.to_string_lossy()));
+                        let ext = p
+                            .extension()
+                            .map_or(String::new(), |e| format!(".{}", e.to_string_lossy()));
                         p.with_file_name(format!("{stem}-{proto}{ext}"))
                     })
                 };
@@ -568,7 +579,11 @@ fn check_h2() -> Result<ExitCode> {
         let model = H2Model::new(cfg);
         println!(
             "checking h2: {}, MAX_CONCURRENT_STREAMS {}, the {}'s send window {} byte",
-            if push { "client stream 1 and pushed stream 2" } else { "client streams 1 and 3" },
+            if push {
+                "client stream 1 and pushed stream 2"
+            } else {
+                "client streams 1 and 3"
+            },
             tracewright_model::h2::MAX_CONCURRENT,
             tracewright_model::h2::end_name(iut),
             tracewright_model::h2::HARNESS_WINDOW
@@ -588,7 +603,10 @@ fn check_h2() -> Result<ExitCode> {
         let discoveries = checker.discoveries();
         for p in &properties {
             let found = discoveries.get(p.name);
-            let (verdict, bad) = property_verdict(&p.expectation, found.map(|p| p.clone().into_actions().len()));
+            let (verdict, bad) = property_verdict(
+                &p.expectation,
+                found.map(|p| p.clone().into_actions().len()),
+            );
             println!(
                 "  {:<9} {:<44} {verdict:<28} {}",
                 kind_of(&p.expectation),
@@ -640,7 +658,10 @@ fn generate_h2(out: &Path) -> Result<ExitCode> {
     pb.finish_and_clear();
     let written = tracewright_model::h2gen::write_h2_corpus(&corpus, out)
         .with_context(|| format!("writing {}", out.display()))?;
-    println!("explored {} states (both roles, two configurations each)", corpus.states);
+    println!(
+        "explored {} states (both roles, two configurations each)",
+        corpus.states
+    );
     println!(
         "{} transitions of the IUT's side exist; the corpus covers all of them",
         corpus.transitions()
@@ -670,8 +691,8 @@ fn replay_h2(
         "bundled" => Box::new(h2::BundledH2::new()),
         other => bail!("--target {other}: unknown HTTP/2 target (known: bundled)"),
     };
-    let corpus = h2::load_h2_corpus(traces)
-        .with_context(|| format!("loading {}", traces.display()))?;
+    let corpus =
+        h2::load_h2_corpus(traces).with_context(|| format!("loading {}", traces.display()))?;
     let pb = ProgressBar::new(corpus.traces.len() as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),

@@ -107,7 +107,10 @@ fn bad_flags_and_profiles_get_clear_errors() {
 fn replay_h2_and_all_pass_and_exit_zero() {
     let (code, out, err) = tracewright(&["replay", "h2", "--target", "bundled"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("tracewright report: h2 against bundled"), "{out}");
+    assert!(
+        out.contains("tracewright report: h2 against bundled"),
+        "{out}"
+    );
     assert!(out.contains("0 fail, 0 inconclusive, 0 error"), "{out}");
     let dir = std::env::temp_dir().join(format!("tracewright-cli-all-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -130,7 +133,10 @@ fn replay_h2_and_all_pass_and_exit_zero() {
     assert!(err.contains("`all` is for replay"), "{err}");
     let (code, _, err) = tracewright(&["replay", "h2", "--target", "nonesuch"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--target nonesuch: unknown HTTP/2 target"), "{err}");
+    assert!(
+        err.contains("--target nonesuch: unknown HTTP/2 target"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -162,7 +168,11 @@ fn a_malformed_h2_trace_is_an_error_naming_file_line_and_field() {
     assert_eq!(code, 1, "{out}");
     let text = std::fs::read_to_string(&report).unwrap();
     // file:line: field: message, the line being the broken step's.
-    let line = broken.lines().position(|l| l.contains("half-open")).unwrap() + 1;
+    let line = broken
+        .lines()
+        .position(|l| l.contains("half-open"))
+        .unwrap()
+        + 1;
     assert!(text.contains(&format!("{victim}:{line}: is: ")), "{text}");
     assert!(text.contains("half-open"), "{text}");
     // The rest of the corpus still ran and passed.

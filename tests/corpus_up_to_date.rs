@@ -25,16 +25,7 @@ fn committed_corpus_matches_the_model() {
     {
         stale.push(COVERAGE_FILE.to_string());
     }
-    let committed = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "yaml")
-        })
-        .count();
+    let committed = yaml_files(&dir);
     assert_eq!(
         committed,
         corpus.traces.len() + 1,
@@ -74,14 +65,17 @@ fn committed_h2_corpus_matches_the_model() {
             stale.push(file.display().to_string());
         }
     }
-    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok() != Some(coverage_yaml(&corpus.coverage)) {
+    if std::fs::read_to_string(dir.join(COVERAGE_FILE)).ok()
+        != Some(coverage_yaml(&corpus.coverage))
+    {
         stale.push(COVERAGE_FILE.to_string());
     }
-    let committed = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
-        .count();
-    assert_eq!(committed, corpus.traces.len() + 1, "traces/h2 holds files the model no longer generates");
+    let committed = yaml_files(&dir);
+    assert_eq!(
+        committed,
+        corpus.traces.len() + 1,
+        "traces/h2 holds files the model no longer generates"
+    );
     assert!(
         stale.is_empty(),
         "the h2 corpus is out of date; run `cargo run --release -- generate h2` and review the diff:\n{}",
@@ -91,4 +85,18 @@ fn committed_h2_corpus_matches_the_model() {
     // in both roles: 6 reachable states × 7 stream-level frame types each.
     let pairs = tracewright_model::h2gen::pair_coverage(&corpus.coverage);
     assert_eq!(pairs.matches("  42 pairs").count(), 2, "{pairs}");
+}
+
+/// The `*.yaml` files in a corpus directory.
+fn yaml_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yaml")
+        })
+        .count()
 }

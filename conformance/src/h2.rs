@@ -101,7 +101,9 @@ impl fmt::Display for H2App {
             H2App::Respond { stream, end_stream } => {
                 write!(f, "app respond on {stream}{}", es(*end_stream))
             }
-            H2App::Data { stream, end_stream } => write!(f, "app data on {stream}{}", es(*end_stream)),
+            H2App::Data { stream, end_stream } => {
+                write!(f, "app data on {stream}{}", es(*end_stream))
+            }
             H2App::End { stream } => write!(f, "app end stream {stream}"),
             H2App::Reset { stream } => write!(f, "app reset {stream}"),
             H2App::Push { stream } => write!(f, "app push on {stream}"),
@@ -420,7 +422,11 @@ impl H2Trace {
         let _ = writeln!(out, "protocol: {}", self.protocol);
         let _ = writeln!(out, "iut: {}", self.iut);
         let _ = writeln!(out, "profile: {}", self.profile);
-        let _ = writeln!(out, "variant: {}", self.variant.as_deref().unwrap_or("null"));
+        let _ = writeln!(
+            out,
+            "variant: {}",
+            self.variant.as_deref().unwrap_or("null")
+        );
         let _ = writeln!(out, "description: {}", quote(&self.description));
         let _ = writeln!(out, "covers:");
         for t in &self.covers {
@@ -447,7 +453,9 @@ impl H2Trace {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                H2Step::State(c) => format!("state: {{stream: {}, is: {}}}", c.stream, quote(&c.is)),
+                H2Step::State(c) => {
+                    format!("state: {{stream: {}, is: {}}}", c.stream, quote(&c.is))
+                }
             };
             let _ = writeln!(out, "  - {line}");
         }
@@ -458,7 +466,8 @@ impl H2Trace {
 /// Always double-quoted where YAML could misread it.
 fn quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_().+^".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -_().+^".contains(c))
         && !s.starts_with(['-', ' '])
         && serde_yaml::from_str::<String>(s).ok().as_deref() == Some(s);
     if plain {
@@ -479,22 +488,26 @@ fn flow(v: &serde_yaml::Value) -> String {
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        Value::Tagged(t) => format!("{{{}: {}}}", t.tag.to_string().trim_start_matches('!'), flow(&t.value)),
+        Value::Tagged(t) => format!(
+            "{{{}: {}}}",
+            t.tag.to_string().trim_start_matches('!'),
+            flow(&t.value)
+        ),
         Value::String(s) => quote(s),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Null => "null".into(),
-        Value::Sequence(s) => format!(
-            "[{}]",
-            s.iter().map(flow).collect::<Vec<_>>().join(", ")
-        ),
+        Value::Sequence(s) => format!("[{}]", s.iter().map(flow).collect::<Vec<_>>().join(", ")),
     }
 }
 
 // ---------------------------------------------------------------- loading
 
 /// Loads and validates one HTTP/2 trace.
-pub fn parse_h2_trace(path: &std::path::Path, text: &str) -> Result<H2Trace, crate::load::LoadError> {
+pub fn parse_h2_trace(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<H2Trace, crate::load::LoadError> {
     let trace: H2Trace = crate::load::parse(path, text)?;
     let bad = |field: &str, message: String| crate::load::LoadError {
         file: path.to_path_buf(),
@@ -504,16 +517,26 @@ pub fn parse_h2_trace(path: &std::path::Path, text: &str) -> Result<H2Trace, cra
         message,
     };
     if trace.format != FORMAT {
-        return Err(bad("format", format!("`{}`: this harness reads `{FORMAT}`", trace.format)));
+        return Err(bad(
+            "format",
+            format!("`{}`: this harness reads `{FORMAT}`", trace.format),
+        ));
     }
     if trace.protocol != Protocol::H2 {
-        return Err(bad("protocol", format!("`{}`: an h2 corpus holds h2 traces", trace.protocol)));
+        return Err(bad(
+            "protocol",
+            format!("`{}`: an h2 corpus holds h2 traces", trace.protocol),
+        ));
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     if stem.as_deref() != Some(trace.id.as_str()) {
         return Err(bad(
             "id",
-            format!("`{}` differs from the file name `{}`", trace.id, stem.unwrap_or_default()),
+            format!(
+                "`{}` differs from the file name `{}`",
+                trace.id,
+                stem.unwrap_or_default()
+            ),
         ));
     }
     // The line of step i: the (i+1)-th item under `steps:`.
@@ -533,17 +556,29 @@ pub fn parse_h2_trace(path: &std::path::Path, text: &str) -> Result<H2Trace, cra
     for (i, s) in trace.steps.iter().enumerate() {
         match s {
             H2Step::Expect(e) if e.any_of.is_empty() => {
-                return Err(bad(i, "any_of", format!("steps[{i}]: empty; an expectation needs a pattern")))
+                return Err(bad(
+                    i,
+                    "any_of",
+                    format!("steps[{i}]: empty; an expectation needs a pattern"),
+                ))
             }
             H2Step::State(c) if !STREAM_STATES.contains(&c.is.as_str()) => {
                 return Err(bad(
                     i,
                     "is",
-                    format!("steps[{i}]: `{}` is not an RFC 9113 §5.1 state ({})", c.is, STREAM_STATES.join(", ")),
+                    format!(
+                        "steps[{i}]: `{}` is not an RFC 9113 §5.1 state ({})",
+                        c.is,
+                        STREAM_STATES.join(", ")
+                    ),
                 ))
             }
             H2Step::Send(f) if f.kind == FrameType::None => {
-                return Err(bad(i, "type", format!("steps[{i}]: NONE can only be expected, not sent")))
+                return Err(bad(
+                    i,
+                    "type",
+                    format!("steps[{i}]: NONE can only be expected, not sent"),
+                ))
             }
             _ => {}
         }
@@ -581,7 +616,9 @@ pub fn load_h2_corpus(dir: &std::path::Path) -> std::io::Result<H2Corpus> {
                 continue;
             }
         };
-        if f.file_name().is_some_and(|n| n == crate::load::COVERAGE_FILE) {
+        if f.file_name()
+            .is_some_and(|n| n == crate::load::COVERAGE_FILE)
+        {
             match crate::load::parse(&f, &text) {
                 Ok(c) => corpus.coverage = Some(c),
                 Err(e) => corpus.errors.push(e),
@@ -672,15 +709,31 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             stream,
             end_stream: flags & 0x1 != 0 && matches!(kind, FrameType::Data | FrameType::Headers),
             ack: flags & 0x1 != 0 && matches!(kind, FrameType::Settings | FrameType::Ping),
-            len: if kind == FrameType::Data { data_len } else { len as u32 },
+            len: if kind == FrameType::Data {
+                data_len
+            } else {
+                len as u32
+            },
             error: match kind {
                 FrameType::RstStream => ErrorName::from_code(word(0)),
                 FrameType::Goaway => ErrorName::from_code(word(4)),
                 _ => None,
             },
-            promised: if kind == FrameType::PushPromise { word(0) & 0x7fff_ffff } else { 0 },
-            last_stream: if kind == FrameType::Goaway { word(0) & 0x7fff_ffff } else { 0 },
-            increment: if kind == FrameType::WindowUpdate { word(0) & 0x7fff_ffff } else { 0 },
+            promised: if kind == FrameType::PushPromise {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
+            last_stream: if kind == FrameType::Goaway {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
+            increment: if kind == FrameType::WindowUpdate {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
         });
     }
     out
@@ -741,7 +794,11 @@ impl Encoder {
             FrameType::RstStream => (
                 3,
                 0,
-                f.error.unwrap_or(ErrorName::Cancel).code().to_be_bytes().to_vec(),
+                f.error
+                    .unwrap_or(ErrorName::Cancel)
+                    .code()
+                    .to_be_bytes()
+                    .to_vec(),
             ),
             FrameType::Settings => {
                 let mut p = Vec::new();
@@ -910,7 +967,9 @@ impl H2Target for BundledH2 {
     }
 
     fn stream_state(&mut self, stream: u32) -> Option<String> {
-        self.conn.as_ref().map(|c| c.stream_state(stream).to_string())
+        self.conn
+            .as_ref()
+            .map(|c| c.stream_state(stream).to_string())
     }
 
     fn close(&mut self) {
@@ -1000,7 +1059,9 @@ impl Run<'_> {
                 self.last = rfc_of_frame(f.kind);
                 self.line(i, Dir::ToIut, f.to_string());
                 let bytes = self.enc.encode(f);
-                self.target.deliver(&bytes).map_err(|e| target_verdict(i, e))
+                self.target
+                    .deliver(&bytes)
+                    .map_err(|e| target_verdict(i, e))
             }
             H2Step::Expect(e) => {
                 self.poll(i)?;
@@ -1045,7 +1106,11 @@ impl Run<'_> {
                 }
                 match self.target.stream_state(c.stream) {
                     Some(actual) if actual != c.is => {
-                        self.line(i, Dir::Note, format!("the IUT reports stream {} {actual}", c.stream));
+                        self.line(
+                            i,
+                            Dir::Note,
+                            format!("the IUT reports stream {} {actual}", c.stream),
+                        );
                         Err(Verdict::Fail {
                             step: i,
                             reason: format!(
@@ -1115,13 +1180,18 @@ pub fn replay_h2(trace: &H2Trace, target: &mut dyn H2Target) -> TraceResult {
     };
     let mut outcome = Ok(());
     if harness_is_client {
-        outcome = run.target.deliver(PREFACE).map_err(|e| target_verdict(0, e));
+        outcome = run
+            .target
+            .deliver(PREFACE)
+            .map_err(|e| target_verdict(0, e));
     }
     let n = trace.steps.len();
     if outcome.is_ok() {
         for (i, step) in trace.steps.iter().enumerate() {
             // The last expectation may end on any allowed reaction.
-            let last = trace.steps[i + 1..].iter().all(|s| matches!(s, H2Step::State(_)));
+            let last = trace.steps[i + 1..]
+                .iter()
+                .all(|s| matches!(s, H2Step::State(_)));
             outcome = run.step(i, step, last);
             if outcome.is_err() {
                 break;

@@ -44,7 +44,10 @@ impl LoadError {
     }
 }
 
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, LoadError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, LoadError> {
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();

@@ -268,10 +268,37 @@ impl Report {
             }
         }
         let order = [
-            "listen", "connect", "send", "close", "abort", "S", "SA", "A", "PA", "FA", "R", "RA",
-            "rto", "2msl", "request", "respond", "data", "end", "reset", "push", "goaway",
-            "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "PUSH_PROMISE", "WINDOW_UPDATE",
-            "CONTINUATION", "SETTINGS", "PING", "GOAWAY",
+            "listen",
+            "connect",
+            "send",
+            "close",
+            "abort",
+            "S",
+            "SA",
+            "A",
+            "PA",
+            "FA",
+            "R",
+            "RA",
+            "rto",
+            "2msl",
+            "request",
+            "respond",
+            "data",
+            "end",
+            "reset",
+            "push",
+            "goaway",
+            "DATA",
+            "HEADERS",
+            "PRIORITY",
+            "RST_STREAM",
+            "PUSH_PROMISE",
+            "WINDOW_UPDATE",
+            "CONTINUATION",
+            "SETTINGS",
+            "PING",
+            "GOAWAY",
         ];
         columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
         let _ = writeln!(out);
@@ -284,7 +311,10 @@ impl Report {
             r.push("connection");
             r
         } else {
-            crate::trace::TcpState::ALL.iter().map(|s| s.name()).collect()
+            crate::trace::TcpState::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect()
         };
         let width = rows.iter().map(|r| r.len() + 1).max().unwrap_or(0).max(14);
         let _ = write!(out, "{:>width$}", "");

@@ -387,7 +387,6 @@ pub struct End {
     /// A header block is open on this stream (HEADERS without END_HEADERS
     /// arrived; only CONTINUATION on it may follow, §6.10).
     pub block: Option<u8>,
-    pub pinged: bool,
 }
 
 impl End {
@@ -471,12 +470,25 @@ impl Reaction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// The client's application opens stream `s` with a request.
-    AppRequest { end: usize, stream: u8, end_stream: bool, split: bool },
+    AppRequest {
+        end: usize,
+        stream: u8,
+        end_stream: bool,
+        split: bool,
+    },
     /// The server's application answers stream `s` (or sends the pushed
     /// response on a reserved stream).
-    AppRespond { end: usize, stream: u8, end_stream: bool },
+    AppRespond {
+        end: usize,
+        stream: u8,
+        end_stream: bool,
+    },
     /// One byte of DATA (queued if the window is empty).
-    AppData { end: usize, stream: u8, end_stream: bool },
+    AppData {
+        end: usize,
+        stream: u8,
+        end_stream: bool,
+    },
     /// An empty DATA with END_STREAM.
     AppEnd { end: usize, stream: u8 },
     /// RST_STREAM(CANCEL).
@@ -485,7 +497,6 @@ pub enum Action {
     AppPush { end: usize, stream: u8 },
     /// A graceful GOAWAY(NO_ERROR).
     AppGoaway { end: usize },
-    AppPing { end: usize },
     /// The harness gives one byte of window back on `stream`.
     HarnessWindowUpdate { end: usize, stream: u8 },
     /// The harness sends a frame whatever the state.
@@ -504,7 +515,6 @@ impl Action {
             | Action::AppReset { end, .. }
             | Action::AppPush { end, .. }
             | Action::AppGoaway { end }
-            | Action::AppPing { end }
             | Action::HarnessWindowUpdate { end, .. }
             | Action::HarnessProbe { end, .. } => end,
             Action::NetDeliver { from } => 1 - from,
@@ -717,7 +727,10 @@ impl H2Model {
                     Why::ResetRecv => stream_err(Code::StreamClosed),
                     // §5.1 (connection error after END_STREAM) and §6.1
                     // (stream error STREAM_CLOSED) both apply.
-                    Why::Ended => vec![ConnError(Code::StreamClosed), StreamError(Code::StreamClosed)],
+                    Why::Ended => vec![
+                        ConnError(Code::StreamClosed),
+                        StreamError(Code::StreamClosed),
+                    ],
                     _ => vec![
                         ConnError(Code::ProtocolError),
                         StreamError(Code::StreamClosed),
@@ -763,11 +776,17 @@ impl H2Model {
                 HalfClosedRemote => stream_err(Code::StreamClosed),
                 Closed => closed_late(match s.why {
                     Why::ResetRecv => stream_err(Code::StreamClosed),
-                    Why::Ended => vec![ConnError(Code::StreamClosed), StreamError(Code::StreamClosed)],
+                    Why::Ended => vec![
+                        ConnError(Code::StreamClosed),
+                        StreamError(Code::StreamClosed),
+                    ],
                     // §5.1.1: "An endpoint that receives an unexpected stream
                     // identifier MUST respond with a connection error of type
                     // PROTOCOL_ERROR."
-                    _ => vec![ConnError(Code::ProtocolError), ConnError(Code::StreamClosed)],
+                    _ => vec![
+                        ConnError(Code::ProtocolError),
+                        ConnError(Code::StreamClosed),
+                    ],
                 }),
             },
             Kind::PushPromise => {
@@ -777,7 +796,7 @@ impl H2Model {
                 if re == SERVER {
                     return vec![ConnError(Code::ProtocolError)];
                 }
-                let promised_ok = f.promised % 2 == 0
+                let promised_ok = f.promised.is_multiple_of(2)
                     && r.stream(f.promised).state == Idle
                     && f.promised > r.highest_peer;
                 match s.state {
@@ -864,7 +883,9 @@ impl H2Model {
                     || w.probed
                     || !matches!(me.state, StreamState::Open | StreamState::HalfClosedLocal)
                     || ps.win != 0
-                    || w.net[end].iter().any(|f| f.kind == Kind::WindowUpdate && f.stream == stream)
+                    || w.net[end]
+                        .iter()
+                        .any(|f| f.kind == Kind::WindowUpdate && f.stream == stream)
                 {
                     return None;
                 }
@@ -908,7 +929,12 @@ impl H2Model {
         let end = &mut w.ends[e];
         let mut out = Vec::new();
         let (event, stream, before) = match action {
-            Action::AppRequest { stream, end_stream, split, .. } => {
+            Action::AppRequest {
+                stream,
+                end_stream,
+                split,
+                ..
+            } => {
                 let s = *end.stream(stream);
                 if e != CLIENT
                     || !Self::own(e, stream)
@@ -949,10 +975,15 @@ impl H2Model {
                 } else {
                     out.push(Frame::headers(stream, end_stream));
                 }
-                let ev = format!("app request{}", if end_stream { " (END_STREAM)" } else { "" });
+                let ev = format!(
+                    "app request{}",
+                    if end_stream { " (END_STREAM)" } else { "" }
+                );
                 (ev, stream, s.state)
             }
-            Action::AppRespond { stream, end_stream, .. } => {
+            Action::AppRespond {
+                stream, end_stream, ..
+            } => {
                 let s = *end.stream(stream);
                 let ok = e == SERVER
                     && !s.headers_sent
@@ -980,7 +1011,10 @@ impl H2Model {
                     st.win = initial_win;
                 }
                 out.push(Frame::headers(stream, end_stream));
-                let ev = format!("app respond{}", if end_stream { " (END_STREAM)" } else { "" });
+                let ev = format!(
+                    "app respond{}",
+                    if end_stream { " (END_STREAM)" } else { "" }
+                );
                 (ev, stream, s.state)
             }
             Action::AppData { stream, .. } | Action::AppEnd { stream, .. } => {
@@ -1011,7 +1045,10 @@ impl H2Model {
             }
             Action::AppReset { stream, .. } => {
                 let s = *end.stream(stream);
-                if !matches!(s.state, Open | HalfClosedLocal | HalfClosedRemote | ReservedLocal) {
+                if !matches!(
+                    s.state,
+                    Open | HalfClosedLocal | HalfClosedRemote | ReservedLocal
+                ) {
                     return None;
                 }
                 let st = end.stream_mut(stream);
@@ -1051,14 +1088,6 @@ impl H2Model {
                 out.push(Frame::goaway(end.processed, Code::NoError));
                 ("app goaway".to_string(), 0, Idle)
             }
-            Action::AppPing { .. } => {
-                if end.pinged {
-                    return None;
-                }
-                end.pinged = true;
-                out.push(Frame::new(Kind::Ping, 0));
-                ("app ping".to_string(), 0, Idle)
-            }
             _ => unreachable!("not an application call"),
         };
         let after = if stream == 0 {
@@ -1097,7 +1126,10 @@ impl H2Model {
                 Self::send_end_stream(st);
             }
         }
-        if st.pending == 0 && st.pending_es && !out.iter().any(|f| f.stream == stream && f.end_stream) {
+        if st.pending == 0
+            && st.pending_es
+            && !out.iter().any(|f| f.stream == stream && f.end_stream)
+        {
             out.push(Frame::data(stream, 0, true));
             Self::send_end_stream(st);
         }
@@ -1153,15 +1185,16 @@ impl H2Model {
         let reaction: Reaction = if !end.got_settings && f.kind != Kind::Settings {
             // §3.4: the preface's first frame MUST be SETTINGS.
             Reaction::ConnError(Code::ProtocolError)
-        } else if end.block.is_some_and(|b| f.kind != Kind::Continuation || f.stream != b) {
+        } else if end
+            .block
+            .is_some_and(|b| f.kind != Kind::Continuation || f.stream != b)
+        {
             // §6.2: a header block is contiguous; anything else in between
             // is a connection error of type PROTOCOL_ERROR.
             Reaction::ConnError(Code::ProtocolError)
         } else if stream == 0 && f.kind != Kind::WindowUpdate {
             match f.kind {
-                Kind::Settings | Kind::Ping | Kind::GoAway
-                    if f.stream == 0 =>
-                {
+                Kind::Settings | Kind::Ping | Kind::GoAway if f.stream == 0 => {
                     if f.kind == Kind::Ping && f.bad_len {
                         Reaction::ConnError(Code::FrameSizeError)
                     } else {
@@ -1342,7 +1375,6 @@ impl H2Model {
     /// The probes the harness may send: every stream-level frame type on
     /// every stream, plus the malformed frames RFC 9113 names an error for.
     pub fn probes(&self) -> Vec<Frame> {
-        let h = self.harness();
         let mut v = Vec::new();
         for &id in &STREAM_IDS {
             v.push(Frame::data(id, 1, false));
@@ -1352,19 +1384,15 @@ impl H2Model {
             v.push(Frame::rst(id, Code::Cancel));
             v.push(Frame::new(Kind::WindowUpdate, id));
             v.push(Frame::new(Kind::Continuation, id));
-            if h == SERVER {
-                v.push(Frame {
-                    promised: 2,
-                    ..Frame::new(Kind::PushPromise, id)
-                });
-            } else {
-                v.push(Frame {
-                    promised: 2,
-                    ..Frame::new(Kind::PushPromise, id)
-                });
-            }
+            // From a server harness a push; from a client one, illegal.
+            v.push(Frame {
+                promised: 2,
+                ..Frame::new(Kind::PushPromise, id)
+            });
         }
-        for &id in &[1u8] {
+        // Malformed frames, on stream 1.
+        {
+            let id = 1u8;
             v.push(Frame {
                 inc: Inc::Zero,
                 ..Frame::new(Kind::WindowUpdate, id)
@@ -1426,7 +1454,12 @@ pub fn event_name(f: &Frame) -> String {
     if f.bad_len {
         s.push_str(" bad length");
     }
-    if f.stream == 0 && !matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway | Kind::WindowUpdate) {
+    if f.stream == 0
+        && !matches!(
+            f.kind,
+            Kind::Settings | Kind::Ping | Kind::GoAway | Kind::WindowUpdate
+        )
+    {
         s.push_str(" on stream 0");
     }
     if f.stream != 0 && matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway) {
@@ -1450,7 +1483,6 @@ impl Model for H2Model {
             goaway_recv: None,
             dead: false,
             block: None,
-            pinged: false,
         };
         vec![World {
             ends: [end.clone(), end],
@@ -1478,10 +1510,23 @@ impl Model for H2Model {
             for &stream in &STREAM_IDS {
                 for end_stream in [false, true] {
                     for split in [false, true] {
-                        actions.push(Action::AppRequest { end, stream, end_stream, split });
+                        actions.push(Action::AppRequest {
+                            end,
+                            stream,
+                            end_stream,
+                            split,
+                        });
                     }
-                    actions.push(Action::AppRespond { end, stream, end_stream });
-                    actions.push(Action::AppData { end, stream, end_stream });
+                    actions.push(Action::AppRespond {
+                        end,
+                        stream,
+                        end_stream,
+                    });
+                    actions.push(Action::AppData {
+                        end,
+                        stream,
+                        end_stream,
+                    });
                 }
                 actions.push(Action::AppEnd { end, stream });
                 actions.push(Action::AppReset { end, stream });
@@ -1534,19 +1579,21 @@ impl Model for H2Model {
             Property::always("no_stream_above_goaway_processed", |_, w: &World| {
                 w.violations & Violation::ProcessedAfterGoaway as u8 == 0
             }),
-            Property::eventually("every_request_ends_in_a_response_or_a_reset", |_, w: &World| {
-                let c = &w.ends[CLIENT];
-                w.probed
-                    || c.dead
-                    || w.ends[SERVER].dead
-                    || STREAM_IDS.iter().zip(&c.streams).all(|(&id, s)| {
-                        id % 2 == 0
-                            || s.state == StreamState::Idle
-                            || s.headers_recv
-                            || matches!(s.why, Why::ResetSent | Why::ResetRecv | Why::Implicit)
-                    })
-            }),
-
+            Property::eventually(
+                "every_request_ends_in_a_response_or_a_reset",
+                |_, w: &World| {
+                    let c = &w.ends[CLIENT];
+                    w.probed
+                        || c.dead
+                        || w.ends[SERVER].dead
+                        || STREAM_IDS.iter().zip(&c.streams).all(|(&id, s)| {
+                            id % 2 == 0
+                                || s.state == StreamState::Idle
+                                || s.headers_recv
+                                || matches!(s.why, Why::ResetSent | Why::ResetRecv | Why::Implicit)
+                        })
+                },
+            ),
             Property::sometimes("one_stream_blocked_while_another_flows", |_, w: &World| {
                 w.ends.iter().any(|e| {
                     let blocked = e.streams.iter().filter(|s| s.pending > 0).count();
@@ -1561,9 +1608,10 @@ impl Model for H2Model {
         ];
         // What each configuration can reach.
         if self.cfg.client_streams >= 2 {
-            v.push(Property::sometimes("two_streams_open_at_once", |_, w: &World| {
-                w.ends[SERVER].active_initiated_by(true) == 2
-            }));
+            v.push(Property::sometimes(
+                "two_streams_open_at_once",
+                |_, w: &World| w.ends[SERVER].active_initiated_by(true) == 2,
+            ));
         }
         if self.cfg.push {
             v.push(Property::sometimes("push_completes", |_, w: &World| {

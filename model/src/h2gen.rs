@@ -58,7 +58,11 @@ fn output_text(es: &EndStep) -> String {
     if es.output.is_empty() {
         "-".to_string()
     } else {
-        es.output.iter().map(|f| f.label()).collect::<Vec<_>>().join(" ")
+        es.output
+            .iter()
+            .map(|f| f.label())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -168,15 +172,21 @@ pub fn pattern(f: &Frame) -> FrameSpec {
 fn app_step(a: Action) -> Option<H2App> {
     let s = |x: u8| u32::from(x);
     Some(match a {
-        Action::AppRequest { stream, end_stream, .. } => H2App::Request {
+        Action::AppRequest {
+            stream, end_stream, ..
+        } => H2App::Request {
             stream: s(stream),
             end_stream,
         },
-        Action::AppRespond { stream, end_stream, .. } => H2App::Respond {
+        Action::AppRespond {
+            stream, end_stream, ..
+        } => H2App::Respond {
             stream: s(stream),
             end_stream,
         },
-        Action::AppData { stream, end_stream, .. } => H2App::Data {
+        Action::AppData {
+            stream, end_stream, ..
+        } => H2App::Data {
             stream: s(stream),
             end_stream,
         },
@@ -219,7 +229,9 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
         if first.is_some() || !es.alternatives.is_empty() {
             let mut any_of = vec![first.map_or(FrameSpec::new(FrameType::None), pattern)];
             for alt in &es.alternatives {
-                let p = alt.as_ref().map_or(FrameSpec::new(FrameType::None), pattern);
+                let p = alt
+                    .as_ref()
+                    .map_or(FrameSpec::new(FrameType::None), pattern);
                 if !any_of.contains(&p) {
                     any_of.push(p);
                 }
@@ -354,7 +366,10 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
                 && !w.ends[iut].dead;
             if can_probe && probed_ends.insert(w.ends[iut].clone()) {
                 for &frame in &probes {
-                    let a = Action::HarnessProbe { end: harness, frame };
+                    let a = Action::HarnessProbe {
+                        end: harness,
+                        frame,
+                    };
                     let Some((after_probe, _)) = model.step(&w, a) else {
                         continue;
                     };
@@ -369,7 +384,10 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
                     }
                 }
             }
-            for &a in actions.iter().filter(|a| !matches!(a, Action::HarnessProbe { .. })) {
+            for &a in actions
+                .iter()
+                .filter(|a| !matches!(a, Action::HarnessProbe { .. }))
+            {
                 let Some((next, es)) = model.step(&w, a) else {
                     continue;
                 };
@@ -483,7 +501,10 @@ pub fn pair_coverage(c: &Coverage) -> String {
     let mut out = String::new();
     for role in [Role::Server, Role::Client] {
         let mut total = 0;
-        let _ = writeln!(out, "(stream state, frame received) pairs covered, IUT as {role}:");
+        let _ = writeln!(
+            out,
+            "(stream state, frame received) pairs covered, IUT as {role}:"
+        );
         let _ = write!(out, "{:>21}", "");
         for k in kinds {
             let _ = write!(out, " {:>13}", k.name());

@@ -49,7 +49,11 @@ fn generation_models_satisfy_every_property_and_keep_their_size() {
                 assert!(c.discovery(p.name).is_none(), "{} violated", p.name);
             }
         }
-        assert_eq!(c.unique_state_count(), states, "iut {iut} streams {cs} push {push}");
+        assert_eq!(
+            c.unique_state_count(),
+            states,
+            "iut {iut} streams {cs} push {push}"
+        );
     }
 }
 
@@ -57,7 +61,9 @@ fn generation_models_satisfy_every_property_and_keep_their_size() {
 fn multiplexing_is_reached() {
     let c = sequential(SERVER, 2, false).checker().spawn_bfs().join();
     assert!(c.discovery("two_streams_open_at_once").is_some());
-    assert!(c.discovery("one_stream_blocked_while_another_flows").is_some());
+    assert!(c
+        .discovery("one_stream_blocked_while_another_flows")
+        .is_some());
     let p = sequential(SERVER, 1, true).checker().spawn_bfs().join();
     assert!(p.discovery("push_completes").is_some());
 }
@@ -86,15 +92,32 @@ fn reactions_follow_rfc_9113() {
     // §5.1 idle: HEADERS opens the stream, silently.
     let (open, out) = delivered_to(&m, &w, SERVER, Frame::headers(1, true));
     assert!(out.is_empty());
-    assert_eq!(open.ends[SERVER].stream(1).state, StreamState::HalfClosedRemote);
+    assert_eq!(
+        open.ends[SERVER].stream(1).state,
+        StreamState::HalfClosedRemote
+    );
     // §5.1 half-closed (remote): DATA is a stream error STREAM_CLOSED, or a
     // connection error (§5.4.1).
     let rs = m.reactions(&open.ends[SERVER], SERVER, &Frame::data(1, 1, false));
-    assert_eq!(rs, vec![Reaction::StreamError(Code::StreamClosed), Reaction::ConnError(Code::StreamClosed)]);
+    assert_eq!(
+        rs,
+        vec![
+            Reaction::StreamError(Code::StreamClosed),
+            Reaction::ConnError(Code::StreamClosed)
+        ]
+    );
     // §6.10: CONTINUATION out of nowhere is a connection error.
-    let rs = m.reactions(&open.ends[SERVER], SERVER, &Frame::new(Kind::Continuation, 1));
+    let rs = m.reactions(
+        &open.ends[SERVER],
+        SERVER,
+        &Frame::new(Kind::Continuation, 1),
+    );
     assert_eq!(rs, vec![Reaction::ConnError(Code::ProtocolError)]);
     // §8.4: a server never accepts PUSH_PROMISE.
-    let rs = m.reactions(&open.ends[SERVER], SERVER, &Frame::new(Kind::PushPromise, 1));
+    let rs = m.reactions(
+        &open.ends[SERVER],
+        SERVER,
+        &Frame::new(Kind::PushPromise, 1),
+    );
     assert_eq!(rs, vec![Reaction::ConnError(Code::ProtocolError)]);
 }
