@@ -4,7 +4,7 @@
 //!
 //! ```yaml
 //! steps:
-//!   - expect: {any_of: [{type: SETTINGS}]}              # the IUT's preface
+//!   - expect: {any_of: [{type: SETTINGS, max_concurrent_streams: 2}]}  # the IUT's preface
 //!   - send: {type: SETTINGS, initial_window_size: 1, max_concurrent_streams: 2}
 //!   - expect: {any_of: [{type: SETTINGS, ack: true}]}
 //!   - send: {type: HEADERS, stream: 1, end_stream: true}
@@ -335,6 +335,8 @@ impl FrameSpec {
             && self.error.is_none_or(|e| Some(e) == f.error)
             && self.promised.is_none_or(|p| p == f.promised)
             && self.last_stream.is_none_or(|l| l == f.last_stream)
+            && (self.max_concurrent_streams.is_none()
+                || self.max_concurrent_streams == f.max_concurrent_streams)
     }
 }
 
@@ -648,6 +650,10 @@ pub struct Frame {
     pub promised: u32,
     pub last_stream: u32,
     pub increment: u32,
+    /// SETTINGS: SETTINGS_MAX_CONCURRENT_STREAMS, when present.
+    pub max_concurrent_streams: Option<u32>,
+    /// SETTINGS: SETTINGS_INITIAL_WINDOW_SIZE, when present.
+    pub initial_window_size: Option<u32>,
 }
 
 impl fmt::Display for Frame {
@@ -670,8 +676,23 @@ impl fmt::Display for Frame {
         if self.kind == FrameType::WindowUpdate {
             spec.increment = Some(self.increment);
         }
+        spec.max_concurrent_streams = self.max_concurrent_streams;
+        spec.initial_window_size = self.initial_window_size;
         spec.fmt(f)
     }
+}
+
+/// The value of setting `id` in a SETTINGS payload (the last one wins,
+/// RFC 9113 §6.5.1).
+fn setting(kind: FrameType, payload: &[u8], id: u16) -> Option<u32> {
+    if kind != FrameType::Settings {
+        return None;
+    }
+    payload
+        .chunks_exact(6)
+        .filter(|c| u16::from_be_bytes([c[0], c[1]]) == id)
+        .map(|c| u32::from_be_bytes([c[2], c[3], c[4], c[5]]))
+        .next_back()
 }
 
 /// Splits bytes from the IUT into frames; `buf` keeps a partial frame.
@@ -734,6 +755,8 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             } else {
                 0
             },
+            max_concurrent_streams: setting(kind, &p, 3),
+            initial_window_size: setting(kind, &p, 4),
         });
     }
     out

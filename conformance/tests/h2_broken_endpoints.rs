@@ -55,6 +55,9 @@ struct Broken {
     swallowing_block: bool,
     /// Frames the wrapper swallowed, for the record.
     swallowed: usize,
+    /// What the IUT sent at open, with the limit it does not enforce
+    /// written into its SETTINGS: it announces and ignores.
+    announced: Vec<u8>,
 }
 
 impl Broken {
@@ -68,6 +71,7 @@ impl Broken {
             peer_opened: BTreeSet::new(),
             swallowing_block: false,
             swallowed: 0,
+            announced: Vec::new(),
         }
     }
 
@@ -128,6 +132,7 @@ impl H2Target for Broken {
         self.peer_opened.clear();
         self.swallowing_block = false;
         self.swallowed = 0;
+        self.announced.clear();
         self.inner.open(role)?;
         if self.how == Breakage::IgnoresMaxConcurrentStreams {
             // The bundled connection, opened with no limit of its own and
@@ -145,6 +150,20 @@ impl H2Target for Broken {
                 .connection_mut()
                 .ok_or_else(|| TargetError::Broken("not open".into()))?;
             *conn = stack::Connection::new(r, settings);
+            // It still announces SETTINGS_MAX_CONCURRENT_STREAMS 2 (what
+            // the traces expect of every IUT); it just does not enforce it.
+            let mut out = conn.take_output();
+            let at = if role == Role::Client {
+                PREFACE.len()
+            } else {
+                0
+            };
+            let len = u32::from_be_bytes([0, out[at], out[at + 1], out[at + 2]]) as usize;
+            assert_eq!(out[at + 3], 0x4, "the preface's SETTINGS");
+            let end = at + HEADER_LEN + len;
+            out.splice(end..end, [0, 3, 0, 0, 0, 2]);
+            out[at..at + 3].copy_from_slice(&((len + 6) as u32).to_be_bytes()[1..]);
+            self.announced = out;
         }
         Ok(())
     }
@@ -179,7 +198,9 @@ impl H2Target for Broken {
     }
 
     fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
-        self.inner.poll()
+        let mut out = std::mem::take(&mut self.announced);
+        out.extend(self.inner.poll()?);
+        Ok(out)
     }
 
     fn stream_state(&mut self, stream: u32) -> Option<String> {

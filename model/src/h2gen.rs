@@ -202,8 +202,12 @@ fn app_step(a: Action) -> Option<H2App> {
 pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) -> H2Trace {
     let iut = model.cfg.iut;
     let mut w = init.clone();
+    // The IUT's preface: its SETTINGS, announcing the limit the model
+    // assumes (§5.1.2).
+    let mut preface = pattern(&w.net[iut][0]);
+    preface.max_concurrent_streams = Some(MAX_CONCURRENT as u32);
     let mut steps = vec![H2Step::Expect(FrameExpect {
-        any_of: vec![pattern(&w.net[iut][0])],
+        any_of: vec![preface],
     })];
     let mut covers: Vec<Transition> = Vec::new();
     let mut last_stream = 0u8;
