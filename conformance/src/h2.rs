@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::replay::{target_verdict, Dir, LadderLine, TraceResult, Verdict};
 use crate::target::TargetError;
-use crate::trace::{Protocol, Role, Transition, FORMAT};
+use crate::trace::{yaml_scalar, Protocol, Role, Transition, FORMAT};
 
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -429,16 +429,16 @@ impl H2Trace {
             "variant: {}",
             self.variant.as_deref().unwrap_or("null")
         );
-        let _ = writeln!(out, "description: {}", quote(&self.description));
+        let _ = writeln!(out, "description: {}", yaml_scalar(&self.description));
         let _ = writeln!(out, "covers:");
         for t in &self.covers {
             let _ = writeln!(
                 out,
                 "  - {{state: {}, event: {}, next: {}, output: {}}}",
-                quote(&t.state),
-                quote(&t.event),
-                quote(&t.next),
-                quote(&t.output)
+                yaml_scalar(&t.state),
+                yaml_scalar(&t.event),
+                yaml_scalar(&t.next),
+                yaml_scalar(&t.output)
             );
         }
         let _ = writeln!(out, "steps:");
@@ -456,26 +456,16 @@ impl H2Trace {
                         .join(", ")
                 ),
                 H2Step::State(c) => {
-                    format!("state: {{stream: {}, is: {}}}", c.stream, quote(&c.is))
+                    format!(
+                        "state: {{stream: {}, is: {}}}",
+                        c.stream,
+                        yaml_scalar(&c.is)
+                    )
                 }
             };
             let _ = writeln!(out, "  - {line}");
         }
         out
-    }
-}
-
-/// Always double-quoted where YAML could misread it.
-fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " -_().+^".contains(c))
-        && !s.starts_with(['-', ' '])
-        && serde_yaml::from_str::<String>(s).ok().as_deref() == Some(s);
-    if plain {
-        s.to_string()
-    } else {
-        format!("{s:?}")
     }
 }
 
@@ -495,7 +485,7 @@ fn flow(v: &serde_yaml::Value) -> String {
             t.tag.to_string().trim_start_matches('!'),
             flow(&t.value)
         ),
-        Value::String(s) => quote(s),
+        Value::String(s) => yaml_scalar(s),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Null => "null".into(),
@@ -598,42 +588,13 @@ pub struct H2Corpus {
 
 /// Loads every trace in `dir`; a bad file is recorded, the rest load.
 pub fn load_h2_corpus(dir: &std::path::Path) -> std::io::Result<H2Corpus> {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    let mut corpus = H2Corpus::default();
-    for f in files {
-        let text = match std::fs::read_to_string(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                corpus.errors.push(crate::load::LoadError {
-                    file: f.clone(),
-                    line: None,
-                    column: None,
-                    field: String::new(),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if f.file_name()
-            .is_some_and(|n| n == crate::load::COVERAGE_FILE)
-        {
-            match crate::load::parse(&f, &text) {
-                Ok(c) => corpus.coverage = Some(c),
-                Err(e) => corpus.errors.push(e),
-            }
-            continue;
-        }
-        match parse_h2_trace(&f, &text) {
-            Ok(t) => corpus.traces.push(t),
-            Err(e) => corpus.errors.push(e),
-        }
-    }
-    corpus.traces.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(corpus)
+    let (mut traces, errors, coverage) = crate::load::load_dir(dir, parse_h2_trace)?;
+    traces.sort_by(|a: &H2Trace, b: &H2Trace| a.id.cmp(&b.id));
+    Ok(H2Corpus {
+        traces,
+        errors,
+        coverage,
+    })
 }
 
 // ---------------------------------------------------------------- codec
@@ -1245,27 +1206,16 @@ pub fn run_h2_corpus(
         results.push(replay_h2(trace, target));
         on_progress(i + 1, total);
     }
-    for e in &corpus.errors {
-        results.push(TraceResult {
-            id: e.id(),
-            verdict: Verdict::Error {
-                step: None,
-                reason: e.to_string(),
-            },
-            covers: Vec::new(),
-            transcript: Vec::new(),
-            rfc: None,
-        });
-    }
-    results.sort_by(|a, b| a.id.cmp(&b.id));
-    crate::report::Report {
-        protocol: "h2".into(),
-        target: target.name().to_string(),
-        profile: corpus
-            .coverage
-            .as_ref()
-            .map_or("rfc9113".to_string(), |c| c.profile.clone()),
+    let profile = corpus
+        .coverage
+        .as_ref()
+        .map_or("rfc9113".to_string(), |c| c.profile.clone());
+    crate::report::Report::assemble(
+        "h2",
+        target.name(),
+        &profile,
         results,
-        coverage: corpus.coverage.clone(),
-    }
+        &corpus.errors,
+        corpus.coverage.clone(),
+    )
 }

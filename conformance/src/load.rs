@@ -149,34 +149,53 @@ pub const COVERAGE_FILE: &str = "coverage.yaml";
 /// Loads every `*.yaml` trace in `dir`. Only a missing or unreadable
 /// directory is an error; a bad file is recorded and the rest load.
 pub fn load_corpus(dir: &Path) -> std::io::Result<Corpus> {
+    let (mut traces, errors, coverage) = load_dir(dir, parse_trace)?;
+    traces.sort_by(|a: &Trace, b: &Trace| a.id.cmp(&b.id));
+    Ok(Corpus {
+        traces,
+        errors,
+        coverage,
+    })
+}
+
+/// The files of a corpus directory, in name order: each trace through
+/// `parse_one`, `coverage.yaml` as the coverage record. Bad files become
+/// errors; only an unreadable directory stops it.
+pub(crate) fn load_dir<T>(
+    dir: &Path,
+    parse_one: impl Fn(&Path, &str) -> Result<T, LoadError>,
+) -> std::io::Result<(Vec<T>, Vec<LoadError>, Option<Coverage>)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     files.sort();
-    let mut corpus = Corpus::default();
+    let (mut traces, mut errors, mut coverage) = (Vec::new(), Vec::new(), None);
     for f in files {
-        if f.file_name().is_some_and(|n| n == COVERAGE_FILE) {
-            let loaded = std::fs::read_to_string(&f)
-                .map_err(|e| LoadError {
+        let text = match std::fs::read_to_string(&f) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(LoadError {
                     file: f.clone(),
                     line: None,
                     column: None,
                     field: String::new(),
                     message: e.to_string(),
-                })
-                .and_then(|text| parse::<Coverage>(&f, &text));
-            match loaded {
-                Ok(c) => corpus.coverage = Some(c),
-                Err(e) => corpus.errors.push(e),
+                });
+                continue;
+            }
+        };
+        if f.file_name().is_some_and(|n| n == COVERAGE_FILE) {
+            match parse::<Coverage>(&f, &text) {
+                Ok(c) => coverage = Some(c),
+                Err(e) => errors.push(e),
             }
             continue;
         }
-        match load_trace(&f) {
-            Ok(t) => corpus.traces.push(t),
-            Err(e) => corpus.errors.push(e),
+        match parse_one(&f, &text) {
+            Ok(t) => traces.push(t),
+            Err(e) => errors.push(e),
         }
     }
-    corpus.traces.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(corpus)
+    Ok((traces, errors, coverage))
 }

@@ -47,25 +47,47 @@ pub fn run_corpus(
         results.push(replay(trace, target, profile));
         on_progress(i + 1, total);
     }
-    for e in &corpus.errors {
-        results.push(TraceResult {
-            id: e.id(),
-            verdict: Verdict::Error {
-                step: None,
-                reason: e.to_string(),
-            },
-            covers: Vec::new(),
-            transcript: Vec::new(),
-            rfc: None,
-        });
-    }
-    results.sort_by(|a, b| a.id.cmp(&b.id));
-    Report {
-        protocol: "tcp".into(),
-        target: target.name().to_string(),
-        profile: profile.name.clone(),
+    Report::assemble(
+        "tcp",
+        target.name(),
+        &profile.name,
         results,
-        coverage: corpus.coverage.clone(),
+        &corpus.errors,
+        corpus.coverage.clone(),
+    )
+}
+
+impl Report {
+    /// A report from the verdicts of the traces that loaded and the files
+    /// that did not (each an error verdict, so nothing is lost), by id.
+    pub fn assemble(
+        protocol: &str,
+        target: &str,
+        profile: &str,
+        mut results: Vec<TraceResult>,
+        errors: &[crate::load::LoadError],
+        coverage: Option<Coverage>,
+    ) -> Report {
+        for e in errors {
+            results.push(TraceResult {
+                id: e.id(),
+                verdict: Verdict::Error {
+                    step: None,
+                    reason: e.to_string(),
+                },
+                covers: Vec::new(),
+                transcript: Vec::new(),
+                rfc: None,
+            });
+        }
+        results.sort_by(|a, b| a.id.cmp(&b.id));
+        Report {
+            protocol: protocol.into(),
+            target: target.into(),
+            profile: profile.into(),
+            results,
+            coverage,
+        }
     }
 }
 

@@ -553,10 +553,10 @@ impl Trace {
 }
 
 /// A plain scalar when YAML reads it back as the same string, else quoted.
-fn yaml_scalar(s: &str) -> String {
+pub(crate) fn yaml_scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " -_().".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || " -_().+^".contains(c))
         && !s.starts_with(['-', ' '])
         && !s.ends_with(' ')
         && serde_yaml::from_str::<String>(s).ok().as_deref() == Some(s);
