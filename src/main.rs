@@ -401,43 +401,18 @@ fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
         cfg.profile, cfg.loss_budget, cfg.dup_budget, cfg.syn_retries, cfg.synack_retries, cfg.retries
     );
     let properties = model.properties();
-    let (checker, elapsed) = explore(&model);
-    let unique = checker.unique_state_count();
-    println!("states visited:  {}", checker.state_count());
-    println!("unique states:   {unique}");
-    println!("max depth:       {}", checker.max_depth());
-    println!(
-        "time:            {:.2} s ({:.0} unique states/s)",
-        elapsed.as_secs_f64(),
-        unique as f64 / elapsed.as_secs_f64().max(1e-9)
-    );
-    println!();
+    let checker = explore_and_report(&model);
     let mut failed = false;
     let discoveries = checker.discoveries();
     for p in &properties {
         let found = discoveries.get(p.name);
-        let (verdict, bad) = match (&p.expectation, found) {
-            (Expectation::Sometimes, Some(path)) => (
-                format!(
-                    "example found ({} steps)",
-                    path.clone().into_actions().len()
-                ),
-                false,
-            ),
-            (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
-            (_, None) => ("holds".to_string(), false),
-            (_, Some(path)) => (
-                format!("VIOLATED ({} steps)", path.clone().into_actions().len()),
-                true,
-            ),
-        };
-        let kind = match p.expectation {
-            Expectation::Always => "always",
-            Expectation::Eventually => "eventually",
-            Expectation::Sometimes => "sometimes",
-        };
+        let (verdict, bad) = property_verdict(
+            &p.expectation,
+            found.map(|p| p.clone().into_actions().len()),
+        );
         println!(
-            "  {kind:<9} {:<40} {verdict:<28} {}",
+            "  {:<9} {:<40} {verdict:<28} {}",
+            kind_of(&p.expectation),
             p.name,
             property_rfc(p.name)
         );
@@ -558,6 +533,27 @@ fn replay(
     finish_report(&report, elapsed, report_path, junit)
 }
 
+/// Explores `model` and prints what the search saw.
+fn explore_and_report<M>(model: &M) -> impl Checker<M>
+where
+    M: Model + Clone + Send + Sync + 'static,
+    M::State: std::hash::Hash + Send + Sync + std::fmt::Debug + Clone + PartialEq + 'static,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
+    let (checker, elapsed) = explore(model);
+    let unique = checker.unique_state_count();
+    println!("states visited:  {}", checker.state_count());
+    println!("unique states:   {unique}");
+    println!("max depth:       {}", checker.max_depth());
+    println!(
+        "time:            {:.2} s ({:.0} unique states/s)",
+        elapsed.as_secs_f64(),
+        unique as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    println!();
+    checker
+}
+
 /// `check h2`: the HTTP/2 model with each role in turn holding the
 /// one-byte window (the other peer's window is the default), every property.
 fn check_h2() -> Result<ExitCode> {
@@ -589,17 +585,7 @@ fn check_h2() -> Result<ExitCode> {
             tracewright_model::h2::HARNESS_WINDOW
         );
         let properties = model.properties();
-        let (checker, elapsed) = explore(&model);
-        let unique = checker.unique_state_count();
-        println!("states visited:  {}", checker.state_count());
-        println!("unique states:   {unique}");
-        println!("max depth:       {}", checker.max_depth());
-        println!(
-            "time:            {:.2} s ({:.0} unique states/s)",
-            elapsed.as_secs_f64(),
-            unique as f64 / elapsed.as_secs_f64().max(1e-9)
-        );
-        println!();
+        let checker = explore_and_report(&model);
         let discoveries = checker.discoveries();
         for p in &properties {
             let found = discoveries.get(p.name);

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::replay::{target_verdict, Dir, LadderLine, TraceResult, Verdict};
 use crate::target::TargetError;
-use crate::trace::{yaml_scalar, Protocol, Role, Transition, FORMAT};
+use crate::trace::{yaml_scalar, Protocol, Role, Transition};
 
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -508,29 +508,12 @@ pub fn parse_h2_trace(
         field: field.to_string(),
         message,
     };
-    if trace.format != FORMAT {
-        return Err(bad(
-            "format",
-            format!("`{}`: this harness reads `{FORMAT}`", trace.format),
-        ));
-    }
-    if trace.protocol != Protocol::H2 {
-        return Err(bad(
-            "protocol",
-            format!("`{}`: an h2 corpus holds h2 traces", trace.protocol),
-        ));
-    }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    if stem.as_deref() != Some(trace.id.as_str()) {
-        return Err(bad(
-            "id",
-            format!(
-                "`{}` differs from the file name `{}`",
-                trace.id,
-                stem.unwrap_or_default()
-            ),
-        ));
-    }
+    crate::load::check_header(
+        path,
+        text,
+        (&trace.format, &trace.id, trace.protocol),
+        Protocol::H2,
+    )?;
     // The line of step i: the (i+1)-th item under `steps:`.
     let step_line = |i: usize| -> Option<usize> {
         let start = text.lines().position(|l| l.starts_with("steps:"))?;

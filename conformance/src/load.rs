@@ -93,29 +93,12 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
         field: field.to_string(),
         message,
     };
-    if trace.format != FORMAT {
-        return Err(bad(
-            "format",
-            format!("`{}`: this harness reads `{FORMAT}`", trace.format),
-        ));
-    }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    if stem.as_deref() != Some(trace.id.as_str()) {
-        return Err(bad(
-            "id",
-            format!(
-                "`{}` differs from the file name `{}`",
-                trace.id,
-                stem.unwrap_or_default()
-            ),
-        ));
-    }
-    if trace.protocol != Protocol::Tcp {
-        return Err(bad(
-            "protocol",
-            format!("`{}`: only tcp traces replay here", trace.protocol),
-        ));
-    }
+    check_header(
+        path,
+        text,
+        (&trace.format, &trace.id, trace.protocol),
+        Protocol::Tcp,
+    )?;
     if trace.steps.is_empty() {
         return Err(bad("steps", "no steps".into()));
     }
@@ -130,6 +113,48 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
         ));
     }
     Ok(trace)
+}
+
+/// The checks every trace's header gets: the format tag, the id matching
+/// the file name, the protocol the corpus holds. `header` is (format, id,
+/// protocol) as the trace has them.
+pub(crate) fn check_header(
+    path: &Path,
+    text: &str,
+    header: (&str, &str, Protocol),
+    want: Protocol,
+) -> Result<(), LoadError> {
+    let (format, id, protocol) = header;
+    let bad = |field: &str, message: String| LoadError {
+        file: path.to_path_buf(),
+        line: line_of(text, field),
+        column: None,
+        field: field.to_string(),
+        message,
+    };
+    if format != FORMAT {
+        return Err(bad(
+            "format",
+            format!("`{format}`: this harness reads `{FORMAT}`"),
+        ));
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    if stem.as_deref() != Some(id) {
+        return Err(bad(
+            "id",
+            format!(
+                "`{id}` differs from the file name `{}`",
+                stem.unwrap_or_default()
+            ),
+        ));
+    }
+    if protocol != want {
+        return Err(bad(
+            "protocol",
+            format!("`{protocol}`: a {want} corpus holds {want} traces"),
+        ));
+    }
+    Ok(())
 }
 
 /// A directory of traces, loaded.
