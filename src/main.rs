@@ -404,20 +404,7 @@ fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
     let checker = explore_and_report(&model);
     let mut failed = false;
     let discoveries = checker.discoveries();
-    for p in &properties {
-        let found = discoveries.get(p.name);
-        let (verdict, bad) = property_verdict(
-            &p.expectation,
-            found.map(|p| p.clone().into_actions().len()),
-        );
-        println!(
-            "  {:<9} {:<40} {verdict:<28} {}",
-            kind_of(&p.expectation),
-            p.name,
-            property_rfc(p.name)
-        );
-        failed |= bad;
-    }
+    failed |= property_table(&properties, &discoveries, property_rfc, 40);
     for p in &properties {
         if let (true, Some(path)) = (
             p.expectation.discovery_is_failure(),
@@ -587,27 +574,22 @@ fn check_h2() -> Result<ExitCode> {
         let properties = model.properties();
         let checker = explore_and_report(&model);
         let discoveries = checker.discoveries();
+        failed |= property_table(
+            &properties,
+            &discoveries,
+            tracewright_model::h2::property_rfc,
+            44,
+        );
         for p in &properties {
-            let found = discoveries.get(p.name);
-            let (verdict, bad) = property_verdict(
-                &p.expectation,
-                found.map(|p| p.clone().into_actions().len()),
-            );
-            println!(
-                "  {:<9} {:<44} {verdict:<28} {}",
-                kind_of(&p.expectation),
-                p.name,
-                tracewright_model::h2::property_rfc(p.name)
-            );
-            if bad {
-                if let Some(path) = found {
-                    println!("    counterexample:");
-                    for a in path.clone().into_actions() {
-                        println!("      {a:?}");
-                    }
+            if let (true, Some(path)) = (
+                p.expectation.discovery_is_failure(),
+                discoveries.get(p.name),
+            ) {
+                println!("    counterexample to {}:", p.name);
+                for a in path.clone().into_actions() {
+                    println!("      {a:?}");
                 }
             }
-            failed |= bad;
         }
         println!();
     }
@@ -618,22 +600,42 @@ fn check_h2() -> Result<ExitCode> {
     })
 }
 
-fn kind_of(e: &Expectation) -> &'static str {
-    match e {
-        Expectation::Always => "always",
-        Expectation::Eventually => "eventually",
-        Expectation::Sometimes => "sometimes",
+/// Prints one line per property: its kind, name, verdict and RFC section.
+/// True when one failed (a violation, or a `sometimes` with no example).
+fn property_table<M: Model>(
+    properties: &[stateright::Property<M>],
+    discoveries: &std::collections::HashMap<&'static str, stateright::Path<M::State, M::Action>>,
+    rfc: fn(&str) -> &'static str,
+    width: usize,
+) -> bool
+where
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let mut failed = false;
+    for p in properties {
+        let found = discoveries
+            .get(p.name)
+            .map(|path| path.clone().into_actions().len());
+        let (verdict, bad) = match (&p.expectation, found) {
+            (Expectation::Sometimes, Some(n)) => (format!("example found ({n} steps)"), false),
+            (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
+            (_, None) => ("holds".to_string(), false),
+            (_, Some(n)) => (format!("VIOLATED ({n} steps)"), true),
+        };
+        let kind = match p.expectation {
+            Expectation::Always => "always",
+            Expectation::Eventually => "eventually",
+            Expectation::Sometimes => "sometimes",
+        };
+        println!(
+            "  {kind:<9} {:<width$} {verdict:<28} {}",
+            p.name,
+            rfc(p.name)
+        );
+        failed |= bad;
     }
-}
-
-/// A property's line in the table: its verdict and whether it is a failure.
-fn property_verdict(e: &Expectation, found_steps: Option<usize>) -> (String, bool) {
-    match (e, found_steps) {
-        (Expectation::Sometimes, Some(n)) => (format!("example found ({n} steps)"), false),
-        (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
-        (_, None) => ("holds".to_string(), false),
-        (_, Some(n)) => (format!("VIOLATED ({n} steps)"), true),
-    }
+    failed
 }
 
 fn generate_h2(out: &Path) -> Result<ExitCode> {

@@ -165,60 +165,17 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
     );
 
     // One trace per label, along the shortest path to it.
-    struct Candidate {
-        label: Label,
-        trace: Trace,
-    }
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for label in &order {
-        let (at, a) = first[label];
-        let (init, mut path) = graph.path_to(at);
-        path.push(a);
-        let end = if label.0 == Role::Client { 0 } else { 1 };
-        let trace = project(model, init, &path, end, label);
-        candidates.push(Candidate {
-            label: label.clone(),
-            trace,
-        });
-    }
-
-    // Drop traces that are a prefix of another; their labels move to it.
-    candidates.sort_by(|a, b| {
-        b.trace
-            .steps
-            .len()
-            .cmp(&a.trace.steps.len())
-            .then_with(|| a.trace.id.cmp(&b.trace.id))
-    });
-    let mut kept: Vec<Trace> = Vec::new();
-    let mut owner: BTreeMap<Label, String> = BTreeMap::new();
-    for c in candidates {
-        let host = kept.iter().find(|k| {
-            k.iut == c.trace.iut
-                && k.steps.len() >= c.trace.steps.len()
-                && k.steps[..c.trace.steps.len()] == c.trace.steps[..]
-        });
-        match host {
-            Some(k) => {
-                owner.insert(c.label, k.id.clone());
-            }
-            None => {
-                owner.insert(c.label, c.trace.id.clone());
-                kept.push(c.trace);
-            }
-        }
-    }
-    kept.sort_by(|a, b| a.id.cmp(&b.id));
-
-    let transitions = owner
-        .into_iter()
-        .map(|((role, transition), id)| CoverageEntry {
-            role,
-            transition,
-            trace: Some(id),
-            uncovered: None,
+    let candidates: Vec<(Label, Trace)> = order
+        .iter()
+        .map(|label| {
+            let (at, a) = first[label];
+            let (init, mut path) = graph.path_to(at);
+            path.push(a);
+            let end = if label.0 == Role::Client { 0 } else { 1 };
+            (label.clone(), project(model, init, &path, end, label))
         })
         .collect();
+    let (kept, transitions) = drop_prefixes(candidates);
     Corpus {
         traces: kept,
         coverage: Coverage {
@@ -229,6 +186,69 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
         },
         states: graph.states.len(),
     }
+}
+
+/// What prefix elimination needs of a trace, TCP or HTTP/2.
+pub(crate) trait Projected {
+    type Step: PartialEq;
+    fn iut(&self) -> Role;
+    fn id(&self) -> &str;
+    fn steps(&self) -> &[Self::Step];
+}
+
+impl Projected for Trace {
+    type Step = Step;
+    fn iut(&self) -> Role {
+        self.iut
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}
+
+/// Drops the traces whose steps are a prefix of another's (same role): a
+/// longer trace reaches their labels along the same path, so the labels go
+/// to it. Returns the traces kept, by id, and the coverage record.
+pub(crate) fn drop_prefixes<T: Projected>(
+    mut candidates: Vec<(Label, T)>,
+) -> (Vec<T>, Vec<CoverageEntry>) {
+    candidates.sort_by(|a, b| {
+        b.1.steps()
+            .len()
+            .cmp(&a.1.steps().len())
+            .then_with(|| a.1.id().cmp(b.1.id()))
+    });
+    let mut kept: Vec<T> = Vec::new();
+    let mut owner: BTreeMap<Label, String> = BTreeMap::new();
+    for (label, trace) in candidates {
+        let n = trace.steps().len();
+        let host = kept.iter().find(|k| {
+            k.iut() == trace.iut() && k.steps().len() >= n && k.steps()[..n] == trace.steps()[..]
+        });
+        match host {
+            Some(k) => {
+                owner.insert(label, k.id().to_string());
+            }
+            None => {
+                owner.insert(label, trace.id().to_string());
+                kept.push(trace);
+            }
+        }
+    }
+    kept.sort_by(|a, b| a.id().cmp(b.id()));
+    let transitions = owner
+        .into_iter()
+        .map(|((role, transition), id)| CoverageEntry {
+            role,
+            transition,
+            trace: Some(id),
+            uncovered: None,
+        })
+        .collect();
+    (kept, transitions)
 }
 
 /// A stable id from what a trace covers.

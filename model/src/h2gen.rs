@@ -22,9 +22,9 @@ use stateright::Model;
 use tracewright_conformance::h2::{
     ErrorName, FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
 };
-use tracewright_conformance::trace::{Coverage, CoverageEntry, Protocol, Role, Transition, FORMAT};
+use tracewright_conformance::trace::{Coverage, Protocol, Role, Transition, FORMAT};
 
-use crate::generate::{write_files, Written, COVERAGE_FILE};
+use crate::generate::{drop_prefixes, write_files, Projected, Written, COVERAGE_FILE};
 use crate::h2::{
     Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, HARNESS_WINDOW,
     MAX_CONCURRENT, SERVER,
@@ -434,43 +434,9 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
             }
         }
     }
-    let mut candidates: Vec<(Label, H2Trace)> = best.into_iter().collect();
+    let candidates: Vec<(Label, H2Trace)> = best.into_iter().collect();
 
-    // Drop traces that are a prefix of another; their labels move to it.
-    candidates.sort_by(|a, b| {
-        b.1.steps
-            .len()
-            .cmp(&a.1.steps.len())
-            .then_with(|| a.1.id.cmp(&b.1.id))
-    });
-    let mut kept: Vec<H2Trace> = Vec::new();
-    let mut owner: BTreeMap<Label, String> = BTreeMap::new();
-    for (label, trace) in candidates {
-        let host = kept.iter().find(|k| {
-            k.iut == trace.iut
-                && k.steps.len() >= trace.steps.len()
-                && k.steps[..trace.steps.len()] == trace.steps[..]
-        });
-        match host {
-            Some(k) => {
-                owner.insert(label, k.id.clone());
-            }
-            None => {
-                owner.insert(label, trace.id.clone());
-                kept.push(trace);
-            }
-        }
-    }
-    kept.sort_by(|a, b| a.id.cmp(&b.id));
-    let transitions = owner
-        .into_iter()
-        .map(|((role, transition), id)| CoverageEntry {
-            role,
-            transition,
-            trace: Some(id),
-            uncovered: None,
-        })
-        .collect();
+    let (kept, transitions) = drop_prefixes(candidates);
     H2Corpus {
         traces: kept,
         coverage: Coverage {
@@ -480,6 +446,19 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
             transitions,
         },
         states: total_states,
+    }
+}
+
+impl Projected for H2Trace {
+    type Step = H2Step;
+    fn iut(&self) -> Role {
+        self.iut
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn steps(&self) -> &[H2Step] {
+        &self.steps
     }
 }
 
