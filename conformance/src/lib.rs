@@ -9,3 +9,4 @@ pub mod replay;
 pub mod report;
 pub mod target;
 pub mod trace;
+pub mod wire;
