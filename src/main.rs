@@ -542,7 +542,8 @@ where
 }
 
 /// `check h2`: the HTTP/2 model with each role in turn holding the
-/// one-byte window (the other peer's window is the default), every property.
+/// one-unit stream window and the 3-unit connection window (the other
+/// peer's windows never run out), every property.
 fn check_h2() -> Result<ExitCode> {
     let mut failed = false;
     // Frames cross both ways. All three streams at once are beyond an
@@ -561,7 +562,7 @@ fn check_h2() -> Result<ExitCode> {
         cfg.push = push;
         let model = H2Model::new(cfg);
         println!(
-            "checking h2: {}, MAX_CONCURRENT_STREAMS {}, the {}'s send window {} byte",
+            "checking h2: {}, MAX_CONCURRENT_STREAMS {}, the {}'s send windows {} unit a stream, {} the connection (1 unit = {} bytes)",
             if push {
                 "client stream 1 and pushed stream 2"
             } else {
@@ -569,7 +570,9 @@ fn check_h2() -> Result<ExitCode> {
             },
             tracewright_model::h2::MAX_CONCURRENT,
             tracewright_model::h2::end_name(iut),
-            tracewright_model::h2::HARNESS_WINDOW
+            tracewright_model::h2::HARNESS_WINDOW,
+            tracewright_model::h2::CONN_WINDOW_UNITS,
+            tracewright_model::h2::DATA_UNIT
         );
         let properties = model.properties();
         let checker = explore_and_report(&model);

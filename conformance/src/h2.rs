@@ -5,11 +5,13 @@
 //! ```yaml
 //! steps:
 //!   - expect: {any_of: [{type: SETTINGS, max_concurrent_streams: 2}]}  # the IUT's preface
-//!   - send: {type: SETTINGS, initial_window_size: 1, max_concurrent_streams: 2}
+//!   - send: {type: SETTINGS, initial_window_size: 21845, max_concurrent_streams: 2}
 //!   - expect: {any_of: [{type: SETTINGS, ack: true}]}
 //!   - send: {type: HEADERS, stream: 1, end_stream: true}
 //!   - app: {respond: {stream: 1, end_stream: false}}
 //!   - expect: {any_of: [{type: HEADERS, stream: 1}]}
+//!   - app: {data: {stream: 1, end_stream: false, len: 21845}}
+//!   - expect: {any_of: [{type: DATA, stream: 1, len: 21845}]}
 //!   - send: {type: DATA, stream: 1, len: 1}
 //!   - expect: {any_of: [{type: RST_STREAM, stream: 1, error: STREAM_CLOSED}, {type: GOAWAY, error: STREAM_CLOSED}]}
 //!   - state: {stream: 1, is: closed}
@@ -23,7 +25,10 @@
 //! before the next `send` or `app`, or at the end, fails the trace.
 //! WINDOW_UPDATE frames the IUT sends are never constrained: how a receiver
 //! gives window back is its own choice (RFC 9113 §6.9.1), so the replay drops
-//! them.
+//! them. How a sender cuts its data into frames is its own choice too (up to
+//! SETTINGS_MAX_FRAME_SIZE, §4.2): consecutive DATA frames of the IUT on one
+//! stream are read as one run, matched as one frame whose `len` is the sum
+//! and which carries END_STREAM if the run's last frame does.
 //!
 //! The harness writes frames with a codec of its own, not the stack's: it
 //! must write what no conforming stack writes (frames of the wrong length,
@@ -79,8 +84,12 @@ pub enum H2App {
     Request { stream: u32, end_stream: bool },
     /// A server answers (or sends the pushed response) with `:status 200`.
     Respond { stream: u32, end_stream: bool },
-    /// One byte of data.
-    Data { stream: u32, end_stream: bool },
+    /// `len` bytes of data.
+    Data {
+        stream: u32,
+        end_stream: bool,
+        len: u32,
+    },
     /// END_STREAM on an empty DATA frame.
     End { stream: u32 },
     /// RST_STREAM(CANCEL).
@@ -101,9 +110,11 @@ impl fmt::Display for H2App {
             H2App::Respond { stream, end_stream } => {
                 write!(f, "app respond on {stream}{}", es(*end_stream))
             }
-            H2App::Data { stream, end_stream } => {
-                write!(f, "app data on {stream}{}", es(*end_stream))
-            }
+            H2App::Data {
+                stream,
+                end_stream,
+                len,
+            } => write!(f, "app data ({len} bytes) on {stream}{}", es(*end_stream)),
             H2App::End { stream } => write!(f, "app end stream {stream}"),
             H2App::Reset { stream } => write!(f, "app reset {stream}"),
             H2App::Push { stream } => write!(f, "app push on {stream}"),
@@ -902,9 +913,13 @@ impl H2Target for BundledH2 {
             H2App::Respond { stream, end_stream } => c
                 .send_headers(stream, &[(b":status", b"200")], end_stream)
                 .map_err(refused)?,
-            H2App::Data { stream, end_stream } => {
-                c.send_data(stream, b"x", end_stream).map_err(refused)?
-            }
+            H2App::Data {
+                stream,
+                end_stream,
+                len,
+            } => c
+                .send_data(stream, &vec![b'x'; len as usize], end_stream)
+                .map_err(refused)?,
             H2App::End { stream } => c.send_data(stream, b"", true).map_err(refused)?,
             H2App::Reset { stream } => c.reset(stream, ErrorCode::CANCEL).map_err(refused)?,
             H2App::Push { stream } => {
@@ -990,9 +1005,22 @@ impl Run<'_> {
         }
         for f in decode_frames(&mut self.buf) {
             // How a receiver gives window back is its own (RFC 9113 §6.9.1).
-            if f.kind != FrameType::WindowUpdate {
-                self.queue.push_back(f);
+            if f.kind == FrameType::WindowUpdate {
+                continue;
             }
+            // How a sender cuts DATA into frames is its own (§4.2): a run
+            // on one stream is one frame here.
+            if let Some(run) = self.queue.back_mut().filter(|b| {
+                f.kind == FrameType::Data
+                    && b.kind == FrameType::Data
+                    && b.stream == f.stream
+                    && !b.end_stream
+            }) {
+                run.len += f.len;
+                run.end_stream = f.end_stream;
+                continue;
+            }
+            self.queue.push_back(f);
         }
         Ok(())
     }

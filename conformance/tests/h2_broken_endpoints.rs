@@ -30,11 +30,18 @@ enum Breakage {
     /// The IUT advertises and enforces no SETTINGS_MAX_CONCURRENT_STREAMS
     /// (RFC 9113 §5.1.2), where the model assumes 2.
     IgnoresMaxConcurrentStreams,
+    /// The IUT counts a connection-level send window 65 535 bytes larger
+    /// than the peer gave (RFC 9113 §6.9.1): it sends when the window is
+    /// spent and takes 2^31−1 as an overflow when it is empty.
+    IgnoresConnectionWindow,
 }
 
 const HEADER_LEN: usize = 9;
 const DATA: u8 = 0;
 const HEADERS: u8 = 1;
+const SETTINGS: u8 = 4;
+const WINDOW_UPDATE: u8 = 8;
+const ACK: u8 = 0x1;
 const PUSH_PROMISE: u8 = 5;
 const CONTINUATION: u8 = 9;
 const END_HEADERS: u8 = 0x4;
@@ -58,6 +65,8 @@ struct Broken {
     /// What the IUT sent at open, with the limit it does not enforce
     /// written into its SETTINGS: it announces and ignores.
     announced: Vec<u8>,
+    /// The extra connection window was slipped in.
+    widened: bool,
 }
 
 impl Broken {
@@ -72,6 +81,7 @@ impl Broken {
             swallowing_block: false,
             swallowed: 0,
             announced: Vec::new(),
+            widened: false,
         }
     }
 
@@ -115,7 +125,7 @@ impl Broken {
                 self.peer_opened.insert(id);
                 false
             }
-            Breakage::IgnoresMaxConcurrentStreams => false,
+            Breakage::IgnoresMaxConcurrentStreams | Breakage::IgnoresConnectionWindow => false,
         }
     }
 }
@@ -133,6 +143,7 @@ impl H2Target for Broken {
         self.swallowing_block = false;
         self.swallowed = 0;
         self.announced.clear();
+        self.widened = false;
         self.inner.open(role)?;
         if self.how == Breakage::IgnoresMaxConcurrentStreams {
             // The bundled connection, opened with no limit of its own and
@@ -193,6 +204,19 @@ impl H2Target for Broken {
             } else {
                 self.inner.deliver(&frame)?;
             }
+            // After the peer's SETTINGS, a WINDOW_UPDATE on stream 0 that
+            // the peer never sent: the IUT's connection window is off by
+            // 65 535 bytes.
+            if self.how == Breakage::IgnoresConnectionWindow
+                && !self.widened
+                && frame[3] == SETTINGS
+                && frame[4] & ACK == 0
+            {
+                self.widened = true;
+                let mut wu = vec![0, 0, 4, WINDOW_UPDATE, 0, 0, 0, 0, 0];
+                wu.extend(65_535u32.to_be_bytes());
+                self.inner.deliver(&wu)?;
+            }
         }
         Ok(())
     }
@@ -246,6 +270,61 @@ fn exercises_lower_stream_id(t: &H2Trace) -> bool {
                 opened.insert(id);
             }
             _ => {}
+        }
+    }
+    false
+}
+
+/// The trace reaches a point where the IUT's connection window is spent
+/// while a stream has data queued and stream window to send it, or sends a
+/// WINDOW_UPDATE of 2^31−1 on stream 0 when that window is empty (RFC 9113
+/// §6.9.1). Worked out from the trace's own steps: the windows the harness
+/// gives, the data the application hands over and the DATA expected.
+fn exercises_connection_window(t: &H2Trace) -> bool {
+    use std::collections::BTreeMap;
+    let mut initial: i64 = 65_535;
+    let mut conn: i64 = 65_535;
+    let mut stream_win: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut pending: BTreeMap<u32, i64> = BTreeMap::new();
+    for s in &t.steps {
+        match s {
+            H2Step::Send(f) if f.kind == FrameType::Settings => {
+                if let Some(w) = f.initial_window_size {
+                    initial = w.into();
+                }
+            }
+            H2Step::Send(f) if f.kind == FrameType::WindowUpdate => {
+                let inc = i64::from(f.increment.unwrap_or(0));
+                match f.stream.unwrap_or(0) {
+                    0 => {
+                        if conn == 0 && inc == 0x7fff_ffff {
+                            return true;
+                        }
+                        conn += inc;
+                    }
+                    id => *stream_win.entry(id).or_insert(initial) += inc,
+                }
+            }
+            H2Step::App(H2App::Data { stream, len, .. }) => {
+                *pending.entry(*stream).or_default() += i64::from(*len);
+            }
+            H2Step::Expect(e) => {
+                if let Some(p) = e.any_of.first().filter(|p| p.kind == FrameType::Data) {
+                    let id = p.stream.unwrap_or(0);
+                    let len = i64::from(p.len.unwrap_or(0));
+                    conn -= len;
+                    *stream_win.entry(id).or_insert(initial) -= len;
+                    *pending.entry(id).or_default() -= len;
+                }
+            }
+            _ => {}
+        }
+        if conn == 0
+            && pending
+                .iter()
+                .any(|(id, &p)| p > 0 && stream_win.get(id).copied().unwrap_or(initial) > 0)
+        {
+            return true;
         }
     }
     false
@@ -316,7 +395,10 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
         ids(&other)
     );
     // The wrappers that swallow frames did so wherever a trace fails.
-    if how != Breakage::IgnoresMaxConcurrentStreams {
+    if matches!(
+        how,
+        Breakage::AcceptsDataOnClosedStream | Breakage::AcceptsLowerStreamId
+    ) {
         let unswallowed: BTreeSet<_> = failed.difference(&swallowed).cloned().collect();
         assert!(
             unswallowed.is_empty(),
@@ -379,6 +461,14 @@ fn h2_an_endpoint_that_ignores_max_concurrent_streams_fails_those_traces() {
     check(
         Breakage::IgnoresMaxConcurrentStreams,
         exercises_max_concurrent_streams,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_ignores_the_connection_window_fails_those_traces() {
+    check(
+        Breakage::IgnoresConnectionWindow,
+        exercises_connection_window,
     );
 }
 

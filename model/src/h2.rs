@@ -13,11 +13,17 @@
 //! The streams are the client's 1, 3 and 5 and the server's pushed 2.
 //! Each endpoint advertises SETTINGS_MAX_CONCURRENT_STREAMS 2 (so the third
 //! client stream meets REFUSED_STREAM when two are open, §5.1.2) and the
-//! harness's side advertises SETTINGS_INITIAL_WINDOW_SIZE 1: one byte of DATA
-//! exhausts a stream's window until a WINDOW_UPDATE (§6.9), which is what
-//! lets a blocked stream sit beside one that flows. Frames carry one byte of
-//! data at most; the connection-level window (65 535 bytes) is never reached
-//! and not modelled.
+//! harness's side advertises a stream window of one unit of DATA (below):
+//! one unit exhausts a stream's window until a WINDOW_UPDATE (§6.9), which is
+//! what lets a blocked stream sit beside one that flows.
+//!
+//! DATA is counted in *units* (a trace writes one unit as
+//! [`DATA_UNIT`] = 21 845 bytes): the harness's stream window is one unit,
+//! and the connection-level window, which SETTINGS cannot change and which
+//! starts at 65 535 bytes (§6.9.2), is [`CONN_WINDOW_UNITS`] = 3 units. The
+//! IUT sends at most two units on each of two streams, so it can exhaust the
+//! connection window, and a WINDOW_UPDATE on stream 0 releases it (§6.9).
+//! The harness's own DATA is one byte a frame, far below any window.
 //!
 //! One endpoint is the implementation under test (IUT) and follows the RFC;
 //! the other plays the harness. The harness follows the RFC too, but once per
@@ -47,10 +53,15 @@ pub const SERVER: usize = 1;
 pub const STREAM_IDS: [u8; 4] = [1, 3, 5, 2];
 /// SETTINGS_MAX_CONCURRENT_STREAMS both endpoints advertise.
 pub const MAX_CONCURRENT: usize = 2;
-/// SETTINGS_INITIAL_WINDOW_SIZE the harness advertises (bytes).
+/// SETTINGS_INITIAL_WINDOW_SIZE the harness advertises (units of
+/// [`DATA_UNIT`] bytes).
 pub const HARNESS_WINDOW: u8 = 1;
 /// A send window that never runs out here (the RFC's default, 65 535).
 pub const BIG_WINDOW: u8 = u8::MAX;
+/// One unit of the IUT's DATA, in bytes: a third of the connection window.
+pub const DATA_UNIT: u32 = 21_845;
+/// The connection-level send window, in units: 65 535 bytes (§6.9.2).
+pub const CONN_WINDOW_UNITS: u8 = 3;
 
 /// RFC 9113 §5.1 stream states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -221,7 +232,7 @@ impl fmt::Display for Kind {
 /// A WINDOW_UPDATE's increment, abstracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Inc {
-    /// One byte.
+    /// One unit (the window an endpoint gives back).
     One,
     /// Zero: a PROTOCOL_ERROR (§6.9).
     Zero,
@@ -240,7 +251,7 @@ pub struct Frame {
     pub end_headers: bool,
     /// SETTINGS / PING: ACK.
     pub ack: bool,
-    /// DATA: payload bytes (0 or 1).
+    /// DATA: payload, in units (the IUT's) or bytes (the harness's).
     pub len: u8,
     /// RST_STREAM / GOAWAY.
     pub code: Code,
@@ -303,7 +314,7 @@ impl Frame {
             parts.push(self.stream.to_string());
         }
         match self.kind {
-            Kind::Data if self.len > 0 => parts.push(format!("len={}", self.len)),
+            Kind::Data if self.len > 0 => parts.push(format!("units={}", self.len)),
             Kind::RstStream => parts.push(self.code.to_string()),
             Kind::GoAway => {
                 parts.push(format!("last={}", self.last));
@@ -351,13 +362,13 @@ impl fmt::Display for Frame {
 pub struct Stream {
     pub state: StreamState,
     pub why: Why,
-    /// Send window, bytes (BIG_WINDOW: never runs out).
+    /// Send window, units (BIG_WINDOW: never runs out).
     pub win: u8,
-    /// Bytes the application queued that flow control holds back.
+    /// Units the application queued that flow control holds back.
     pub pending: u8,
     /// END_STREAM goes out with the last pending byte.
     pub pending_es: bool,
-    /// Bytes of DATA the application handed over on this stream.
+    /// Units of DATA the application handed over on this stream.
     pub sent: u8,
     /// This endpoint sent its HEADERS (request, response or pushed response).
     pub headers_sent: bool,
@@ -371,6 +382,9 @@ pub struct End {
     /// The peer's SETTINGS arrived: the preface is done (§3.4).
     pub got_settings: bool,
     pub streams: [Stream; 4],
+    /// The connection-level send window, units (§6.9; BIG_WINDOW: never
+    /// runs out).
+    pub conn_win: u8,
     /// Highest stream identifier the peer opened or this endpoint promised
     /// to it (§5.1.1); 0 for none.
     pub highest_peer: u8,
@@ -497,7 +511,8 @@ pub enum Action {
     AppPush { end: usize, stream: u8 },
     /// A graceful GOAWAY(NO_ERROR).
     AppGoaway { end: usize },
-    /// The harness gives one byte of window back on `stream`.
+    /// The harness gives one unit of window back on `stream` (0: the
+    /// connection).
     HarnessWindowUpdate { end: usize, stream: u8 },
     /// The harness sends a frame whatever the state.
     HarnessProbe { end: usize, frame: Frame },
@@ -872,6 +887,21 @@ impl H2Model {
                 w.net[end].push(frame);
                 Some((w, None))
             }
+            Action::HarnessWindowUpdate { end, stream: 0 } => {
+                // The connection window, given back when the peer spent it.
+                if end == iut
+                    || w.ends[end].dead
+                    || w.probed
+                    || w.ends[1 - end].conn_win != 0
+                    || w.net[end]
+                        .iter()
+                        .any(|f| f.kind == Kind::WindowUpdate && f.stream == 0)
+                {
+                    return None;
+                }
+                w.net[end].push(Frame::new(Kind::WindowUpdate, 0));
+                Some((w, None))
+            }
             Action::HarnessWindowUpdate { end, stream } => {
                 let peer = &w.ends[1 - end];
                 let ps = peer.stream(stream);
@@ -1035,7 +1065,7 @@ impl H2Model {
                 st.sent += len;
                 st.pending += len;
                 st.pending_es = end_stream;
-                Self::flush(st, stream, &mut out);
+                Self::flush(end, stream, &mut out);
                 let ev = match (len, end_stream) {
                     (0, _) => "app end stream".to_string(),
                     (_, true) => "app data (END_STREAM)".to_string(),
@@ -1113,15 +1143,22 @@ impl H2Model {
         })
     }
 
-    /// Sends what the window allows of the stream's queued data.
-    fn flush(st: &mut Stream, stream: u8, out: &mut Vec<Frame>) {
-        while st.pending > 0 && st.win > 0 {
-            st.pending -= 1;
+    /// Sends what both windows allow of the stream's queued data, as one
+    /// DATA frame (a target's frames on one stream are read as one run).
+    fn flush(end: &mut End, stream: u8, out: &mut Vec<Frame>) {
+        let conn = &mut end.conn_win;
+        let st = &mut end.streams[index_of(stream)];
+        let n = st.pending.min(st.win).min(*conn);
+        if n > 0 {
+            st.pending -= n;
             if st.win != BIG_WINDOW {
-                st.win -= 1;
+                st.win -= n;
+            }
+            if *conn != BIG_WINDOW {
+                *conn -= n;
             }
             let es = st.pending == 0 && st.pending_es;
-            out.push(Frame::data(stream, 1, es));
+            out.push(Frame::data(stream, n, es));
             if es {
                 Self::send_end_stream(st);
             }
@@ -1208,7 +1245,9 @@ impl H2Model {
             match (f.bad_len, f.inc) {
                 (true, _) => Reaction::ConnError(Code::FrameSizeError),
                 (_, Inc::Zero) => Reaction::ConnError(Code::ProtocolError),
-                (_, Inc::Max) => Reaction::ConnError(Code::FlowControlError),
+                // §6.9.1: a window above 2^31−1 is a connection error
+                // FLOW_CONTROL_ERROR; an empty window takes 2^31−1 exactly.
+                (_, Inc::Max) if end.conn_win > 0 => Reaction::ConnError(Code::FlowControlError),
                 _ => Reaction::Accept,
             }
         } else {
@@ -1287,7 +1326,16 @@ impl H2Model {
                         }
                     }
                 }
-                Kind::WindowUpdate if f.stream == 0 => {}
+                Kind::WindowUpdate if f.stream == 0 => {
+                    if f.inc == Inc::Max {
+                        end.conn_win = BIG_WINDOW;
+                    } else if end.conn_win != BIG_WINDOW {
+                        end.conn_win += 1;
+                    }
+                    for id in STREAM_IDS {
+                        Self::flush(end, id, &mut out);
+                    }
+                }
                 Kind::WindowUpdate => {
                     let st = end.stream_mut(f.stream);
                     if f.inc == Inc::Max {
@@ -1295,7 +1343,7 @@ impl H2Model {
                     } else if st.win != BIG_WINDOW {
                         st.win += 1;
                     }
-                    Self::flush(st, f.stream, &mut out);
+                    Self::flush(end, f.stream, &mut out);
                 }
                 Kind::Priority => {}
                 Kind::RstStream => {
@@ -1476,6 +1524,7 @@ impl Model for H2Model {
         let end = End {
             got_settings: false,
             streams: [stream0(); 4],
+            conn_win: BIG_WINDOW,
             highest_peer: 0,
             highest_own: 0,
             processed: 0,
@@ -1484,8 +1533,12 @@ impl Model for H2Model {
             dead: false,
             block: None,
         };
+        let mut ends = [end.clone(), end];
+        // The harness gives the IUT the default connection window; the
+        // IUT's window never runs out for the harness's one-byte frames.
+        ends[self.cfg.iut].conn_win = CONN_WINDOW_UNITS;
         vec![World {
-            ends: [end.clone(), end],
+            ends,
             // The client's preface ends in its SETTINGS; the server's preface
             // is its SETTINGS (§3.4).
             net: [vec![settings()], vec![settings()]],
@@ -1533,6 +1586,7 @@ impl Model for H2Model {
                 actions.push(Action::AppPush { end, stream });
                 actions.push(Action::HarnessWindowUpdate { end, stream });
             }
+            actions.push(Action::HarnessWindowUpdate { end, stream: 0 });
             actions.push(Action::AppGoaway { end });
         }
         if self.cfg.probes {
@@ -1571,10 +1625,11 @@ impl Model for H2Model {
                         .all(|(a, b)| a.state == b.state.mirror())
             }),
             Property::always("blocked_stream_never_blocks_another", |_, w: &World| {
-                // Data waits only for its own stream's window.
-                w.ends
-                    .iter()
-                    .all(|e| e.streams.iter().all(|s| s.pending == 0 || s.win == 0))
+                // Data waits only for its own stream's window or the
+                // connection's, never for another stream.
+                w.ends.iter().all(|e| {
+                    e.conn_win == 0 || e.streams.iter().all(|s| s.pending == 0 || s.win == 0)
+                })
             }),
             Property::always("no_stream_above_goaway_processed", |_, w: &World| {
                 w.violations & Violation::ProcessedAfterGoaway as u8 == 0
@@ -1625,6 +1680,14 @@ impl Model for H2Model {
                     })
                 },
             ));
+            // The IUT spends the whole connection window (§6.9.1).
+            v.push(Property::sometimes(
+                "connection_window_blocks_the_sender",
+                |m: &H2Model, w: &World| {
+                    let e = &w.ends[m.cfg.iut];
+                    e.conn_win == 0 && e.streams.iter().any(|s| s.pending > 0 && s.win > 0)
+                },
+            ));
         }
         v
     }
@@ -1637,6 +1700,7 @@ pub fn property_rfc(name: &str) -> &'static str {
         "stream_ids_only_grow" => "RFC 9113 §5.1.1",
         "ends_agree_when_nothing_is_in_flight" => "RFC 9113 §5.1",
         "blocked_stream_never_blocks_another" => "RFC 9113 §5.2",
+        "connection_window_blocks_the_sender" => "RFC 9113 §6.9.1",
         "no_stream_above_goaway_processed" => "RFC 9113 §6.8",
         "every_request_ends_in_a_response_or_a_reset" => "RFC 9113 §8.1",
         _ => "RFC 9113",

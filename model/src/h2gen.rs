@@ -26,8 +26,8 @@ use tracewright_conformance::trace::{Coverage, Protocol, Role, Transition, FORMA
 
 use crate::generate::{drop_prefixes, write_files, Projected, Written, COVERAGE_FILE};
 use crate::h2::{
-    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, HARNESS_WINDOW,
-    MAX_CONCURRENT, SERVER,
+    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, DATA_UNIT,
+    HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
 };
 
 pub type Label = (Role, Transition);
@@ -127,13 +127,13 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
         Kind::PushPromise => s.promised = Some(f.promised.into()),
         Kind::WindowUpdate => {
             s.increment = Some(match f.inc {
-                Inc::One => 1,
+                Inc::One => DATA_UNIT,
                 Inc::Zero => 0,
                 Inc::Max => 0x7fff_ffff,
             })
         }
         Kind::Settings if !f.ack => {
-            s.initial_window_size = Some(HARNESS_WINDOW.into());
+            s.initial_window_size = Some(u32::from(HARNESS_WINDOW) * DATA_UNIT);
             s.max_concurrent_streams = Some(MAX_CONCURRENT as u32);
         }
         _ => {}
@@ -157,7 +157,9 @@ pub fn pattern(f: &Frame) -> FrameSpec {
     s.end_stream = f.end_stream;
     s.ack = f.ack;
     match f.kind {
-        Kind::Data => s.len = Some(f.len.into()),
+        // The IUT's DATA is counted in units; its frames on one stream are
+        // read as one run.
+        Kind::Data => s.len = Some(u32::from(f.len) * DATA_UNIT),
         Kind::RstStream => s.error = Some(error_name(f.code)),
         Kind::GoAway => {
             s.last_stream = Some(f.last.into());
@@ -189,6 +191,7 @@ fn app_step(a: Action) -> Option<H2App> {
         } => H2App::Data {
             stream: s(stream),
             end_stream,
+            len: DATA_UNIT,
         },
         Action::AppEnd { stream, .. } => H2App::End { stream: s(stream) },
         Action::AppReset { stream, .. } => H2App::Reset { stream: s(stream) },
