@@ -123,6 +123,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// A profile's TCP corpus: `traces/tcp` for rfc9293, `traces/tcp-NAME`
+/// for the others (each generated with its profile's parameters).
+fn tcp_corpus(profile: &str) -> Result<PathBuf> {
+    let name = load_profile(profile)?.name;
+    Ok(if name == "rfc9293" {
+        Protocol::Tcp.corpus()
+    } else {
+        PathBuf::from(format!("traces/tcp-{name}"))
+    })
+}
+
 /// A profile by name (`profiles/NAME.yaml`, or the built-in `rfc9293`) or
 /// by path.
 fn load_profile(arg: &str) -> Result<Profile> {
@@ -234,7 +245,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ..
         } => generate_h2(&out.unwrap_or(Protocol::H2.corpus())),
         Command::Generate { model, out, .. } => {
-            generate(&model, &out.unwrap_or(Protocol::Tcp.corpus()))
+            let out = match out {
+                Some(out) => out,
+                None => tcp_corpus(&model.profile)?,
+            };
+            generate(&model, &out)
         }
         Command::Replay {
             protocol,
@@ -261,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let tcp = replay(
                     &target,
                     &profile,
-                    &Protocol::Tcp.corpus(),
+                    &tcp_corpus(&profile)?,
                     with(&report, "tcp").as_deref(),
                     with(&junit, "tcp").as_deref(),
                 )?;
@@ -273,7 +288,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 )?;
                 return Ok(if tcp == ExitCode::SUCCESS { h2 } else { tcp });
             }
-            let traces = traces.unwrap_or(protocol.corpus());
+            let traces = match traces {
+                Some(t) => t,
+                None if protocol == Protocol::Tcp => tcp_corpus(&profile)?,
+                None => protocol.corpus(),
+            };
             if protocol == Protocol::H2 {
                 return replay_h2(&target, &traces, report.as_deref(), junit.as_deref());
             }

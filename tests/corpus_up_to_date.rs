@@ -6,15 +6,16 @@ use std::path::Path;
 use tracewright_conformance::profile::Profile;
 use tracewright_model::generate::{coverage_yaml, generate, generation_model, COVERAGE_FILE};
 
-#[test]
-fn committed_corpus_matches_the_model() {
+/// The corpus of `profile` in `dir` is what the model generates for it.
+fn corpus_matches_the_model(profile: &str, dir: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let profile = Profile::load(&root.join("profiles/rfc9293.yaml")).unwrap();
+    let profile = Profile::load(&root.join(format!("profiles/{profile}.yaml"))).unwrap();
     let model = generation_model(&profile).unwrap();
     let corpus = generate(&model, &mut |_| {});
-    let dir = root.join("traces/tcp");
+    let dir = root.join(dir);
     let mut stale = Vec::new();
     for t in &corpus.traces {
+        assert_eq!(t.profile, profile.name, "{} names its profile", t.id);
         let file = dir.join(format!("{}.yaml", t.id));
         if std::fs::read_to_string(&file).ok().as_deref() != Some(t.to_yaml().as_str()) {
             stale.push(file.display().to_string());
@@ -29,13 +30,28 @@ fn committed_corpus_matches_the_model() {
     assert_eq!(
         committed,
         corpus.traces.len() + 1,
-        "traces/tcp holds files the model no longer generates"
+        "{} holds files the model no longer generates",
+        dir.display()
     );
     assert!(
         stale.is_empty(),
-        "the corpus is out of date; run `cargo run --release -- generate tcp` and review the diff:\n{}",
+        "the corpus is out of date; run `cargo run --release -- generate tcp --profile {}` and review the diff:\n{}",
+        profile.name,
         stale.join("\n")
     );
+}
+
+#[test]
+fn committed_corpus_matches_the_model() {
+    corpus_matches_the_model("rfc9293", "traces/tcp");
+}
+
+/// Profiles whose behaviour differs (retry counts, RFC 5961) have corpora
+/// of their own.
+#[test]
+fn committed_profile_corpora_match_the_model() {
+    corpus_matches_the_model("bundled", "traces/tcp-bundled");
+    corpus_matches_the_model("linux", "traces/tcp-linux");
 }
 
 #[test]

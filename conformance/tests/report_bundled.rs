@@ -19,6 +19,30 @@ fn tcp_bundled_report() {
     });
 }
 
+/// The bundled stack, configured from each profile, passes that profile's
+/// corpus (its retry counts, RFC 5961 challenge ACKs, its timers).
+#[test]
+fn tcp_bundled_passes_every_profile_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (name, dir) in [
+        ("bundled", "traces/tcp-bundled"),
+        ("linux", "traces/tcp-linux"),
+    ] {
+        let corpus = load_corpus(&root.join(dir)).unwrap();
+        assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+        let profile = Profile::load(&root.join(format!("profiles/{name}.yaml"))).unwrap();
+        assert!(corpus.traces.iter().all(|t| t.profile == name));
+        let report = run_corpus(&corpus, &mut BundledTarget::new(), &profile, &mut |_, _| {});
+        let c = report.counts();
+        assert_eq!(
+            (c.pass, c.fail + c.inconclusive + c.error),
+            (corpus.traces.len(), 0),
+            "{name}:\n{}",
+            report.render()
+        );
+    }
+}
+
 #[test]
 fn h2_bundled_report() {
     use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus, BundledH2};

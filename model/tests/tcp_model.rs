@@ -161,3 +161,26 @@ fn variants_are_refuted() {
         );
     }
 }
+
+/// Each profile is its own model (its retry counts, RFC 5961, RFC 1337):
+/// every property holds in each, at `check tcp`'s default budgets, and its
+/// size is pinned, so a change that grows one profile's state space shows.
+#[test]
+fn every_profile_satisfies_every_property_and_keeps_its_size() {
+    use tracewright_conformance::profile::Profile;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+    let pinned = [
+        ("rfc9293", 489_633),
+        ("bundled", 489_885),
+        ("linux", 526_425),
+    ];
+    let mut got = Vec::new();
+    for (name, _) in pinned {
+        let p = Profile::load(&dir.join(format!("{name}.yaml"))).unwrap();
+        let m = TcpModel::new(TcpConfig::from_profile(&p).unwrap().with_budgets(2, 1));
+        let checker = m.checker().spawn_bfs().join();
+        checker.assert_properties();
+        got.push((name, checker.unique_state_count()));
+    }
+    assert_eq!(got, pinned);
+}
