@@ -55,6 +55,11 @@ struct ModelArgs {
     /// Segments the network may duplicate.
     #[arg(long, default_value_t = 1)]
     dup: u8,
+    /// A second incarnation on the same address pair: old duplicates, ISNs,
+    /// TIME-WAIT reopen (no loss unless --loss, one duplicate, no
+    /// simultaneous open).
+    #[arg(long)]
+    incarnations: bool,
 }
 
 #[derive(Subcommand)]
@@ -65,7 +70,8 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// Check the model with one mechanism removed (no-time-wait,
-        /// short-time-wait, three-way-close): the checker must refute it.
+        /// short-time-wait, three-way-close, two-way-handshake, fixed-isn):
+        /// the checker must refute it.
         #[arg(long, conflicts_with = "variants")]
         variant: Option<String>,
         /// Check every variant and print a table.
@@ -158,6 +164,11 @@ fn load_profile(arg: &str) -> Result<Profile> {
 fn model_for(args: &ModelArgs, default_loss: impl Fn(&TcpConfig) -> u8) -> Result<TcpModel> {
     let p = load_profile(&args.profile)?;
     let cfg = TcpConfig::from_profile(&p).map_err(anyhow::Error::msg)?;
+    if args.incarnations {
+        let cfg = cfg.with_incarnations();
+        let loss = args.loss.unwrap_or(cfg.loss_budget);
+        return Ok(TcpModel::new(cfg.with_budgets(loss, args.dup)));
+    }
     let loss = args.loss.unwrap_or_else(|| default_loss(&cfg));
     Ok(TcpModel::new(cfg.with_budgets(loss, args.dup)))
 }
@@ -357,7 +368,7 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
     let base = model_for(args, |_| 2)?;
     let mut ok = true;
     println!(
-        "{:<17} {:<32} {:>22} {:>9}",
+        "{:<26} {:<32} {:>22} {:>9}",
         "variant", "property it breaks", "counterexample steps", "time"
     );
     let (c, t) = explore(&base);
@@ -368,9 +379,16 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
         .map(|p| p.name)
         .collect();
     ok &= base_fails.is_empty();
+    let name = |inc: bool| {
+        format!(
+            "({}{})",
+            base.cfg.profile,
+            if inc { ", 2 incarnations" } else { "" }
+        )
+    };
     println!(
-        "{:<17} {:<32} {:>22} {:>7.2} s",
-        "(rfc9293 model)",
+        "{:<26} {:<32} {:>22} {:>7.2} s",
+        name(false),
         if base_fails.is_empty() {
             "none: every property holds".to_string()
         } else {
@@ -379,10 +397,30 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
         "-",
         t.as_secs_f64()
     );
+    // The unmodified model with a second incarnation, where the ISN and
+    // handshake variants show their flaws.
+    let inc = TcpModel::new(base.cfg.clone().with_incarnations());
+    let (c, t) = explore(&inc);
+    let inc_fails: Vec<_> = inc
+        .properties()
+        .into_iter()
+        .filter(|p| p.expectation.discovery_is_failure() && c.discovery(p.name).is_some())
+        .map(|p| p.name)
+        .collect();
+    ok &= inc_fails.is_empty();
+    println!(
+        "{:<26} {:<32} {:>22} {:>7.2} s",
+        name(true),
+        if inc_fails.is_empty() {
+            "none: every property holds".to_string()
+        } else {
+            inc_fails.join(", ")
+        },
+        "-",
+        t.as_secs_f64()
+    );
     for v in Variant::ALL {
-        let mut cfg = base.cfg.clone();
-        cfg.variant = Some(v);
-        let m = TcpModel::new(cfg);
+        let m = TcpModel::new(base.cfg.clone().for_variant(v));
         let (c, t) = explore(&m);
         let found = c.discovery(v.breaks()).map(|_| {
             let cond = m
@@ -396,7 +434,7 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
         });
         ok &= found.is_some();
         println!(
-            "{:<17} {:<32} {:>22} {:>7.2} s",
+            "{:<26} {:<32} {:>22} {:>7.2} s",
             v.name(),
             v.breaks(),
             found.map_or("NOT REFUTED".to_string(), |n| n.to_string()),
@@ -412,7 +450,12 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
 
 fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
     let mut model = model_for(args, |_| 2)?;
-    model.cfg.variant = variant;
+    if let Some(v) = variant {
+        model.cfg = model.cfg.clone().for_variant(v);
+        if v.needs_incarnations() && args.loss.is_some() {
+            model.cfg.loss_budget = args.loss.unwrap_or(0);
+        }
+    }
     let cfg = model.cfg.clone();
     println!(
         "checking tcp{} (profile {}, loss budget {}, duplication budget {}, retries syn {} syn-ack {} data/FIN {})",

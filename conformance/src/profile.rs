@@ -31,6 +31,9 @@ pub struct Profile {
     pub rfc5961: bool,
     /// RFC 1337: a RST in TIME-WAIT is ignored.
     pub rfc1337: bool,
+    /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN arriving in TIME-WAIT
+    /// with a sequence number above RCV.NXT reopens the connection.
+    pub time_wait_reopen: bool,
 }
 
 /// A profile file that could not be read, naming file, line and field.
@@ -59,6 +62,7 @@ impl Profile {
             recv_window: 65535,
             rfc5961: false,
             rfc1337: false,
+            time_wait_reopen: false,
         }
     }
 
@@ -143,7 +147,7 @@ mod tests {
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:3:"), "{e}");
         assert!(e.contains("initial_rto_ms"), "{e}");
-        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\n";
+        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\ntime_wait_reopen: false\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
         let e = Profile::parse("p.yaml", "name: x\nrto: 1\n")

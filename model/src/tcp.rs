@@ -12,9 +12,14 @@
 //! states, its send and receive sequence variables, a retransmission count,
 //! and what its application has done so far.
 //!
-//! - Sequence numbers are relative to each side's ISN (the ISN is 0): a
-//!   segment's `seq` counts in its sender's space, its `ack` in its
-//!   receiver's. One incarnation per run.
+//! - Sequence numbers count from each side's first ISN (0): a segment's
+//!   `seq` is in its sender's space, its `ack` in its receiver's. With
+//!   `incarnations` on, a closed connection may be opened once more on the
+//!   same address pair; the new incarnation's ISN comes from a clock that
+//!   has moved past every number the old one used (RFC 9293 §3.4.1), so
+//!   its numbers lie above the old ones. Each segment carries, as a ghost
+//!   the wire does not, the incarnation that sent it: an old duplicate is a
+//!   segment of incarnation 1 arriving in incarnation 2.
 //! - Payload is a length: each application may SEND one 1-byte segment, in
 //!   ESTABLISHED or CLOSE-WAIT (the latter is half-close: data flowing toward
 //!   the side that already sent its FIN).
@@ -48,6 +53,11 @@ pub const SERVER: usize = 1;
 /// model sends, so only old duplicates fall outside it.
 pub const RCV_WND: u8 = 64;
 
+/// How far the ISN clock moves past an incarnation's last sequence number
+/// before the next one starts (RFC 9293 §3.4.1: a 4 µs clock; any step
+/// above zero keeps the new numbers above the old).
+pub const ISN_STEP: u8 = 4;
+
 /// Parameters of one exploration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TcpConfig {
@@ -76,6 +86,13 @@ pub struct TcpConfig {
     pub rfc5961: bool,
     /// RFC 1337: a RST in TIME-WAIT is ignored (TIME-WAIT assassination).
     pub rfc1337: bool,
+    /// A closed connection may be opened a second time on the same
+    /// address pair (a second incarnation), while segments of the first
+    /// may still be in flight.
+    pub incarnations: bool,
+    /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN arriving in TIME-WAIT
+    /// whose sequence number is above RCV.NXT reopens the connection.
+    pub time_wait_reopen: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -90,13 +107,20 @@ pub enum Variant {
     /// FIN always merged with the peer's FIN: an endpoint answers a FIN in
     /// ESTABLISHED with FIN+ACK at once, so there is no half-close.
     ThreeWayClose,
+    /// A SYN opens the connection at once: LISTEN goes straight to
+    /// ESTABLISHED, without waiting for the ACK of its SYN-ACK.
+    TwoWayHandshake,
+    /// Every incarnation starts at the same ISN (0), not from a clock.
+    FixedIsn,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [
+    pub const ALL: [Variant; 5] = [
         Variant::NoTimeWait,
         Variant::ShortTimeWait,
         Variant::ThreeWayClose,
+        Variant::TwoWayHandshake,
+        Variant::FixedIsn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +128,8 @@ impl Variant {
             Variant::NoTimeWait => "no-time-wait",
             Variant::ShortTimeWait => "short-time-wait",
             Variant::ThreeWayClose => "three-way-close",
+            Variant::TwoWayHandshake => "two-way-handshake",
+            Variant::FixedIsn => "fixed-isn",
         }
     }
 
@@ -112,7 +138,14 @@ impl Variant {
         match self {
             Variant::NoTimeWait | Variant::ShortTimeWait => "closing_end_never_reset",
             Variant::ThreeWayClose => "sent_data_is_delivered",
+            Variant::TwoWayHandshake => "no_connection_nobody_asked_for",
+            Variant::FixedIsn => "no_old_duplicate_accepted",
         }
+    }
+
+    /// Whether the variant's flaw needs a second incarnation to show.
+    pub fn needs_incarnations(self) -> bool {
+        matches!(self, Variant::TwoWayHandshake | Variant::FixedIsn)
     }
 
     pub fn parse(s: &str) -> Option<Variant> {
@@ -137,6 +170,8 @@ impl TcpConfig {
             variant: None,
             rfc5961: false,
             rfc1337: false,
+            incarnations: false,
+            time_wait_reopen: false,
         }
     }
 
@@ -159,7 +194,31 @@ impl TcpConfig {
         );
         cfg.rfc5961 = p.rfc5961;
         cfg.rfc1337 = p.rfc1337;
+        cfg.time_wait_reopen = p.time_wait_reopen;
         Ok(cfg)
+    }
+
+    /// The configuration for incarnations: a second connection on the same
+    /// address pair, old duplicates and ISNs. One duplicate, no loss, no
+    /// simultaneous open keep it exhaustive.
+    pub fn with_incarnations(mut self) -> Self {
+        self.incarnations = true;
+        self.loss_budget = 0;
+        self.dup_budget = 1;
+        self.simultaneous_open = false;
+        self
+    }
+
+    /// The model with variant `v`, in the configuration that shows its
+    /// flaw (a second incarnation where the flaw needs one).
+    pub fn for_variant(self, v: Variant) -> Self {
+        let mut cfg = if v.needs_incarnations() {
+            self.with_incarnations()
+        } else {
+            self
+        };
+        cfg.variant = Some(v);
+        cfg
     }
 
     pub fn with_budgets(mut self, loss: u8, dup: u8) -> Self {
@@ -178,6 +237,8 @@ pub struct Segment {
     pub seq: u8,
     pub ack: u8,
     pub len: u8,
+    /// Ghost: the incarnation of the sender that sent it (0 or 1).
+    pub inc: u8,
 }
 
 impl Segment {
@@ -204,6 +265,9 @@ impl fmt::Display for Segment {
         }
         if self.len > 0 {
             write!(f, " len={}", self.len)?;
+        }
+        if self.inc > 0 {
+            write!(f, " (incarnation 2)")?;
         }
         Ok(())
     }
@@ -272,6 +336,18 @@ pub struct End {
     /// (only in the `three-way-close` variant, where the connection was
     /// already closing without it knowing).
     pub dropped_data: bool,
+    /// The ISN of this incarnation (ISS, RFC 9293 §3.4.1).
+    pub iss: u8,
+    /// 0 for the first incarnation, 1 for the second.
+    pub incarnation: u8,
+    /// Ghost: the incarnation of the peer whose SYN this one accepted.
+    pub peer_inc: u8,
+    /// History: it took data or a FIN of an earlier incarnation as the
+    /// current one's.
+    pub took_old_duplicate: bool,
+    /// History: it reached ESTABLISHED with a peer that never asked for
+    /// this connection.
+    pub established_unasked: bool,
 }
 
 impl End {
@@ -295,11 +371,42 @@ impl End {
             reacked_in_time_wait: false,
             refused: false,
             dropped_data: false,
+            iss: 0,
+            incarnation: 0,
+            peer_inc: 0,
+            took_old_duplicate: false,
+            established_unasked: false,
         }
     }
 
     fn fin_seq(&self) -> u8 {
-        1 + self.data_sent as u8
+        self.iss + 1 + self.data_sent as u8
+    }
+
+    /// A second incarnation: the connection's variables start afresh (the
+    /// ISN from the clock, above every number the first one used), the
+    /// history stays.
+    fn reincarnate(&mut self, fixed_isn: bool) {
+        let iss = if fixed_isn {
+            0
+        } else {
+            self.snd_nxt.max(self.rcv_nxt) + ISN_STEP
+        };
+        *self = End {
+            state: TcpState::Closed,
+            iss,
+            incarnation: self.incarnation + 1,
+            was_established: self.was_established,
+            gave_up: self.gave_up,
+            aborted: self.aborted,
+            reset_while_closing: self.reset_while_closing,
+            reacked_in_time_wait: self.reacked_in_time_wait,
+            refused: self.refused,
+            dropped_data: self.dropped_data,
+            took_old_duplicate: self.took_old_duplicate,
+            established_unasked: self.established_unasked,
+            ..End::new()
+        };
     }
 
     /// Whether the FIN this endpoint sent has been acknowledged.
@@ -322,6 +429,12 @@ pub mod violation {
     pub const ACCEPT_OUTSIDE_WINDOW: u8 = 1;
     /// An endpoint sent a segment its state does not allow.
     pub const FORBIDDEN_SEGMENT: u8 = 2;
+    /// An endpoint took a segment of an earlier incarnation as data of
+    /// the current one.
+    pub const OLD_DUPLICATE_ACCEPTED: u8 = 4;
+    /// An endpoint reached ESTABLISHED with a peer that did not ask for
+    /// the connection (an old duplicate SYN).
+    pub const NOBODY_ASKED: u8 = 8;
 }
 
 /// Both endpoints and the network.
@@ -414,7 +527,7 @@ impl TcpModel {
     fn limit(&self, e: &End) -> u8 {
         match e.state {
             TcpState::SynSent => self.cfg.syn_retries,
-            TcpState::SynReceived if e.snd_una == 0 => self.cfg.synack_retries,
+            TcpState::SynReceived if e.snd_una == e.iss => self.cfg.synack_retries,
             _ => self.cfg.retries,
         }
     }
@@ -454,6 +567,12 @@ impl TcpModel {
         let believes_close_wait = variant == Some(Variant::ThreeWayClose)
             && before == TcpState::LastAck
             && !w.ends[end].app_closed;
+        if let Action::AppListen(e) | Action::AppConnect(e) = action {
+            if w.ends[e].opened {
+                // A second incarnation on the same address pair.
+                w.ends[e].reincarnate(variant == Some(Variant::FixedIsn));
+            }
+        }
         match action {
             Action::AppListen(e) => app_listen(&mut w.ends[e]),
             Action::AppConnect(e) => app_connect(&mut w.ends[e], &mut out),
@@ -469,6 +588,20 @@ impl TcpModel {
                 let ok = segment_arrives(&self.cfg, rcv, snd, &s, &mut out);
                 if !ok {
                     w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
+                }
+                // The ghost check behind `no_connection_nobody_asked_for`:
+                // whoever reaches ESTABLISHED got there with a peer that is
+                // opening or open, in the incarnation whose SYN it took.
+                let (e, peer) = (&w.ends[end], &w.ends[1 - end]);
+                if before != TcpState::Established
+                    && e.state == TcpState::Established
+                    && (peer.incarnation != e.peer_inc
+                        || matches!(
+                            peer.state,
+                            TcpState::Closed | TcpState::Listen | TcpState::TimeWait
+                        ))
+                {
+                    w.ends[end].established_unasked = true;
                 }
             }
             Action::TimerRto(e) => {
@@ -497,12 +630,14 @@ impl TcpModel {
             _ => {}
         }
         let after = w.ends[end].state;
+        let inc = w.ends[end].incarnation;
         let output = out.0.map(|(flags, seq, ack, len)| Segment {
             from: end as u8,
             flags,
             seq,
             ack,
             len,
+            inc,
         });
         if let Some(seg) = output {
             if before == TcpState::TimeWait && seg.flags == flags("A") {
@@ -551,6 +686,20 @@ impl TcpModel {
                 if e == CLIENT && (w.server_absent || w.ends[SERVER].opened) {
                     actions.push(Action::AppConnect(e));
                 }
+            }
+            // A second incarnation: the closed end opens again, the client
+            // actively, the server passively.
+            if self.cfg.incarnations
+                && end.opened
+                && end.incarnation == 0
+                && end.state == Closed
+                && (e == CLIENT || !w.server_absent)
+            {
+                actions.push(if e == CLIENT {
+                    Action::AppConnect(e)
+                } else {
+                    Action::AppListen(e)
+                });
             }
             if end.opened && !end.aborted {
                 let believes_close_wait = self.cfg.variant == Some(Variant::ThreeWayClose)
@@ -652,6 +801,11 @@ impl End {
                 reacked_in_time_wait: self.reacked_in_time_wait,
                 refused: self.refused,
                 dropped_data: self.dropped_data,
+                iss: self.iss,
+                incarnation: self.incarnation,
+                aborted: self.aborted,
+                took_old_duplicate: self.took_old_duplicate,
+                established_unasked: self.established_unasked,
                 ..End::new()
             };
             return;
@@ -672,9 +826,9 @@ fn app_listen(e: &mut End) {
 fn app_connect(e: &mut End, out: &mut Out) {
     // §3.10.1 OPEN (active): send <SEQ=ISS><CTL=SYN>, enter SYN-SENT.
     e.opened = true;
-    e.snd_una = 0;
-    e.snd_nxt = 1;
-    out.send(flags("S"), 0, 0, 0);
+    e.snd_una = e.iss;
+    e.snd_nxt = e.iss + 1;
+    out.send(flags("S"), e.iss, 0, 0);
     e.set_state(TcpState::SynSent);
 }
 
@@ -734,10 +888,11 @@ fn rto_expires(e: &mut End, limit: u8, out: &mut Out) {
     }
     // RFC 6298 §5.4: retransmit the earliest segment not yet acknowledged.
     e.retries += 1;
-    match (e.state, e.snd_una) {
-        (TcpState::SynSent, _) => out.send(flags("S"), 0, 0, 0),
-        (TcpState::SynReceived, 0) => out.send(flags("SA"), 0, e.rcv_nxt, 0),
-        (_, 1) if e.data_sent => out.send(flags("PA"), 1, e.rcv_nxt, 1),
+    let iss = e.iss;
+    match e.state {
+        TcpState::SynSent => out.send(flags("S"), iss, 0, 0),
+        TcpState::SynReceived if e.snd_una == iss => out.send(flags("SA"), iss, e.rcv_nxt, 0),
+        _ if e.snd_una == iss + 1 && e.data_sent => out.send(flags("PA"), iss + 1, e.rcv_nxt, 1),
         _ => out.send(flags("FA"), e.fin_seq(), e.rcv_nxt, 0),
     }
 }
@@ -771,10 +926,16 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 out.send(flags("R"), s.ack, 0, 0);
             } else if f.syn {
                 e.rcv_nxt = s.seq + 1;
-                e.snd_una = 0;
-                e.snd_nxt = 1;
-                out.send(flags("SA"), 0, e.rcv_nxt, 0);
-                e.set_state(SynReceived);
+                e.peer_inc = s.inc;
+                e.snd_una = e.iss;
+                e.snd_nxt = e.iss + 1;
+                out.send(flags("SA"), e.iss, e.rcv_nxt, 0);
+                if cfg.variant == Some(Variant::TwoWayHandshake) {
+                    // The SYN alone opens the connection.
+                    e.set_state(Established);
+                } else {
+                    e.set_state(SynReceived);
+                }
             }
             true
         }
@@ -796,6 +957,7 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
             }
             if f.syn {
                 e.rcv_nxt = s.seq + 1;
+                e.peer_inc = s.inc;
                 if ack_ok {
                     // Our SYN is acknowledged: ESTABLISHED, ACK the peer's SYN.
                     e.snd_una = s.ack;
@@ -806,7 +968,7 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                     // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
                     e.retries = 0;
                     e.set_state(SynReceived);
-                    out.send(flags("SA"), 0, e.rcv_nxt, 0);
+                    out.send(flags("SA"), e.iss, e.rcv_nxt, 0);
                 }
             }
             true
@@ -834,6 +996,22 @@ fn synchronized_arrives(
 ) -> bool {
     use TcpState::*;
     let f = s.flags;
+    // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN whose
+    // sequence number is above RCV.NXT (so no old duplicate can be taken
+    // for the new connection's) reopens it, with an ISN above every number
+    // the old incarnation used.
+    if cfg.time_wait_reopen && e.state == TimeWait && f.syn && !f.ack && !f.rst && s.seq > e.rcv_nxt
+    {
+        e.reincarnate(cfg.variant == Some(Variant::FixedIsn));
+        e.opened = true;
+        e.rcv_nxt = s.seq + 1;
+        e.peer_inc = s.inc;
+        e.snd_una = e.iss;
+        e.snd_nxt = e.iss + 1;
+        out.send(flags("SA"), e.iss, e.rcv_nxt, 0);
+        e.set_state(SynReceived);
+        return true;
+    }
     // First, check the sequence number.
     if !acceptable(e, s) {
         // An unacceptable segment gets an ACK, unless it is a RST.
@@ -914,6 +1092,7 @@ fn synchronized_arrives(
             Established | FinWait1 | FinWait2 => {
                 if s.seq == e.rcv_nxt {
                     ok &= accepted_inside_window(e, peer, s.seq, s.len);
+                    e.took_old_duplicate |= s.inc != e.peer_inc;
                     e.rcv_nxt += s.len;
                     e.delivered += s.len;
                     next = e.rcv_nxt;
@@ -930,6 +1109,7 @@ fn synchronized_arrives(
     if f.fin {
         if next == e.rcv_nxt && s.seq + s.len == e.rcv_nxt {
             ok &= accepted_inside_window(e, peer, e.rcv_nxt, 1);
+            e.took_old_duplicate |= s.inc != e.peer_inc;
             e.rcv_nxt += 1;
             match e.state {
                 SynReceived | Established => e.set_state(CloseWait),
@@ -966,8 +1146,10 @@ fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> b
         return !f.syn && !f.fin && s.len == 0;
     }
     if f.syn {
-        // SYN only opening: from CLOSED (connect), LISTEN, SYN-SENT, SYN-RECEIVED.
-        return matches!(before, Closed | Listen | SynSent | SynReceived)
+        // SYN only opening: from CLOSED (connect), LISTEN, SYN-SENT,
+        // SYN-RECEIVED, or TIME-WAIT reopened by a new SYN (MAY-2).
+        return (matches!(before, Closed | Listen | SynSent | SynReceived)
+            || (before == TimeWait && after == SynReceived))
             && matches!(after, SynSent | SynReceived)
             && s.len == 0
             && !f.fin;
@@ -1018,7 +1200,7 @@ impl Model for TcpModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![
+        let mut v = vec![
             Property::always(
                 "handshake_completes_on_a_fair_channel",
                 |m: &TcpModel, w: &World| {
@@ -1063,11 +1245,21 @@ impl Model for TcpModel {
             Property::always("no_forbidden_segment", |_: &TcpModel, w: &World| {
                 w.violations & violation::FORBIDDEN_SEGMENT == 0
             }),
+            Property::always("no_old_duplicate_accepted", |_: &TcpModel, w: &World| {
+                // RFC 9293 §3.4.1, §3.4.2: no data or FIN of an earlier
+                // incarnation is taken for the current one's.
+                w.ends.iter().all(|e| !e.took_old_duplicate)
+            }),
+            Property::always(
+                "no_connection_nobody_asked_for",
+                |_: &TcpModel, w: &World| {
+                    // RFC 9293 §3.5 (figure 8): an old duplicate SYN does
+                    // not open a connection.
+                    w.ends.iter().all(|e| !e.established_unasked)
+                },
+            ),
             Property::sometimes("both_established", |_: &TcpModel, w: &World| {
                 w.ends.iter().all(|e| e.state == TcpState::Established)
-            }),
-            Property::sometimes("simultaneous_open", |_: &TcpModel, w: &World| {
-                w.ends.iter().all(|e| e.state == TcpState::SynReceived)
             }),
             Property::sometimes("simultaneous_close", |_: &TcpModel, w: &World| {
                 w.ends.iter().all(|e| e.state == TcpState::Closing)
@@ -1083,7 +1275,34 @@ impl Model for TcpModel {
                 "time_wait_reacks_a_retransmitted_fin",
                 |_: &TcpModel, w: &World| w.ends.iter().any(|e| e.reacked_in_time_wait),
             ),
-        ]
+        ];
+        if self.cfg.simultaneous_open {
+            v.push(Property::sometimes(
+                "simultaneous_open",
+                |_: &TcpModel, w: &World| w.ends.iter().all(|e| e.state == TcpState::SynReceived),
+            ));
+        }
+        if self.cfg.incarnations {
+            v.push(Property::sometimes(
+                "second_incarnation_established",
+                |_: &TcpModel, w: &World| {
+                    w.ends
+                        .iter()
+                        .all(|e| e.incarnation == 1 && e.state == TcpState::Established)
+                },
+            ));
+        }
+        if self.cfg.incarnations && self.cfg.time_wait_reopen {
+            v.push(Property::sometimes(
+                "time_wait_reopened_by_a_new_syn",
+                |_: &TcpModel, w: &World| {
+                    w.ends[SERVER].incarnation == 1
+                        && w.ends[SERVER].state == TcpState::SynReceived
+                        && !w.ends[SERVER].passive
+                },
+            ));
+        }
+        v
     }
 }
 
@@ -1110,6 +1329,10 @@ pub fn property_rfc(name: &str) -> &'static str {
         "simultaneous_close" => "RFC 9293 §3.6, figure 13",
         "half_close_delivers_data" => "RFC 9293 §3.6 (half-close)",
         "time_wait_reacks_a_retransmitted_fin" => "RFC 9293 §3.10.7.4 (TIME-WAIT)",
+        "no_old_duplicate_accepted" => "RFC 9293 §3.4.1, §3.4.2",
+        "no_connection_nobody_asked_for" => "RFC 9293 §3.5, figure 8",
+        "second_incarnation_established" => "RFC 9293 §3.4.1",
+        "time_wait_reopened_by_a_new_syn" => "RFC 9293 §3.10.7.4 MAY-2, RFC 6191",
         _ => "",
     }
 }
