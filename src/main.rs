@@ -95,7 +95,8 @@ enum Command {
     /// Replay the corpus against a target and write its report.
     Replay {
         protocol: Protocol,
-        /// The implementation under test: `bundled`.
+        /// The implementation under test: `bundled`, `smoltcp` (tcp), or
+        /// `exec:COMMAND` (tcp; an adapter process, see README.md).
         #[arg(long, default_value = "bundled")]
         target: String,
         #[arg(long, default_value = "rfc9293")]

@@ -94,8 +94,14 @@ fn an_adapter_that_exits_gives_error_verdicts_and_a_report() {
     assert!(start.elapsed() < Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let text = std::fs::read_to_string(&report).unwrap();
-    assert!(text.contains("pass: 0   fail: 0   inconclusive: 0   error: 180"), "{text}");
-    assert!(text.contains("oops"), "the adapter's stderr is shown:\n{text}");
+    assert!(
+        text.contains("pass: 0   fail: 0   inconclusive: 0   error: 180"),
+        "{text}"
+    );
+    assert!(
+        text.contains("oops"),
+        "the adapter's stderr is shown:\n{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

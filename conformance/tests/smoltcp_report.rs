@@ -61,8 +61,8 @@ fn deviations_show_in_the_report() {
         "target: smoltcp\ndeviations:\n  - id: {listed_fail}\n    reason: no SYN retry limit\n  - id: {listed_pass}\n    reason: once failed\n  - id: tcp-no-such-trace\n    reason: gone\n"
     );
     let d = Deviations::parse("test.yaml", &text).unwrap();
-    let report = run_corpus(&corpus, &mut SmoltcpTarget::new(), &profile, &mut |_, _| {})
-        .with_deviations(d);
+    let report =
+        run_corpus(&corpus, &mut SmoltcpTarget::new(), &profile, &mut |_, _| {}).with_deviations(d);
     let text = report.render();
     let verdict = |id: &str| {
         text.lines()
@@ -73,18 +73,33 @@ fn deviations_show_in_the_report() {
             .to_string()
     };
     assert!(verdict(listed_fail).starts_with("DEVIATION"), "{text}");
-    assert!(text.contains(&format!("DEVIATION {listed_fail}\n")), "{text}");
-    assert!(text.contains("  documented deviation: no SYN retry limit\n"), "{text}");
+    assert!(
+        text.contains(&format!("DEVIATION {listed_fail}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains("  documented deviation: no SYN retry limit\n"),
+        "{text}"
+    );
     assert!(verdict(unlisted_fail).starts_with("FAIL"), "{text}");
     assert!(verdict(listed_pass).starts_with("PASS (STALE)"), "{text}");
-    assert!(text.contains(&format!("STALE DEVIATION {listed_pass}\n")), "{text}");
-    assert!(text.contains("  STALE tcp-no-such-trace: no trace has this id"), "{text}");
+    assert!(
+        text.contains(&format!("STALE DEVIATION {listed_pass}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains("  STALE tcp-no-such-trace: no trace has this id"),
+        "{text}"
+    );
     let c = report.counts();
     assert_eq!(c.deviation, 1);
     assert_eq!(c.stale, 2);
     assert!(c.fail > 0);
     let xml = report.junit_xml();
-    assert!(xml.contains("documented deviation: no SYN retry limit"), "{xml}");
+    assert!(
+        xml.contains("documented deviation: no SYN retry limit"),
+        "{xml}"
+    );
     assert!(xml.contains("stale deviation entry"), "{xml}");
 
     // Without deviations the report is as it always was.
