@@ -76,9 +76,10 @@ fn line_of_id(text: &str, value: &str, n: usize) -> Option<usize> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| {
-            l.split("id:")
-                .skip(1)
-                .any(|v| v.trim().trim_matches(['"', '\'', ',', '}']).trim() == value)
+            l.split("id:").skip(1).any(|v| {
+                let v = v.split([',', '}', '#']).next().unwrap_or("");
+                v.trim().trim_matches(['"', '\'']) == value
+            })
         })
         .nth(n)
         .map(|(i, _)| i + 1)

@@ -77,7 +77,7 @@ impl TryFrom<JsonSegment> for Segment {
             .parse()
             .map_err(|e| format!("flags {:?}: {e}", j.flags))?;
         let hex = j.payload.as_bytes();
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return Err("payload: odd number of hex digits".into());
         }
         let payload = hex
