@@ -1,6 +1,7 @@
 //! Throughput of the main loops, as criterion measures them: `check tcp`
-//! and `check h2` in unique states per second, `replay tcp --target bundled`
-//! and `replay h2 --target bundled` in traces per second (criterion's
+//! and `check h2` in unique states per second, `replay tcp --target bundled`,
+//! `replay tcp --target smoltcp` and `replay h2 --target bundled` in traces
+//! per second (criterion's
 //! `thrpt` line). Run `cargo bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -53,6 +54,27 @@ fn replay_tcp_bundled(c: &mut Criterion) {
     g.finish();
 }
 
+fn replay_tcp_smoltcp(c: &mut Criterion) {
+    use tracewright_conformance::smoltcp::SmoltcpTarget;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let corpus = load_corpus(format!("{root}/traces/tcp").as_ref()).expect("the corpus loads");
+    let profile = Profile::load(format!("{root}/profiles/rfc9293.yaml").as_ref()).unwrap();
+    let mut g = c.benchmark_group("replay_tcp_smoltcp");
+    g.throughput(Throughput::Elements(corpus.traces.len() as u64));
+    g.bench_function("corpus", |b| {
+        b.iter(|| {
+            let mut target = SmoltcpTarget::new();
+            tracewright_conformance::report::run_corpus(
+                &corpus,
+                &mut target,
+                &profile,
+                &mut |_, _| {},
+            )
+        })
+    });
+    g.finish();
+}
+
 fn check_h2(c: &mut Criterion) {
     use tracewright_model::h2::{H2Config, H2Model, SERVER};
     // One of the models `tracewright check h2` explores: the IUT as server,
@@ -89,6 +111,7 @@ criterion_group!(
     benches,
     check_tcp,
     replay_tcp_bundled,
+    replay_tcp_smoltcp,
     check_h2,
     replay_h2_bundled
 );

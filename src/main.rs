@@ -101,7 +101,8 @@ enum Command {
     /// Replay the corpus against a target and write its report.
     Replay {
         protocol: Protocol,
-        /// The implementation under test: `bundled`.
+        /// The implementation under test: `bundled`, `smoltcp` (tcp), or
+        /// `exec:COMMAND` (tcp; an adapter process, see README.md).
         #[arg(long, default_value = "bundled")]
         target: String,
         #[arg(long, default_value = "rfc9293")]
@@ -115,7 +116,21 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Write one pcap per trace (ID.pcap, raw IP) into this directory
+        /// (tcp; targets that can capture: smoltcp).
+        #[arg(long)]
+        capture: Option<PathBuf>,
+        /// The target's documented deviations (default for smoltcp:
+        /// conformance/deviations/smoltcp.yaml).
+        #[arg(long)]
+        deviations: Option<PathBuf>,
     },
+}
+
+/// Options of `replay tcp` beyond the corpus and the report.
+struct ReplayExtras {
+    capture: Option<PathBuf>,
+    deviations: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -269,7 +284,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             traces,
             report,
             junit,
+            capture,
+            deviations,
         } => {
+            let extras = ReplayExtras {
+                capture,
+                deviations,
+            };
             if protocol == Protocol::All {
                 if traces.is_some() {
                     bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
@@ -290,6 +311,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     &tcp_corpus(&profile)?,
                     with(&report, "tcp").as_deref(),
                     with(&junit, "tcp").as_deref(),
+                    &extras,
                 )?;
                 let h2 = replay_h2(
                     &target,
@@ -305,6 +327,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => protocol.corpus(),
             };
             if protocol == Protocol::H2 {
+                if extras.capture.is_some() || extras.deviations.is_some() {
+                    bail!("--capture and --deviations are for replay tcp");
+                }
                 return replay_h2(&target, &traces, report.as_deref(), junit.as_deref());
             }
             replay(
@@ -313,6 +338,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &traces,
                 report.as_deref(),
                 junit.as_deref(),
+                &extras,
             )
         }
     }
@@ -547,12 +573,29 @@ fn replay(
     traces: &Path,
     report_path: Option<&Path>,
     junit: Option<&Path>,
+    extras: &ReplayExtras,
 ) -> Result<ExitCode> {
     let profile = load_profile(profile)?;
+    let target_name = target;
     let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
         "bundled" => Box::new(tracewright_conformance::bundled::BundledTarget::new()),
-        other => bail!("--target {other}: unknown target (known: bundled)"),
+        "smoltcp" => Box::new(tracewright_conformance::smoltcp::SmoltcpTarget::new()),
+        other if other.starts_with("exec:") => {
+            let command = &other["exec:".len()..];
+            if command.trim().is_empty() {
+                bail!("--target exec:COMMAND: the command is empty");
+            }
+            Box::new(tracewright_conformance::exec::ExecTarget::new(command))
+        }
+        other => bail!("--target {other}: unknown target (known: bundled, smoltcp, exec:COMMAND)"),
     };
+    let deviations = load_deviations(target_name, extras.deviations.as_deref())?;
+    if let Some(dir) = &extras.capture {
+        target
+            .capture(None)
+            .map_err(|e| anyhow::anyhow!("--capture: {e}"))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let corpus = tracewright_conformance::load::load_corpus(traces)
         .with_context(|| format!("loading {}", traces.display()))?;
     if let Some(t) = corpus.traces.iter().find(|t| t.profile != profile.name) {
@@ -571,15 +614,45 @@ fn replay(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
     );
     let start = Instant::now();
-    let report = tracewright_conformance::report::run_corpus(
+    let mut report = tracewright_conformance::report::run_corpus_capturing(
         &corpus,
         target.as_mut(),
         &profile,
+        extras.capture.as_deref(),
         &mut |done, _total| pb.set_position(done as u64),
     );
     let elapsed = start.elapsed();
     pb.finish_and_clear();
+    if let Some(d) = deviations {
+        report = report.with_deviations(d);
+    }
+    if let Some(dir) = &extras.capture {
+        println!("pcap files written to {}", dir.display());
+    }
     finish_report(&report, elapsed, report_path, junit)
+}
+
+/// The deviations file: `--deviations FILE`, or the target's own under
+/// conformance/deviations/ (smoltcp), or none.
+fn load_deviations(
+    target: &str,
+    explicit: Option<&Path>,
+) -> Result<Option<tracewright_conformance::deviations::Deviations>> {
+    use tracewright_conformance::deviations::Deviations;
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if target == "smoltcp" => PathBuf::from("conformance/deviations/smoltcp.yaml"),
+        None => return Ok(None),
+    };
+    let d = Deviations::load(&path)?;
+    if explicit.is_none() && d.target != target {
+        bail!(
+            "{}: lists deviations of target {}, not {target}",
+            path.display(),
+            d.target
+        );
+    }
+    Ok(Some(d))
 }
 
 /// Explores `model` and prints what the search saw.
@@ -780,8 +853,16 @@ fn finish_report(
             .with_context(|| format!("writing {}", p.display()))?;
     }
     let counts = report.counts();
+    let deviations = if report.deviations.is_some() {
+        format!(
+            ", {} documented deviation, {} stale deviation entries",
+            counts.deviation, counts.stale
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error",
+        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error{deviations}",
         report.results.len(),
         elapsed.as_secs_f64(),
         report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
@@ -790,7 +871,8 @@ fn finish_report(
         counts.inconclusive,
         counts.error
     );
-    Ok(if counts.fail + counts.error > 0 {
+    // A stale deviation entry fails the run: the list must stay honest.
+    Ok(if counts.fail + counts.error + counts.stale > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -142,6 +142,17 @@ mod tests {
     }
 
     #[test]
+    fn the_smoltcp_profile_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/smoltcp.yaml");
+        let p = Profile::load(&path).unwrap();
+        assert_eq!(p.name, "smoltcp");
+        // CLOSE_DELAY in smoltcp's src/socket/tcp.rs: TIME-WAIT is 10 s.
+        assert_eq!(p.resolve(Wait::TwoMsl), Duration::from_secs(10));
+        assert_eq!(p.initial_rto_ms, 1000);
+        assert!(!p.rfc5961 && !p.rfc1337);
+    }
+
+    #[test]
     fn errors_name_file_line_and_field() {
         let text = "name: x\ndescription: d\ninitial_rto_ms: soon\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();

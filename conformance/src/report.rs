@@ -4,11 +4,13 @@
 //! Deterministic text, so that it can be an insta snapshot; also JUnit XML.
 
 use std::fmt::Write;
+use std::path::Path;
 
+use crate::deviations::{Deviation, Deviations};
 use crate::load::Corpus;
 use crate::profile::Profile;
 use crate::replay::{replay, Dir, LadderLine, TraceResult, Verdict};
-use crate::target::Target;
+use crate::target::{Target, TargetError};
 use crate::trace::Coverage;
 
 /// The lines of context drawn before a divergence.
@@ -23,6 +25,8 @@ pub struct Report {
     /// One per trace and per file that did not load, sorted by id.
     pub results: Vec<TraceResult>,
     pub coverage: Option<Coverage>,
+    /// The target's documented deviations, if a file was given.
+    pub deviations: Option<Deviations>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,10 @@ pub struct Counts {
     pub fail: usize,
     pub inconclusive: usize,
     pub error: usize,
+    /// Failures listed as documented deviations (not counted in `fail`).
+    pub deviation: usize,
+    /// Deviation entries naming a trace that passes, or no trace at all.
+    pub stale: usize,
 }
 
 /// Replays every trace of a corpus; files that did not load become error
@@ -41,11 +49,47 @@ pub fn run_corpus(
     profile: &Profile,
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Report {
+    run_corpus_capturing(corpus, target, profile, None, on_progress)
+}
+
+/// As [`run_corpus`], and with `capture`, one pcap per trace in that
+/// directory (`ID.pcap`), through [`Target::capture`].
+pub fn run_corpus_capturing(
+    corpus: &Corpus,
+    target: &mut dyn Target,
+    profile: &Profile,
+    capture: Option<&Path>,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Report {
     let total = corpus.traces.len();
     let mut results = Vec::with_capacity(total + corpus.errors.len());
     for (i, trace) in corpus.traces.iter().enumerate() {
-        results.push(replay(trace, target, profile));
+        let captured = match capture {
+            Some(dir) => target.capture(Some(&dir.join(format!("{}.pcap", trace.id)))),
+            None => Ok(()),
+        };
+        results.push(match captured {
+            Ok(()) => replay(trace, target, profile),
+            Err(e) => TraceResult {
+                id: trace.id.clone(),
+                verdict: Verdict::Error {
+                    step: None,
+                    reason: format!(
+                        "capture: {}",
+                        match e {
+                            TargetError::Unsupported(w) | TargetError::Broken(w) => w,
+                        }
+                    ),
+                },
+                covers: trace.covers.clone(),
+                transcript: Vec::new(),
+                rfc: None,
+            },
+        });
         on_progress(i + 1, total);
+    }
+    if capture.is_some() {
+        let _ = target.capture(None);
     }
     Report::assemble(
         "tcp",
@@ -87,7 +131,45 @@ impl Report {
             profile: profile.into(),
             results,
             coverage,
+            deviations: None,
         }
+    }
+
+    /// The report with a target's documented deviations applied.
+    pub fn with_deviations(mut self, deviations: Deviations) -> Report {
+        self.deviations = Some(deviations);
+        self
+    }
+
+    /// The deviation entry that lists this trace, if any.
+    pub fn deviation(&self, id: &str) -> Option<&Deviation> {
+        self.deviations.as_ref().and_then(|d| d.find(id))
+    }
+
+    /// A trace's label in the report: its verdict's, or `DEVIATION` for a
+    /// listed failure, or `STALE` for a listed trace that passes.
+    pub fn label(&self, r: &TraceResult) -> &'static str {
+        match (&r.verdict, self.deviation(&r.id)) {
+            (Verdict::Fail { .. }, Some(_)) => "DEVIATION",
+            (Verdict::Pass, Some(_)) => "PASS (STALE)",
+            (v, _) => v.label(),
+        }
+    }
+
+    /// Deviation entries that match no trace of the report.
+    pub fn unmatched_deviations(&self) -> Vec<&Deviation> {
+        let Some(d) = &self.deviations else {
+            return Vec::new();
+        };
+        d.entries
+            .iter()
+            .filter(|e| {
+                !self
+                    .results
+                    .iter()
+                    .any(|r| d.find(&r.id).is_some_and(|f| f == *e))
+            })
+            .collect()
     }
 }
 
@@ -134,13 +216,19 @@ impl Report {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for r in &self.results {
+            let listed = self.deviation(&r.id).is_some();
             match r.verdict {
-                Verdict::Pass => c.pass += 1,
+                Verdict::Pass => {
+                    c.pass += 1;
+                    c.stale += listed as usize;
+                }
+                Verdict::Fail { .. } if listed => c.deviation += 1,
                 Verdict::Fail { .. } => c.fail += 1,
                 Verdict::Inconclusive { .. } => c.inconclusive += 1,
                 Verdict::Error { .. } => c.error += 1,
             }
         }
+        c.stale += self.unmatched_deviations().len();
         c
     }
 
@@ -154,15 +242,41 @@ impl Report {
             self.protocol, self.target, self.profile
         );
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "traces: {}   pass: {}   fail: {}   inconclusive: {}   error: {}",
-            self.results.len(),
-            c.pass,
-            c.fail,
-            c.inconclusive,
-            c.error
-        );
+        match &self.deviations {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "traces: {}   pass: {}   fail: {}   inconclusive: {}   error: {}",
+                    self.results.len(),
+                    c.pass,
+                    c.fail,
+                    c.inconclusive,
+                    c.error
+                );
+            }
+            Some(d) => {
+                let _ = writeln!(
+                    out,
+                    "traces: {}   pass: {}   fail: {}   deviation: {}   inconclusive: {}   error: {}",
+                    self.results.len(),
+                    c.pass,
+                    c.fail,
+                    c.deviation,
+                    c.inconclusive,
+                    c.error
+                );
+                let _ = writeln!(
+                    out,
+                    "deviations: {} entries in {}; {} stale (listed, but the trace passes or does not exist)",
+                    d.entries.len(),
+                    d.file,
+                    c.stale
+                );
+                for e in self.unmatched_deviations() {
+                    let _ = writeln!(out, "  STALE {}: no trace has this id", e.id);
+                }
+            }
+        }
         match &self.coverage {
             None => {
                 let _ = writeln!(
@@ -203,11 +317,27 @@ impl Report {
         if let Some(cov) = &self.coverage {
             self.render_matrix(&mut out, cov);
         }
-        for r in self.results.iter().filter(|r| r.verdict != Verdict::Pass) {
+        for r in &self.results {
+            let deviation = self.deviation(&r.id);
+            if r.verdict == Verdict::Pass {
+                if let (Some(d), Some(file)) = (deviation, &self.deviations) {
+                    let _ = writeln!(out);
+                    let _ = writeln!(out, "STALE DEVIATION {}", r.id);
+                    let _ = writeln!(
+                        out,
+                        "  the trace passes, but {} lists it ({}): {}",
+                        file.file, d.id, d.reason
+                    );
+                }
+                continue;
+            }
             let _ = writeln!(out);
-            let _ = writeln!(out, "{} {}", r.verdict.label(), r.id);
+            let _ = writeln!(out, "{} {}", self.label(r), r.id);
             for t in &r.covers {
                 let _ = writeln!(out, "  covers: {t}");
+            }
+            if let (Verdict::Fail { .. }, Some(d)) = (&r.verdict, deviation) {
+                let _ = writeln!(out, "  documented deviation: {}", d.reason);
             }
             match &r.verdict {
                 Verdict::Error { step: None, reason } => {
@@ -242,7 +372,11 @@ impl Report {
                 note(&mut out, &format!("expected: {}", expected.join(" | ")));
                 note(
                     &mut out,
-                    &format!("got: {:<24} FAIL", got.as_deref().unwrap_or("nothing came")),
+                    &format!(
+                        "got: {:<24} {}",
+                        got.as_deref().unwrap_or("nothing came"),
+                        self.label(r)
+                    ),
                 );
             } else {
                 note(&mut out, r.verdict.label());
@@ -254,7 +388,7 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(out, "verdicts:");
         for r in &self.results {
-            let _ = writeln!(out, "  {:<13} {}", r.verdict.label(), r.id);
+            let _ = writeln!(out, "  {:<13} {}", self.label(r), r.id);
         }
         out
     }
@@ -379,9 +513,9 @@ impl Report {
             self.protocol,
             esc(&self.target),
             self.results.len(),
-            c.fail,
+            c.fail + c.stale,
             c.error,
-            c.inconclusive
+            c.inconclusive + c.deviation
         );
         for r in &self.results {
             let _ = write!(
@@ -390,16 +524,34 @@ impl Report {
                 self.protocol,
                 esc(&r.id)
             );
-            match &r.verdict {
-                Verdict::Pass => {
+            match (&r.verdict, self.deviation(&r.id)) {
+                (Verdict::Pass, Some(d)) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <failure message=\"stale deviation entry: the trace passes\">{}</failure>\n  </testcase>",
+                        esc(&d.reason)
+                    );
+                }
+                (Verdict::Fail { reason, .. }, Some(d)) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <skipped message=\"documented deviation: {}\">{}</skipped>\n  </testcase>",
+                        esc(&d.reason),
+                        esc(reason)
+                    );
+                }
+                (Verdict::Pass, None) => {
                     let _ = writeln!(out, "/>");
                 }
-                Verdict::Fail {
-                    reason,
-                    expected,
-                    got,
-                    ..
-                } => {
+                (
+                    Verdict::Fail {
+                        reason,
+                        expected,
+                        got,
+                        ..
+                    },
+                    None,
+                ) => {
                     let _ = writeln!(
                         out,
                         ">\n    <failure message=\"{}\">expected {}; got {}</failure>\n  </testcase>",
@@ -408,14 +560,14 @@ impl Report {
                         esc(got.as_deref().unwrap_or("nothing"))
                     );
                 }
-                Verdict::Inconclusive { reason, .. } => {
+                (Verdict::Inconclusive { reason, .. }, _) => {
                     let _ = writeln!(
                         out,
                         ">\n    <skipped message=\"{}\"/>\n  </testcase>",
                         esc(reason)
                     );
                 }
-                Verdict::Error { reason, .. } => {
+                (Verdict::Error { reason, .. }, _) => {
                     let _ = writeln!(
                         out,
                         ">\n    <error message=\"{}\"/>\n  </testcase>",

@@ -5,6 +5,7 @@
 //! hands back what the IUT emitted. Sequence numbers here are absolute: the
 //! replay engine maps the trace's relative numbers.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::profile::Profile;
@@ -69,4 +70,15 @@ pub trait Target {
     fn state(&mut self) -> Option<TcpState>;
     /// Tear the IUT down.
     fn close(&mut self);
+    /// Write what crosses the wire from the next `open()` on to a pcap
+    /// file at `path` (`LINKTYPE_RAW`, IP packets), until `close()`;
+    /// `None` stops capturing. A target that cannot capture says
+    /// `Unsupported`.
+    fn capture(&mut self, path: Option<&Path>) -> Result<(), TargetError> {
+        let _ = path;
+        Err(TargetError::Unsupported(format!(
+            "the {} target does not capture packets",
+            self.name()
+        )))
+    }
 }

@@ -1,0 +1,194 @@
+//! Documented deviations: the traces a target is known to fail, each with
+//! the reason, as rustls's BoGo config lists the tests it skips. A listed
+//! trace still runs; the report shows its failure as a `DEVIATION` with the
+//! reason, a listed trace that passes as a stale entry (never hidden), and
+//! an unlisted failure stays a `FAIL`.
+//!
+//! ```yaml
+//! target: smoltcp
+//! deviations:
+//!   - id: tcp-client-syn-sent-rto-give-up
+//!     reason: "smoltcp has no SYN retry limit (src/socket/tcp.rs: ...)"
+//! ```
+//!
+//! `id` is a trace id; a `*` in it matches any run of characters.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::profile::line_of;
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// A trace id, or a pattern with `*`.
+    pub id: String,
+    /// Why the target departs from the model, citing its source or docs.
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    target: String,
+    deviations: Vec<Deviation>,
+}
+
+/// A deviations file, loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deviations {
+    /// The file it came from, for the report.
+    pub file: String,
+    /// The target the file is about.
+    pub target: String,
+    pub entries: Vec<Deviation>,
+}
+
+/// A deviations file that could not be read, naming file, line and field.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {field}{message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct DeviationsError {
+    pub file: String,
+    pub location: Option<(usize, usize)>,
+    /// The field path, followed by ": ", or empty.
+    pub field: String,
+    pub message: String,
+}
+
+/// Whether `pattern` (with `*` wildcards) matches all of `id`.
+fn glob(pattern: &str, id: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == id,
+        Some((head, rest)) => {
+            let Some(tail) = id.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&k| tail.is_char_boundary(k))
+                .any(|k| glob(rest, &tail[k..]))
+        }
+    }
+}
+
+/// The 1-based line of the `n`th (0-based) line holding `id: VALUE`.
+fn line_of_id(text: &str, value: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.split("id:").skip(1).any(|v| {
+                let v = v.split([',', '}', '#']).next().unwrap_or("");
+                v.trim().trim_matches(['"', '\'']) == value
+            })
+        })
+        .nth(n)
+        .map(|(i, _)| i + 1)
+}
+
+impl Deviations {
+    pub fn load(path: &Path) -> Result<Deviations, DeviationsError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| DeviationsError {
+            file: file.clone(),
+            location: None,
+            field: String::new(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Deviations, DeviationsError> {
+        let de = serde_yaml::Deserializer::from_str(text);
+        let raw: RawFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let mut message = inner.to_string();
+            if let Some(at) = message.rfind(" at line ") {
+                message.truncate(at);
+            }
+            DeviationsError {
+                file: file.to_string(),
+                location: inner.location().map(|l| (l.line(), l.column())),
+                field: if path == "." {
+                    String::new()
+                } else {
+                    format!("{path}: ")
+                },
+                message,
+            }
+        })?;
+        let bad = |line: Option<usize>, field: String, message: &str| DeviationsError {
+            file: file.to_string(),
+            location: line.map(|l| (l, 1)),
+            field: format!("{field}: "),
+            message: message.to_string(),
+        };
+        if raw.target.trim().is_empty() {
+            return Err(bad(line_of(text, "target"), "target".into(), "empty"));
+        }
+        for (i, d) in raw.deviations.iter().enumerate() {
+            let seen_before = raw.deviations[..i].iter().filter(|e| e.id == d.id).count();
+            let line = line_of_id(text, &d.id, seen_before);
+            if d.id.trim().is_empty() {
+                return Err(bad(None, format!("deviations[{i}].id"), "empty"));
+            }
+            if d.reason.trim().is_empty() {
+                return Err(bad(
+                    line,
+                    format!("deviations[{i}].reason"),
+                    "empty: every deviation needs its reason",
+                ));
+            }
+            if seen_before > 0 {
+                return Err(bad(
+                    line,
+                    format!("deviations[{i}].id"),
+                    &format!("{} is listed twice", d.id),
+                ));
+            }
+        }
+        Ok(Deviations {
+            file: file.to_string(),
+            target: raw.target,
+            entries: raw.deviations,
+        })
+    }
+
+    /// The entry that lists trace `id`, if any (the first that matches).
+    pub fn find(&self, id: &str) -> Option<&Deviation> {
+        self.entries.iter().find(|d| glob(&d.id, id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_ids() {
+        assert!(glob("a-b", "a-b"));
+        assert!(!glob("a-b", "a-bc"));
+        assert!(glob("a-*", "a-bc"));
+        assert!(glob("*-c", "a-b-c"));
+        assert!(glob("a*c*e", "abcde"));
+        assert!(!glob("a*c*e", "abcdf"));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let text =
+            "target: x\ndeviations:\n  - id: t1\n    reason: ok\n  - id: t2\n    reason: \"\"\n";
+        let e = Deviations::parse("d.yaml", text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "d.yaml:5:1: deviations[1].reason: empty: every deviation needs its reason"
+        );
+        let text = "target: x\ndeviations:\n  - id: t1\n    why: ok\n";
+        let e = Deviations::parse("d.yaml", text).unwrap_err().to_string();
+        assert!(e.starts_with("d.yaml:4:"), "{e}");
+        assert!(e.contains("deviations[0]"), "{e}");
+        let text = "target: x\ndeviations:\n  - {id: t1, reason: a}\n  - {id: t1, reason: b}\n";
+        let e = Deviations::parse("d.yaml", text).unwrap_err().to_string();
+        assert_eq!(e, "d.yaml:4:1: deviations[1].id: t1 is listed twice");
+    }
+}

@@ -1,0 +1,417 @@
+//! The `exec:COMMAND` target: a stack in any language, behind an adapter
+//! process that speaks JSON lines on its stdin and stdout. README.md
+//! ("Testing your own stack: the exec adapter") documents the protocol;
+//! `examples/exec_adapter.rs` is one, around the bundled stack.
+//!
+//! One request per line, one response line each:
+//!
+//! | request                                              | response                                  |
+//! |------------------------------------------------------|-------------------------------------------|
+//! | `{"op":"open","role":"server","profile":{…}}`        | `{"ok":true}` (a fresh IUT, clock at 0)   |
+//! | `{"op":"app","call":"listen"}`, `{"send":10}`        | `{"ok":true}`                             |
+//! | `{"op":"deliver","segment":SEG}`                     | `{"ok":true}`                             |
+//! | `{"op":"poll"}`                                      | `{"ok":true,"segments":[SEG…]}`           |
+//! | `{"op":"advance","ms":1000}`                         | `{"ok":true,"emitted":[{"at_ms":0,"segment":SEG}…]}` |
+//! | `{"op":"state"}`                                     | `{"ok":true,"state":"LISTEN"}` or `null`  |
+//! | `{"op":"close"}`                                     | `{"ok":true}`                             |
+//!
+//! `SEG` is `{"src_port","dst_port","seq","ack","flags":"SA","window","payload":HEX}`,
+//! numbers absolute. A failure is `{"ok":false,"error":{"kind":"unsupported"|"broken","message":…}}`.
+//!
+//! Every read has a deadline: an adapter that does not answer in time, or
+//! exits, or writes something that is not a response, breaks its trace (an
+//! error verdict); it is killed, and the next `open` starts it again.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::profile::Profile;
+use crate::target::{Clock, Segment, Target, TargetError};
+use crate::trace::{AppCall, Flags, Role, TcpState};
+
+/// How long the adapter may take to answer one request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The tail of the adapter's stderr kept for error messages.
+const STDERR_TAIL: usize = 2048;
+
+/// A segment as the protocol writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSegment {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    /// `S`, `SA`, `FA`, `R`, `PA`, … (`.` for none).
+    pub flags: String,
+    pub window: u16,
+    /// The payload in lowercase hex.
+    #[serde(default)]
+    pub payload: String,
+}
+
+impl From<&Segment> for JsonSegment {
+    fn from(s: &Segment) -> Self {
+        JsonSegment {
+            src_port: s.src_port,
+            dst_port: s.dst_port,
+            seq: s.seq,
+            ack: s.ack,
+            flags: s.flags.to_string(),
+            window: s.window,
+            payload: s.payload.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+impl TryFrom<JsonSegment> for Segment {
+    type Error = String;
+    fn try_from(j: JsonSegment) -> Result<Segment, String> {
+        let flags: Flags = j
+            .flags
+            .parse()
+            .map_err(|e| format!("flags {:?}: {e}", j.flags))?;
+        let hex = j.payload.as_bytes();
+        if !hex.len().is_multiple_of(2) {
+            return Err("payload: odd number of hex digits".into());
+        }
+        let payload = hex
+            .chunks(2)
+            .map(|p| {
+                std::str::from_utf8(p)
+                    .ok()
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    .ok_or_else(|| format!("payload: not hex: {:?}", j.payload))
+            })
+            .collect::<Result<Vec<u8>, String>>()?;
+        Ok(Segment {
+            src_port: j.src_port,
+            dst_port: j.dst_port,
+            seq: j.seq,
+            ack: j.ack,
+            flags,
+            window: j.window,
+            payload,
+        })
+    }
+}
+
+/// A request to the adapter.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Request {
+    Open { role: Role, profile: Profile },
+    App { call: AppCall },
+    Deliver { segment: JsonSegment },
+    Poll,
+    Advance { ms: u64 },
+    State,
+    Close,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Emitted {
+    pub at_ms: u64,
+    pub segment: JsonSegment,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    Unsupported,
+    Broken,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// The adapter's answer to one request.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<JsonSegment>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emitted: Option<Vec<Emitted>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+struct Adapter {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<std::io::Result<String>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Adapter {
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A target behind an adapter process.
+pub struct ExecTarget {
+    command: String,
+    timeout: Duration,
+    adapter: Option<Adapter>,
+    name: String,
+}
+
+impl ExecTarget {
+    /// The target `exec:COMMAND`; COMMAND runs under `sh -c`.
+    pub fn new(command: &str) -> Self {
+        Self::with_timeout(command, DEFAULT_TIMEOUT)
+    }
+
+    pub fn with_timeout(command: &str, timeout: Duration) -> Self {
+        ExecTarget {
+            command: command.to_string(),
+            timeout,
+            adapter: None,
+            name: format!("exec:{command}"),
+        }
+    }
+
+    fn spawn(&self) -> Result<Adapter, TargetError> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(&self.command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| TargetError::Broken(format!("cannot start {:?}: {e}", self.command)))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        // Reads run on threads of their own, so that a read can time out;
+        // they end when the adapter's pipes close.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let end = line.is_err();
+                if tx.send(line).is_err() || end {
+                    break;
+                }
+            }
+        });
+        let tail = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
+                t.extend_from_slice(&buf[..n]);
+                let excess = t.len().saturating_sub(STDERR_TAIL);
+                t.drain(..excess);
+            }
+        });
+        Ok(Adapter {
+            child,
+            stdin,
+            lines,
+            stderr: tail,
+        })
+    }
+
+    /// Kills the adapter and says why, with the tail of its stderr.
+    fn broken(&mut self, why: String) -> TargetError {
+        let mut message = why;
+        if let Some(mut a) = self.adapter.take() {
+            // Give an adapter that is exiting a moment to say why.
+            std::thread::sleep(Duration::from_millis(20));
+            if let Ok(Some(status)) = a.child.try_wait() {
+                message += &format!(" (the adapter exited: {status})");
+            }
+            let tail = a.stderr.lock().map(|t| t.clone()).unwrap_or_default();
+            let tail = String::from_utf8_lossy(&tail);
+            if let Some(last) = tail.lines().rev().find(|l| !l.trim().is_empty()) {
+                message += &format!("; its stderr: {}", last.trim());
+            }
+            a.kill();
+        }
+        TargetError::Broken(message)
+    }
+
+    fn call(&mut self, req: &Request) -> Result<Response, TargetError> {
+        let line = serde_json::to_string(req).expect("requests serialize");
+        let timeout = self.timeout;
+        let Some(a) = self.adapter.as_mut() else {
+            return Err(TargetError::Broken("the adapter is not running".into()));
+        };
+        if let Err(e) = writeln!(a.stdin, "{line}").and_then(|_| a.stdin.flush()) {
+            return Err(self.broken(format!("writing to the adapter: {e}")));
+        }
+        let answer = match a.lines.recv_timeout(timeout) {
+            Ok(Ok(l)) => l,
+            Ok(Err(e)) => return Err(self.broken(format!("reading from the adapter: {e}"))),
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(self.broken(format!(
+                    "the adapter did not answer {line} within {} ms",
+                    timeout.as_millis()
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(self.broken(format!(
+                    "the adapter closed its stdout before answering {line}"
+                )))
+            }
+        };
+        let resp: Response = match serde_json::from_str(&answer) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(self.broken(format!(
+                    "the adapter answered {line} with {answer:?}, not a response: {e}"
+                )))
+            }
+        };
+        if !resp.ok {
+            return Err(match resp.error {
+                Some(ErrorBody {
+                    kind: ErrorKind::Unsupported,
+                    message,
+                }) => TargetError::Unsupported(message),
+                Some(ErrorBody {
+                    kind: ErrorKind::Broken,
+                    message,
+                }) => TargetError::Broken(message),
+                None => TargetError::Broken(format!("the adapter refused {line}")),
+            });
+        }
+        Ok(resp)
+    }
+
+    fn segments(&mut self, list: Vec<JsonSegment>) -> Result<Vec<Segment>, TargetError> {
+        list.into_iter()
+            .map(Segment::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.broken(format!("the adapter sent a bad segment: {e}")))
+    }
+}
+
+impl Target for ExecTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn clock(&self) -> Clock {
+        // The adapter keeps the IUT's time and the harness says how much
+        // passes: a virtual clock, as far as the replay can tell.
+        Clock::Virtual
+    }
+
+    fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
+        if self.adapter.is_none() {
+            self.adapter = Some(self.spawn()?);
+        }
+        self.call(&Request::Open {
+            role,
+            profile: profile.clone(),
+        })
+        .map(|_| ())
+    }
+
+    fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        self.call(&Request::App { call: call.clone() }).map(|_| ())
+    }
+
+    fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
+        self.call(&Request::Deliver {
+            segment: JsonSegment::from(&seg),
+        })
+        .map(|_| ())
+    }
+
+    fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+        let resp = self.call(&Request::Advance {
+            ms: d.as_millis() as u64,
+        })?;
+        let emitted = resp.emitted.unwrap_or_default();
+        let mut out = Vec::with_capacity(emitted.len());
+        for e in emitted {
+            let seg = self.segments(vec![e.segment])?.remove(0);
+            out.push((Duration::from_millis(e.at_ms), seg));
+        }
+        Ok(out)
+    }
+
+    fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
+        let resp = self.call(&Request::Poll)?;
+        self.segments(resp.segments.unwrap_or_default())
+    }
+
+    fn state(&mut self) -> Option<TcpState> {
+        // A target that cannot tell (or broke) reports nothing; the next
+        // step sees a broken adapter.
+        self.call(&Request::State)
+            .ok()
+            .and_then(|r| r.state)
+            .and_then(|s| s.parse().ok())
+    }
+
+    fn close(&mut self) {
+        if self.adapter.is_some() {
+            let _ = self.call(&Request::Close);
+        }
+    }
+}
+
+impl Drop for ExecTarget {
+    fn drop(&mut self) {
+        if let Some(a) = self.adapter.take() {
+            a.kill();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_one_json_line_each() {
+        let r = Request::App {
+            call: AppCall::Send(3),
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"op":"app","call":{"send":3}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Request::Advance { ms: 1000 }).unwrap(),
+            r#"{"op":"advance","ms":1000}"#
+        );
+    }
+
+    #[test]
+    fn segments_survive_the_round_trip() {
+        let seg = Segment {
+            src_port: 1,
+            dst_port: 2,
+            seq: 3,
+            ack: 4,
+            flags: "FA".parse().unwrap(),
+            window: 5,
+            payload: vec![0, 0xab],
+        };
+        let j = JsonSegment::from(&seg);
+        assert_eq!(j.payload, "00ab");
+        assert_eq!(Segment::try_from(j).unwrap(), seg);
+    }
+}

@@ -1,0 +1,124 @@
+//! `--target exec:COMMAND`: the whole TCP corpus through the example
+//! adapter (`examples/exec_adapter.rs`, the bundled stack behind JSON
+//! lines) passes as the bundled target does; an adapter that hangs or
+//! exits costs bounded time and error verdicts, and the report is still
+//! written.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tracewright_conformance::exec::ExecTarget;
+use tracewright_conformance::load::load_corpus;
+use tracewright_conformance::profile::Profile;
+use tracewright_conformance::replay::Verdict;
+use tracewright_conformance::report::run_corpus;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The example adapter's binary: `cargo test` builds examples beside the
+/// test binaries (target/PROFILE/examples/); build it if it is not there.
+fn adapter() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir.join("examples/exec_adapter");
+    if !path.exists() {
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--example", "exec_adapter"])
+            .current_dir(root());
+        if release {
+            cmd.arg("--release");
+        }
+        assert!(cmd.status().unwrap().success());
+    }
+    path
+}
+
+#[test]
+fn the_corpus_passes_through_the_example_adapter() {
+    let corpus = load_corpus(&root().join("traces/tcp")).unwrap();
+    let profile = Profile::rfc9293();
+    let command = adapter().display().to_string();
+    let mut target = ExecTarget::new(&command);
+    let report = run_corpus(&corpus, &mut target, &profile, &mut |_, _| {});
+    let c = report.counts();
+    assert_eq!(
+        c.pass,
+        corpus.traces.len(),
+        "not all pass:\n{}",
+        report.render()
+    );
+    assert_eq!(c.fail + c.error + c.inconclusive, 0);
+}
+
+#[test]
+fn a_hung_adapter_costs_bounded_time_and_error_verdicts() {
+    let mut corpus = load_corpus(&root().join("traces/tcp")).unwrap();
+    corpus.traces.truncate(4);
+    let timeout = Duration::from_millis(300);
+    let mut target = ExecTarget::with_timeout("sleep 1000", timeout);
+    let start = Instant::now();
+    let report = run_corpus(&corpus, &mut target, &Profile::rfc9293(), &mut |_, _| {});
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < 4 * (timeout + Duration::from_secs(1)),
+        "took {elapsed:?}"
+    );
+    for r in &report.results {
+        match &r.verdict {
+            Verdict::Error { reason, .. } => {
+                assert!(reason.contains("did not answer"), "{reason}")
+            }
+            other => panic!("{}: {other:?}", r.id),
+        }
+    }
+    assert!(report.render().contains("error: 4"));
+}
+
+#[test]
+fn an_adapter_that_exits_gives_error_verdicts_and_a_report() {
+    let dir = std::env::temp_dir().join(format!("tracewright-exec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.txt");
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .args(["replay", "tcp", "--target", "exec:echo oops >&2; exit 3"])
+        .arg("--report")
+        .arg(&report)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        text.contains("pass: 0   fail: 0   inconclusive: 0   error: 180"),
+        "{text}"
+    );
+    assert!(
+        text.contains("oops"),
+        "the adapter's stderr is shown:\n{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_adapter_that_writes_garbage_breaks_its_trace_only() {
+    let mut corpus = load_corpus(&root().join("traces/tcp")).unwrap();
+    corpus.traces.truncate(2);
+    let mut target = ExecTarget::with_timeout(
+        "while read line; do echo not-json; done",
+        Duration::from_secs(2),
+    );
+    let report = run_corpus(&corpus, &mut target, &Profile::rfc9293(), &mut |_, _| {});
+    for r in &report.results {
+        assert!(
+            matches!(&r.verdict, Verdict::Error { reason, .. } if reason.contains("not a response")),
+            "{:?}",
+            r.verdict
+        );
+    }
+}
