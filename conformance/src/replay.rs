@@ -145,6 +145,12 @@ struct Run<'a> {
     /// Transcript lines from here on belong to the transition the next
     /// `state` step completes: they get its state.
     since_state: usize,
+    /// The index of the trace's last step that is not a `state` check: an
+    /// allowed alternative there ends the trace as a pass.
+    last_action: usize,
+    /// The IUT took an allowed alternative at the last expectation: the
+    /// model's states no longer apply.
+    diverged: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -272,6 +278,10 @@ impl Run<'_> {
                 let matched = e.any_of.iter().position(|p| self.matches(p, &seg));
                 match matched {
                     Some(0) => Ok(()),
+                    Some(_) if i == self.last_action => {
+                        self.diverged = true;
+                        Ok(())
+                    }
                     Some(_) => Err(Verdict::Inconclusive {
                         step: i,
                         reason: format!(
@@ -319,6 +329,7 @@ impl Run<'_> {
                 }
                 Ok(())
             }
+            Step::State(_) if self.diverged => Ok(()),
             Step::State(s) => {
                 self.state = Some(*s);
                 for l in &mut self.transcript[self.since_state..] {
@@ -402,6 +413,12 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         state: Some(TcpState::Closed),
         last_cause: Cause::Start,
         since_state: 0,
+        last_action: trace
+            .steps
+            .iter()
+            .rposition(|s| !matches!(s, Step::State(_)))
+            .unwrap_or(0),
+        diverged: false,
     };
     let mut outcome = Ok(());
     for (i, step) in trace.steps.iter().enumerate() {

@@ -324,9 +324,15 @@ pub fn project(
         };
         steps.push(step);
         if let Some(out) = es.output {
-            steps.push(Step::Expect(Expect {
-                any_of: vec![pattern(&out)],
-            }));
+            let mut any_of = vec![pattern(&out)];
+            // A retransmission may repacketize (RFC 1122 §4.2.2.15): data
+            // retransmitted after the FIN was queued may carry the FIN.
+            if matches!(a, Action::TimerRto(_)) && out.len > 0 && w.ends[iut].fin_sent {
+                let mut merged = pattern(&out);
+                merged.flags.fin = true;
+                any_of.push(merged);
+            }
+            steps.push(Step::Expect(Expect { any_of }));
         }
         if es.after != es.before {
             steps.push(Step::State(es.after));
