@@ -55,7 +55,7 @@ fn deviations_show_in_the_report() {
     let corpus = load_corpus(&root().join("traces/tcp")).unwrap();
     let profile = Profile::rfc9293();
     let listed_fail = "tcp-client-syn-sent-rto-silent-to-closed";
-    let unlisted_fail = "tcp-client-closing-rto-sends-pa-to-closing";
+    let unlisted_fail = "tcp-client-close-wait-app-abort-sends-r-to-closed";
     let listed_pass = "tcp-client-established-recv-a-silent-to-established";
     let text = format!(
         "target: smoltcp\ndeviations:\n  - id: {listed_fail}\n    reason: no SYN retry limit\n  - id: {listed_pass}\n    reason: once failed\n  - id: tcp-no-such-trace\n    reason: gone\n"
