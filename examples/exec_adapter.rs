@@ -53,6 +53,8 @@ struct Profile {
     recv_window: u16,
     rfc5961: bool,
     rfc1337: bool,
+    #[serde(default)]
+    time_wait_reopen: bool,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +210,7 @@ impl Adapter {
                     recv_window: p.recv_window,
                     challenge_ack: p.rfc5961,
                     ignore_rst_in_time_wait: p.rfc1337,
+                    time_wait_reopen: p.time_wait_reopen,
                 };
                 self.now = Instant::from_millis(0);
                 self.endpoint = Some(Endpoint::new(config, LOCAL_PORT, ISN));

@@ -115,6 +115,7 @@ pub fn config_of(p: &Profile) -> stack::Config {
         recv_window: p.recv_window,
         challenge_ack: p.rfc5961,
         ignore_rst_in_time_wait: p.rfc1337,
+        time_wait_reopen: p.time_wait_reopen,
     }
 }
 

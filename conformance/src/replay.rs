@@ -130,13 +130,22 @@ pub fn pattern_text(p: &SegmentPattern) -> String {
     if p.len > 0 {
         s += &format!(" len={}", p.len);
     }
+    if p.new_isn {
+        s += " (a new ISN above the old numbers)";
+    }
     s
 }
 
 struct Run<'a> {
     target: &'a mut dyn Target,
     profile: &'a Profile,
-    iut_isn: Option<u32>,
+    /// The IUT's ISNs, one per incarnation: (the trace's number for it,
+    /// the real one). Learnt from its first SYN, and from each SYN a trace
+    /// marks `new_isn`.
+    isns: Vec<(u32, u32)>,
+    /// The highest sequence number the IUT has used, relative to its first
+    /// ISN (a new ISN must lie above it).
+    iut_seq_max: u32,
     queue: VecDeque<Segment>,
     transcript: Vec<LadderLine>,
     state: Option<TcpState>,
@@ -171,22 +180,37 @@ enum AppKind {
 }
 
 impl Run<'_> {
+    /// The IUT's current ISN.
     fn base(&self) -> u32 {
-        self.iut_isn.unwrap_or(PROVISIONAL_IUT_ISN)
+        self.isns
+            .last()
+            .map_or(PROVISIONAL_IUT_ISN, |&(_, real)| real)
+    }
+
+    /// A trace's number in the IUT's sequence space, made absolute: numbers
+    /// from an incarnation's trace ISN up belong to it.
+    fn iut_abs(&self, rel: u32) -> u32 {
+        match self.isns.iter().rev().find(|&&(t, _)| t <= rel) {
+            Some(&(t, real)) => real.wrapping_add(rel - t),
+            None => self.base().wrapping_add(rel),
+        }
     }
 
     fn rel(&self, seg: &Segment) -> String {
+        // Written as the trace writes it: relative to the first ISN, the
+        // current incarnation's numbers from its own trace ISN up.
+        let (t, real) = self.isns.last().copied().unwrap_or((0, self.base()));
         Rel {
             seg,
-            iut_isn: self.base(),
+            iut_isn: real.wrapping_sub(t),
         }
         .to_string()
     }
 
     fn take(&mut self, segs: Vec<Segment>) {
         for s in segs {
-            if self.iut_isn.is_none() && s.flags.syn {
-                self.iut_isn = Some(s.seq);
+            if self.isns.is_empty() && s.flags.syn {
+                self.isns.push((0, s.seq));
             }
             self.queue.push_back(s);
         }
@@ -243,7 +267,7 @@ impl Run<'_> {
                     src_port: HARNESS_PORT,
                     dst_port: IUT_PORT,
                     seq: HARNESS_ISN.wrapping_add(spec.seq),
-                    ack: spec.ack.map_or(0, |a| self.base().wrapping_add(a)),
+                    ack: spec.ack.map_or(0, |a| self.iut_abs(a)),
                     flags: spec.flags,
                     window: spec.win.unwrap_or(self.profile.recv_window),
                     payload: (0..spec.len).map(|k| b'a' + (k % 26) as u8).collect(),
@@ -276,6 +300,13 @@ impl Run<'_> {
                 let got = self.rel(&seg);
                 self.line(i, Dir::FromIut, got.clone());
                 let matched = e.any_of.iter().position(|p| self.matches(p, &seg));
+                if let Some(k) = matched {
+                    let p = &e.any_of[k];
+                    if p.new_isn {
+                        self.isns.push((p.seq.unwrap_or(0), seg.seq));
+                    }
+                    self.note_seq(&seg);
+                }
                 match matched {
                     Some(0) => Ok(()),
                     Some(_) if i == self.last_action => {
@@ -353,10 +384,32 @@ impl Run<'_> {
     }
 
     fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
+        let seq_ok = if p.new_isn {
+            // A new incarnation's ISN: above every number the IUT used
+            // (within half the sequence space, RFC 9293 §3.4).
+            let first = self.isns.first().map_or(seg.seq, |&(_, real)| real);
+            let rel = seg.seq.wrapping_sub(first) as i32;
+            rel > self.iut_seq_max as i32
+        } else {
+            p.seq.is_none_or(|s| seg.seq == self.iut_abs(s))
+        };
         p.flags.matches(seg.flags)
-            && p.seq.is_none_or(|s| seg.seq.wrapping_sub(self.base()) == s)
+            && seq_ok
             && p.ack.is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
             && seg.payload.len() as u32 == p.len
+    }
+
+    /// Keeps the highest sequence number the IUT has used (relative to its
+    /// first ISN), which a new ISN must exceed.
+    fn note_seq(&mut self, s: &Segment) {
+        let Some(&(_, first)) = self.isns.first() else {
+            return;
+        };
+        let len = s.payload.len() as u32 + s.flags.syn as u32 + s.flags.fin as u32;
+        let top = s.seq.wrapping_add(len).wrapping_sub(first);
+        if (top as i32) > (self.iut_seq_max as i32) {
+            self.iut_seq_max = top;
+        }
     }
 
     fn rfc(&self) -> &'static str {
@@ -407,7 +460,8 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
     let mut run = Run {
         target,
         profile,
-        iut_isn: None,
+        isns: Vec::new(),
+        iut_seq_max: 0,
         queue: VecDeque::new(),
         transcript: Vec::new(),
         state: Some(TcpState::Closed),

@@ -39,6 +39,12 @@
 //! - `wait: D` lets D of time pass; a segment the IUT emits before D has fully
 //!   passed is early (a failure); one emitted at D is for the next `expect`.
 //! - `state: S` checks the IUT's RFC state where the target can tell.
+//! - Sequence numbers are relative to each side's first ISN. A pattern with
+//!   `new_isn: true` is the SYN of a new incarnation of the connection on
+//!   the same address pair: its sequence number must lie above every number
+//!   the IUT used before (RFC 9293 §3.4.1; MAY-2 for a TIME-WAIT reopened),
+//!   and from the pattern's `seq` up, IUT numbers count from it. Lower
+//!   numbers (an old duplicate's ACK) still count from the earlier ISN.
 
 use std::fmt;
 use std::str::FromStr;
@@ -258,6 +264,13 @@ pub struct SegmentPattern {
     pub ack: Option<u32>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub len: u32,
+    /// A SYN of a new incarnation of the connection: its sequence number is
+    /// the IUT's new ISN, which must lie above every sequence number the
+    /// IUT used before (RFC 9293 §3.4.1, and MAY-2 for a TIME-WAIT
+    /// reopened). `seq` then names it: IUT numbers from `seq` up are
+    /// relative to it, lower ones to the earlier ISN.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_isn: bool,
 }
 
 /// TCP control flags, written as letters in the order `S F R P A`
@@ -598,14 +611,18 @@ fn step_flow(step: &Step) -> String {
                 .any_of
                 .iter()
                 .map(|p| {
-                    segment_flow(
+                    let mut s = segment_flow(
                         p.flags,
                         &[
                             ("seq", p.seq.map(Into::into)),
                             ("ack", p.ack.map(Into::into)),
                             ("len", (p.len != 0).then_some(p.len.into())),
                         ],
-                    )
+                    );
+                    if p.new_isn {
+                        s.insert_str(s.len() - 1, ", new_isn: true");
+                    }
+                    s
                 })
                 .collect();
             format!("expect: {{any_of: [{}]}}", pats.join(", "))

@@ -23,6 +23,9 @@ enum Breakage {
     AcksWrongNumber,
     /// Never retransmits its FIN.
     NeverRetransmitsFin,
+    /// Starts every connection on the address pair at the same ISN, not
+    /// from a clock (RFC 9293 §3.4.1).
+    ReusesIsn,
 }
 
 struct Broken {
@@ -32,6 +35,8 @@ struct Broken {
     fins_sent: Vec<u32>,
     /// What the inner endpoint sent before it was replaced.
     pending: Vec<Segment>,
+    /// The application opened a connection before.
+    opened: bool,
 }
 
 impl Broken {
@@ -42,6 +47,7 @@ impl Broken {
             fin_arrived: false,
             fins_sent: Vec::new(),
             pending: Vec::new(),
+            opened: false,
         }
     }
 
@@ -86,9 +92,17 @@ impl Target for Broken {
         self.fin_arrived = false;
         self.fins_sent.clear();
         self.pending.clear();
+        self.opened = false;
         self.inner.open(role, profile)
     }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        if matches!(call, AppCall::Connect | AppCall::Listen) {
+            if self.how == Breakage::ReusesIsn && self.opened {
+                // A fresh endpoint, with the ISN the first one had.
+                self.inner.reset_to_closed();
+            }
+            self.opened = true;
+        }
         self.inner.app(call)?;
         self.after_op();
         Ok(())
@@ -154,6 +168,14 @@ fn exercises_fin_retransmission(t: &Trace) -> bool {
     fins.iter().enumerate().any(|(i, a)| fins[..i].contains(a))
 }
 
+/// The trace expects the SYN of a new incarnation, with a new ISN.
+fn exercises_new_isn(t: &Trace) -> bool {
+    t.steps.iter().any(|s| match s {
+        Step::Expect(e) => e.any_of.iter().any(|p| p.new_isn),
+        _ => false,
+    })
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -189,6 +211,11 @@ fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
         failed, should,
         "failing traces differ from those that exercise the breakage"
     );
+}
+
+#[test]
+fn an_endpoint_that_reuses_its_isn_fails_the_new_incarnation_traces() {
+    check(Breakage::ReusesIsn, exercises_new_isn);
 }
 
 #[test]

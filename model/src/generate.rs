@@ -145,36 +145,47 @@ pub fn bfs(
 /// Explores the model and builds the corpus. `progress` is called with the
 /// number of states visited so far, every few thousand states.
 pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
-    // Each label, first met (so by a shortest path): the state it leaves
-    // and the action taken.
-    let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
-    let mut order: Vec<Label> = Vec::new();
-    let (graph, _) = bfs(
-        model,
-        |i, a, es| {
-            if let Some(es) = es {
-                let label = label_of(es);
-                if !first.contains_key(&label) {
-                    first.insert(label.clone(), (i, a));
-                    order.push(label);
+    // The profile's model, then the same profile with a second incarnation
+    // (old duplicates, a new ISN, TIME-WAIT reopen), for what only that
+    // shows. A label first met in the first model keeps its trace there.
+    let mut models = vec![model.clone()];
+    if !model.cfg.incarnations && model.cfg.variant.is_none() {
+        models.push(TcpModel::new(model.cfg.clone().with_incarnations()));
+    }
+    let mut seen: BTreeMap<Label, ()> = BTreeMap::new();
+    let mut candidates: Vec<(Label, Trace)> = Vec::new();
+    let mut states = 0;
+    for m in &models {
+        // Each label, first met (so by a shortest path): the state it
+        // leaves and the action taken.
+        let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
+        let mut order: Vec<Label> = Vec::new();
+        let (graph, _) = bfs(
+            m,
+            |i, a, es| {
+                if let Some(es) = es {
+                    let label = label_of(es);
+                    if !seen.contains_key(&label) && !first.contains_key(&label) {
+                        first.insert(label.clone(), (i, a));
+                        order.push(label);
+                    }
                 }
-            }
-        },
-        |_| false,
-        progress,
-    );
-
-    // One trace per label, along the shortest path to it.
-    let candidates: Vec<(Label, Trace)> = order
-        .iter()
-        .map(|label| {
-            let (at, a) = first[label];
+            },
+            |_| false,
+            &mut |n| progress(states + n),
+        );
+        states += graph.states.len();
+        // One trace per label, along the shortest path to it.
+        for label in order {
+            let (at, a) = first[&label];
             let (init, mut path) = graph.path_to(at);
             path.push(a);
             let end = if label.0 == Role::Client { 0 } else { 1 };
-            (label.clone(), project(model, init, &path, end, label))
-        })
-        .collect();
+            let trace = project(m, init, &path, end, &label);
+            seen.insert(label.clone(), ());
+            candidates.push((label, trace));
+        }
+    }
     let (kept, transitions) = drop_prefixes(candidates);
     Corpus {
         traces: kept,
@@ -184,7 +195,7 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
             profile: model.cfg.profile.clone(),
             transitions,
         },
-        states: graph.states.len(),
+        states,
     }
 }
 
@@ -281,6 +292,8 @@ fn pattern(s: &Segment) -> SegmentPattern {
         seq: (!(s.flags.rst && s.flags.ack)).then_some(s.seq.into()),
         ack: s.flags.ack.then_some(s.ack.into()),
         len: s.len.into(),
+        // The SYN of the IUT's second incarnation carries a new ISN.
+        new_isn: s.flags.syn && s.inc > 0,
     }
 }
 

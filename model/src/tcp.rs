@@ -390,7 +390,7 @@ impl End {
         let iss = if fixed_isn {
             0
         } else {
-            self.snd_nxt.max(self.rcv_nxt) + ISN_STEP
+            self.snd_nxt + ISN_STEP
         };
         *self = End {
             state: TcpState::Closed,
@@ -543,7 +543,16 @@ impl TcpModel {
             Action::AppSend(e) => (e, "app send".to_string()),
             Action::AppClose(e) => (e, "app close".to_string()),
             Action::AppAbort(e) => (e, "app abort".to_string()),
-            Action::NetDeliver(s) => (1 - s.from as usize, format!("recv {}", s.kind())),
+            Action::NetDeliver(s) => {
+                // A segment of an incarnation its sender has left behind
+                // is an old duplicate: a transition of its own.
+                let old = if s.inc < w.ends[s.from as usize].incarnation {
+                    " (old incarnation)"
+                } else {
+                    ""
+                };
+                (1 - s.from as usize, format!("recv {}{old}", s.kind()))
+            }
             Action::TimerRto(e) => (e, "rto".to_string()),
             Action::Timer2Msl(e) => (e, "2msl".to_string()),
             Action::NetLose(s) => {

@@ -122,6 +122,9 @@ pub struct Config {
     pub challenge_ack: bool,
     /// RFC 1337: a RST in TIME-WAIT is ignored.
     pub ignore_rst_in_time_wait: bool,
+    /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN in TIME-WAIT whose
+    /// sequence number is above RCV.NXT reopens the connection.
+    pub time_wait_reopen: bool,
 }
 
 impl Default for Config {
@@ -135,6 +138,7 @@ impl Default for Config {
             recv_window: 65535,
             challenge_ack: false,
             ignore_rst_in_time_wait: false,
+            time_wait_reopen: false,
         }
     }
 }
@@ -221,6 +225,14 @@ pub struct Endpoint {
     /// in SYN-RECEIVED returns it to LISTEN).
     passive: bool,
     iss: u32,
+    /// The ISN clock's value at time 0 (RFC 6528: ISN = M + F, M a timer).
+    isn_base: u32,
+    /// A connection has used sequence numbers: the next one on this
+    /// address pair takes a new ISN above them.
+    used: bool,
+    /// A passive OPEN after an earlier connection: the SYN that arrives
+    /// starts a new incarnation.
+    new_incarnation: bool,
     snd_una: u32,
     snd_nxt: u32,
     snd_wnd: u32,
@@ -245,6 +257,9 @@ impl Endpoint {
             remote_port: 0,
             passive: false,
             iss: isn,
+            isn_base: isn,
+            used: false,
+            new_incarnation: false,
             snd_una: isn,
             snd_nxt: isn,
             snd_wnd: 0,
@@ -269,6 +284,30 @@ impl Endpoint {
     }
 
     /// Every state change goes through here.
+    /// A new incarnation's ISN (RFC 9293 §3.4.1, RFC 6528): the clock M,
+    /// ticking every 4 µs from `isn_base` (F, a hash of the connection's
+    /// identity, is constant for one address pair), and above every number
+    /// the earlier incarnation used (RFC 9293 MAY-2).
+    fn choose_iss(&mut self, now: Instant) {
+        let clock = self
+            .isn_base
+            .wrapping_add(now.millis().wrapping_mul(250) as u32);
+        self.iss = if seq_gt(clock, self.snd_nxt) {
+            clock
+        } else {
+            self.snd_nxt.wrapping_add(1)
+        };
+    }
+
+    /// Forgets the last connection's variables, for a new incarnation.
+    fn reset_connection(&mut self) {
+        self.unacked.clear();
+        self.timer = Timer::Idle;
+        self.closed_by_app = false;
+        self.snd_una = self.iss;
+        self.snd_nxt = self.iss;
+    }
+
     fn set_state(&mut self, next: State) {
         if next == State::Closed || next == State::Listen {
             self.unacked.clear();
@@ -361,6 +400,7 @@ impl Endpoint {
         match self.state {
             State::Closed => {
                 self.passive = true;
+                self.new_incarnation = self.used;
                 self.set_state(State::Listen);
                 Ok(())
             }
@@ -374,6 +414,11 @@ impl Endpoint {
             State::Closed | State::Listen => {
                 self.passive = false;
                 self.remote_port = remote_port;
+                if self.used {
+                    self.choose_iss(now);
+                    self.reset_connection();
+                }
+                self.used = true;
                 self.snd_una = self.iss;
                 self.snd_nxt = self.iss;
                 self.set_state(State::SynSent);
@@ -563,6 +608,12 @@ impl Endpoint {
         if seg.flags.syn {
             // RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
             self.remote_port = seg.src_port;
+            if self.new_incarnation {
+                self.new_incarnation = false;
+                self.choose_iss(now);
+                self.reset_connection();
+            }
+            self.used = true;
             self.irs = seg.seq;
             self.rcv_nxt = seg.seq.wrapping_add(1);
             self.snd_wnd = seg.window as u32;
@@ -652,6 +703,29 @@ impl Endpoint {
     /// §3.10.7.4: SYN-RECEIVED and the synchronized states.
     fn synchronized_arrives(&mut self, now: Instant, seg: &Segment) {
         let f = seg.flags;
+        // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN above
+        // RCV.NXT (so no old duplicate can pass for the new connection's)
+        // reopens the connection, with an ISN above the old numbers.
+        if self.state == State::TimeWait
+            && self.config.time_wait_reopen
+            && f.syn
+            && !f.ack
+            && !f.rst
+            && seq_gt(seg.seq, self.rcv_nxt)
+        {
+            self.choose_iss(now);
+            self.reset_connection();
+            self.passive = false;
+            self.remote_port = seg.src_port;
+            self.irs = seg.seq;
+            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.snd_wnd = seg.window as u32;
+            self.snd_una = self.iss;
+            self.snd_nxt = self.iss;
+            self.set_state(State::SynReceived);
+            self.send_new(now, true, false, Vec::new());
+            return;
+        }
         let wnd = self.config.recv_window as u32;
         // First, check the sequence number (the four cases).
         let seg_len = seg.len();
