@@ -95,7 +95,8 @@ enum Command {
     /// Replay the corpus against a target and write its report.
     Replay {
         protocol: Protocol,
-        /// The implementation under test: `bundled`.
+        /// The implementation under test: `bundled`, or `linux` (the running
+        /// kernel, in network namespaces of its own; tcp only).
         #[arg(long, default_value = "bundled")]
         target: String,
         #[arg(long, default_value = "rfc9293")]
@@ -247,6 +248,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if protocol == Protocol::All {
                 if traces.is_some() {
                     bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
+                }
+                if target == "linux" {
+                    bail!("replay all --target linux: the kernel has no HTTP/2; run replay tcp --target linux");
                 }
                 // Both suites; one report after the other, one exit code.
                 let with = |p: &Option<PathBuf>, proto: &str| {
@@ -486,6 +490,9 @@ fn replay(
     report_path: Option<&Path>,
     junit: Option<&Path>,
 ) -> Result<ExitCode> {
+    if target == "linux" {
+        return replay_linux(profile, traces, report_path, junit);
+    }
     let profile = load_profile(profile)?;
     let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
         "bundled" => Box::new(tracewright_conformance::bundled::BundledTarget::new()),
@@ -515,6 +522,47 @@ fn replay(
         &profile,
         &mut |done, _total| pb.set_position(done as u64),
     );
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    finish_report(&report, elapsed, report_path, junit)
+}
+
+/// `replay tcp --target linux`: the running kernel's TCP, each trace in a
+/// network namespace of its own, many at once. Exits with
+/// `linux::EXIT_UNAVAILABLE` after one line on stderr when this machine
+/// cannot make the namespaces.
+fn replay_linux(
+    profile: &str,
+    traces: &Path,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    use tracewright_conformance::linux;
+    // First, while the process has one thread (a user namespace needs that).
+    if let Err(e) = linux::prepare() {
+        eprintln!("{e}");
+        return Ok(ExitCode::from(linux::EXIT_UNAVAILABLE));
+    }
+    let profile = load_profile(profile)?;
+    let corpus = tracewright_conformance::load::load_corpus(traces)
+        .with_context(|| format!("loading {}", traces.display()))?;
+    if let Some(t) = corpus.traces.iter().find(|t| t.profile != profile.name) {
+        bail!(
+            "{}: trace {} was generated for profile {}, not {}",
+            traces.display(),
+            t.id,
+            t.profile,
+            profile.name
+        );
+    }
+    let pb = ProgressBar::new(corpus.traces.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
+    );
+    let start = Instant::now();
+    let report = linux::run_linux_corpus(&corpus, &profile, &mut |done, _total| {
+        pb.set_position(done as u64)
+    });
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     finish_report(&report, elapsed, report_path, junit)

@@ -3,6 +3,8 @@
 //! reports.
 pub mod bundled;
 pub mod h2;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod load;
 pub mod profile;
 pub mod replay;
