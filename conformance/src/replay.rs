@@ -18,8 +18,9 @@ use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Transition, W
 /// maps back to the relative number we sent.
 const PROVISIONAL_IUT_ISN: u32 = 0x8000_0000;
 
-/// How often a real-clock target's state is asked again while it settles.
-const STATE_RECHECK: Duration = Duration::from_millis(20);
+/// On a real clock, how often the engine looks again for a segment it
+/// expects or for a state it checks while the IUT's timers catch up.
+const REAL_SLICE: Duration = Duration::from_millis(10);
 
 /// The outcome of one trace (DESIGN.md, Verdicts).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -251,11 +252,18 @@ impl Run<'_> {
                 self.poll(i)
             }
             Step::Expect(e) => {
-                if self.queue.is_empty() {
-                    if let Clock::Real { tolerance } = self.target.clock() {
+                if let Clock::Real { tolerance } = self.target.clock() {
+                    // Up to the tolerance for the segment, in slices, so
+                    // that the next step starts as soon as it came.
+                    let deadline = std::time::Instant::now() + tolerance;
+                    while self.queue.is_empty() {
+                        let left = deadline.saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
                         let segs = self
                             .target
-                            .advance(tolerance)
+                            .advance(left.min(REAL_SLICE))
                             .map_err(|e| target_verdict(i, e))?;
                         self.take(segs.into_iter().map(|(_, s)| s).collect());
                     }
@@ -355,7 +363,7 @@ impl Run<'_> {
             while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
                 let segs = self
                     .target
-                    .advance(STATE_RECHECK)
+                    .advance(REAL_SLICE)
                     .map_err(|e| target_verdict(step, e))?;
                 self.take(segs.into_iter().map(|(_, s)| s).collect());
                 actual = self.target.state();

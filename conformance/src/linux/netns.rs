@@ -82,6 +82,7 @@ pub fn sysctl(path: &str, value: &str, optional: bool) -> Result<(), SetupError>
 }
 
 /// Reads a sysctl of the calling thread's network namespace.
+#[cfg(test)]
 pub fn read_sysctl(path: &str) -> io::Result<String> {
     Ok(std::fs::read_to_string(format!("/proc/sys/{path}"))?
         .trim()
@@ -189,19 +190,44 @@ pub fn configure_if(name: &CStr, addr: Option<(Ipv4Addr, u8)>) -> Result<u32, Se
     if let Some((a, prefix)) = addr {
         let mut ifr = IfReq::new(name);
         ifr.set_addr(a);
-        ioctl(&ctl, libc::SIOCSIFADDR, &mut ifr, &format!("SIOCSIFADDR {dev}"))?;
+        ioctl(
+            &ctl,
+            libc::SIOCSIFADDR,
+            &mut ifr,
+            &format!("SIOCSIFADDR {dev}"),
+        )?;
         let mask = Ipv4Addr::from(u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0));
         let mut ifr = IfReq::new(name);
         ifr.set_addr(mask);
-        ioctl(&ctl, libc::SIOCSIFNETMASK, &mut ifr, &format!("SIOCSIFNETMASK {dev}"))?;
+        ioctl(
+            &ctl,
+            libc::SIOCSIFNETMASK,
+            &mut ifr,
+            &format!("SIOCSIFNETMASK {dev}"),
+        )?;
     }
     let mut ifr = IfReq::new(name);
-    ioctl(&ctl, libc::SIOCGIFFLAGS, &mut ifr, &format!("SIOCGIFFLAGS {dev}"))?;
+    ioctl(
+        &ctl,
+        libc::SIOCGIFFLAGS,
+        &mut ifr,
+        &format!("SIOCGIFFLAGS {dev}"),
+    )?;
     let flags = ifr.short() | libc::IFF_UP as i16;
     ifr.set_short(flags);
-    ioctl(&ctl, libc::SIOCSIFFLAGS, &mut ifr, &format!("SIOCSIFFLAGS {dev}"))?;
+    ioctl(
+        &ctl,
+        libc::SIOCSIFFLAGS,
+        &mut ifr,
+        &format!("SIOCSIFFLAGS {dev}"),
+    )?;
     let mut ifr = IfReq::new(name);
-    ioctl(&ctl, libc::SIOCGIFINDEX, &mut ifr, &format!("SIOCGIFINDEX {dev}"))?;
+    ioctl(
+        &ctl,
+        libc::SIOCGIFINDEX,
+        &mut ifr,
+        &format!("SIOCGIFINDEX {dev}"),
+    )?;
     Ok(ifr.int() as u32)
 }
 
@@ -215,7 +241,7 @@ fn push_attr(buf: &mut Vec<u8>, ty: u16, payload: &[u8]) {
     buf.extend_from_slice(&(len as u16).to_ne_bytes());
     buf.extend_from_slice(&ty.to_ne_bytes());
     buf.extend_from_slice(payload);
-    while buf.len() % 4 != 0 {
+    while !buf.len().is_multiple_of(4) {
         buf.push(0);
     }
 }
@@ -233,7 +259,11 @@ pub fn add_host_route(dst: Ipv4Addr, oif: u32, rto_min_ms: u32) -> Result<(), Se
         }
     })?;
     let mut metrics = Vec::new();
-    push_attr(&mut metrics, RTAX_LOCK, &(1u32 << RTAX_RTO_MIN).to_ne_bytes());
+    push_attr(
+        &mut metrics,
+        RTAX_LOCK,
+        &(1u32 << RTAX_RTO_MIN).to_ne_bytes(),
+    );
     push_attr(&mut metrics, RTAX_RTO_MIN, &rto_min_ms.to_ne_bytes());
     push_attr(&mut metrics, RTAX_QUICKACK, &1u32.to_ne_bytes());
     let mut body = vec![
@@ -264,7 +294,9 @@ pub fn add_host_route(dst: Ipv4Addr, oif: u32, rto_min_ms: u32) -> Result<(), Se
     let mut reply = [0u8; 1024];
     // SAFETY: reply is a valid writable buffer.
     let n = unsafe { libc::recv(nl.as_raw_fd(), reply.as_mut_ptr().cast(), reply.len(), 0) };
-    check(n as libc::c_int, || "reading the RTM_NEWROUTE answer".into())?;
+    check(n as libc::c_int, || {
+        "reading the RTM_NEWROUTE answer".into()
+    })?;
     let ty = u16::from_ne_bytes([reply[4], reply[5]]);
     if n < 20 || i32::from(ty) != libc::NLMSG_ERROR {
         return Err(SetupError {

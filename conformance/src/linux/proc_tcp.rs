@@ -32,11 +32,16 @@ pub fn iut_state(table: &str) -> Option<TcpState> {
     let mut listener = false;
     for line in table.lines().skip(1) {
         let mut f = line.split_whitespace();
-        let (Some(_sl), Some(local), Some(remote), Some(st)) = (f.next(), f.next(), f.next(), f.next())
+        let (Some(_sl), Some(local), Some(remote), Some(st)) =
+            (f.next(), f.next(), f.next(), f.next())
         else {
             return None;
         };
-        let port = |a: &str| a.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+        let port = |a: &str| {
+            a.rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok())
+        };
         let st = u8::from_str_radix(st, 16).ok()?;
         if port(local)? != IUT_PORT {
             continue;
