@@ -101,8 +101,9 @@ enum Command {
     /// Replay the corpus against a target and write its report.
     Replay {
         protocol: Protocol,
-        /// The implementation under test: `bundled`, `smoltcp` (tcp), or
-        /// `exec:COMMAND` (tcp; an adapter process, see README.md).
+        /// The implementation under test: `bundled`, `smoltcp` (tcp),
+        /// `linux` (the running kernel, in network namespaces of its own;
+        /// tcp), or `exec:COMMAND` (tcp; an adapter process, see README.md).
         #[arg(long, default_value = "bundled")]
         target: String,
         #[arg(long, default_value = "rfc9293")]
@@ -294,6 +295,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if protocol == Protocol::All {
                 if traces.is_some() {
                     bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
+                }
+                if target == "linux" {
+                    bail!("replay all --target linux: the kernel has no HTTP/2; run replay tcp --target linux");
                 }
                 // Both suites; one report after the other, one exit code.
                 let with = |p: &Option<PathBuf>, proto: &str| {
@@ -575,6 +579,9 @@ fn replay(
     junit: Option<&Path>,
     extras: &ReplayExtras,
 ) -> Result<ExitCode> {
+    if target == "linux" {
+        return replay_linux(profile, traces, report_path, junit, extras);
+    }
     let profile = load_profile(profile)?;
     let target_name = target;
     let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
@@ -641,7 +648,9 @@ fn load_deviations(
     use tracewright_conformance::deviations::Deviations;
     let path = match explicit {
         Some(p) => p.to_path_buf(),
-        None if target == "smoltcp" => PathBuf::from("conformance/deviations/smoltcp.yaml"),
+        None if target == "smoltcp" || target == "linux" => {
+            PathBuf::from(format!("conformance/deviations/{target}.yaml"))
+        }
         None => return Ok(None),
     };
     let d = Deviations::load(&path)?;
@@ -653,6 +662,53 @@ fn load_deviations(
         );
     }
     Ok(Some(d))
+}
+
+/// `replay tcp --target linux`: the running kernel's TCP, each trace in a
+/// network namespace of its own, many at once. Exits with
+/// `linux::EXIT_UNAVAILABLE` after one line on stderr when this machine
+/// cannot make the namespaces.
+fn replay_linux(
+    profile: &str,
+    traces: &Path,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+    extras: &ReplayExtras,
+) -> Result<ExitCode> {
+    use tracewright_conformance::linux;
+    let deviations = load_deviations("linux", extras.deviations.as_deref())?;
+    // First, while the process has one thread (a user namespace needs that).
+    if let Err(e) = linux::prepare() {
+        eprintln!("{e}");
+        return Ok(ExitCode::from(linux::EXIT_UNAVAILABLE));
+    }
+    let profile = load_profile(profile)?;
+    let corpus = tracewright_conformance::load::load_corpus(traces)
+        .with_context(|| format!("loading {}", traces.display()))?;
+    if let Some(t) = corpus.traces.iter().find(|t| t.profile != profile.name) {
+        bail!(
+            "{}: trace {} was generated for profile {}, not {}",
+            traces.display(),
+            t.id,
+            t.profile,
+            profile.name
+        );
+    }
+    let pb = ProgressBar::new(corpus.traces.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
+    );
+    let start = Instant::now();
+    let report = linux::run_linux_corpus(&corpus, &profile, &mut |done, _total| {
+        pb.set_position(done as u64)
+    });
+    let report = match deviations {
+        Some(d) => report.with_deviations(d),
+        None => report,
+    };
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    finish_report(&report, elapsed, report_path, junit)
 }
 
 /// Explores `model` and prints what the search saw.

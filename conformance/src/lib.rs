@@ -5,6 +5,8 @@ pub mod bundled;
 pub mod deviations;
 pub mod exec;
 pub mod h2;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod load;
 pub mod profile;
 pub mod replay;

@@ -18,6 +18,10 @@ use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Transition, W
 /// maps back to the relative number we sent.
 const PROVISIONAL_IUT_ISN: u32 = 0x8000_0000;
 
+/// On a real clock, how often the engine looks again for a segment it
+/// expects or for a state it checks while the IUT's timers catch up.
+const REAL_SLICE: Duration = Duration::from_millis(10);
+
 /// The outcome of one trace (DESIGN.md, Verdicts).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -278,11 +282,18 @@ impl Run<'_> {
                 self.poll(i)
             }
             Step::Expect(e) => {
-                if self.queue.is_empty() {
-                    if let Clock::Real { tolerance } = self.target.clock() {
+                if let Clock::Real { tolerance } = self.target.clock() {
+                    // Up to the tolerance for the segment, in slices, so
+                    // that the next step starts as soon as it came.
+                    let deadline = std::time::Instant::now() + tolerance;
+                    while self.queue.is_empty() {
+                        let left = deadline.saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
                         let segs = self
                             .target
-                            .advance(tolerance)
+                            .advance(left.min(REAL_SLICE))
                             .map_err(|e| target_verdict(i, e))?;
                         self.take(segs.into_iter().map(|(_, s)| s).collect());
                     }
@@ -334,7 +345,7 @@ impl Run<'_> {
                     Wait::TwoMsl => Cause::TwoMsl,
                     _ => Cause::Rto,
                 };
-                let d = self.profile.resolve(*w);
+                let d = self.target.resolve_wait(*w, self.profile);
                 self.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 let emitted = self.target.advance(d).map_err(|e| target_verdict(i, e))?;
                 let tolerance = match self.target.clock() {
@@ -367,7 +378,7 @@ impl Run<'_> {
                     l.state = Some(s.to_string());
                 }
                 self.since_state = self.transcript.len();
-                match self.target.state() {
+                match self.settled_state(i, *s)? {
                     Some(actual) if actual != *s => {
                         self.line(i, Dir::Note, format!("the IUT reports {actual}"));
                         Err(Verdict::Fail {
@@ -381,6 +392,26 @@ impl Run<'_> {
                 }
             }
         }
+    }
+
+    /// The IUT's state. On a real clock a timer the trace has just waited
+    /// for may fire up to the tolerance late (a give-up, the end of
+    /// TIME-WAIT): until the state is `want`, it is asked again for that
+    /// long; what the IUT emits meanwhile is kept for the next step.
+    fn settled_state(&mut self, step: usize, want: TcpState) -> Result<Option<TcpState>, Verdict> {
+        let mut actual = self.target.state();
+        if let Clock::Real { tolerance } = self.target.clock() {
+            let deadline = std::time::Instant::now() + tolerance;
+            while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
+                let segs = self
+                    .target
+                    .advance(REAL_SLICE)
+                    .map_err(|e| target_verdict(step, e))?;
+                self.take(segs.into_iter().map(|(_, s)| s).collect());
+                actual = self.target.state();
+            }
+        }
+        Ok(actual)
     }
 
     fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
@@ -482,7 +513,14 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         }
     }
     if outcome.is_ok() {
-        outcome = run.quiet(trace.steps.len());
+        // On a real clock, what the IUT emits just after the last step is
+        // still the IUT's doing: poll for it before the final check.
+        if matches!(run.target.clock(), Clock::Real { .. }) {
+            outcome = run.poll(trace.steps.len());
+        }
+        if outcome.is_ok() {
+            outcome = run.quiet(trace.steps.len());
+        }
     }
     if let Err(v) = outcome {
         result.rfc = Some(run.rfc());

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::profile::Profile;
-use crate::trace::{AppCall, Flags, Role, TcpState};
+use crate::trace::{AppCall, Flags, Role, TcpState, Wait};
 
 /// The harness's port (the IUT's peer).
 pub const HARNESS_PORT: u16 = 40000;
@@ -55,6 +55,11 @@ pub trait Target {
     /// A short name for reports (`bundled`).
     fn name(&self) -> &str;
     fn clock(&self) -> Clock;
+    /// How long a symbolic wait lasts on this target: the profile's time,
+    /// unless the target fixes a timer regardless of it (Linux's TIME-WAIT).
+    fn resolve_wait(&self, w: Wait, profile: &Profile) -> Duration {
+        profile.resolve(w)
+    }
     /// A fresh IUT for one trace, in `role`, with the profile's parameters.
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError>;
     /// An application call on the IUT.

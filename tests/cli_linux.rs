@@ -1,0 +1,57 @@
+//! `--target linux` at the CLI: what it refuses, and how it says it cannot
+//! run. (The traces themselves run in `conformance/tests/linux_target.rs`.)
+
+use std::process::Command;
+
+fn tracewright(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn replay_all_against_the_kernel_is_refused_for_http2() {
+    let (code, _, err) = tracewright(&["replay", "all", "--target", "linux"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the kernel has no HTTP/2"), "{err}");
+}
+
+#[test]
+fn replay_tcp_against_the_kernel_runs_or_says_in_one_line_why_not() {
+    // One short trace: a SYN to a closed port.
+    let dir = std::env::temp_dir().join(format!("tracewright-cli-linux-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = "tcp-server-closed-recv-s-sends-ra-to-closed.yaml";
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("traces/tcp")
+            .join(name),
+        dir.join(name),
+    )
+    .unwrap();
+    let (code, out, err) = tracewright(&[
+        "replay",
+        "tcp",
+        "--target",
+        "linux",
+        "--traces",
+        dir.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    match code {
+        0 => assert!(out.contains("1 pass"), "{out}"),
+        3 => {
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.starts_with("linux target: cannot create"), "{err}");
+            eprintln!("skipped: {err}");
+        }
+        _ => panic!("exit {code}\n{out}\n{err}"),
+    }
+}
