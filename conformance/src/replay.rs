@@ -5,7 +5,7 @@
 //! left over when the harness acts next (or at the end) is a failure: the
 //! model allows nothing there.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
@@ -96,7 +96,8 @@ pub struct Rel<'a> {
 impl fmt::Display for Rel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.seg;
-        let (seq, ack) = if s.src_port == HARNESS_PORT {
+        let harness = s.src_port != IUT_PORT;
+        let (seq, ack) = if harness {
             (
                 s.seq.wrapping_sub(HARNESS_ISN),
                 s.ack.wrapping_sub(self.iut_isn),
@@ -114,6 +115,11 @@ impl fmt::Display for Rel<'_> {
         if !s.payload.is_empty() {
             write!(f, " len={}", s.payload.len())?;
         }
+        // Only traces with several peers name them.
+        let port = if harness { s.src_port } else { s.dst_port };
+        if port != HARNESS_PORT {
+            write!(f, " peer={}", port.wrapping_sub(HARNESS_PORT))?;
+        }
         Ok(())
     }
 }
@@ -130,13 +136,18 @@ pub fn pattern_text(p: &SegmentPattern) -> String {
     if p.len > 0 {
         s += &format!(" len={}", p.len);
     }
+    if p.peer != 0 {
+        s += &format!(" peer={}", p.peer);
+    }
     s
 }
 
 struct Run<'a> {
     target: &'a mut dyn Target,
     profile: &'a Profile,
-    iut_isn: Option<u32>,
+    /// The IUT's ISN towards each harness port, learnt from the first SYN
+    /// it sends there (a listener picks one per connection).
+    iut_isn: BTreeMap<u16, u32>,
     queue: VecDeque<Segment>,
     transcript: Vec<LadderLine>,
     state: Option<TcpState>,
@@ -165,25 +176,45 @@ enum AppKind {
 }
 
 impl Run<'_> {
-    fn base(&self) -> u32 {
-        self.iut_isn.unwrap_or(PROVISIONAL_IUT_ISN)
+    /// The IUT's ISN towards harness port `port`.
+    fn base(&self, port: u16) -> u32 {
+        self.iut_isn
+            .get(&port)
+            .copied()
+            .unwrap_or(PROVISIONAL_IUT_ISN)
     }
 
     fn rel(&self, seg: &Segment) -> String {
+        let port = if seg.src_port == IUT_PORT {
+            seg.dst_port
+        } else {
+            seg.src_port
+        };
         Rel {
             seg,
-            iut_isn: self.base(),
+            iut_isn: self.base(port),
         }
         .to_string()
     }
 
     fn take(&mut self, segs: Vec<Segment>) {
         for s in segs {
-            if self.iut_isn.is_none() && s.flags.syn {
-                self.iut_isn = Some(s.seq);
+            if s.flags.syn {
+                self.iut_isn.entry(s.dst_port).or_insert(s.seq);
             }
             self.queue.push_back(s);
         }
+    }
+
+    /// The earliest emitted segment addressed to a peer one of `e`'s
+    /// patterns names (segments to other peers keep their place).
+    fn pop_for(&mut self, e: &crate::trace::Expect) -> Option<Segment> {
+        let i = self.queue.iter().position(|s| {
+            e.any_of
+                .iter()
+                .any(|p| s.dst_port == HARNESS_PORT.wrapping_add(p.peer))
+        })?;
+        self.queue.remove(i)
     }
 
     fn line(&mut self, step: usize, dir: Dir, text: String) {
@@ -225,6 +256,7 @@ impl Run<'_> {
                     AppCall::Send(_) => AppKind::Send,
                     AppCall::Close => AppKind::Close,
                     AppCall::Abort => AppKind::Abort,
+                    AppCall::Accept => AppKind::Open,
                 });
                 self.line(i, Dir::Note, format!("app {call}"));
                 self.target.app(call).map_err(|e| target_verdict(i, e))?;
@@ -233,11 +265,12 @@ impl Run<'_> {
             Step::Send(spec) => {
                 self.quiet(i)?;
                 self.last_cause = Cause::Segment;
+                let port = HARNESS_PORT.wrapping_add(spec.peer);
                 let seg = Segment {
-                    src_port: HARNESS_PORT,
+                    src_port: port,
                     dst_port: IUT_PORT,
                     seq: HARNESS_ISN.wrapping_add(spec.seq),
-                    ack: spec.ack.map_or(0, |a| self.base().wrapping_add(a)),
+                    ack: spec.ack.map_or(0, |a| self.base(port).wrapping_add(a)),
                     flags: spec.flags,
                     window: spec.win.unwrap_or(self.profile.recv_window),
                     payload: (0..spec.len).map(|k| b'a' + (k % 26) as u8).collect(),
@@ -248,17 +281,19 @@ impl Run<'_> {
                 self.poll(i)
             }
             Step::Expect(e) => {
-                if self.queue.is_empty() {
+                let mut next = self.pop_for(e);
+                if next.is_none() {
                     if let Clock::Real { tolerance } = self.target.clock() {
                         let segs = self
                             .target
                             .advance(tolerance)
                             .map_err(|e| target_verdict(i, e))?;
                         self.take(segs.into_iter().map(|(_, s)| s).collect());
+                        next = self.pop_for(e);
                     }
                 }
                 let expected: Vec<String> = e.any_of.iter().map(pattern_text).collect();
-                let Some(seg) = self.queue.pop_front() else {
+                let Some(seg) = next else {
                     self.line(i, Dir::FromIut, "(nothing)".into());
                     return Err(Verdict::Fail {
                         step: i,
@@ -343,7 +378,9 @@ impl Run<'_> {
 
     fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
         p.flags.matches(seg.flags)
-            && p.seq.is_none_or(|s| seg.seq.wrapping_sub(self.base()) == s)
+            && seg.dst_port == HARNESS_PORT.wrapping_add(p.peer)
+            && p.seq
+                .is_none_or(|s| seg.seq.wrapping_sub(self.base(seg.dst_port)) == s)
             && p.ack.is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
             && seg.payload.len() as u32 == p.len
     }
@@ -396,7 +433,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
     let mut run = Run {
         target,
         profile,
-        iut_isn: None,
+        iut_isn: BTreeMap::new(),
         queue: VecDeque::new(),
         transcript: Vec::new(),
         state: Some(TcpState::Closed),

@@ -281,6 +281,7 @@ fn pattern(s: &Segment) -> SegmentPattern {
         seq: (!(s.flags.rst && s.flags.ack)).then_some(s.seq.into()),
         ack: s.flags.ack.then_some(s.ack.into()),
         len: s.len.into(),
+        peer: 0,
     }
 }
 
@@ -317,6 +318,7 @@ pub fn project(
                 ack: s.flags.ack.then_some(s.ack.into()),
                 win: None,
                 len: s.len.into(),
+                peer: 0,
             }),
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
             Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),
