@@ -78,7 +78,10 @@ pub fn variant_rows(p: &Profile) -> Result<bool> {
     let mut ok = fails.is_empty();
     println!(
         "{:<17} {:<32} {:>22} {:>7.2} s",
-        format!("({} listener)", if p.name == "rfc9293" { "the" } else { &p.name }),
+        format!(
+            "({} listener)",
+            if p.name == "rfc9293" { "the" } else { &p.name }
+        ),
         if fails.is_empty() {
             "none: every property holds".to_string()
         } else {

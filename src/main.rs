@@ -290,10 +290,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             model,
             port,
         } => {
-            let m = tracewright_model::listener_gen::generation_model(&load_profile(
-                &model.profile,
-            )?)
-            .map_err(anyhow::Error::msg)?;
+            let m =
+                tracewright_model::listener_gen::generation_model(&load_profile(&model.profile)?)
+                    .map_err(anyhow::Error::msg)?;
             println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
             m.checker().serve(("127.0.0.1", port));
             Ok(ExitCode::SUCCESS)

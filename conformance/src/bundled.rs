@@ -174,10 +174,7 @@ impl Target for BundledTarget {
         self.listener = None;
         if role == Role::Listener {
             self.endpoint = None;
-            self.listener = Some(stack::Listener::new(
-                listener_config_of(profile),
-                IUT_PORT,
-            ));
+            self.listener = Some(stack::Listener::new(listener_config_of(profile), IUT_PORT));
             return Ok(());
         }
         self.reset_to_closed();

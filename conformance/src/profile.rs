@@ -169,10 +169,16 @@ mod tests {
             .replace("syn_backlog: 1", "syn_backlog: 0");
         let e = Profile::parse("p.yaml", &text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:11:1: syn_backlog: must be at least 1");
-        let e = Profile::parse("p.yaml", &text.replace("syn_cookies: true", "syn_cookies: often"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("p.yaml:13:") && e.contains("syn_cookies"), "{e}");
+        let e = Profile::parse(
+            "p.yaml",
+            &text.replace("syn_cookies: true", "syn_cookies: often"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("p.yaml:13:") && e.contains("syn_cookies"),
+            "{e}"
+        );
         let e = Profile::parse("p.yaml", &text.replace("syn_cookies: true\n", ""))
             .unwrap_err()
             .to_string();

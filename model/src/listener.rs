@@ -173,9 +173,13 @@ impl Conn {
 pub enum Peer {
     Idle,
     /// A client that sent its SYN `syns` times.
-    SynSent { syns: u8 },
+    SynSent {
+        syns: u8,
+    },
     /// A client that got a SYN-ACK (a cookie or not) and acknowledged it.
-    Established { cookie: bool },
+    Established {
+        cookie: bool,
+    },
     /// A flooder that sent its SYN.
     Flooded,
 }
@@ -614,12 +618,9 @@ impl Model for ListenerModel {
                 "half_open_queue_bounded",
                 |m: &ListenerModel, w: &LWorld| w.half_open() <= m.cfg.syn_backlog as usize,
             ),
-            Property::always(
-                "accept_queue_bounded",
-                |m: &ListenerModel, w: &LWorld| {
-                    w.accept_queue.len() <= m.cfg.accept_backlog as usize
-                },
-            ),
+            Property::always("accept_queue_bounded", |m: &ListenerModel, w: &LWorld| {
+                w.accept_queue.len() <= m.cfg.accept_backlog as usize
+            }),
             Property::always(
                 "flood_leaves_no_state_behind",
                 |m: &ListenerModel, w: &LWorld| {
@@ -631,17 +632,14 @@ impl Model for ListenerModel {
             Property::sometimes(
                 "flood_fills_the_half_open_queue",
                 |m: &ListenerModel, w: &LWorld| {
-                    (m.cfg.clients()..m.cfg.peers())
-                        .all(|p| w.conns[p as usize] == Conn::HalfOpen)
+                    (m.cfg.clients()..m.cfg.peers()).all(|p| w.conns[p as usize] == Conn::HalfOpen)
                 },
             ),
             Property::sometimes(
                 "client_connects_through_a_cookie",
                 |_: &ListenerModel, w: &LWorld| w.cookie_connected,
             ),
-            Property::sometimes("half_open_connection_expires", |_, w: &LWorld| {
-                w.expired
-            }),
+            Property::sometimes("half_open_connection_expires", |_, w: &LWorld| w.expired),
             Property::sometimes(
                 "full_accept_queue_drops_a_syn",
                 |_: &ListenerModel, w: &LWorld| w.accept_overflow,
@@ -699,11 +697,7 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let line = |out: &mut String, peer: &str, mid: &str, w: &LWorld, note: &str| {
-        let _ = writeln!(
-            out,
-            "{peer:>4} |{mid:<MID$}| {}  {note}",
-            iut_summary(m, w)
-        );
+        let _ = writeln!(out, "{peer:>4} |{mid:<MID$}| {}  {note}", iut_summary(m, w));
     };
     let _ = writeln!(out, "{:>4}  {:<MID$}  IUT (listener)", "peer", "");
     if let Some((w, _)) = path.first() {
@@ -718,10 +712,16 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
             let text = format!(" {s} ");
             if s.to_iut {
                 let tip = if lost { "-X" } else { "->" };
-                format!("---{text}{}{tip}", "-".repeat(MID.saturating_sub(text.len() + 5)))
+                format!(
+                    "---{text}{}{tip}",
+                    "-".repeat(MID.saturating_sub(text.len() + 5))
+                )
             } else {
                 let tip = if lost { "X-" } else { "<-" };
-                format!("{tip}{}{text}---", "-".repeat(MID.saturating_sub(text.len() + 5)))
+                format!(
+                    "{tip}{}{text}---",
+                    "-".repeat(MID.saturating_sub(text.len() + 5))
+                )
             }
         };
         match a {
@@ -762,7 +762,13 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
                 } else {
                     "sent (to a spoofed address)"
                 };
-                line(&mut out, &peer_name(&m.cfg, o.peer), &format!("{:>MID$}", format!("<- {o} ---")), &next, to);
+                line(
+                    &mut out,
+                    &peer_name(&m.cfg, o.peer),
+                    &format!("{:>MID$}", format!("<- {o} ---")),
+                    &next,
+                    to,
+                );
             } else if !note.is_empty() {
                 line(&mut out, "", "", &next, &note);
             }

@@ -13,6 +13,6 @@ mod tcp;
 #[cfg(test)]
 mod tests;
 
-pub use std::time::Duration;
 pub use listener::{Listener, ListenerConfig};
+pub use std::time::Duration;
 pub use tcp::{CallError, Config, Endpoint, Flags, Instant, Segment, State};

@@ -186,7 +186,8 @@ impl Listener {
                 Self::drain(outbox, &mut c.ep);
             }
         }
-        self.half_open.retain(|c| c.ep.state() == State::SynReceived);
+        self.half_open
+            .retain(|c| c.ep.state() == State::SynReceived);
     }
 
     /// The ISN of a connection the listener keeps state for, RFC 6528 §3:
@@ -206,7 +207,12 @@ impl Listener {
     fn cookie(&self, t: u64, remote_port: u16, peer_isn: u32) -> u32 {
         let h = keyed_hash(
             self.config.secret ^ 0xc00c_1e5,
-            &[self.local_port as u64, remote_port as u64, peer_isn as u64, t],
+            &[
+                self.local_port as u64,
+                remote_port as u64,
+                peer_isn as u64,
+                t,
+            ],
         ) as u32;
         (((t % 32) as u32) << 27) | (h & 0x00ff_ffff)
     }
@@ -217,8 +223,7 @@ impl Listener {
         let c = seg.ack.wrapping_sub(1);
         let peer_isn = seg.seq.wrapping_sub(1);
         let t_now = now.millis() / COOKIE_PERIOD_MS;
-        (t_now.saturating_sub(1)..=t_now)
-            .any(|t| self.cookie(t, seg.src_port, peer_isn) == c)
+        (t_now.saturating_sub(1)..=t_now).any(|t| self.cookie(t, seg.src_port, peer_isn) == c)
     }
 
     fn send_reset_for(&mut self, seg: &Segment) {
