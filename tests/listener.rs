@@ -82,5 +82,5 @@ fn check_listener_holds_and_no_syn_cookies_is_refuted_with_a_ladder() {
 fn replay_tcp_listener_passes() {
     let (code, out) = tracewright(&["replay", "tcp-listener"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("10 pass, 0 fail"), "{out}");
+    assert!(out.contains("11 pass, 0 fail"), "{out}");
 }

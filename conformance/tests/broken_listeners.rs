@@ -24,6 +24,9 @@ enum Breakage {
     OneSynAckRetryTooMany,
     /// Never retransmits a SYN-ACK.
     NeverRetransmitsSynAck,
+    /// Drops an ACK that returns no cookie of its own silently instead of
+    /// answering it with a RST (RFC 9293 §3.10.7.2).
+    SwallowsBadAck,
 }
 
 struct Broken {
@@ -43,6 +46,9 @@ impl Broken {
     }
 
     fn keep(&mut self, s: &Segment) -> bool {
+        if self.how == Breakage::SwallowsBadAck && s.flags.rst {
+            return false;
+        }
         if self.how != Breakage::NeverRetransmitsSynAck || !(s.flags.syn && s.flags.ack) {
             return true;
         }
@@ -68,7 +74,7 @@ impl Target for Broken {
         match self.how {
             Breakage::NoSynCookies => p.syn_cookies = false,
             Breakage::OneSynAckRetryTooMany => p.synack_retries += 1,
-            Breakage::NeverRetransmitsSynAck => {}
+            Breakage::NeverRetransmitsSynAck | Breakage::SwallowsBadAck => {}
         }
         self.inner.open(role, &p)
     }
@@ -178,6 +184,11 @@ fn a_listener_with_one_synack_retry_too_many_fails_the_give_up_traces() {
 #[test]
 fn a_listener_that_never_retransmits_its_synack_fails_the_retransmission_traces() {
     check(Breakage::NeverRetransmitsSynAck, expects_a_synack_twice);
+}
+
+#[test]
+fn a_listener_that_swallows_a_forged_cookie_fails_the_reset_traces() {
+    check(Breakage::SwallowsBadAck, |t| covers(t, "recv A", "R"));
 }
 
 /// The bundled target's listener report, as an insta snapshot in reports/.

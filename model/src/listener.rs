@@ -16,6 +16,9 @@
 //! - `syn_backlog` *flooders*, spoofed: each sends one SYN and never
 //!   answers; the SYN-ACKs the IUT sends them go nowhere (RFC 4987 §2).
 //!   Exactly as many as the half-open queue holds, so the flood fills it.
+//!   A flooder may instead send one ACK that guesses a cookie (it cannot
+//!   know one): the IUT must answer it as any ACK in LISTEN, with a RST
+//!   (RFC 9293 §3.10.7.2), and not create a connection.
 //!
 //! The IUT keeps, for each peer, no connection, a half-open one
 //! (SYN-RECEIVED, in the half-open queue), a queued one (ESTABLISHED, in the
@@ -252,6 +255,8 @@ pub enum LAction {
     /// Peer `.0` sends a SYN (a client connecting or trying again, a
     /// flooder flooding).
     PeerSendsSyn(u8),
+    /// Flooder `.0` sends an ACK with a guessed (wrong) cookie.
+    PeerForgesAck(u8),
     NetDeliver(LSeg),
     NetLose(LSeg),
     /// The half-open connections' SYN-ACK timers expire.
@@ -290,6 +295,7 @@ impl fmt::Display for LAction {
             LAction::AppListen => f.write_str("app listen"),
             LAction::AppAccept => f.write_str("app accept"),
             LAction::PeerSendsSyn(p) => write!(f, "peer {p} sends S"),
+            LAction::PeerForgesAck(p) => write!(f, "peer {p} sends A (forged cookie)"),
             LAction::NetDeliver(s) => write!(f, "net delivers {s}"),
             LAction::NetLose(s) => write!(f, "net loses {s}"),
             LAction::TimerSynAck => f.write_str("syn-ack timers expire"),
@@ -360,6 +366,9 @@ impl ListenerModel {
             };
             if may {
                 out.push(LAction::PeerSendsSyn(p));
+                if !is_client(&self.cfg, p) {
+                    out.push(LAction::PeerForgesAck(p));
+                }
             }
         }
         for s in &w.net {
@@ -416,6 +425,13 @@ impl ListenerModel {
                     _ => return None,
                 };
                 push(&mut w.net, seg(p, true, "S", 0, 0, false));
+            }
+            LAction::PeerForgesAck(p) => {
+                if is_client(&self.cfg, p) || w.peers[p as usize] != Peer::Idle {
+                    return None;
+                }
+                w.peers[p as usize] = Peer::Flooded;
+                push(&mut w.net, seg(p, true, "A", 1, 1, false));
             }
             LAction::NetLose(s) => {
                 let i = w.net.binary_search(&s).ok()?;
@@ -518,7 +534,7 @@ impl ListenerModel {
                 output = Some(seg(p, false, "SA", 0, 1, false));
             }
         } else {
-            // The ACK of a client (no RST is ever sent by the peers).
+            // A client's ACK or a forged one (no RST is ever sent by the peers).
             match before {
                 Conn::HalfOpen if accept_full => {
                     // Ignored: the SYN-ACK will come again.
@@ -739,6 +755,13 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
                 &next,
                 "lost",
             ),
+            LAction::PeerForgesAck(p) => line(
+                &mut out,
+                &peer_name(&m.cfg, p),
+                "",
+                &next,
+                "sends A (forged cookie)",
+            ),
             LAction::PeerSendsSyn(p) => {
                 let note = if is_client(&m.cfg, p) {
                     "sends S"
@@ -812,7 +835,7 @@ mod tests {
         let m = model(None);
         let c = m.clone().checker().spawn_bfs().join();
         c.assert_properties();
-        assert_eq!(c.unique_state_count(), 10_166);
+        assert_eq!(c.unique_state_count(), 14_664);
     }
 
     #[test]

@@ -178,7 +178,10 @@ pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label
             })),
             LAction::TimerSynAck => steps.push(Step::Wait(Wait::Rto(phase.into()))),
             // Out of the IUT's sight: the harness plays it.
-            LAction::NetDeliver(_) | LAction::NetLose(_) | LAction::PeerSendsSyn(_) => {}
+            LAction::NetDeliver(_)
+            | LAction::NetLose(_)
+            | LAction::PeerSendsSyn(_)
+            | LAction::PeerForgesAck(_) => {}
         }
         for st in &done {
             if let Some(o) = st.output {
@@ -252,6 +255,6 @@ mod tests {
         let text = |c: &Corpus| c.traces.iter().map(|t| t.to_yaml()).collect::<String>();
         assert_eq!(text(&a), text(&b));
         assert_eq!(a.covered(), a.transitions());
-        assert_eq!((a.traces.len(), a.transitions()), (10, 11));
+        assert_eq!((a.traces.len(), a.transitions()), (11, 12));
     }
 }

@@ -206,7 +206,7 @@ impl Listener {
     /// keyed hash of the ports, the peer's ISN and t.
     fn cookie(&self, t: u64, remote_port: u16, peer_isn: u32) -> u32 {
         let h = keyed_hash(
-            self.config.secret ^ 0xc00c_1e5,
+            self.config.secret ^ 0x0c00_c1e5,
             &[
                 self.local_port as u64,
                 remote_port as u64,
