@@ -8,12 +8,12 @@ use tracewright_conformance::profile::Profile;
 use tracewright_model::generate::COVERAGE_FILE;
 use tracewright_model::listener_gen::{coverage_text, generate, generation_model};
 
-#[test]
-fn committed_listener_corpus_matches_the_model() {
+/// The listener corpus of `profile` in `dir` is what the model generates.
+fn corpus_matches_the_model(profile: &str, dir: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let profile = Profile::load(&root.join("profiles/rfc9293.yaml")).unwrap();
+    let profile = Profile::load(&root.join(format!("profiles/{profile}.yaml"))).unwrap();
     let corpus = generate(&generation_model(&profile).unwrap());
-    let dir = root.join("traces/tcp-listener");
+    let dir = root.join(dir);
     let mut stale = Vec::new();
     for t in &corpus.traces {
         assert_eq!(t.profile, profile.name, "{} names its profile", t.id);
@@ -45,10 +45,18 @@ fn committed_listener_corpus_matches_the_model() {
     );
     assert!(
         stale.is_empty(),
-        "the listener corpus is out of date; run `cargo run --release -- generate tcp-listener` and review the diff:\n{}",
+        "the listener corpus is out of date; run `cargo run --release -- generate tcp-listener --profile {}` and review the diff:\n{}",
+        profile.name,
         stale.join("\n")
     );
     assert_eq!(corpus.covered(), corpus.transitions());
+}
+
+#[test]
+fn committed_listener_corpora_match_the_model() {
+    corpus_matches_the_model("rfc9293", "traces/tcp-listener");
+    corpus_matches_the_model("bundled", "traces/tcp-listener-bundled");
+    corpus_matches_the_model("linux", "traces/tcp-listener-linux");
 }
 
 fn tracewright(args: &[&str]) -> (i32, String) {

@@ -157,13 +157,25 @@ fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     assert_eq!(failed, should);
 }
 
+/// The bundled listener, configured from each profile, passes that
+/// profile's listener corpus.
 #[test]
-fn the_bundled_listener_passes_the_listener_corpus() {
-    let (traces, profile) = corpus();
-    for t in &traces {
-        assert_eq!(t.iut, Role::Listener);
-        let r = replay(t, &mut BundledTarget::new(), &profile);
-        assert_eq!(r.verdict, Verdict::Pass, "{}", t.id);
+fn the_bundled_listener_passes_every_listener_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (name, dir) in [
+        ("rfc9293", "traces/tcp-listener"),
+        ("bundled", "traces/tcp-listener-bundled"),
+        ("linux", "traces/tcp-listener-linux"),
+    ] {
+        let corpus = load_corpus(&root.join(dir)).unwrap();
+        assert!(corpus.errors.is_empty(), "{:?}", corpus.errors);
+        let profile = Profile::load(&root.join(format!("profiles/{name}.yaml"))).unwrap();
+        for t in &corpus.traces {
+            assert_eq!(t.iut, Role::Listener);
+            assert_eq!(t.profile, name);
+            let r = replay(t, &mut BundledTarget::new(), &profile);
+            assert_eq!(r.verdict, Verdict::Pass, "{name}: {}", t.id);
+        }
     }
 }
 
