@@ -18,8 +18,12 @@ fn model(p: &Profile, variant: Option<ListenerVariant>) -> Result<ListenerModel>
 
 /// Checks the listener model (or a variant) and draws the shortest
 /// counterexample of each violated property as a ladder.
-pub fn check(p: &Profile, variant: Option<ListenerVariant>) -> Result<ExitCode> {
-    let m = model(p, variant)?;
+/// `loss` replaces the default loss budget (one client segment).
+pub fn check(p: &Profile, variant: Option<ListenerVariant>, loss: Option<u8>) -> Result<ExitCode> {
+    let mut m = model(p, variant)?;
+    if let Some(loss) = loss {
+        m.cfg.loss_budget = loss;
+    }
     let cfg = &m.cfg;
     println!(
         "checking the tcp listener{} (profile {}, half-open queue {}, accept queue {}, SYN cookies {}, SYN-ACK retries {}, loss budget {}; {} clients, {} spoofed flooders)",

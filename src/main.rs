@@ -234,7 +234,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => None,
                 Some(name) => Some(parse_listener_variant(name)?),
             };
-            listener_cli::check(&load_profile(&model.profile)?, variant)
+            listener_cli::check(&load_profile(&model.profile)?, variant, model.loss)
         }
         Command::Check {
             model,
@@ -254,7 +254,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .as_deref()
                 .and_then(tracewright_model::listener::ListenerVariant::parse)
             {
-                return listener_cli::check(&load_profile(&model.profile)?, Some(v));
+                return listener_cli::check(&load_profile(&model.profile)?, Some(v), None);
             }
             let variant = match variant.as_deref() {
                 None => None,

@@ -4,6 +4,10 @@
 //! a queue of what the IUT emitted; `expect` consumes from it, and anything
 //! left over when the harness acts next (or at the end) is a failure: the
 //! model allows nothing there.
+//!
+//! With several harness peers (listener traces), the IUT's ISN is learnt
+//! per peer, and an `expect` takes the earliest queued segment addressed to
+//! a peer its patterns name.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
