@@ -13,6 +13,8 @@ use tracewright_conformance::profile::Profile;
 use tracewright_model::h2::{H2Config, H2Model};
 use tracewright_model::tcp::{property_rfc, TcpConfig, TcpModel, Variant};
 
+mod listener_cli;
+
 #[derive(Parser)]
 #[command(
     name = "tracewright",
@@ -30,6 +32,10 @@ enum Protocol {
     Tcp,
     /// HTTP/2 (RFC 9113).
     H2,
+    /// A TCP listener under a SYN flood: half-open and accept queues, SYN
+    /// cookies (RFC 4987).
+    #[value(name = "tcp-listener")]
+    TcpListener,
     /// Both, one after the other (replay only): the main job.
     All,
 }
@@ -39,6 +45,7 @@ impl Protocol {
         match self {
             Protocol::Tcp => "traces/tcp".into(),
             Protocol::H2 => "traces/h2".into(),
+            Protocol::TcpListener => "traces/tcp-listener".into(),
             Protocol::All => "traces".into(),
         }
     }
@@ -197,6 +204,17 @@ fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
+/// A profile's listener corpus: `traces/tcp-listener` for rfc9293,
+/// `traces/tcp-listener-NAME` for the others.
+fn listener_corpus(profile: &str) -> Result<PathBuf> {
+    let name = load_profile(profile)?.name;
+    Ok(if name == "rfc9293" {
+        Protocol::TcpListener.corpus()
+    } else {
+        PathBuf::from(format!("traces/tcp-listener-{name}"))
+    })
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Check {
         protocol: Protocol::All,
@@ -211,7 +229,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ..
     } = cli.command
     {
-        bail!("`all` is for replay; check, explore and generate take tcp or h2");
+        bail!("`all` is for replay; check, explore and generate take tcp, tcp-listener or h2");
     }
     match cli.command {
         Command::Check {
@@ -227,6 +245,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_h2()
         }
         Command::Check {
+            protocol: Protocol::TcpListener,
+            model,
+            variant,
+            variants,
+            growth,
+        } => {
+            if variants {
+                return check_variants(&model);
+            }
+            if growth {
+                bail!("--growth is for tcp");
+            }
+            let variant = match variant.as_deref() {
+                None => None,
+                Some(name) => Some(parse_listener_variant(name)?),
+            };
+            listener_cli::check(&load_profile(&model.profile)?, variant, model.loss)
+        }
+        Command::Check {
             model,
             variant,
             variants,
@@ -239,10 +276,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if variants {
                 return check_variants(&model);
             }
+            // The listener's variants are checked on the listener model.
+            if let Some(v) = variant
+                .as_deref()
+                .and_then(tracewright_model::listener::ListenerVariant::parse)
+            {
+                return listener_cli::check(&load_profile(&model.profile)?, Some(v), None);
+            }
             let variant = match variant.as_deref() {
                 None => None,
                 Some(name) => Some(Variant::parse(name).with_context(|| {
-                    let names: Vec<_> = Variant::ALL.iter().map(|v| v.name()).collect();
+                    let names: Vec<_> = Variant::ALL
+                        .iter()
+                        .map(|v| v.name())
+                        .chain(
+                            tracewright_model::listener::ListenerVariant::ALL
+                                .iter()
+                                .map(|v| v.name()),
+                        )
+                        .collect();
                     format!("--variant {name}: unknown (known: {})", names.join(", "))
                 })?),
             };
@@ -260,6 +312,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             H2Model::new(cfg).checker().serve(("127.0.0.1", port));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explore {
+            protocol: Protocol::TcpListener,
+            model,
+            port,
+        } => {
+            let m =
+                tracewright_model::listener_gen::generation_model(&load_profile(&model.profile)?)
+                    .map_err(anyhow::Error::msg)?;
+            println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+            m.checker().serve(("127.0.0.1", port));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explore { model, port, .. } => {
             let m = model_for(&model, |_| 2)?;
             println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
@@ -271,6 +335,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             ..
         } => generate_h2(&out.unwrap_or(Protocol::H2.corpus())),
+        Command::Generate {
+            protocol: Protocol::TcpListener,
+            model,
+            out,
+        } => {
+            let out = match out {
+                Some(out) => out,
+                None => listener_corpus(&model.profile)?,
+            };
+            listener_cli::generate(&load_profile(&model.profile)?, &out)
+        }
         Command::Generate { model, out, .. } => {
             let out = match out {
                 Some(out) => out,
@@ -317,17 +392,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     with(&junit, "tcp").as_deref(),
                     &extras,
                 )?;
+                let listener = replay(
+                    &target,
+                    &profile,
+                    &listener_corpus(&profile)?,
+                    with(&report, "tcp-listener").as_deref(),
+                    with(&junit, "tcp-listener").as_deref(),
+                    &extras,
+                )?;
                 let h2 = replay_h2(
                     &target,
                     &Protocol::H2.corpus(),
                     with(&report, "h2").as_deref(),
                     with(&junit, "h2").as_deref(),
                 )?;
-                return Ok(if tcp == ExitCode::SUCCESS { h2 } else { tcp });
+                return Ok([tcp, listener]
+                    .into_iter()
+                    .find(|c| *c != ExitCode::SUCCESS)
+                    .unwrap_or(h2));
             }
             let traces = match traces {
                 Some(t) => t,
                 None if protocol == Protocol::Tcp => tcp_corpus(&profile)?,
+                None if protocol == Protocol::TcpListener => listener_corpus(&profile)?,
                 None => protocol.corpus(),
             };
             if protocol == Protocol::H2 {
@@ -471,10 +558,22 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
             t.as_secs_f64()
         );
     }
+    ok &= listener_cli::variant_rows(&load_profile(&args.profile)?)?;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+fn parse_listener_variant(name: &str) -> Result<tracewright_model::listener::ListenerVariant> {
+    use tracewright_model::listener::ListenerVariant;
+    ListenerVariant::parse(name).with_context(|| {
+        let names: Vec<_> = ListenerVariant::ALL.iter().map(|v| v.name()).collect();
+        format!(
+            "--variant {name}: unknown listener variant (known: {})",
+            names.join(", ")
+        )
     })
 }
 
@@ -596,7 +695,8 @@ fn replay(
         }
         other => bail!("--target {other}: unknown target (known: bundled, smoltcp, exec:COMMAND)"),
     };
-    let deviations = load_deviations(target_name, extras.deviations.as_deref())?;
+    let own_corpus = traces == tcp_corpus(&profile.name).unwrap_or_default();
+    let deviations = load_deviations(target_name, extras.deviations.as_deref(), own_corpus)?;
     if let Some(dir) = &extras.capture {
         target
             .capture(None)
@@ -644,10 +744,14 @@ fn replay(
 fn load_deviations(
     target: &str,
     explicit: Option<&Path>,
+    own_corpus: bool,
 ) -> Result<Option<tracewright_conformance::deviations::Deviations>> {
     use tracewright_conformance::deviations::Deviations;
     let path = match explicit {
         Some(p) => p.to_path_buf(),
+        // The target's own list describes the profile's whole corpus; a
+        // corpus of one's own (--traces) takes --deviations or none.
+        None if !own_corpus => return Ok(None),
         None if target == "smoltcp" || target == "linux" => {
             PathBuf::from(format!("conformance/deviations/{target}.yaml"))
         }
@@ -676,7 +780,8 @@ fn replay_linux(
     extras: &ReplayExtras,
 ) -> Result<ExitCode> {
     use tracewright_conformance::linux;
-    let deviations = load_deviations("linux", extras.deviations.as_deref())?;
+    let own_corpus = traces == tcp_corpus(profile).unwrap_or_default();
+    let deviations = load_deviations("linux", extras.deviations.as_deref(), own_corpus)?;
     // First, while the process has one thread (a user namespace needs that).
     if let Err(e) = linux::prepare() {
         eprintln!("{e}");

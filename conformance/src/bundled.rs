@@ -1,6 +1,7 @@
 //! The `bundled` target: tracewright's own TCP endpoint (`stack/`), driven
 //! in-process on a virtual clock. A 2·MSL wait costs no wall time, and a
-//! retransmission one millisecond early is caught.
+//! retransmission one millisecond early is caught. Listener traces
+//! (`iut: listener`) drive the stack's `Listener` instead of one `Endpoint`.
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ pub const BUNDLED_ISN: u32 = 4_294_967_000;
 
 pub struct BundledTarget {
     endpoint: Option<stack::Endpoint>,
+    /// The IUT of a listener trace.
+    listener: Option<stack::Listener>,
     config: stack::Config,
     now: stack::Instant,
 }
@@ -30,6 +33,7 @@ impl BundledTarget {
     pub fn new() -> Self {
         BundledTarget {
             endpoint: None,
+            listener: None,
             config: stack::Config::default(),
             now: stack::Instant::from_millis(0),
         }
@@ -56,12 +60,38 @@ impl BundledTarget {
     }
 
     fn drain(&mut self) -> Result<Vec<Segment>, TargetError> {
-        let ep = self.ep()?;
         let mut out = Vec::new();
+        if let Some(l) = self.listener.as_mut() {
+            while let Some(s) = l.poll_transmit() {
+                out.push(from_stack(&s));
+            }
+            return Ok(out);
+        }
+        let ep = self.ep()?;
         while let Some(s) = ep.poll_transmit() {
             out.push(from_stack(&s));
         }
         Ok(out)
+    }
+
+    fn next_deadline(&mut self) -> Result<Option<stack::Instant>, TargetError> {
+        match self.listener.as_ref() {
+            Some(l) => Ok(l.poll_timeout()),
+            None => Ok(self.ep()?.poll_timeout()),
+        }
+    }
+
+    fn fire(&mut self, t: stack::Instant) -> Result<(), TargetError> {
+        match self.listener.as_mut() {
+            Some(l) => l.handle_timeout(t),
+            None => self.ep()?.handle_timeout(t),
+        }
+        Ok(())
+    }
+
+    /// The listener under test, for tests that build broken listeners.
+    pub fn listener_mut(&mut self) -> Option<&mut stack::Listener> {
+        self.listener.as_mut()
     }
 }
 
@@ -104,6 +134,17 @@ pub fn state_of(s: stack::State) -> TcpState {
     }
 }
 
+/// The stack listener's parameters from a profile.
+pub fn listener_config_of(p: &Profile) -> stack::ListenerConfig {
+    stack::ListenerConfig {
+        tcp: config_of(p),
+        syn_backlog: p.syn_backlog as usize,
+        accept_backlog: p.accept_backlog as usize,
+        syn_cookies: p.syn_cookies,
+        ..stack::ListenerConfig::default()
+    }
+}
+
 /// The stack's parameters from a profile.
 pub fn config_of(p: &Profile) -> stack::Config {
     stack::Config {
@@ -128,15 +169,43 @@ impl Target for BundledTarget {
         Clock::Virtual
     }
 
-    fn open(&mut self, _role: Role, profile: &Profile) -> Result<(), TargetError> {
+    fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
         self.config = config_of(profile);
         self.now = stack::Instant::from_millis(0);
+        self.listener = None;
+        if role == Role::Listener {
+            self.endpoint = None;
+            self.listener = Some(stack::Listener::new(listener_config_of(profile), IUT_PORT));
+            return Ok(());
+        }
         self.reset_to_closed();
         Ok(())
     }
 
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
         let now = self.now;
+        if let Some(l) = self.listener.as_mut() {
+            match call {
+                // As for the endpoint, a refused call is the IUT's answer.
+                AppCall::Listen => {
+                    let _ = l.listen();
+                }
+                AppCall::Accept => {
+                    let _ = l.accept();
+                }
+                other => {
+                    return Err(TargetError::Unsupported(format!(
+                        "`{other}` on a listener (its connections are not driven by traces)"
+                    )))
+                }
+            }
+            return Ok(());
+        }
+        if *call == AppCall::Accept {
+            return Err(TargetError::Unsupported(
+                "accept on a single endpoint (listener traces have iut: listener)".into(),
+            ));
+        }
         let ep = self.ep()?;
         // A call the RFC refuses in this state ("connection does not
         // exist", …) is the IUT's answer, not a broken target: the trace
@@ -150,6 +219,7 @@ impl Target for BundledTarget {
             }
             AppCall::Close => ep.close(now),
             AppCall::Abort => ep.abort(now),
+            AppCall::Accept => unreachable!("handled above"),
         };
         Ok(())
     }
@@ -171,7 +241,10 @@ impl Target for BundledTarget {
             window: seg.window,
             payload: seg.payload,
         };
-        self.ep()?.handle_segment(now, &s);
+        match self.listener.as_mut() {
+            Some(l) => l.handle_segment(now, &s),
+            None => self.ep()?.handle_segment(now, &s),
+        }
         Ok(())
     }
 
@@ -182,12 +255,12 @@ impl Target for BundledTarget {
         // Jump from deadline to deadline; each costs no wall time. A timer
         // that fires without moving on would spin: that is a broken target.
         for _ in 0..100_000 {
-            let next = self.ep()?.poll_timeout();
+            let next = self.next_deadline()?;
             match next {
                 Some(t) if t <= end => {
                     let t = t.max(self.now);
                     self.now = t;
-                    self.ep()?.handle_timeout(t);
+                    self.fire(t)?;
                     for s in self.drain()? {
                         out.push((t - start, s));
                     }
@@ -195,7 +268,7 @@ impl Target for BundledTarget {
                 _ => break,
             }
         }
-        if self.ep()?.poll_timeout().is_some_and(|t| t <= end) {
+        if self.next_deadline()?.is_some_and(|t| t <= end) {
             return Err(TargetError::Broken(format!(
                 "a timer keeps firing at {} ms without moving on",
                 self.now.millis()
@@ -210,10 +283,14 @@ impl Target for BundledTarget {
     }
 
     fn state(&mut self) -> Option<TcpState> {
+        if let Some(l) = self.listener.as_ref() {
+            return Some(state_of(l.state()));
+        }
         self.endpoint.as_ref().map(|e| state_of(e.state()))
     }
 
     fn close(&mut self) {
         self.endpoint = None;
+        self.listener = None;
     }
 }

@@ -881,6 +881,11 @@ impl H2Target for BundledH2 {
         let r = match role {
             Role::Client => h2::Role::Client,
             Role::Server => h2::Role::Server,
+            Role::Listener => {
+                return Err(TargetError::Unsupported(
+                    "an HTTP/2 connection has no listener role".into(),
+                ))
+            }
         };
         self.conn = Some(h2::Connection::new(r, iut_settings()));
         Ok(())

@@ -34,6 +34,15 @@ pub struct Profile {
     /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN arriving in TIME-WAIT
     /// with a sequence number above RCV.NXT reopens the connection.
     pub time_wait_reopen: bool,
+    /// A listener's half-open (SYN) queue: connections in SYN-RECEIVED it
+    /// keeps state for (RFC 4987 §2, §3.1). At least 1.
+    pub syn_backlog: u32,
+    /// A listener's accept queue: ESTABLISHED connections its application
+    /// has not taken yet (the listen() backlog). At least 1.
+    pub accept_backlog: u32,
+    /// RFC 4987 §3.6: when the half-open queue is full, answer a SYN with a
+    /// SYN-ACK whose ISN is a cookie, keeping no state.
+    pub syn_cookies: bool,
 }
 
 /// A profile file that could not be read, naming file, line and field.
@@ -63,6 +72,9 @@ impl Profile {
             rfc5961: false,
             rfc1337: false,
             time_wait_reopen: false,
+            syn_backlog: 2,
+            accept_backlog: 1,
+            syn_cookies: true,
         }
     }
 
@@ -88,6 +100,10 @@ impl Profile {
             if let Some(at) = message.rfind(" at line ") {
                 message.truncate(at);
             }
+            // serde_yaml may name the field itself; it is named once, below.
+            if let Some(rest) = message.strip_prefix(&format!("{path}: ")) {
+                message = rest.to_string();
+            }
             ProfileError {
                 file: file.to_string(),
                 location: inner.location().map(|l| (l.line(), l.column())),
@@ -110,6 +126,12 @@ impl Profile {
         }
         if p.msl_ms == 0 {
             return Err(bad("msl_ms", "must be positive"));
+        }
+        if p.syn_backlog == 0 {
+            return Err(bad("syn_backlog", "must be at least 1"));
+        }
+        if p.accept_backlog == 0 {
+            return Err(bad("accept_backlog", "must be at least 1"));
         }
         Ok(p)
     }
@@ -158,9 +180,28 @@ mod tests {
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:3:"), "{e}");
         assert!(e.contains("initial_rto_ms"), "{e}");
-        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\ntime_wait_reopen: false\n";
+        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\ntime_wait_reopen: false\nsyn_backlog: 1\naccept_backlog: 1\nsyn_cookies: true\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
+        let text = text
+            .replace("initial_rto_ms: 0", "initial_rto_ms: 1")
+            .replace("syn_backlog: 1", "syn_backlog: 0");
+        let e = Profile::parse("p.yaml", &text).unwrap_err().to_string();
+        assert_eq!(e, "p.yaml:12:1: syn_backlog: must be at least 1");
+        let e = Profile::parse(
+            "p.yaml",
+            &text.replace("syn_cookies: true", "syn_cookies: often"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("p.yaml:14:") && e.contains("syn_cookies"),
+            "{e}"
+        );
+        let e = Profile::parse("p.yaml", &text.replace("syn_cookies: true\n", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("syn_cookies"), "{e}");
         let e = Profile::parse("p.yaml", "name: x\nrto: 1\n")
             .unwrap_err()
             .to_string();

@@ -4,8 +4,12 @@
 //! a queue of what the IUT emitted; `expect` consumes from it, and anything
 //! left over when the harness acts next (or at the end) is a failure: the
 //! model allows nothing there.
+//!
+//! With several harness peers (listener traces), the IUT's ISN is learnt
+//! per peer, and an `expect` takes the earliest queued segment addressed to
+//! a peer its patterns name.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
@@ -100,7 +104,8 @@ pub struct Rel<'a> {
 impl fmt::Display for Rel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.seg;
-        let (seq, ack) = if s.src_port == HARNESS_PORT {
+        let harness = s.src_port != IUT_PORT;
+        let (seq, ack) = if harness {
             (
                 s.seq.wrapping_sub(HARNESS_ISN),
                 s.ack.wrapping_sub(self.iut_isn),
@@ -117,6 +122,11 @@ impl fmt::Display for Rel<'_> {
         }
         if !s.payload.is_empty() {
             write!(f, " len={}", s.payload.len())?;
+        }
+        // Only traces with several peers name them.
+        let port = if harness { s.src_port } else { s.dst_port };
+        if port != HARNESS_PORT {
+            write!(f, " peer={}", port.wrapping_sub(HARNESS_PORT))?;
         }
         Ok(())
     }
@@ -137,19 +147,23 @@ pub fn pattern_text(p: &SegmentPattern) -> String {
     if p.new_isn {
         s += " (a new ISN above the old numbers)";
     }
+    if p.peer != 0 {
+        s += &format!(" peer={}", p.peer);
+    }
     s
 }
 
 struct Run<'a> {
     target: &'a mut dyn Target,
     profile: &'a Profile,
-    /// The IUT's ISNs, one per incarnation: (the trace's number for it,
-    /// the real one). Learnt from its first SYN, and from each SYN a trace
-    /// marks `new_isn`.
-    isns: Vec<(u32, u32)>,
-    /// The highest sequence number the IUT has used, relative to its first
-    /// ISN (a new ISN must lie above it).
-    iut_seq_max: u32,
+    /// The IUT's ISNs towards each harness port, one per incarnation:
+    /// (the trace's number for it, the real one). Learnt from the first SYN
+    /// it sends there (a listener picks one per connection), and from each
+    /// SYN a trace marks `new_isn`.
+    isns: BTreeMap<u16, Vec<(u32, u32)>>,
+    /// The highest sequence number the IUT has used towards each port,
+    /// relative to its first ISN there (a new ISN must lie above it).
+    iut_seq_max: BTreeMap<u16, u32>,
     queue: VecDeque<Segment>,
     transcript: Vec<LadderLine>,
     state: Option<TcpState>,
@@ -184,26 +198,40 @@ enum AppKind {
 }
 
 impl Run<'_> {
-    /// The IUT's current ISN.
-    fn base(&self) -> u32 {
+    /// The IUT's current ISN towards harness port `port`.
+    fn base(&self, port: u16) -> u32 {
         self.isns
-            .last()
+            .get(&port)
+            .and_then(|v| v.last())
             .map_or(PROVISIONAL_IUT_ISN, |&(_, real)| real)
     }
 
-    /// A trace's number in the IUT's sequence space, made absolute: numbers
-    /// from an incarnation's trace ISN up belong to it.
-    fn iut_abs(&self, rel: u32) -> u32 {
-        match self.isns.iter().rev().find(|&&(t, _)| t <= rel) {
+    /// A trace's number in the IUT's sequence space towards `port`, made
+    /// absolute: numbers from an incarnation's trace ISN up belong to it.
+    fn iut_abs(&self, port: u16, rel: u32) -> u32 {
+        let found = self
+            .isns
+            .get(&port)
+            .and_then(|v| v.iter().rev().find(|&&(t, _)| t <= rel));
+        match found {
             Some(&(t, real)) => real.wrapping_add(rel - t),
-            None => self.base().wrapping_add(rel),
+            None => self.base(port).wrapping_add(rel),
         }
     }
 
     fn rel(&self, seg: &Segment) -> String {
+        let port = if seg.src_port == IUT_PORT {
+            seg.dst_port
+        } else {
+            seg.src_port
+        };
         // Written as the trace writes it: relative to the first ISN, the
         // current incarnation's numbers from its own trace ISN up.
-        let (t, real) = self.isns.last().copied().unwrap_or((0, self.base()));
+        let (t, real) = self
+            .isns
+            .get(&port)
+            .and_then(|v| v.last().copied())
+            .unwrap_or((0, self.base(port)));
         Rel {
             seg,
             iut_isn: real.wrapping_sub(t),
@@ -213,11 +241,25 @@ impl Run<'_> {
 
     fn take(&mut self, segs: Vec<Segment>) {
         for s in segs {
-            if self.isns.is_empty() && s.flags.syn {
-                self.isns.push((0, s.seq));
+            if s.flags.syn && s.src_port == IUT_PORT {
+                let v = self.isns.entry(s.dst_port).or_default();
+                if v.is_empty() {
+                    v.push((0, s.seq));
+                }
             }
             self.queue.push_back(s);
         }
+    }
+
+    /// The earliest emitted segment addressed to a peer one of `e`'s
+    /// patterns names (segments to other peers keep their place).
+    fn pop_for(&mut self, e: &crate::trace::Expect) -> Option<Segment> {
+        let i = self.queue.iter().position(|s| {
+            e.any_of
+                .iter()
+                .any(|p| s.dst_port == HARNESS_PORT.wrapping_add(p.peer))
+        })?;
+        self.queue.remove(i)
     }
 
     fn line(&mut self, step: usize, dir: Dir, text: String) {
@@ -259,6 +301,7 @@ impl Run<'_> {
                     AppCall::Send(_) => AppKind::Send,
                     AppCall::Close => AppKind::Close,
                     AppCall::Abort => AppKind::Abort,
+                    AppCall::Accept => AppKind::Open,
                 });
                 self.line(i, Dir::Note, format!("app {call}"));
                 self.target.app(call).map_err(|e| target_verdict(i, e))?;
@@ -267,11 +310,12 @@ impl Run<'_> {
             Step::Send(spec) => {
                 self.quiet(i)?;
                 self.last_cause = Cause::Segment;
+                let port = HARNESS_PORT.wrapping_add(spec.peer);
                 let seg = Segment {
-                    src_port: HARNESS_PORT,
+                    src_port: port,
                     dst_port: IUT_PORT,
                     seq: HARNESS_ISN.wrapping_add(spec.seq),
-                    ack: spec.ack.map_or(0, |a| self.iut_abs(a)),
+                    ack: spec.ack.map_or(0, |a| self.iut_abs(port, a)),
                     flags: spec.flags,
                     window: spec.win.unwrap_or(self.profile.recv_window),
                     payload: (0..spec.len).map(|k| b'a' + (k % 26) as u8).collect(),
@@ -282,24 +326,29 @@ impl Run<'_> {
                 self.poll(i)
             }
             Step::Expect(e) => {
-                if let Clock::Real { tolerance } = self.target.clock() {
-                    // Up to the tolerance for the segment, in slices, so
-                    // that the next step starts as soon as it came.
-                    let deadline = std::time::Instant::now() + tolerance;
-                    while self.queue.is_empty() {
-                        let left = deadline.saturating_duration_since(std::time::Instant::now());
-                        if left.is_zero() {
-                            break;
+                let mut next = self.pop_for(e);
+                if next.is_none() {
+                    if let Clock::Real { tolerance } = self.target.clock() {
+                        // Up to the tolerance for the segment, in slices, so
+                        // that the next step starts as soon as it came.
+                        let deadline = std::time::Instant::now() + tolerance;
+                        while next.is_none() {
+                            let left =
+                                deadline.saturating_duration_since(std::time::Instant::now());
+                            if left.is_zero() {
+                                break;
+                            }
+                            let segs = self
+                                .target
+                                .advance(left.min(REAL_SLICE))
+                                .map_err(|e| target_verdict(i, e))?;
+                            self.take(segs.into_iter().map(|(_, s)| s).collect());
+                            next = self.pop_for(e);
                         }
-                        let segs = self
-                            .target
-                            .advance(left.min(REAL_SLICE))
-                            .map_err(|e| target_verdict(i, e))?;
-                        self.take(segs.into_iter().map(|(_, s)| s).collect());
                     }
                 }
                 let expected: Vec<String> = e.any_of.iter().map(pattern_text).collect();
-                let Some(seg) = self.queue.pop_front() else {
+                let Some(seg) = next else {
                     self.line(i, Dir::FromIut, "(nothing)".into());
                     return Err(Verdict::Fail {
                         step: i,
@@ -314,7 +363,10 @@ impl Run<'_> {
                 if let Some(k) = matched {
                     let p = &e.any_of[k];
                     if p.new_isn {
-                        self.isns.push((p.seq.unwrap_or(0), seg.seq));
+                        self.isns
+                            .entry(seg.dst_port)
+                            .or_default()
+                            .push((p.seq.unwrap_or(0), seg.seq));
                     }
                     self.note_seq(&seg);
                 }
@@ -418,14 +470,21 @@ impl Run<'_> {
         let seq_ok = if p.new_isn {
             // A new incarnation's ISN: above every number the IUT used
             // (within half the sequence space, RFC 9293 §3.4).
-            let first = self.isns.first().map_or(seg.seq, |&(_, real)| real);
+            let port = seg.dst_port;
+            let first = self
+                .isns
+                .get(&port)
+                .and_then(|v| v.first())
+                .map_or(seg.seq, |&(_, real)| real);
             let rel = seg.seq.wrapping_sub(first) as i32;
-            rel > self.iut_seq_max as i32
+            rel > self.iut_seq_max.get(&port).copied().unwrap_or(0) as i32
         } else {
-            p.seq.is_none_or(|s| seg.seq == self.iut_abs(s))
+            p.seq
+                .is_none_or(|s| seg.seq == self.iut_abs(seg.dst_port, s))
         };
         p.flags.matches(seg.flags)
             && seq_ok
+            && seg.dst_port == HARNESS_PORT.wrapping_add(p.peer)
             && p.ack.is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
             && seg.payload.len() as u32 == p.len
     }
@@ -433,13 +492,15 @@ impl Run<'_> {
     /// Keeps the highest sequence number the IUT has used (relative to its
     /// first ISN), which a new ISN must exceed.
     fn note_seq(&mut self, s: &Segment) {
-        let Some(&(_, first)) = self.isns.first() else {
+        let port = s.dst_port;
+        let Some(&(_, first)) = self.isns.get(&port).and_then(|v| v.first()) else {
             return;
         };
         let len = s.payload.len() as u32 + s.flags.syn as u32 + s.flags.fin as u32;
         let top = s.seq.wrapping_add(len).wrapping_sub(first);
-        if (top as i32) > (self.iut_seq_max as i32) {
-            self.iut_seq_max = top;
+        let max = self.iut_seq_max.entry(port).or_insert(0);
+        if (top as i32) > (*max as i32) {
+            *max = top;
         }
     }
 
@@ -491,8 +552,8 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
     let mut run = Run {
         target,
         profile,
-        isns: Vec::new(),
-        iut_seq_max: 0,
+        isns: BTreeMap::new(),
+        iut_seq_max: BTreeMap::new(),
         queue: VecDeque::new(),
         transcript: Vec::new(),
         state: Some(TcpState::Closed),

@@ -240,6 +240,12 @@ impl Target for SmoltcpTarget {
         // answer, as for the bundled target: the trace then sees what it
         // emits, or that it emits nothing.
         match call {
+            AppCall::Accept => {
+                return Err(TargetError::Unsupported(
+                    "accept(): the listener corpus (several peers) is not wired to this target yet"
+                        .into(),
+                ))
+            }
             AppCall::Listen => {
                 let _ = socket.listen(IUT_PORT);
             }

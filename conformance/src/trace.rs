@@ -8,6 +8,26 @@
 //! pattern's `seq` counts from the IUT's ISN and its `ack` from the harness's.
 //! The replay engine learns the IUT's ISN from the first SYN it emits.
 //!
+//! Several harness peers. A listener trace (`iut: listener`) has more than
+//! one peer: a `send` and an expect pattern may name one with `peer: N`, the
+//! harness port `HARNESS_PORT + N` (absent: `peer: 0`, the usual peer, so a
+//! trace with one peer never writes it). Each peer's numbers are relative to
+//! that peer's ISNs: the harness uses one ISN for all its peers, the IUT's ISN
+//! is learnt per peer from the first SYN the IUT sends to that peer (a
+//! listener picks one per connection, RFC 9293 §3.4.1). An `expect` consumes
+//! the earliest segment the IUT emitted to a peer its patterns name:
+//! segments to different peers may come in any order (a listener that
+//! retransmits two SYN-ACKs at the same instant may send either first).
+//!
+//! ```yaml
+//! iut: listener
+//! steps:
+//!   - app: listen
+//!   - send: {flags: S, seq: 0, peer: 1}
+//!   - expect: {any_of: [{flags: SA, seq: 0, ack: 1, peer: 1}]}
+//!   - app: accept
+//! ```
+//!
 //! ```yaml
 //! format: tracewright/1
 //! id: tcp-server-time-wait-recv-fin
@@ -98,6 +118,9 @@ impl fmt::Display for Protocol {
 pub enum Role {
     Client,
     Server,
+    /// A listening endpoint with its half-open (SYN) and accept queues,
+    /// facing several harness peers (`traces/tcp-listener`).
+    Listener,
 }
 
 impl fmt::Display for Role {
@@ -105,6 +128,7 @@ impl fmt::Display for Role {
         f.write_str(match self {
             Role::Client => "client",
             Role::Server => "server",
+            Role::Listener => "listener",
         })
     }
 }
@@ -162,6 +186,10 @@ pub enum AppCall {
     Close,
     /// ABORT.
     Abort,
+    /// A listener's application takes the oldest connection off the accept
+    /// queue (the socket API's accept(); RFC 9293 §3.10.1 leaves the queue
+    /// to the implementation).
+    Accept,
 }
 
 impl fmt::Display for AppCall {
@@ -172,6 +200,7 @@ impl fmt::Display for AppCall {
             AppCall::Send(n) => write!(f, "send({n})"),
             AppCall::Close => f.write_str("close"),
             AppCall::Abort => f.write_str("abort"),
+            AppCall::Accept => f.write_str("accept"),
         }
     }
 }
@@ -191,6 +220,9 @@ pub struct SegmentSpec {
     /// Payload length in bytes.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub len: u32,
+    /// The harness peer that sends it: port `HARNESS_PORT + peer`.
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub peer: u16,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +236,8 @@ struct RawSegmentSpec {
     win: Option<u16>,
     #[serde(default)]
     len: u32,
+    #[serde(default)]
+    peer: u16,
 }
 
 impl TryFrom<RawSegmentSpec> for SegmentSpec {
@@ -220,11 +254,16 @@ impl TryFrom<RawSegmentSpec> for SegmentSpec {
             ack: raw.ack,
             win: raw.win,
             len: raw.len,
+            peer: raw.peer,
         })
     }
 }
 
 fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u16(n: &u16) -> bool {
     *n == 0
 }
 
@@ -271,6 +310,9 @@ pub struct SegmentPattern {
     /// relative to it, lower ones to the earlier ISN.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub new_isn: bool,
+    /// The harness peer it is sent to: port `HARNESS_PORT + peer`.
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub peer: u16,
 }
 
 /// TCP control flags, written as letters in the order `S F R P A`
@@ -603,6 +645,7 @@ fn step_flow(step: &Step) -> String {
                     ("ack", s.ack.map(Into::into)),
                     ("win", s.win.map(Into::into)),
                     ("len", (s.len != 0).then_some(s.len.into())),
+                    ("peer", (s.peer != 0).then_some(s.peer.into())),
                 ]
             )
         ),
@@ -617,6 +660,7 @@ fn step_flow(step: &Step) -> String {
                             ("seq", p.seq.map(Into::into)),
                             ("ack", p.ack.map(Into::into)),
                             ("len", (p.len != 0).then_some(p.len.into())),
+                            ("peer", (p.peer != 0).then_some(p.peer.into())),
                         ],
                     );
                     if p.new_isn {

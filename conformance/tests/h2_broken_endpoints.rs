@@ -151,6 +151,7 @@ impl H2Target for Broken {
             let r = match role {
                 Role::Client => stack::Role::Client,
                 Role::Server => stack::Role::Server,
+                Role::Listener => unreachable!("open() refuses a listener"),
             };
             let settings = stack::Settings {
                 max_concurrent_streams: None,

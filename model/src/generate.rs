@@ -294,6 +294,7 @@ fn pattern(s: &Segment) -> SegmentPattern {
         len: s.len.into(),
         // The SYN of the IUT's second incarnation carries a new ISN.
         new_isn: s.flags.syn && s.inc > 0,
+        peer: 0,
     }
 }
 
@@ -330,6 +331,7 @@ pub fn project(
                 ack: s.flags.ack.then_some(s.ack.into()),
                 win: None,
                 len: s.len.into(),
+                peer: 0,
             }),
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
             Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),

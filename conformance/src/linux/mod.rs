@@ -422,6 +422,12 @@ impl Target for LinuxTarget {
         // the IUT's answer, not a broken target: the trace then sees what
         // the IUT emits, or that it emits nothing.
         match call {
+            AppCall::Accept => {
+                return Err(TargetError::Unsupported(
+                    "accept(): the listener corpus (several peers) is not wired to this target yet"
+                        .into(),
+                ))
+            }
             AppCall::Listen => {
                 if self.conn.is_none() && self.listener.is_none() {
                     if let Some(s) = iut_socket()? {
