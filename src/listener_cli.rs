@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use stateright::{Checker, Model};
 use tracewright_conformance::profile::Profile;
 use tracewright_model::listener::{self, ListenerModel, ListenerVariant};
@@ -81,7 +81,7 @@ pub fn variant_rows(p: &Profile) -> Result<bool> {
         .collect();
     let mut ok = fails.is_empty();
     println!(
-        "{:<17} {:<32} {:>22} {:>7.2} s",
+        "{:<26} {:<32} {:>22} {:>7.2} s",
         format!(
             "({} listener)",
             if p.name == "rfc9293" { "the" } else { &p.name }
@@ -108,7 +108,7 @@ pub fn variant_rows(p: &Profile) -> Result<bool> {
         });
         ok &= found.is_some();
         println!(
-            "{:<17} {:<32} {:>22} {:>7.2} s",
+            "{:<26} {:<32} {:>22} {:>7.2} s",
             v.name(),
             v.breaks(),
             found.map_or("NOT REFUTED".to_string(), |n| n.to_string()),
@@ -122,19 +122,7 @@ pub fn variant_rows(p: &Profile) -> Result<bool> {
 pub fn generate(p: &Profile, out: &Path) -> Result<ExitCode> {
     let m = model(p, None)?;
     let corpus = tracewright_model::listener_gen::generate(&m);
-    let existing = out.join(tracewright_model::generate::COVERAGE_FILE);
-    if let Ok(text) = std::fs::read_to_string(&existing) {
-        if let Ok(c) = serde_yaml::from_str::<tracewright_conformance::trace::Coverage>(&text) {
-            if c.profile != m.cfg.profile {
-                bail!(
-                    "{} holds the corpus of profile {}, not {}: pass --out DIR",
-                    out.display(),
-                    c.profile,
-                    m.cfg.profile
-                );
-            }
-        }
-    }
+    crate::not_another_profiles_corpus(out, &m.cfg.profile)?;
     let written = tracewright_model::listener_gen::write_corpus(&corpus, out)
         .with_context(|| format!("writing {}", out.display()))?;
     println!(

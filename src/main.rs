@@ -152,6 +152,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Never overwrite the corpus of another profile: `out`'s coverage file,
+/// if any, must name `profile`.
+pub(crate) fn not_another_profiles_corpus(out: &Path, profile: &str) -> Result<()> {
+    let existing = out.join(tracewright_model::generate::COVERAGE_FILE);
+    if let Ok(text) = std::fs::read_to_string(&existing) {
+        if let Ok(c) = serde_yaml::from_str::<tracewright_conformance::trace::Coverage>(&text) {
+            if c.profile != profile {
+                bail!(
+                    "{} holds the corpus of profile {}, not {profile}: pass --out DIR",
+                    out.display(),
+                    c.profile,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A profile's TCP corpus: `traces/tcp` for rfc9293, `traces/tcp-NAME`
 /// for the others (each generated with its profile's parameters).
 fn tcp_corpus(profile: &str) -> Result<PathBuf> {
@@ -488,54 +506,35 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
         "{:<26} {:<32} {:>22} {:>9}",
         "variant", "property it breaks", "counterexample steps", "time"
     );
-    let (c, t) = explore(&base);
-    let base_fails: Vec<_> = base
-        .properties()
-        .into_iter()
-        .filter(|p| p.expectation.discovery_is_failure() && c.discovery(p.name).is_some())
-        .map(|p| p.name)
-        .collect();
-    ok &= base_fails.is_empty();
-    let name = |inc: bool| {
-        format!(
-            "({}{})",
-            base.cfg.profile,
-            if inc { ", 2 incarnations" } else { "" }
-        )
-    };
-    println!(
-        "{:<26} {:<32} {:>22} {:>7.2} s",
-        name(false),
-        if base_fails.is_empty() {
-            "none: every property holds".to_string()
-        } else {
-            base_fails.join(", ")
-        },
-        "-",
-        t.as_secs_f64()
-    );
-    // The unmodified model with a second incarnation, where the ISN and
-    // handshake variants show their flaws.
-    let inc = TcpModel::new(base.cfg.clone().with_incarnations());
-    let (c, t) = explore(&inc);
-    let inc_fails: Vec<_> = inc
-        .properties()
-        .into_iter()
-        .filter(|p| p.expectation.discovery_is_failure() && c.discovery(p.name).is_some())
-        .map(|p| p.name)
-        .collect();
-    ok &= inc_fails.is_empty();
-    println!(
-        "{:<26} {:<32} {:>22} {:>7.2} s",
-        name(true),
-        if inc_fails.is_empty() {
-            "none: every property holds".to_string()
-        } else {
-            inc_fails.join(", ")
-        },
-        "-",
-        t.as_secs_f64()
-    );
+    // The unmodified model, then with a second incarnation, where the ISN
+    // and handshake variants show their flaws: every property must hold.
+    for (m, name) in [
+        (base.clone(), format!("({})", base.cfg.profile)),
+        (
+            TcpModel::new(base.cfg.clone().with_incarnations()),
+            format!("({}, 2 incarnations)", base.cfg.profile),
+        ),
+    ] {
+        let (c, t) = explore(&m);
+        let fails: Vec<_> = m
+            .properties()
+            .into_iter()
+            .filter(|p| p.expectation.discovery_is_failure() && c.discovery(p.name).is_some())
+            .map(|p| p.name)
+            .collect();
+        ok &= fails.is_empty();
+        println!(
+            "{:<26} {:<32} {:>22} {:>7.2} s",
+            name,
+            if fails.is_empty() {
+                "none: every property holds".to_string()
+            } else {
+                fails.join(", ")
+            },
+            "-",
+            t.as_secs_f64()
+        );
+    }
     for v in Variant::ALL {
         let m = TcpModel::new(base.cfg.clone().for_variant(v));
         let (c, t) = explore(&m);
@@ -634,20 +633,7 @@ fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
         pb.set_message(format!("exploring: {n} states"))
     });
     pb.finish_and_clear();
-    // Never overwrite the corpus of another profile.
-    let existing = out.join(tracewright_model::generate::COVERAGE_FILE);
-    if let Ok(text) = std::fs::read_to_string(&existing) {
-        if let Ok(c) = serde_yaml::from_str::<tracewright_conformance::trace::Coverage>(&text) {
-            if c.profile != model.cfg.profile {
-                bail!(
-                    "{} holds the corpus of profile {}, not {}: pass --out DIR",
-                    out.display(),
-                    c.profile,
-                    model.cfg.profile
-                );
-            }
-        }
-    }
+    not_another_profiles_corpus(out, &model.cfg.profile)?;
     let written = tracewright_model::generate::write_corpus(&corpus, out)
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
