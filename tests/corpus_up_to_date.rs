@@ -52,6 +52,7 @@ fn committed_corpus_matches_the_model() {
 fn committed_profile_corpora_match_the_model() {
     corpus_matches_the_model("bundled", "traces/tcp-bundled");
     corpus_matches_the_model("linux", "traces/tcp-linux");
+    corpus_matches_the_model("smoltcp", "traces/tcp-smoltcp");
 }
 
 #[test]
