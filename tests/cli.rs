@@ -1,20 +1,9 @@
 //! The CLI's exit codes and messages, run as a user runs it.
 
 use std::path::Path;
-use std::process::Command;
 
-fn tracewright(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::tracewright;
 
 #[test]
 fn replay_of_the_corpus_passes_and_exits_zero() {

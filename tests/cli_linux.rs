@@ -1,20 +1,8 @@
 //! `--target linux` at the CLI: what it refuses, and how it says it cannot
 //! run. (The traces themselves run in `conformance/tests/linux_target.rs`.)
 
-use std::process::Command;
-
-fn tracewright(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::tracewright;
 
 #[test]
 fn replay_all_against_the_kernel_is_refused_for_http2() {

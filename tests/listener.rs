@@ -1,8 +1,8 @@
 //! The listener corpus (traces/tcp-listener) is what the listener model
 //! generates now, and the CLI checks the listener and refutes its variant.
 
+mod common;
 use std::path::Path;
-use std::process::Command;
 
 use tracewright_conformance::profile::Profile;
 use tracewright_model::generate::COVERAGE_FILE;
@@ -59,16 +59,10 @@ fn committed_listener_corpora_match_the_model() {
     corpus_matches_the_model("linux", "traces/tcp-listener-linux");
 }
 
+/// The CLI's exit code and stdout.
 fn tracewright(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (code, out, _) = common::tracewright(args);
+    (code, out)
 }
 
 #[test]

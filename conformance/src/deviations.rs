@@ -46,15 +46,7 @@ pub struct Deviations {
 }
 
 /// A deviations file that could not be read, naming file, line and field.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {field}{message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-pub struct DeviationsError {
-    pub file: String,
-    pub location: Option<(usize, usize)>,
-    /// The field path, followed by ": ", or empty.
-    pub field: String,
-    pub message: String,
-}
+pub type DeviationsError = crate::yaml::YamlFileError;
 
 /// Whether `pattern` (with `*` wildcards) matches all of `id`.
 fn glob(pattern: &str, id: &str) -> bool {
@@ -87,36 +79,12 @@ fn line_of_id(text: &str, value: &str, n: usize) -> Option<usize> {
 
 impl Deviations {
     pub fn load(path: &Path) -> Result<Deviations, DeviationsError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| DeviationsError {
-            file: file.clone(),
-            location: None,
-            field: String::new(),
-            message: e.to_string(),
-        })?;
+        let (file, text) = crate::yaml::read(path)?;
         Self::parse(&file, &text)
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Deviations, DeviationsError> {
-        let de = serde_yaml::Deserializer::from_str(text);
-        let raw: RawFile = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let mut message = inner.to_string();
-            if let Some(at) = message.rfind(" at line ") {
-                message.truncate(at);
-            }
-            DeviationsError {
-                file: file.to_string(),
-                location: inner.location().map(|l| (l.line(), l.column())),
-                field: if path == "." {
-                    String::new()
-                } else {
-                    format!("{path}: ")
-                },
-                message,
-            }
-        })?;
+        let raw: RawFile = crate::yaml::deserialize(file, text)?;
         let bad = |line: Option<usize>, field: String, message: &str| DeviationsError {
             file: file.to_string(),
             location: line.map(|l| (l, 1)),

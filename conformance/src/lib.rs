@@ -15,3 +15,4 @@ pub mod smoltcp;
 pub mod target;
 pub mod trace;
 pub mod wire;
+pub mod yaml;

@@ -46,15 +46,7 @@ pub struct Profile {
 }
 
 /// A profile file that could not be read, naming file, line and field.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {field}{message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-pub struct ProfileError {
-    pub file: String,
-    pub location: Option<(usize, usize)>,
-    /// The field path, followed by ": ", or empty.
-    pub field: String,
-    pub message: String,
-}
+pub type ProfileError = crate::yaml::YamlFileError;
 
 impl Profile {
     /// RFC 9293 with RFC 6298's timer. RFC 9293 §3.8.3 leaves the retry
@@ -80,41 +72,12 @@ impl Profile {
 
     /// Reads a profile file; errors name the file, line and field.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
-            file: file.clone(),
-            location: None,
-            field: String::new(),
-            message: e.to_string(),
-        })?;
+        let (file, text) = crate::yaml::read(path)?;
         Self::parse(&file, &text)
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Profile, ProfileError> {
-        let de = serde_yaml::Deserializer::from_str(text);
-        let p: Profile = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            // serde_yaml appends the location, which the error shows first.
-            let mut message = inner.to_string();
-            if let Some(at) = message.rfind(" at line ") {
-                message.truncate(at);
-            }
-            // serde_yaml may name the field itself; it is named once, below.
-            if let Some(rest) = message.strip_prefix(&format!("{path}: ")) {
-                message = rest.to_string();
-            }
-            ProfileError {
-                file: file.to_string(),
-                location: inner.location().map(|l| (l.line(), l.column())),
-                field: if path == "." {
-                    String::new()
-                } else {
-                    format!("{path}: ")
-                },
-                message,
-            }
-        })?;
+        let p: Profile = crate::yaml::deserialize(file, text)?;
         let bad = |field: &str, message: &str| ProfileError {
             file: file.to_string(),
             location: line_of(text, field).map(|l| (l, 1)),
