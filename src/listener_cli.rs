@@ -133,18 +133,13 @@ pub fn generate(p: &Profile, out: &Path) -> Result<ExitCode> {
         if m.cfg.syn_cookies { "on" } else { "off" },
         m.cfg.loss_budget
     );
-    println!(
-        "{} transitions of the listener's side exist; the corpus covers {} ({:.1} %)",
+    crate::print_coverage_and_written(
+        "the listener's",
         corpus.transitions(),
         corpus.covered(),
-        100.0 * corpus.covered() as f64 / corpus.transitions().max(1) as f64
-    );
-    println!(
-        "wrote {} traces to {} ({} changed, {} removed)",
         corpus.traces.len(),
-        out.display(),
-        written.changed,
-        written.removed
+        out,
+        &written,
     );
     Ok(ExitCode::SUCCESS)
 }

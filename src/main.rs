@@ -640,20 +640,37 @@ fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
         "explored {} states (loss budget {}, duplication budget {})",
         corpus.states, model.cfg.loss_budget, model.cfg.dup_budget
     );
-    println!(
-        "{} transitions of the IUT's side exist; the corpus covers {} ({:.1} %)",
+    print_coverage_and_written(
+        "the IUT's",
         corpus.transitions(),
         corpus.covered(),
-        100.0 * corpus.covered() as f64 / corpus.transitions().max(1) as f64
+        corpus.traces.len(),
+        out,
+        &written,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `generate` prints last: the coverage of `side`'s transitions and
+/// what was written where.
+pub(crate) fn print_coverage_and_written(
+    side: &str,
+    transitions: usize,
+    covered: usize,
+    traces: usize,
+    out: &Path,
+    written: &tracewright_model::generate::Written,
+) {
+    println!(
+        "{transitions} transitions of {side} side exist; the corpus covers {covered} ({:.1} %)",
+        100.0 * covered as f64 / transitions.max(1) as f64
     );
     println!(
-        "wrote {} traces to {} ({} changed, {} removed)",
-        corpus.traces.len(),
+        "wrote {traces} traces to {} ({} changed, {} removed)",
         out.display(),
         written.changed,
         written.removed
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 fn replay(
