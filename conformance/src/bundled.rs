@@ -21,6 +21,8 @@ pub struct BundledTarget {
     listener: Option<stack::Listener>,
     config: stack::Config,
     now: stack::Instant,
+    /// Bytes the application has read on the current connection.
+    delivered: u64,
 }
 
 impl Default for BundledTarget {
@@ -36,6 +38,14 @@ impl BundledTarget {
             listener: None,
             config: stack::Config::default(),
             now: stack::Instant::from_millis(0),
+            delivered: 0,
+        }
+    }
+
+    /// Reads what the endpoint delivered into the count.
+    fn read(&mut self) {
+        if let Some(ep) = self.endpoint.as_mut() {
+            self.delivered += ep.recv().len() as u64;
         }
     }
 
@@ -173,6 +183,7 @@ impl Target for BundledTarget {
         self.config = config_of(profile);
         self.now = stack::Instant::from_millis(0);
         self.listener = None;
+        self.delivered = 0;
         if role == Role::Listener {
             self.endpoint = None;
             self.listener = Some(stack::Listener::new(listener_config_of(profile), IUT_PORT));
@@ -205,6 +216,11 @@ impl Target for BundledTarget {
             return Err(TargetError::Unsupported(
                 "accept on a single endpoint (listener traces have iut: listener)".into(),
             ));
+        }
+        if matches!(call, AppCall::Listen | AppCall::Connect) {
+            // A new connection: what the application reads starts afresh.
+            self.read();
+            self.delivered = 0;
         }
         let ep = self.ep()?;
         // A call the RFC refuses in this state ("connection does not
@@ -241,9 +257,17 @@ impl Target for BundledTarget {
             window: seg.window,
             payload: seg.payload,
         };
-        match self.listener.as_mut() {
-            Some(l) => l.handle_segment(now, &s),
-            None => self.ep()?.handle_segment(now, &s),
+        if let Some(l) = self.listener.as_mut() {
+            l.handle_segment(now, &s);
+            return Ok(());
+        }
+        self.read();
+        let ep = self.ep()?;
+        let before = ep.state();
+        ep.handle_segment(now, &s);
+        if before == stack::State::TimeWait && ep.state() == stack::State::SynReceived {
+            // A SYN reopened TIME-WAIT: a new connection.
+            self.delivered = 0;
         }
         Ok(())
     }
@@ -287,6 +311,14 @@ impl Target for BundledTarget {
             return Some(state_of(l.state()));
         }
         self.endpoint.as_ref().map(|e| state_of(e.state()))
+    }
+
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        if self.listener.is_some() {
+            return Ok(None);
+        }
+        self.read();
+        Ok(Some(self.delivered))
     }
 
     fn close(&mut self) {

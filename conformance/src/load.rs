@@ -105,7 +105,7 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
     if !trace
         .steps
         .iter()
-        .any(|s| matches!(s, Step::Expect(_) | Step::State(_)))
+        .any(|s| matches!(s, Step::Expect(_) | Step::State(_) | Step::Delivered(_)))
     {
         return Err(bad(
             "steps",

@@ -443,7 +443,51 @@ impl Run<'_> {
                     _ => Ok(()),
                 }
             }
+            Step::Delivered(_) if self.diverged => Ok(()),
+            Step::Delivered(n) => match self.settled_delivered(i, (*n).into())? {
+                Some(actual) if actual != u64::from(*n) => {
+                    self.line(
+                        i,
+                        Dir::Note,
+                        format!("the application received {actual} bytes"),
+                    );
+                    Err(Verdict::Fail {
+                        step: i,
+                        reason: format!(
+                            "the application received {actual} bytes, the model delivered {n}"
+                        ),
+                        expected: vec![format!("delivered {n}")],
+                        got: Some(format!("delivered {actual}")),
+                    })
+                }
+                _ => Ok(()),
+            },
         }
+    }
+
+    /// The bytes the IUT's application has received. On a real clock the
+    /// kernel may still be handing a segment up: until the count is `want`,
+    /// it is asked again for up to the tolerance.
+    fn settled_delivered(&mut self, step: usize, want: u64) -> Result<Option<u64>, Verdict> {
+        let mut actual = self
+            .target
+            .delivered()
+            .map_err(|e| target_verdict(step, e))?;
+        if let Clock::Real { tolerance } = self.target.clock() {
+            let deadline = std::time::Instant::now() + tolerance;
+            while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
+                let segs = self
+                    .target
+                    .advance(REAL_SLICE)
+                    .map_err(|e| target_verdict(step, e))?;
+                self.take(segs.into_iter().map(|(_, s)| s).collect());
+                actual = self
+                    .target
+                    .delivered()
+                    .map_err(|e| target_verdict(step, e))?;
+            }
+        }
+        Ok(actual)
     }
 
     /// The IUT's state. On a real clock a timer the trace has just waited
@@ -562,7 +606,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         last_action: trace
             .steps
             .iter()
-            .rposition(|s| !matches!(s, Step::State(_)))
+            .rposition(|s| !matches!(s, Step::State(_) | Step::Delivered(_)))
             .unwrap_or(0),
         diverged: false,
     };

@@ -73,6 +73,13 @@ pub trait Target {
     fn poll(&mut self) -> Result<Vec<Segment>, TargetError>;
     /// The IUT's RFC state, where the target can tell.
     fn state(&mut self) -> Option<TcpState>;
+    /// How many bytes the IUT's application has received on its current
+    /// connection (since the last listen or connect, or the SYN that
+    /// reopened TIME-WAIT), where the target can tell. A target may read
+    /// the data to count it.
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        Ok(None)
+    }
     /// Tear the IUT down.
     fn close(&mut self);
     /// Write what crosses the wire from the next `open()` on to a pcap

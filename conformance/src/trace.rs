@@ -170,6 +170,11 @@ pub enum Step {
     Wait(Wait),
     /// The RFC state the IUT must be in now.
     State(TcpState),
+    /// How many bytes the IUT's application has received on this
+    /// connection by now (checked where the target can tell): data is
+    /// delivered in order, once, and not before the handshake completes
+    /// (RFC 9293 §3.10.7.2, §3.10.7.4 seventh).
+    Delivered(u32),
 }
 
 /// A call on the IUT's application interface (RFC 9293 §3.10).
@@ -673,5 +678,6 @@ fn step_flow(step: &Step) -> String {
         }
         Step::Wait(w) => format!("wait: {w}"),
         Step::State(s) => format!("state: {s}"),
+        Step::Delivered(n) => format!("delivered: {n}"),
     }
 }
