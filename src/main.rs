@@ -67,6 +67,11 @@ struct ModelArgs {
     /// simultaneous open).
     #[arg(long)]
     incarnations: bool,
+    /// The client's first SYN carries its data (as a TCP Fast Open SYN
+    /// does): what the listener does with it, per the profile's `syn_data`
+    /// (one loss unless --loss, no simultaneous open).
+    #[arg(long, conflicts_with = "incarnations")]
+    syn_data: bool,
 }
 
 #[derive(Subcommand)]
@@ -207,6 +212,11 @@ fn model_for(args: &ModelArgs, default_loss: impl Fn(&TcpConfig) -> u8) -> Resul
     let cfg = TcpConfig::from_profile(&p).map_err(anyhow::Error::msg)?;
     if args.incarnations {
         let cfg = cfg.with_incarnations();
+        let loss = args.loss.unwrap_or(cfg.loss_budget);
+        return Ok(TcpModel::new(cfg.with_budgets(loss, args.dup)));
+    }
+    if args.syn_data {
+        let cfg = cfg.with_syn_data();
         let loss = args.loss.unwrap_or(cfg.loss_budget);
         return Ok(TcpModel::new(cfg.with_budgets(loss, args.dup)));
     }
@@ -513,6 +523,10 @@ fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
         (
             TcpModel::new(base.cfg.clone().with_incarnations()),
             format!("({}, 2 incarnations)", base.cfg.profile),
+        ),
+        (
+            TcpModel::new(base.cfg.clone().with_syn_data()),
+            format!("({}, data on SYN)", base.cfg.profile),
         ),
     ] {
         let (c, t) = explore(&m);

@@ -43,6 +43,23 @@ pub struct Profile {
     /// RFC 4987 §3.6: when the half-open queue is full, answer a SYN with a
     /// SYN-ACK whose ISN is a cookie, keeping no state.
     pub syn_cookies: bool,
+    /// What a listener does with data carried on a SYN (RFC 9293
+    /// §3.10.7.2: "any other control or text should be queued for
+    /// processing later"). Either way it is not delivered before the
+    /// handshake completes.
+    pub syn_data: SynData,
+}
+
+/// What becomes of the text of a SYN that arrives in LISTEN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SynData {
+    /// Kept, and delivered (and acknowledged) once the handshake completes
+    /// (RFC 9293 §3.10.7.2).
+    Queue,
+    /// Dropped: the SYN-ACK acknowledges the SYN alone, the peer sends the
+    /// data again.
+    Drop,
 }
 
 /// A profile file that could not be read, naming file, line and field.
@@ -67,6 +84,7 @@ impl Profile {
             syn_backlog: 2,
             accept_backlog: 1,
             syn_cookies: true,
+            syn_data: SynData::Queue,
         }
     }
 
@@ -143,7 +161,7 @@ mod tests {
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:3:"), "{e}");
         assert!(e.contains("initial_rto_ms"), "{e}");
-        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\ntime_wait_reopen: false\nsyn_backlog: 1\naccept_backlog: 1\nsyn_cookies: true\n";
+        let text = "name: x\ndescription: d\ninitial_rto_ms: 0\nmsl_ms: 1\nsyn_retries: 1\nsynack_retries: 1\nretries: 1\nrecv_window: 1\nrfc5961: false\nrfc1337: false\ntime_wait_reopen: false\nsyn_backlog: 1\naccept_backlog: 1\nsyn_cookies: true\nsyn_data: queue\n";
         let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "p.yaml:3:1: initial_rto_ms: must be positive");
         let text = text
@@ -159,6 +177,13 @@ mod tests {
         .to_string();
         assert!(
             e.starts_with("p.yaml:14:") && e.contains("syn_cookies"),
+            "{e}"
+        );
+        let e = Profile::parse("p.yaml", &text.replace("syn_data: queue", "syn_data: keep"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("p.yaml:15:") && e.contains("syn_data") && e.contains("queue"),
             "{e}"
         );
         let e = Profile::parse("p.yaml", &text.replace("syn_cookies: true\n", ""))

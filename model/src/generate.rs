@@ -148,9 +148,13 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
     // The profile's model, then the same profile with a second incarnation
     // (old duplicates, a new ISN, TIME-WAIT reopen), for what only that
     // shows. A label first met in the first model keeps its trace there.
+    // Then with data on the client's SYN, for the listener's side: the
+    // sockets API has no plain way to put data on a SYN (only TCP Fast
+    // Open's), so the client's labels of that model are left out.
     let mut models = vec![model.clone()];
-    if !model.cfg.incarnations && model.cfg.variant.is_none() {
+    if !model.cfg.incarnations && !model.cfg.client_syn_data && model.cfg.variant.is_none() {
         models.push(TcpModel::new(model.cfg.clone().with_incarnations()));
+        models.push(TcpModel::new(model.cfg.clone().with_syn_data()));
     }
     let mut seen: BTreeMap<Label, ()> = BTreeMap::new();
     let mut candidates: Vec<(Label, Trace)> = Vec::new();
@@ -163,7 +167,7 @@ pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> Corpus {
         let (graph, _) = bfs(
             m,
             |i, a, es| {
-                if let Some(es) = es {
+                if let Some(es) = es.filter(|es| !(m.cfg.client_syn_data && es.end == CLIENT)) {
                     let label = label_of(es);
                     if !seen.contains_key(&label) && !first.contains_key(&label) {
                         first.insert(label.clone(), (i, a));
@@ -309,8 +313,13 @@ pub fn project(
     let mut w = init.clone();
     let mut steps = Vec::new();
     let mut covers: Vec<Transition> = Vec::new();
+    // Once the harness has sent the IUT data, what its application has
+    // received is checked with each state check and whenever it changes.
+    let mut saw_payload = false;
+    let mut checked_state_last = false;
     for &a in path {
         let retries = w.ends[iut].retries;
+        let delivered_before = w.ends[iut].delivered;
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
         let Some(es) = es.filter(|es| es.end == iut) else {
@@ -349,8 +358,15 @@ pub fn project(
             }
             steps.push(Step::Expect(Expect { any_of }));
         }
-        if es.after != es.before {
+        checked_state_last = es.after != es.before;
+        if checked_state_last {
             steps.push(Step::State(es.after));
+        }
+        let carried = matches!(a, Action::NetDeliver(s) if s.len > 0);
+        saw_payload |= carried;
+        let delivered = w.ends[iut].delivered;
+        if saw_payload && (checked_state_last || carried || delivered != delivered_before) {
+            steps.push(Step::Delivered(delivered.into()));
         }
         let t = label_of(&es).1;
         if !covers.contains(&t) {
@@ -359,9 +375,14 @@ pub fn project(
     }
     // The trace ends by checking the state its last transition left, also
     // when that transition kept the state (an ignored RST, an old segment).
-    if let Some(Step::State(_)) = steps.last() {
-    } else {
+    if !checked_state_last {
+        if let Some(Step::Delivered(_)) = steps.last() {
+            steps.pop();
+        }
         steps.push(Step::State(w.ends[iut].state));
+        if saw_payload {
+            steps.push(Step::Delivered(w.ends[iut].delivered.into()));
+        }
     }
     let (role, t) = label;
     Trace {

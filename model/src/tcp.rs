@@ -93,6 +93,12 @@ pub struct TcpConfig {
     /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN arriving in TIME-WAIT
     /// whose sequence number is above RCV.NXT reopens the connection.
     pub time_wait_reopen: bool,
+    /// The client's first SYN carries its one data byte, as a TCP Fast
+    /// Open client's does (RFC 7413 §3); its retransmissions do not.
+    pub client_syn_data: bool,
+    /// Data on a SYN arriving in LISTEN is queued and processed once the
+    /// connection is ESTABLISHED (RFC 9293 §3.10.7.2); otherwise dropped.
+    pub queue_syn_data: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -172,6 +178,8 @@ impl TcpConfig {
             rfc1337: false,
             incarnations: false,
             time_wait_reopen: false,
+            client_syn_data: false,
+            queue_syn_data: true,
         }
     }
 
@@ -195,6 +203,7 @@ impl TcpConfig {
         cfg.rfc5961 = p.rfc5961;
         cfg.rfc1337 = p.rfc1337;
         cfg.time_wait_reopen = p.time_wait_reopen;
+        cfg.queue_syn_data = p.syn_data == tracewright_conformance::profile::SynData::Queue;
         Ok(cfg)
     }
 
@@ -204,6 +213,17 @@ impl TcpConfig {
     pub fn with_incarnations(mut self) -> Self {
         self.incarnations = true;
         self.loss_budget = 0;
+        self.dup_budget = 1;
+        self.simultaneous_open = false;
+        self
+    }
+
+    /// The configuration for data on a SYN: the client's first SYN
+    /// carries its data byte. One loss and one duplicate, no simultaneous
+    /// open keep it small.
+    pub fn with_syn_data(mut self) -> Self {
+        self.client_syn_data = true;
+        self.loss_budget = 1;
         self.dup_budget = 1;
         self.simultaneous_open = false;
         self
@@ -348,6 +368,14 @@ pub struct End {
     /// History: it reached ESTABLISHED with a peer that never asked for
     /// this connection.
     pub established_unasked: bool,
+    /// The text of the peer's SYN, queued for processing once ESTABLISHED
+    /// (RFC 9293 §3.10.7.2).
+    pub syn_text: bool,
+    /// Data came on the peer's SYN and the application has not got it yet
+    /// (queued, or dropped and awaiting the peer's retransmission).
+    pub syn_data_pending: bool,
+    /// History: data came on the peer's SYN.
+    pub got_syn_data: bool,
 }
 
 impl End {
@@ -376,6 +404,9 @@ impl End {
             peer_inc: 0,
             took_old_duplicate: false,
             established_unasked: false,
+            syn_text: false,
+            syn_data_pending: false,
+            got_syn_data: false,
         }
     }
 
@@ -405,6 +436,7 @@ impl End {
             dropped_data: self.dropped_data,
             took_old_duplicate: self.took_old_duplicate,
             established_unasked: self.established_unasked,
+            got_syn_data: self.got_syn_data,
             ..End::new()
         };
     }
@@ -551,7 +583,19 @@ impl TcpModel {
                 } else {
                     ""
                 };
-                (1 - s.from as usize, format!("recv {}{old}", s.kind()))
+                // Until the data of the peer's SYN reaches the application,
+                // what arrives in SYN-RECEIVED, and data arriving after it,
+                // are transitions of their own.
+                let rcv = 1 - s.from as usize;
+                let r = &w.ends[rcv];
+                let pending = if r.syn_data_pending
+                    && (r.state == TcpState::SynReceived || s.len > 0)
+                {
+                    " (data on SYN pending)"
+                } else {
+                    ""
+                };
+                (rcv, format!("recv {}{old}{pending}", s.kind()))
             }
             Action::TimerRto(e) => (e, "rto".to_string()),
             Action::Timer2Msl(e) => (e, "2msl".to_string()),
@@ -584,7 +628,11 @@ impl TcpModel {
         }
         match action {
             Action::AppListen(e) => app_listen(&mut w.ends[e]),
-            Action::AppConnect(e) => app_connect(&mut w.ends[e], &mut out),
+            Action::AppConnect(e) => {
+                let with_data =
+                    self.cfg.client_syn_data && e == CLIENT && w.ends[e].incarnation == 0;
+                app_connect(&mut w.ends[e], with_data, &mut out)
+            }
             Action::AppSend(e) if believes_close_wait => w.ends[e].dropped_data = true,
             Action::AppClose(e) if believes_close_wait => w.ends[e].app_closed = true,
             Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
@@ -815,9 +863,15 @@ impl End {
                 aborted: self.aborted,
                 took_old_duplicate: self.took_old_duplicate,
                 established_unasked: self.established_unasked,
+                got_syn_data: self.got_syn_data,
                 ..End::new()
             };
             return;
+        }
+        if s == TcpState::Closed {
+            // The connection is gone, and with it the SYN's text.
+            self.syn_text = false;
+            self.syn_data_pending = false;
         }
         self.state = s;
     }
@@ -832,12 +886,14 @@ fn app_listen(e: &mut End) {
     e.set_state(TcpState::Listen);
 }
 
-fn app_connect(e: &mut End, out: &mut Out) {
-    // §3.10.1 OPEN (active): send <SEQ=ISS><CTL=SYN>, enter SYN-SENT.
+fn app_connect(e: &mut End, with_data: bool, out: &mut Out) {
+    // §3.10.1 OPEN (active): send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. With
+    // data, the SYN carries the data byte (RFC 7413 §3), at ISS+1.
     e.opened = true;
     e.snd_una = e.iss;
-    e.snd_nxt = e.iss + 1;
-    out.send(flags("S"), e.iss, 0, 0);
+    e.data_sent = with_data;
+    e.snd_nxt = e.iss + 1 + with_data as u8;
+    out.send(flags("S"), e.iss, 0, with_data as u8);
     e.set_state(TcpState::SynSent);
 }
 
@@ -936,6 +992,13 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
             } else if f.syn {
                 e.rcv_nxt = s.seq + 1;
                 e.peer_inc = s.inc;
+                // "Any other control or text should be queued for
+                // processing later": the SYN-ACK acknowledges the SYN alone.
+                if s.len > 0 {
+                    e.got_syn_data = true;
+                    e.syn_data_pending = true;
+                    e.syn_text = cfg.queue_syn_data;
+                }
                 e.snd_una = e.iss;
                 e.snd_nxt = e.iss + 1;
                 out.send(flags("SA"), e.iss, e.rcv_nxt, 0);
@@ -949,8 +1012,9 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
             true
         }
         SynSent => {
-            // §3.10.7.3.
-            let ack_ok = f.ack && s.ack == e.snd_nxt;
+            // §3.10.7.3: the ACK is acceptable if SND.UNA < SEG.ACK =< SND.NXT
+            // (with data on the SYN, the peer may acknowledge the SYN alone).
+            let ack_ok = f.ack && e.snd_una < s.ack && s.ack <= e.snd_nxt;
             if f.ack && !ack_ok {
                 // An ACK of something never sent: <SEQ=SEG.ACK><CTL=RST>.
                 if !f.rst {
@@ -1048,9 +1112,16 @@ fn synchronized_arrives(
         }
         return true;
     }
-    // Fourth, the SYN bit: a SYN can only arrive in the window as a
-    // retransmission below RCV.NXT, which the first check turned away.
-    if f.syn {
+    // Fourth, the SYN bit, if the SYN lies in the window: the first check
+    // trims off what lies outside it, SYN included, so a duplicate of a SYN
+    // that carried data goes on as that data alone. In SYN-RECEIVED from a
+    // passive OPEN the connection returns to LISTEN; elsewhere a challenge
+    // ACK.
+    if f.syn && s.seq >= e.rcv_nxt {
+        if e.state == SynReceived && e.passive {
+            e.set_state(Listen);
+            return true;
+        }
         out.ack(e);
         return true;
     }
@@ -1058,12 +1129,23 @@ fn synchronized_arrives(
     if !f.ack {
         return true;
     }
+    let mut must_ack = false;
+    let mut ok = true;
     match e.state {
         SynReceived => {
             if e.snd_una < s.ack && s.ack <= e.snd_nxt {
                 e.snd_una = s.ack;
                 e.retries = 0;
                 e.set_state(Established);
+                // The text queued from the SYN is processed now, ahead of
+                // this segment's (RFC 9293 §3.10.7.2, seventh step).
+                if std::mem::take(&mut e.syn_text) {
+                    ok &= accepted_inside_window(e, peer, e.rcv_nxt, 1);
+                    e.rcv_nxt += 1;
+                    e.delivered += 1;
+                    e.syn_data_pending = false;
+                    must_ack = true;
+                }
             } else {
                 out.send(flags("R"), s.ack, 0, 0);
                 return true;
@@ -1093,8 +1175,6 @@ fn synchronized_arrives(
     }
     // Seventh, the segment text: in order only (an in-window segment past
     // RCV.NXT is not queued, it gets an ACK).
-    let mut must_ack = false;
-    let mut ok = true;
     let mut next = s.seq;
     if s.len > 0 {
         match e.state {
@@ -1104,6 +1184,7 @@ fn synchronized_arrives(
                     e.took_old_duplicate |= s.inc != e.peer_inc;
                     e.rcv_nxt += s.len;
                     e.delivered += s.len;
+                    e.syn_data_pending = false;
                     next = e.rcv_nxt;
                 } else {
                     next = u8::MAX;
@@ -1157,10 +1238,11 @@ fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> b
     if f.syn {
         // SYN only opening: from CLOSED (connect), LISTEN, SYN-SENT,
         // SYN-RECEIVED, or TIME-WAIT reopened by a new SYN (MAY-2).
+        // It carries data only as a client's first SYN with data.
         return (matches!(before, Closed | Listen | SynSent | SynReceived)
             || (before == TimeWait && after == SynReceived))
             && matches!(after, SynSent | SynReceived)
-            && s.len == 0
+            && (s.len == 0 || (before == Closed && e.data_sent))
             && !f.fin;
     }
     if matches!(before, Closed | Listen) {
@@ -1250,7 +1332,17 @@ impl Model for TcpModel {
                         let (e, peer) = (&w.ends[i], &w.ends[1 - i]);
                         !peer.dropped_data && e.delivered == peer.data_sent as u8
                     })
+                    // Refused: the SYN's data went nowhere (RFC 9293 §3.10.7.1).
+                    || w.ends.iter().any(|e| e.refused)
             }),
+            Property::always(
+                "no_data_delivered_before_the_handshake",
+                |_: &TcpModel, w: &World| {
+                    // RFC 9293 §3.10.7.2: the text of a SYN is queued (or
+                    // dropped), never handed up before ESTABLISHED.
+                    w.ends.iter().all(|e| e.delivered == 0 || e.was_established)
+                },
+            ),
             Property::always("no_forbidden_segment", |_: &TcpModel, w: &World| {
                 w.violations & violation::FORBIDDEN_SEGMENT == 0
             }),
@@ -1301,6 +1393,16 @@ impl Model for TcpModel {
                 },
             ));
         }
+        if self.cfg.client_syn_data {
+            v.push(Property::sometimes(
+                "data_on_syn_delivered_after_the_handshake",
+                |_: &TcpModel, w: &World| {
+                    w.ends
+                        .iter()
+                        .any(|e| e.got_syn_data && e.delivered > 0 && e.was_established)
+                },
+            ));
+        }
         if self.cfg.incarnations && self.cfg.time_wait_reopen {
             v.push(Property::sometimes(
                 "time_wait_reopened_by_a_new_syn",
@@ -1342,6 +1444,8 @@ pub fn property_rfc(name: &str) -> &'static str {
         "no_connection_nobody_asked_for" => "RFC 9293 §3.5, figure 8",
         "second_incarnation_established" => "RFC 9293 §3.4.1",
         "time_wait_reopened_by_a_new_syn" => "RFC 9293 §3.10.7.4 MAY-2, RFC 6191",
+        "no_data_delivered_before_the_handshake" => "RFC 9293 §3.10.7.2",
+        "data_on_syn_delivered_after_the_handshake" => "RFC 9293 §3.10.7.2, RFC 7413 §3",
         _ => "",
     }
 }

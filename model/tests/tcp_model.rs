@@ -171,7 +171,7 @@ fn two_incarnations_hold_every_property() {
     let m = TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).with_incarnations());
     let checker = m.checker().spawn_bfs().join();
     checker.assert_properties();
-    assert_eq!(checker.unique_state_count(), 137_363);
+    assert_eq!(checker.unique_state_count(), 137_318);
     let mut reopen = TcpConfig::new("rfc9293", 2, 2, 2).with_incarnations();
     reopen.time_wait_reopen = true;
     let checker = TcpModel::new(reopen).checker().spawn_bfs().join();

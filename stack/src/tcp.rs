@@ -243,6 +243,10 @@ pub struct Endpoint {
     /// The application called CLOSE.
     closed_by_app: bool,
     received: Vec<u8>,
+    /// Text that came on the peer's SYN, held until the handshake
+    /// completes (RFC 9293 §3.10.7.2, §3.10.7.3: "queued for processing
+    /// later"). It starts at RCV.NXT.
+    syn_text: Vec<u8>,
     outbox: Vec<Segment>,
     timer: Timer,
 }
@@ -268,6 +272,7 @@ impl Endpoint {
             unacked: Vec::new(),
             closed_by_app: false,
             received: Vec::new(),
+            syn_text: Vec::new(),
             outbox: Vec::new(),
             timer: Timer::Idle,
         }
@@ -312,6 +317,7 @@ impl Endpoint {
         if next == State::Closed || next == State::Listen {
             self.unacked.clear();
             self.timer = Timer::Idle;
+            self.syn_text.clear();
         }
         self.state = next;
     }
@@ -620,7 +626,10 @@ impl Endpoint {
             self.snd_una = self.iss;
             self.snd_nxt = self.iss;
             self.set_state(State::SynReceived);
-            // Data on a SYN is not delivered before the handshake completes.
+            // "Any other control or text should be queued for processing
+            // later": the SYN-ACK acknowledges the SYN alone, and the text
+            // reaches the application once the handshake completes.
+            self.syn_text = seg.payload.clone();
             self.send_new(now, true, false, Vec::new());
         }
         // Anything else: drop.
@@ -659,15 +668,19 @@ impl Endpoint {
                 self.acknowledged(now);
             }
             if seq_gt(self.snd_una, self.iss) {
-                // Our SYN has been ACKed: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+                // Our SYN has been ACKed: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>;
+                // text on the SYN is processed as in the seventh step.
                 self.set_state(State::Established);
+                self.deliver_text(&seg.payload);
                 self.send_ack();
             } else {
-                // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+                // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>;
+                // text is queued until ESTABLISHED.
                 self.set_state(State::SynReceived);
                 self.unacked.clear();
                 self.snd_nxt = self.iss;
                 self.timer = Timer::Idle;
+                self.syn_text = seg.payload.clone();
                 self.send_new(now, true, false, Vec::new());
             }
         }
@@ -698,6 +711,12 @@ impl Endpoint {
 
     fn fin_acked(&self) -> bool {
         self.closed_by_app && self.unacked.is_empty() && self.snd_una == self.snd_nxt
+    }
+
+    /// Hands in-order text to the application and advances RCV.NXT.
+    fn deliver_text(&mut self, text: &[u8]) {
+        self.received.extend_from_slice(text);
+        self.rcv_nxt = self.rcv_nxt.wrapping_add(text.len() as u32);
     }
 
     /// §3.10.7.4: SYN-RECEIVED and the synchronized states.
@@ -779,7 +798,9 @@ impl Endpoint {
         // Fourth, the SYN bit: in the window in a synchronized state, or in
         // SYN-RECEIVED. Answer with an ACK and drop (RFC 9293 §3.10.7.4,
         // the challenge ACK of RFC 5961 §4 that RFC 9293 adopted for SYN).
-        if f.syn {
+        // The first check trims what lies outside the window, SYN included:
+        // a duplicate of a SYN that carried text goes on as the text alone.
+        if f.syn && !seq_lt(seg.seq, self.rcv_nxt) {
             if self.state == State::SynReceived && self.passive {
                 self.set_state(State::Listen);
                 self.remote_port = 0;
@@ -792,6 +813,7 @@ impl Endpoint {
         if !f.ack {
             return;
         }
+        let mut syn_text_acked = false;
         match self.state {
             State::SynReceived => {
                 if in_range(
@@ -803,6 +825,13 @@ impl Endpoint {
                     self.snd_wnd = seg.window as u32;
                     self.acknowledged(now);
                     self.set_state(State::Established);
+                    // The text queued from the SYN is processed now; it
+                    // precedes this segment's.
+                    let text = std::mem::take(&mut self.syn_text);
+                    if !text.is_empty() {
+                        self.deliver_text(&text);
+                        syn_text_acked = true;
+                    }
                 } else {
                     // <SEQ=SEG.ACK><CTL=RST>.
                     self.send_reset_for(seg);
@@ -840,14 +869,20 @@ impl Endpoint {
             _ => {}
         }
         // Seventh, the segment text.
-        let mut ack_needed = false;
+        let mut ack_needed = syn_text_acked;
         let mut in_order = true;
         if !seg.payload.is_empty() {
             match self.state {
                 State::Established | State::FinWait1 | State::FinWait2 => {
                     if seg.seq == self.rcv_nxt {
-                        self.received.extend_from_slice(&seg.payload);
-                        self.rcv_nxt = self.rcv_nxt.wrapping_add(seg.payload.len() as u32);
+                        self.deliver_text(&seg.payload);
+                    } else if seq_lt(seg.seq, self.rcv_nxt)
+                        && seq_gt(seg.seq.wrapping_add(seg.payload.len() as u32), self.rcv_nxt)
+                    {
+                        // It straddles RCV.NXT: only the new part is
+                        // processed (§3.10.7.4, first check).
+                        let skip = self.rcv_nxt.wrapping_sub(seg.seq) as usize;
+                        self.deliver_text(&seg.payload[skip..]);
                     } else {
                         // In the window but not next: not queued here.
                         in_order = false;
