@@ -13,7 +13,7 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tracewright_stack::{Config, Endpoint, Flags, Instant, Segment};
+use tracewright_stack::{Config, Endpoint, Flags, Instant, Segment, State};
 
 /// The IUT's port and ISN (the harness learns the ISN from the first SYN).
 const LOCAL_PORT: u16 = 5000;
@@ -39,6 +39,7 @@ enum Request {
         ms: u64,
     },
     State,
+    Delivered,
     Close,
 }
 
@@ -100,6 +101,8 @@ struct Response {
     emitted: Option<Vec<Emitted>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivered: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorBody>,
 }
@@ -181,9 +184,19 @@ fn from_json(j: &Seg) -> Result<Segment, String> {
 struct Adapter {
     endpoint: Option<Endpoint>,
     now: Instant,
+    /// Bytes the application has read on the current connection.
+    delivered: u64,
 }
 
 impl Adapter {
+    /// Reads what the endpoint delivered into the count, as an application
+    /// that reads promptly would.
+    fn read(&mut self) {
+        if let Some(ep) = self.endpoint.as_mut() {
+            self.delivered += ep.recv().len() as u64;
+        }
+    }
+
     fn drain(&mut self) -> Vec<Seg> {
         let mut out = Vec::new();
         if let Some(ep) = self.endpoint.as_mut() {
@@ -214,9 +227,16 @@ impl Adapter {
                 };
                 self.now = Instant::from_millis(0);
                 self.endpoint = Some(Endpoint::new(config, LOCAL_PORT, ISN));
+                self.delivered = 0;
                 ok()
             }
             Request::App { call } => {
+                if matches!(call, Call::Listen | Call::Connect) {
+                    // A new connection: what the application reads starts
+                    // afresh.
+                    self.read();
+                    self.delivered = 0;
+                }
                 let ep = self.endpoint.as_mut().expect("checked above");
                 // A call the stack refuses in this state is its answer,
                 // not an adapter error.
@@ -234,8 +254,14 @@ impl Adapter {
             }
             Request::Deliver { segment } => match from_json(&segment) {
                 Ok(s) => {
+                    self.read();
                     let ep = self.endpoint.as_mut().expect("checked above");
+                    let before = ep.state();
                     ep.handle_segment(now, &s);
+                    if before == State::TimeWait && ep.state() == State::SynReceived {
+                        // A SYN reopened TIME-WAIT: a new connection.
+                        self.delivered = 0;
+                    }
                     ok()
                 }
                 Err(e) => broken(e),
@@ -278,6 +304,13 @@ impl Adapter {
                 state: self.endpoint.as_ref().map(|e| e.state().to_string()),
                 ..ok()
             },
+            Request::Delivered => {
+                self.read();
+                Response {
+                    delivered: Some(self.delivered),
+                    ..ok()
+                }
+            }
             Request::Close => {
                 self.endpoint = None;
                 ok()
@@ -290,6 +323,7 @@ fn main() {
     let mut adapter = Adapter {
         endpoint: None,
         now: Instant::from_millis(0),
+        delivered: 0,
     };
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();

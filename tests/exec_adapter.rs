@@ -9,10 +9,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tracewright_conformance::exec::ExecTarget;
-use tracewright_conformance::load::load_corpus;
+use tracewright_conformance::load::{load_corpus, parse_trace};
 use tracewright_conformance::profile::Profile;
-use tracewright_conformance::replay::Verdict;
+use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::report::run_corpus;
+use tracewright_conformance::target::{Target, TargetError};
+use tracewright_conformance::trace::Role;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -131,4 +133,74 @@ fn an_adapter_that_writes_garbage_breaks_its_trace_only() {
             r.verdict
         );
     }
+}
+
+/// A passive open, then two 1-byte segments from the harness; the
+/// application has received `first` bytes after the first, `second` after
+/// the second.
+fn delivered_trace(first: u32, second: u32) -> tracewright_conformance::trace::Trace {
+    let text = format!(
+        "format: tracewright/1
+id: tcp-server-established-delivered
+protocol: tcp
+iut: server
+profile: rfc9293
+description: data from the harness reaches the application
+covers: []
+steps:
+  - app: listen
+  - send: {{flags: S, seq: 0}}
+  - expect: {{any_of: [{{flags: SA, seq: 0, ack: 1}}]}}
+  - delivered: 0
+  - send: {{flags: A, seq: 1, ack: 1}}
+  - send: {{flags: PA, seq: 1, ack: 1, len: 1}}
+  - expect: {{any_of: [{{flags: A, seq: 1, ack: 2}}]}}
+  - delivered: {first}
+  - send: {{flags: PA, seq: 2, ack: 1, len: 1}}
+  - expect: {{any_of: [{{flags: A, seq: 1, ack: 3}}]}}
+  - delivered: {second}
+"
+    );
+    parse_trace(Path::new("tcp-server-established-delivered.yaml"), &text).unwrap()
+}
+
+#[test]
+fn the_example_adapter_counts_delivered_bytes() {
+    let command = adapter().display().to_string();
+    let mut target = ExecTarget::new(&command);
+    let profile = Profile::rfc9293();
+    let r = replay(&delivered_trace(1, 2), &mut target, &profile);
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
+    let r = replay(&delivered_trace(1, 3), &mut target, &profile);
+    assert!(
+        matches!(&r.verdict, Verdict::Fail { step: 10, got: Some(g), .. } if g == "delivered 2"),
+        "a wrong count must fail: {:?}",
+        r.verdict
+    );
+}
+
+/// An adapter written before `delivered` (it answers `unsupported`, as the
+/// example does for a request it cannot read) or one that answers `null`
+/// cannot tell; one that hangs on it is broken within the timeout.
+#[test]
+fn adapters_that_cannot_count_say_none_and_a_hung_one_is_bounded() {
+    let profile = Profile::rfc9293();
+    let older = r#"while read line; do case "$line" in *'"op":"delivered"'*) echo '{"ok":false,"error":{"kind":"unsupported","message":"unknown op"}}';; *) echo '{"ok":true}';; esac; done"#;
+    let null = r#"while read line; do case "$line" in *'"op":"delivered"'*) echo '{"ok":true,"delivered":null}';; *) echo '{"ok":true}';; esac; done"#;
+    for command in [older, null] {
+        let mut target = ExecTarget::with_timeout(command, Duration::from_secs(2));
+        target.open(Role::Server, &profile).unwrap();
+        assert_eq!(target.delivered(), Ok(None), "{command}");
+    }
+    let hung = r#"while read line; do case "$line" in *'"op":"delivered"'*) exec sleep 1000;; *) echo '{"ok":true}';; esac; done"#;
+    let timeout = Duration::from_millis(300);
+    let mut target = ExecTarget::with_timeout(hung, timeout);
+    target.open(Role::Server, &profile).unwrap();
+    let start = Instant::now();
+    let e = target.delivered().unwrap_err();
+    assert!(start.elapsed() < timeout + Duration::from_secs(1));
+    assert!(
+        matches!(&e, TargetError::Broken(m) if m.contains("did not answer")),
+        "{e:?}"
+    );
 }

@@ -13,10 +13,14 @@
 //! | `{"op":"poll"}`                                      | `{"ok":true,"segments":[SEG…]}`           |
 //! | `{"op":"advance","ms":1000}`                         | `{"ok":true,"emitted":[{"at_ms":0,"segment":SEG}…]}` |
 //! | `{"op":"state"}`                                     | `{"ok":true,"state":"LISTEN"}` or `null`  |
+//! | `{"op":"delivered"}`                                 | `{"ok":true,"delivered":3}` or `null`     |
 //! | `{"op":"close"}`                                     | `{"ok":true}`                             |
 //!
 //! `SEG` is `{"src_port","dst_port","seq","ack","flags":"SA","window","payload":HEX}`,
 //! numbers absolute. A failure is `{"ok":false,"error":{"kind":"unsupported"|"broken","message":…}}`.
+//! `delivered` counts the bytes the IUT's application received on its
+//! current connection; an adapter that cannot tell answers `null`, and one
+//! older than the op (it answers `unsupported`) is taken to say the same.
 //!
 //! Every read has a deadline: an adapter that does not answer in time, or
 //! exits, or writes something that is not a response, breaks its trace (an
@@ -111,6 +115,7 @@ pub enum Request {
     Poll,
     Advance { ms: u64 },
     State,
+    Delivered,
     Close,
 }
 
@@ -144,6 +149,8 @@ pub struct Response {
     pub emitted: Option<Vec<Emitted>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }
@@ -365,6 +372,17 @@ impl Target for ExecTarget {
             .and_then(|s| s.parse().ok())
     }
 
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        // `null` (or no field) is an adapter that cannot tell; so is one
+        // that does not know the op (`unsupported`, as for any request it
+        // cannot read). A hung or dead adapter is broken, as for any op.
+        match self.call(&Request::Delivered) {
+            Ok(r) => Ok(r.delivered),
+            Err(TargetError::Unsupported(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn close(&mut self) {
         if self.adapter.is_some() {
             let _ = self.call(&Request::Close);
@@ -397,6 +415,20 @@ mod tests {
             serde_json::to_string(&Request::Advance { ms: 1000 }).unwrap(),
             r#"{"op":"advance","ms":1000}"#
         );
+        assert_eq!(
+            serde_json::to_string(&Request::Delivered).unwrap(),
+            r#"{"op":"delivered"}"#
+        );
+    }
+
+    #[test]
+    fn delivered_answers_read_a_count_or_nothing() {
+        let r: Response = serde_json::from_str(r#"{"ok":true,"delivered":3}"#).unwrap();
+        assert_eq!(r.delivered, Some(3));
+        let r: Response = serde_json::from_str(r#"{"ok":true,"delivered":null}"#).unwrap();
+        assert_eq!(r.delivered, None);
+        let r: Response = serde_json::from_str(r#"{"ok":true}"#).unwrap();
+        assert_eq!(r.delivered, None);
     }
 
     #[test]

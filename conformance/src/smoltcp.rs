@@ -123,6 +123,9 @@ pub struct SmoltcpTarget {
     iut: Option<Iut>,
     now: Instant,
     capture: Option<PathBuf>,
+    role: Role,
+    /// Bytes the application has read on the current connection.
+    delivered: u64,
 }
 
 impl Default for SmoltcpTarget {
@@ -154,6 +157,23 @@ impl SmoltcpTarget {
             iut: None,
             now: Instant::ZERO,
             capture: None,
+            role: Role::Server,
+            delivered: 0,
+        }
+    }
+
+    /// Reads what the socket received into the count, as an application
+    /// that reads promptly would. (A 1-byte read never doubles the window,
+    /// which is when smoltcp sends a window update.)
+    fn read(&mut self) {
+        let Some(iut) = self.iut.as_mut() else { return };
+        let socket = iut.sockets.get_mut::<tcp::Socket>(iut.handle);
+        let mut buf = [0u8; 4096];
+        while socket.can_recv() {
+            match socket.recv_slice(&mut buf) {
+                Ok(n) if n > 0 => self.delivered += n as u64,
+                _ => break,
+            }
         }
     }
 
@@ -167,10 +187,21 @@ impl SmoltcpTarget {
     /// returns what it transmitted.
     fn poll_now(&mut self) -> Result<Vec<Segment>, TargetError> {
         let now = self.now;
+        // What arrived before the segments this poll processes is read
+        // first, as the bundled target reads before each segment.
+        self.read();
         let iut = self.iut()?;
+        let before = iut.sockets.get::<tcp::Socket>(iut.handle).state();
         iut.iface.poll(now, &mut iut.device, &mut iut.sockets);
+        let after = iut.sockets.get::<tcp::Socket>(iut.handle).state();
+        let packets = std::mem::take(&mut iut.device.get_mut().from_stack);
+        if before == tcp::State::TimeWait && after == tcp::State::SynReceived {
+            // A SYN reopened TIME-WAIT: a new connection (as the bundled
+            // target counts it, should smoltcp ever do so).
+            self.delivered = 0;
+        }
         let mut out = Vec::new();
-        for packet in std::mem::take(&mut iut.device.get_mut().from_stack) {
+        for packet in packets {
             let d = decode_ipv4(&packet).map_err(|e| {
                 TargetError::Broken(format!("smoltcp transmitted a packet we cannot read: {e}"))
             })?;
@@ -189,11 +220,13 @@ impl Target for SmoltcpTarget {
         Clock::Virtual
     }
 
-    fn open(&mut self, _role: Role, _profile: &Profile) -> Result<(), TargetError> {
+    fn open(&mut self, role: Role, _profile: &Profile) -> Result<(), TargetError> {
         // smoltcp has no knob for the profile's parameters (RTO, MSL, retry
         // counts are constants in src/socket/tcp.rs): profiles/smoltcp.yaml
         // describes them instead.
         self.now = Instant::ZERO;
+        self.role = role;
+        self.delivered = 0;
         let sink = match &self.capture {
             None => Sink(None),
             Some(path) => Sink(Some(BufWriter::new(File::create(path).map_err(|e| {
@@ -234,6 +267,11 @@ impl Target for SmoltcpTarget {
     }
 
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        if matches!(call, AppCall::Listen | AppCall::Connect) {
+            // A new connection: what the application reads starts afresh.
+            self.read();
+            self.delivered = 0;
+        }
         let iut = self.iut()?;
         let socket = iut.sockets.get_mut::<tcp::Socket>(iut.handle);
         // A call smoltcp refuses in this state (`InvalidState`) is the IUT's
@@ -319,6 +357,15 @@ impl Target for SmoltcpTarget {
     fn state(&mut self) -> Option<TcpState> {
         let iut = self.iut.as_mut()?;
         Some(state_of(iut.sockets.get::<tcp::Socket>(iut.handle).state()))
+    }
+
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        if self.role == Role::Listener {
+            return Ok(None);
+        }
+        self.iut()?;
+        self.read();
+        Ok(Some(self.delivered))
     }
 
     fn close(&mut self) {

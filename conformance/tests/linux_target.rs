@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use tracewright_conformance::linux::{prepare, LinuxTarget};
-use tracewright_conformance::load::load_trace;
+use tracewright_conformance::load::{load_trace, parse_trace};
 use tracewright_conformance::profile::Profile;
 use tracewright_conformance::replay::{replay, Verdict};
 
@@ -38,4 +38,66 @@ fn short_traces_pass_against_the_kernel() {
     for r in results {
         assert_eq!(r.verdict, Verdict::Pass, "{}: {:?}", r.id, r.transcript);
     }
+}
+
+/// A passive open, then two 1-byte segments from the harness; the
+/// application has received `first` bytes after the first, `second` after
+/// the second; then a quiet while (reading sends no window update).
+fn delivered_trace(first: u32, second: u32) -> tracewright_conformance::trace::Trace {
+    let text = format!(
+        "format: tracewright/1
+id: tcp-server-established-delivered
+protocol: tcp
+iut: server
+profile: rfc9293
+description: data from the harness reaches the application
+covers: []
+steps:
+  - app: listen
+  - delivered: 0
+  - send: {{flags: S, seq: 0}}
+  - expect: {{any_of: [{{flags: SA, seq: 0, ack: 1}}]}}
+  - delivered: 0
+  - send: {{flags: A, seq: 1, ack: 1}}
+  - state: ESTABLISHED
+  - send: {{flags: PA, seq: 1, ack: 1, len: 1}}
+  - expect: {{any_of: [{{flags: A, seq: 1, ack: 2}}]}}
+  - delivered: {first}
+  - send: {{flags: PA, seq: 2, ack: 1, len: 1}}
+  - expect: {{any_of: [{{flags: A, seq: 1, ack: 3}}]}}
+  - delivered: {second}
+  - wait: ms(300)
+  - state: ESTABLISHED
+"
+    );
+    parse_trace(Path::new("tcp-server-established-delivered.yaml"), &text).unwrap()
+}
+
+/// The kernel's application counts the harness's data (the passive
+/// connection accepted lazily, 0 before), and a wrong count fails.
+#[test]
+fn delivered_counts_what_the_kernel_received() {
+    if let Err(e) = prepare() {
+        eprintln!("skipped: {e}");
+        return;
+    }
+    let results = std::thread::spawn(|| {
+        let mut target = LinuxTarget::new();
+        [(1, 2), (1, 3), (2, 2)]
+            .map(|(a, b)| replay(&delivered_trace(a, b), &mut target, &Profile::rfc9293()))
+    })
+    .join()
+    .unwrap();
+    let [pass, wrong_second, wrong_first] = results;
+    assert_eq!(pass.verdict, Verdict::Pass, "{:?}", pass.transcript);
+    assert!(
+        matches!(&wrong_second.verdict, Verdict::Fail { step: 12, got: Some(g), .. } if g == "delivered 2"),
+        "{:?}",
+        wrong_second.verdict
+    );
+    assert!(
+        matches!(&wrong_first.verdict, Verdict::Fail { step: 9, got: Some(g), .. } if g == "delivered 1"),
+        "{:?}",
+        wrong_first.verdict
+    );
 }

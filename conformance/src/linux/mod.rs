@@ -77,6 +77,9 @@ pub struct LinuxTarget {
     tun: Option<OwnedFd>,
     listener: Option<OwnedFd>,
     conn: Option<OwnedFd>,
+    role: Role,
+    /// Bytes the application has read on the current connection.
+    delivered: u64,
     /// Whether the thread is in a namespace this target made (see `setup`).
     in_own_netns: bool,
     /// The namespace belongs to the thread that made it: a target must stay
@@ -97,6 +100,8 @@ impl LinuxTarget {
             tun: None,
             listener: None,
             conn: None,
+            role: Role::Server,
+            delivered: 0,
             in_own_netns: false,
             _thread_bound: PhantomData,
         }
@@ -266,6 +271,38 @@ impl LinuxTarget {
         }
     }
 
+    /// Reads what the connection's socket holds into the count. Only a
+    /// `delivered` step (and an abort, which would discard it) reads: a
+    /// trace without one sees the kernel as before. A 1-byte read frees
+    /// too little buffer for Linux to send a window update
+    /// (`tcp_cleanup_rbuf` waits for the window to double).
+    fn read(&mut self) {
+        let Some(c) = &self.conn else { return };
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: buf is valid for buf.len() bytes.
+            let n = unsafe {
+                libc::recv(
+                    c.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n > 0 {
+                self.delivered += n as u64;
+                continue;
+            }
+            // 0: the peer's FIN, all read. An error: nothing to read now
+            // (EAGAIN), not connected yet, or reset (what came before the
+            // RST was read first).
+            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+    }
+
     /// The socket the application's calls go to.
     fn socket_of_app(&mut self) -> Option<OwnedFd> {
         self.conn.take().or_else(|| self.listener.take())
@@ -384,8 +421,10 @@ impl Target for LinuxTarget {
         }
     }
 
-    fn open(&mut self, _role: Role, profile: &Profile) -> Result<(), TargetError> {
+    fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
         self.close();
+        self.role = role;
+        self.delivered = 0;
         if profile.initial_rto_ms != TIMEOUT_INIT_MS {
             return Err(TargetError::Unsupported(format!(
                 "Linux's initial RTO of a SYN is fixed at {TIMEOUT_INIT_MS} ms (TCP_TIMEOUT_INIT); profile {} has {} ms",
@@ -417,6 +456,12 @@ impl Target for LinuxTarget {
             // (a second incarnation) on a new socket.
             self.conn = None;
             self.listener = None;
+        }
+        if matches!(call, AppCall::Listen | AppCall::Connect) {
+            // A new connection: what the application reads starts afresh
+            // (also when the kernel refuses the call, as for the bundled
+            // target).
+            self.delivered = 0;
         }
         // A call the kernel refuses (EISCONN, ENOTCONN, EADDRINUSE, …) is
         // the IUT's answer, not a broken target: the trace then sees what
@@ -490,7 +535,9 @@ impl Target for LinuxTarget {
             }
             AppCall::Abort => {
                 // ABORT (RFC 9293 §3.10.5): SO_LINGER with a zero timeout
-                // makes close() send a RST and drop the connection.
+                // makes close() send a RST and drop the connection. What
+                // the application had received is counted first.
+                self.read();
                 if let Some(s) = self.socket_of_app() {
                     let l = libc::linger {
                         l_onoff: 1,
@@ -557,6 +604,22 @@ impl Target for LinuxTarget {
 
     fn state(&mut self) -> Option<TcpState> {
         proc_tcp::read()
+    }
+
+    /// What the application can read, read. A passive connection not yet
+    /// accepted is accepted if the handshake is done, as after every
+    /// `deliver` and `poll`; one in SYN-RECEIVED holds nothing readable: 0.
+    /// A SYN cannot reopen TIME-WAIT here (the listener is closed once its
+    /// connection is accepted), so only `open`, `listen` and `connect`
+    /// start the count afresh.
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        if self.role == Role::Listener {
+            return Ok(None);
+        }
+        self.tun()?;
+        self.try_accept();
+        self.read();
+        Ok(Some(self.delivered))
     }
 
     fn close(&mut self) {
