@@ -748,7 +748,7 @@ fn replay(
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     if let Some(d) = deviations {
-        report = report.with_deviations(d);
+        report = report.with_deviations(d.for_profile(&profile.name));
     }
     if let Some(dir) = &extras.capture {
         println!("pcap files written to {}", dir.display());
@@ -825,7 +825,7 @@ fn replay_linux(
         pb.set_position(done as u64)
     });
     let report = match deviations {
-        Some(d) => report.with_deviations(d),
+        Some(d) => report.with_deviations(d.for_profile(&profile.name)),
         None => report,
     };
     let elapsed = start.elapsed();

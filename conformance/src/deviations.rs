@@ -9,9 +9,13 @@
 //! deviations:
 //!   - id: tcp-client-syn-sent-rto-give-up
 //!     reason: "smoltcp has no SYN retry limit (src/socket/tcp.rs: ...)"
+//!   - id: tcp-server-established-recv-sp-sends-a-to-established
+//!     profile: rfc9293
+//!     reason: "..."
 //! ```
 //!
-//! `id` is a trace id; a `*` in it matches any run of characters.
+//! `id` is a trace id; a `*` in it matches any run of characters. An entry
+//! with a `profile` applies only to that profile's corpus.
 
 use std::path::Path;
 
@@ -26,6 +30,10 @@ pub struct Deviation {
     pub id: String,
     /// Why the target departs from the model, citing its source or docs.
     pub reason: String,
+    /// The profile whose corpus the entry is about (the corpora differ
+    /// where the profiles do); none: every corpus the list is used with.
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +128,13 @@ impl Deviations {
             target: raw.target,
             entries: raw.deviations,
         })
+    }
+
+    /// The entries that apply to the corpus of `profile`.
+    pub fn for_profile(mut self, profile: &str) -> Deviations {
+        self.entries
+            .retain(|d| d.profile.as_deref().is_none_or(|p| p == profile));
+        self
     }
 
     /// The entry that lists trace `id`, if any (the first that matches).

@@ -31,7 +31,11 @@ fn tcp_smoltcp_report() {
         &Profile::rfc9293(),
         &mut |_, _| {},
     )
-    .with_deviations(Deviations::load(&deviations_file()).unwrap());
+    .with_deviations(
+        Deviations::load(&deviations_file())
+            .unwrap()
+            .for_profile("rfc9293"),
+    );
     let c = report.counts();
     assert_eq!(
         (c.fail, c.error, c.inconclusive, c.stale),
@@ -42,7 +46,9 @@ fn tcp_smoltcp_report() {
     let corpus = load_corpus(&root().join("traces/tcp-smoltcp")).unwrap();
     assert!(corpus.traces.iter().all(|t| t.profile == "smoltcp"));
     let profile = Profile::load(&root().join("profiles/smoltcp.yaml")).unwrap();
-    let deviations = Deviations::load(&deviations_file()).unwrap();
+    let deviations = Deviations::load(&deviations_file())
+        .unwrap()
+        .for_profile("smoltcp");
     let report = run_corpus(&corpus, &mut SmoltcpTarget::new(), &profile, &mut |_, _| {})
         .with_deviations(Deviations {
             // The path as a user passes it, not this machine's.
