@@ -26,6 +26,11 @@ enum Breakage {
     /// Starts every connection on the address pair at the same ISN, not
     /// from a clock (RFC 9293 §3.4.1).
     ReusesIsn,
+    /// Hands the data of a SYN to the application at once, before the
+    /// handshake completes (RFC 9293 §3.10.7.2 queues it).
+    DeliversSynDataAtOnce,
+    /// Acknowledges data but never hands it to the application.
+    LosesReceivedData,
 }
 
 struct Broken {
@@ -37,6 +42,8 @@ struct Broken {
     pending: Vec<Segment>,
     /// The application opened a connection before.
     opened: bool,
+    /// Bytes of SYNs handed up at once.
+    early: u64,
 }
 
 impl Broken {
@@ -48,6 +55,7 @@ impl Broken {
             fins_sent: Vec::new(),
             pending: Vec::new(),
             opened: false,
+            early: 0,
         }
     }
 
@@ -93,6 +101,7 @@ impl Target for Broken {
         self.fins_sent.clear();
         self.pending.clear();
         self.opened = false;
+        self.early = 0;
         self.inner.open(role, profile)
     }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
@@ -109,6 +118,12 @@ impl Target for Broken {
     }
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
         self.fin_arrived |= seg.flags.fin;
+        if self.how == Breakage::DeliversSynDataAtOnce
+            && seg.flags.syn
+            && self.inner.state() == Some(TcpState::Listen)
+        {
+            self.early += seg.payload.len() as u64;
+        }
         self.inner.deliver(seg)?;
         self.after_op();
         Ok(())
@@ -128,6 +143,15 @@ impl Target for Broken {
     }
     fn state(&mut self) -> Option<TcpState> {
         self.inner.state()
+    }
+    fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
+        let inner = self.inner.delivered()?;
+        Ok(match self.how {
+            // What it handed up early it does not hand up again.
+            Breakage::DeliversSynDataAtOnce => inner.map(|n| n.max(self.early)),
+            Breakage::LosesReceivedData => inner.map(|_| 0),
+            _ => inner,
+        })
     }
     fn close(&mut self) {
         self.inner.close()
@@ -176,6 +200,29 @@ fn exercises_new_isn(t: &Trace) -> bool {
     })
 }
 
+/// The trace sends a SYN carrying data to the IUT in LISTEN and then checks
+/// that nothing has been delivered.
+fn exercises_syn_data(t: &Trace) -> bool {
+    let mut state = None;
+    for (i, s) in t.steps.iter().enumerate() {
+        match s {
+            Step::State(x) => state = Some(*x),
+            Step::Send(x) if x.flags.syn && x.len > 0 && state == Some(TcpState::Listen) => {
+                return t.steps[i..].contains(&Step::Delivered(0));
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The trace checks that data reached the application.
+fn exercises_delivery(t: &Trace) -> bool {
+    t.steps
+        .iter()
+        .any(|s| matches!(s, Step::Delivered(n) if *n > 0))
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -216,6 +263,16 @@ fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
 #[test]
 fn an_endpoint_that_reuses_its_isn_fails_the_new_incarnation_traces() {
     check(Breakage::ReusesIsn, exercises_new_isn);
+}
+
+#[test]
+fn an_endpoint_that_delivers_syn_data_at_once_fails_the_syn_data_traces() {
+    check(Breakage::DeliversSynDataAtOnce, exercises_syn_data);
+}
+
+#[test]
+fn an_endpoint_that_loses_received_data_fails_the_delivery_checks() {
+    check(Breakage::LosesReceivedData, exercises_delivery);
 }
 
 #[test]
