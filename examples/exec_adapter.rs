@@ -56,6 +56,9 @@ struct Profile {
     rfc1337: bool,
     #[serde(default)]
     time_wait_reopen: bool,
+    /// `queue` or `drop`: what becomes of data on a SYN.
+    #[serde(default)]
+    syn_data: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +227,7 @@ impl Adapter {
                     challenge_ack: p.rfc5961,
                     ignore_rst_in_time_wait: p.rfc1337,
                     time_wait_reopen: p.time_wait_reopen,
+                    queue_syn_text: p.syn_data.as_deref() != Some("drop"),
                 };
                 self.now = Instant::from_millis(0);
                 self.endpoint = Some(Endpoint::new(config, LOCAL_PORT, ISN));

@@ -599,8 +599,15 @@ fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
         }
     }
     let cfg = model.cfg.clone();
+    let scenario = if cfg.incarnations {
+        ", 2 incarnations"
+    } else if cfg.client_syn_data {
+        ", data on the client's SYN"
+    } else {
+        ""
+    };
     println!(
-        "checking tcp{} (profile {}, loss budget {}, duplication budget {}, retries syn {} syn-ack {} data/FIN {})",
+        "checking tcp{} (profile {}{scenario}, loss budget {}, duplication budget {}, retries syn {} syn-ack {} data/FIN {})",
         variant.map_or(String::new(), |v| format!(" variant {}", v.name())),
         cfg.profile, cfg.loss_budget, cfg.dup_budget, cfg.syn_retries, cfg.synack_retries, cfg.retries
     );
@@ -608,7 +615,8 @@ fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
     let checker = explore_and_report(&model);
     let mut failed = false;
     let discoveries = checker.discoveries();
-    failed |= property_table(&properties, &discoveries, property_rfc, 40);
+    let width = properties.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    failed |= property_table(&properties, &discoveries, property_rfc, width.max(40));
     for p in &properties {
         if let (true, Some(path)) = (
             p.expectation.discovery_is_failure(),

@@ -1,4 +1,4 @@
-//! The RFC 5961 and RFC 1337 profile switches change what the model
+//! The RFC 5961, RFC 1337 and data-on-SYN profile switches change what the model
 //! generates, and the bundled stack follows them: with the switch it passes
 //! the switched corpus, without it it fails exactly the traces the switch
 //! changed.
@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use tracewright_conformance::bundled::BundledTarget;
-use tracewright_conformance::profile::Profile;
+use tracewright_conformance::profile::{Profile, SynData};
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::trace::Trace;
 use tracewright_model::generate::{generate, generation_model};
@@ -46,6 +46,7 @@ fn check_switch(switched: Profile) {
             &Profile {
                 rfc5961: false,
                 rfc1337: false,
+                syn_data: SynData::Queue,
                 ..switched.clone()
             },
         );
@@ -85,6 +86,15 @@ fn rfc1337_ignores_rst_in_time_wait() {
     check_switch(Profile {
         name: "rfc9293+rfc1337".into(),
         rfc1337: true,
+        ..Profile::rfc9293()
+    });
+}
+
+#[test]
+fn syn_data_dropped() {
+    check_switch(Profile {
+        name: "rfc9293+drop".into(),
+        syn_data: SynData::Drop,
         ..Profile::rfc9293()
     });
 }

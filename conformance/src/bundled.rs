@@ -167,6 +167,7 @@ pub fn config_of(p: &Profile) -> stack::Config {
         challenge_ack: p.rfc5961,
         ignore_rst_in_time_wait: p.rfc1337,
         time_wait_reopen: p.time_wait_reopen,
+        queue_syn_text: p.syn_data == crate::profile::SynData::Queue,
     }
 }
 

@@ -403,7 +403,9 @@ impl Report {
             let first_word = |s: &str| s.split(' ').next().unwrap_or("").to_string();
             match event.split_once(' ') {
                 Some(("recv", what)) if self.protocol == "h2" => first_word(what),
-                Some(("recv", flags)) => flags.to_string(),
+                // `A (old incarnation)`, `PA (data on SYN pending)`: the
+                // segment's column, so the matrix stays one screen wide.
+                Some(("recv", flags)) => first_word(flags),
                 Some(("app", call)) if self.protocol == "h2" => first_word(call),
                 Some(("app", call)) => call.to_string(),
                 _ => event.to_string(),
@@ -460,7 +462,7 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "transitions by state and event (passed/covered; app calls, segments received, timers):"
+            "transitions by state and event (passed/covered; app calls, segments received, timers; a segment's column counts its old-incarnation and data-on-SYN cases):"
         );
         let rows: Vec<&str> = if self.protocol == "h2" {
             let mut r = crate::h2::STREAM_STATES.to_vec();

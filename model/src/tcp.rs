@@ -588,13 +588,12 @@ impl TcpModel {
                 // are transitions of their own.
                 let rcv = 1 - s.from as usize;
                 let r = &w.ends[rcv];
-                let pending = if r.syn_data_pending
-                    && (r.state == TcpState::SynReceived || s.len > 0)
-                {
-                    " (data on SYN pending)"
-                } else {
-                    ""
-                };
+                let pending =
+                    if r.syn_data_pending && (r.state == TcpState::SynReceived || s.len > 0) {
+                        " (data on SYN pending)"
+                    } else {
+                        ""
+                    };
                 (rcv, format!("recv {}{old}{pending}", s.kind()))
             }
             Action::TimerRto(e) => (e, "rto".to_string()),

@@ -243,3 +243,20 @@ fn every_profile_satisfies_every_property_and_keeps_its_size() {
     }
     assert_eq!(got, pinned);
 }
+
+/// Data on the client's SYN (RFC 9293 §3.10.7.2): whether the listener
+/// queues it or drops it, the application gets nothing before the
+/// handshake completes, and gets the data once after it; sizes pinned.
+#[test]
+fn data_on_a_syn_is_delivered_only_after_the_handshake() {
+    for (queue, states) in [(true, 28_898), (false, 28_772)] {
+        let mut cfg = TcpConfig::new("rfc9293", 2, 2, 2).with_syn_data();
+        cfg.queue_syn_data = queue;
+        let checker = TcpModel::new(cfg).checker().spawn_bfs().join();
+        checker.assert_properties();
+        assert!(checker
+            .discovery("data_on_syn_delivered_after_the_handshake")
+            .is_some());
+        assert_eq!(checker.unique_state_count(), states, "queue: {queue}");
+    }
+}

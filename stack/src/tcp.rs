@@ -125,6 +125,10 @@ pub struct Config {
     /// RFC 9293 §3.10.7.4 MAY-2 (RFC 6191): a SYN in TIME-WAIT whose
     /// sequence number is above RCV.NXT reopens the connection.
     pub time_wait_reopen: bool,
+    /// Text on a SYN is queued until ESTABLISHED (RFC 9293 §3.10.7.2,
+    /// "should be queued for processing later"); otherwise dropped, for
+    /// the peer to send again.
+    pub queue_syn_text: bool,
 }
 
 impl Default for Config {
@@ -139,6 +143,7 @@ impl Default for Config {
             challenge_ack: false,
             ignore_rst_in_time_wait: false,
             time_wait_reopen: false,
+            queue_syn_text: true,
         }
     }
 }
@@ -629,7 +634,9 @@ impl Endpoint {
             // "Any other control or text should be queued for processing
             // later": the SYN-ACK acknowledges the SYN alone, and the text
             // reaches the application once the handshake completes.
-            self.syn_text = seg.payload.clone();
+            if self.config.queue_syn_text {
+                self.syn_text = seg.payload.clone();
+            }
             self.send_new(now, true, false, Vec::new());
         }
         // Anything else: drop.
@@ -680,7 +687,9 @@ impl Endpoint {
                 self.unacked.clear();
                 self.snd_nxt = self.iss;
                 self.timer = Timer::Idle;
-                self.syn_text = seg.payload.clone();
+                if self.config.queue_syn_text {
+                    self.syn_text = seg.payload.clone();
+                }
                 self.send_new(now, true, false, Vec::new());
             }
         }

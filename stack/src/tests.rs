@@ -209,6 +209,50 @@ fn test_listen_recv_rst_ignored() {
     assert_eq!(ep.state(), State::Listen);
 }
 
+#[test]
+fn test_listen_recv_syn_with_text_queues_it_until_established() {
+    // RFC 9293 §3.10.7.2: the SYN-ACK acknowledges the SYN alone; the text
+    // is queued, and delivered and acknowledged once ESTABLISHED.
+    let mut ep = endpoint_listen();
+    recv(&mut ep, 0, seg("S", 0, None, b"hi"));
+    expect(&mut ep, &[("SA", 0, Some(1), 0)]);
+    assert_eq!(ep.state(), State::SynReceived);
+    assert!(ep.recv().is_empty());
+    recv(&mut ep, 0, seg("A", 3, Some(1), b""));
+    expect(&mut ep, &[("A", 1, Some(3), 0)]);
+    assert_eq!(ep.state(), State::Established);
+    assert_eq!(ep.recv(), b"hi");
+    // The peer's copy of the text, sent again with more, adds only the more.
+    recv(&mut ep, 0, seg("A", 1, Some(1), b"hi!"));
+    expect(&mut ep, &[("A", 1, Some(4), 0)]);
+    assert_eq!(ep.recv(), b"!");
+}
+
+#[test]
+fn test_syn_received_recv_duplicate_syn_with_text_is_trimmed_and_dropped() {
+    // RFC 9293 §3.10.7.4: the first check trims the SYN (below RCV.NXT); what
+    // is left has no ACK bit and is dropped.
+    let mut ep = endpoint_listen();
+    recv(&mut ep, 0, seg("S", 0, None, b"x"));
+    expect(&mut ep, &[("SA", 0, Some(1), 0)]);
+    recv(&mut ep, 0, seg("S", 0, None, b"x"));
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::SynReceived);
+    recv(&mut ep, 0, seg("A", 2, Some(1), b""));
+    expect(&mut ep, &[("A", 1, Some(2), 0)]);
+    assert_eq!(ep.recv(), b"x");
+}
+
+#[test]
+fn test_syn_received_recv_in_window_syn_returns_to_listen() {
+    // RFC 9293 §3.10.7.4, fourth: a SYN in the window, in SYN-RECEIVED from
+    // a passive OPEN, returns the connection to LISTEN.
+    let mut ep = endpoint_syn_received();
+    recv(&mut ep, 0, seg("S", 5, None, b""));
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::Listen);
+}
+
 // --- Tests for the SYN-SENT state -------------------------------------------
 
 #[test]
