@@ -460,9 +460,16 @@ impl Report {
         ];
         columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
         let _ = writeln!(out);
-        let _ = writeln!(
+        let _ =
+            writeln!(
             out,
-            "transitions by state and event (passed/covered; app calls, segments received, timers; a segment's column counts its old-incarnation and data-on-SYN cases):"
+            "transitions by state and event (passed/covered; app calls, {} received, timers{}):",
+            if self.protocol == "h2" { "frames" } else { "segments" },
+            if self.protocol == "tcp" {
+                "; a segment's column counts its old-incarnation and data-on-SYN cases"
+            } else {
+                ""
+            }
         );
         let rows: Vec<&str> = if self.protocol == "h2" {
             let mut r = crate::h2::STREAM_STATES.to_vec();
