@@ -1111,18 +1111,22 @@ fn synchronized_arrives(
         }
         return true;
     }
-    // Fourth, the SYN bit, if the SYN lies in the window: the first check
-    // trims off what lies outside it, SYN included, so a duplicate of a SYN
-    // that carried data goes on as that data alone. In SYN-RECEIVED from a
-    // passive OPEN the connection returns to LISTEN; elsewhere a challenge
-    // ACK.
-    if f.syn && s.seq >= e.rcv_nxt {
+    // Fourth, the SYN bit. In SYN-RECEIVED from a passive OPEN the
+    // connection returns to LISTEN, if the SYN lies in the window: the first
+    // check trims off what lies outside it, SYN included, so a duplicate of
+    // a SYN that carried data goes on as that data alone. In the other
+    // states a SYN gets a challenge ACK "irrespective of the sequence
+    // number" (RFC 5961 §4.2, adopted by RFC 9293).
+    if f.syn {
         if e.state == SynReceived && e.passive {
-            e.set_state(Listen);
+            if s.seq >= e.rcv_nxt {
+                e.set_state(Listen);
+                return true;
+            }
+        } else {
+            out.ack(e);
             return true;
         }
-        out.ack(e);
-        return true;
     }
     // Fifth, the ACK field.
     if !f.ack {

@@ -804,19 +804,23 @@ impl Endpoint {
             }
             return;
         }
-        // Fourth, the SYN bit: in the window in a synchronized state, or in
-        // SYN-RECEIVED. Answer with an ACK and drop (RFC 9293 §3.10.7.4,
-        // the challenge ACK of RFC 5961 §4 that RFC 9293 adopted for SYN).
-        // The first check trims what lies outside the window, SYN included:
-        // a duplicate of a SYN that carried text goes on as the text alone.
-        if f.syn && !seq_lt(seg.seq, self.rcv_nxt) {
+        // Fourth, the SYN bit: in a synchronized state, answer with an ACK and
+        // drop (RFC 9293 §3.10.7.4, the challenge ACK of RFC 5961 §4 that
+        // RFC 9293 adopted for SYN). In SYN-RECEIVED from a passive OPEN only a SYN in the window counts:
+        // the first check trims what lies outside it, SYN included, so a
+        // duplicate of a SYN that carried text goes on as the text alone.
+        // Elsewhere "irrespective of the sequence number".
+        if f.syn {
             if self.state == State::SynReceived && self.passive {
-                self.set_state(State::Listen);
-                self.remote_port = 0;
+                if !seq_lt(seg.seq, self.rcv_nxt) {
+                    self.set_state(State::Listen);
+                    self.remote_port = 0;
+                    return;
+                }
+            } else {
+                self.send_ack();
                 return;
             }
-            self.send_ack();
-            return;
         }
         // Fifth, the ACK field.
         if !f.ack {
