@@ -178,6 +178,9 @@ struct Run<'a> {
     /// The IUT took an allowed alternative at the last expectation: the
     /// model's states no longer apply.
     diverged: bool,
+    /// How late the IUT's timers may fire after the last wait, beyond the
+    /// clock's tolerance (until the next app call or segment).
+    slack: Duration,
 }
 
 #[derive(Clone, Copy)]
@@ -296,6 +299,7 @@ impl Run<'_> {
         match step {
             Step::App(call) => {
                 self.quiet(i)?;
+                self.slack = Duration::ZERO;
                 self.last_cause = Cause::App(match call {
                     AppCall::Listen | AppCall::Connect => AppKind::Open,
                     AppCall::Send(_) => AppKind::Send,
@@ -309,6 +313,7 @@ impl Run<'_> {
             }
             Step::Send(spec) => {
                 self.quiet(i)?;
+                self.slack = Duration::ZERO;
                 self.last_cause = Cause::Segment;
                 let port = HARNESS_PORT.wrapping_add(spec.peer);
                 let seg = Segment {
@@ -331,7 +336,7 @@ impl Run<'_> {
                     if let Clock::Real { tolerance } = self.target.clock() {
                         // Up to the tolerance for the segment, in slices, so
                         // that the next step starts as soon as it came.
-                        let deadline = std::time::Instant::now() + tolerance;
+                        let deadline = std::time::Instant::now() + tolerance + self.slack;
                         while next.is_none() {
                             let left =
                                 deadline.saturating_duration_since(std::time::Instant::now());
@@ -400,6 +405,7 @@ impl Run<'_> {
                 let d = self.target.resolve_wait(*w, self.profile);
                 self.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 let emitted = self.target.advance(d).map_err(|e| target_verdict(i, e))?;
+                self.slack = self.target.timer_slack(d);
                 let tolerance = match self.target.clock() {
                     Clock::Virtual => Duration::ZERO,
                     Clock::Real { tolerance } => tolerance,
@@ -474,7 +480,7 @@ impl Run<'_> {
             .delivered()
             .map_err(|e| target_verdict(step, e))?;
         if let Clock::Real { tolerance } = self.target.clock() {
-            let deadline = std::time::Instant::now() + tolerance;
+            let deadline = std::time::Instant::now() + tolerance + self.slack;
             while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
                 let segs = self
                     .target
@@ -497,7 +503,7 @@ impl Run<'_> {
     fn settled_state(&mut self, step: usize, want: TcpState) -> Result<Option<TcpState>, Verdict> {
         let mut actual = self.target.state();
         if let Clock::Real { tolerance } = self.target.clock() {
-            let deadline = std::time::Instant::now() + tolerance;
+            let deadline = std::time::Instant::now() + tolerance + self.slack;
             while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
                 let segs = self
                     .target
@@ -609,6 +615,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
             .rposition(|s| !matches!(s, Step::State(_) | Step::Delivered(_)))
             .unwrap_or(0),
         diverged: false,
+        slack: Duration::ZERO,
     };
     let mut outcome = Ok(());
     for (i, step) in trace.steps.iter().enumerate() {

@@ -60,6 +60,14 @@ pub trait Target {
     fn resolve_wait(&self, w: Wait, profile: &Profile) -> Duration {
         profile.resolve(w)
     }
+    /// How late, beyond the clock's tolerance, a timer of the IUT that is
+    /// due at the end of a wait of `wait` may fire (a kernel's timer wheel
+    /// rounds long timers up). What the trace expects after the wait is
+    /// looked for that much longer; nothing may still come early.
+    fn timer_slack(&self, wait: Duration) -> Duration {
+        let _ = wait;
+        Duration::ZERO
+    }
     /// A fresh IUT for one trace, in `role`, with the profile's parameters.
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError>;
     /// An application call on the IUT.

@@ -421,6 +421,15 @@ impl Target for LinuxTarget {
         }
     }
 
+    /// The timer wheel (kernel/time/timer.c) files a timer in the level
+    /// whose granularity suits its timeout and rounds its expiry up to that
+    /// granularity: 8^n jiffies at level n, which holds timeouts from
+    /// 63·8^(n-1) jiffies, so at most 8/63 of the timeout late. A SYN-ACK
+    /// retransmission due after 32 s may come 2 s late at HZ=250.
+    fn timer_slack(&self, wait: Duration) -> Duration {
+        wait * 8 / 63
+    }
+
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
         self.close();
         self.role = role;
