@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use quickcheck::{Gen, QuickCheck, TestResult};
 use stateright::Model;
 use tracewright_conformance::bundled::BundledTarget;
-use tracewright_conformance::profile::Profile;
+use tracewright_conformance::profile::{Profile, SynData};
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_model::generate::{generation_model, label_of, project};
-use tracewright_model::tcp::{Action, TcpModel};
+use tracewright_model::tcp::{Action, TcpConfig, TcpModel};
 
 /// Follows `choices` through the model: each picks one of the enabled
 /// actions (modulo their number). Returns the initial state and the path.
@@ -41,8 +41,23 @@ static LONGEST: AtomicUsize = AtomicUsize::new(0);
 fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
     let profile = Profile::rfc9293();
     let model = generation_model(&profile).unwrap();
-    let (init, path) = walk(&model, &choices);
-    for iut in [0, 1] {
+    walk_passes(&profile, &model, &[0, 1], &choices)
+}
+
+/// Walks with data on the client's SYN, projected onto the server, for a
+/// listener that queues the data and one that drops it.
+fn syn_data_walk_passes_on_bundled(choices: Vec<u8>, drop: bool) -> TestResult {
+    let profile = Profile {
+        syn_data: if drop { SynData::Drop } else { SynData::Queue },
+        ..Profile::rfc9293()
+    };
+    let cfg = TcpConfig::from_profile(&profile).unwrap().with_syn_data();
+    walk_passes(&profile, &TcpModel::new(cfg), &[1], &choices)
+}
+
+fn walk_passes(profile: &Profile, model: &TcpModel, ends: &[usize], choices: &[u8]) -> TestResult {
+    let (init, path) = walk(model, choices);
+    for &iut in ends {
         // The label of the walk's last step on this endpoint names the trace.
         let mut w = init.clone();
         let mut last = None;
@@ -54,9 +69,9 @@ fn walk_passes_on_bundled(choices: Vec<u8>) -> TestResult {
             w = next;
         }
         let Some(label) = last else { continue };
-        let trace = project(&model, &init, &path, iut, &label);
+        let trace = project(model, &init, &path, iut, &label);
         let mut target = BundledTarget::new();
-        let result = replay(&trace, &mut target, &profile);
+        let result = replay(&trace, &mut target, profile);
         REPLAYED.fetch_add(1, Ordering::Relaxed);
         STEPS.fetch_add(trace.steps.len(), Ordering::Relaxed);
         LONGEST.fetch_max(trace.steps.len(), Ordering::Relaxed);
@@ -89,4 +104,12 @@ fn random_walks_replay_on_the_bundled_stack() {
     println!("{n} projected traces replayed, {steps} steps, the longest {longest}");
     assert!(n >= 500, "only {n} traces replayed");
     assert!(longest >= 15, "the longest walk has only {longest} steps");
+}
+
+#[test]
+fn random_walks_with_data_on_the_syn_replay_on_the_bundled_stack() {
+    QuickCheck::new()
+        .rng(Gen::new(60))
+        .tests(300)
+        .quickcheck(syn_data_walk_passes_on_bundled as fn(Vec<u8>, bool) -> TestResult);
 }
