@@ -135,32 +135,13 @@ fn an_adapter_that_writes_garbage_breaks_its_trace_only() {
     }
 }
 
-/// A passive open, then two 1-byte segments from the harness; the
-/// application has received `first` bytes after the first, `second` after
-/// the second.
+/// The hand-written trace of `conformance/tests/fixtures/delivered.yaml`,
+/// with the counts the application must have received after the harness's
+/// first and second byte (a wrong count at step 9 or 12 fails).
 fn delivered_trace(first: u32, second: u32) -> tracewright_conformance::trace::Trace {
-    let text = format!(
-        "format: tracewright/1
-id: tcp-server-established-delivered
-protocol: tcp
-iut: server
-profile: rfc9293
-description: data from the harness reaches the application
-covers: []
-steps:
-  - app: listen
-  - send: {{flags: S, seq: 0}}
-  - expect: {{any_of: [{{flags: SA, seq: 0, ack: 1}}]}}
-  - delivered: 0
-  - send: {{flags: A, seq: 1, ack: 1}}
-  - send: {{flags: PA, seq: 1, ack: 1, len: 1}}
-  - expect: {{any_of: [{{flags: A, seq: 1, ack: 2}}]}}
-  - delivered: {first}
-  - send: {{flags: PA, seq: 2, ack: 1, len: 1}}
-  - expect: {{any_of: [{{flags: A, seq: 1, ack: 3}}]}}
-  - delivered: {second}
-"
-    );
+    let text = include_str!("../conformance/tests/fixtures/delivered.yaml")
+        .replace("FIRST", &first.to_string())
+        .replace("SECOND", &second.to_string());
     parse_trace(Path::new("tcp-server-established-delivered.yaml"), &text).unwrap()
 }
 
@@ -173,7 +154,7 @@ fn the_example_adapter_counts_delivered_bytes() {
     assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
     let r = replay(&delivered_trace(1, 3), &mut target, &profile);
     assert!(
-        matches!(&r.verdict, Verdict::Fail { step: 10, got: Some(g), .. } if g == "delivered 2"),
+        matches!(&r.verdict, Verdict::Fail { step: 12, got: Some(g), .. } if g == "delivered 2"),
         "a wrong count must fail: {:?}",
         r.verdict
     );

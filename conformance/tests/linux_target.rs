@@ -40,36 +40,13 @@ fn short_traces_pass_against_the_kernel() {
     }
 }
 
-/// A passive open, then two 1-byte segments from the harness; the
-/// application has received `first` bytes after the first, `second` after
-/// the second; then a quiet while (reading sends no window update).
+/// The hand-written trace of `conformance/tests/fixtures/delivered.yaml`,
+/// with the counts the application must have received after the harness's
+/// first and second byte (a wrong count at step 9 or 12 fails).
 fn delivered_trace(first: u32, second: u32) -> tracewright_conformance::trace::Trace {
-    let text = format!(
-        "format: tracewright/1
-id: tcp-server-established-delivered
-protocol: tcp
-iut: server
-profile: rfc9293
-description: data from the harness reaches the application
-covers: []
-steps:
-  - app: listen
-  - delivered: 0
-  - send: {{flags: S, seq: 0}}
-  - expect: {{any_of: [{{flags: SA, seq: 0, ack: 1}}]}}
-  - delivered: 0
-  - send: {{flags: A, seq: 1, ack: 1}}
-  - state: ESTABLISHED
-  - send: {{flags: PA, seq: 1, ack: 1, len: 1}}
-  - expect: {{any_of: [{{flags: A, seq: 1, ack: 2}}]}}
-  - delivered: {first}
-  - send: {{flags: PA, seq: 2, ack: 1, len: 1}}
-  - expect: {{any_of: [{{flags: A, seq: 1, ack: 3}}]}}
-  - delivered: {second}
-  - wait: ms(300)
-  - state: ESTABLISHED
-"
-    );
+    let text = include_str!("fixtures/delivered.yaml")
+        .replace("FIRST", &first.to_string())
+        .replace("SECOND", &second.to_string());
     parse_trace(Path::new("tcp-server-established-delivered.yaml"), &text).unwrap()
 }
 
