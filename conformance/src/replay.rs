@@ -436,7 +436,7 @@ impl Run<'_> {
                     l.state = Some(s.to_string());
                 }
                 self.since_state = self.transcript.len();
-                match self.settled_state(i, *s)? {
+                match self.settled(i, *s, |t| Ok(t.state()))? {
                     Some(actual) if actual != *s => {
                         self.line(i, Dir::Note, format!("the IUT reports {actual}"));
                         Err(Verdict::Fail {
@@ -450,7 +450,7 @@ impl Run<'_> {
                 }
             }
             Step::Delivered(_) if self.diverged => Ok(()),
-            Step::Delivered(n) => match self.settled_delivered(i, (*n).into())? {
+            Step::Delivered(n) => match self.settled(i, u64::from(*n), |t| t.delivered())? {
                 Some(actual) if actual != u64::from(*n) => {
                     self.line(
                         i,
@@ -471,46 +471,30 @@ impl Run<'_> {
         }
     }
 
-    /// The bytes the IUT's application has received. On a real clock the
-    /// kernel may still be handing a segment up: until the count is `want`,
-    /// it is asked again for up to the tolerance.
-    fn settled_delivered(&mut self, step: usize, want: u64) -> Result<Option<u64>, Verdict> {
-        let mut actual = self
-            .target
-            .delivered()
-            .map_err(|e| target_verdict(step, e))?;
+    /// What `ask` reads off the IUT (its state, the bytes its application
+    /// received). On a real clock a timer the trace has just waited for may
+    /// fire up to the tolerance (and the timer slack) late, and a kernel may
+    /// still be handing a segment up: until the answer is `want`, it is
+    /// asked again for that long; what the IUT emits meanwhile is kept for
+    /// the next step.
+    fn settled<T: PartialEq>(
+        &mut self,
+        step: usize,
+        want: T,
+        ask: fn(&mut dyn Target) -> Result<Option<T>, TargetError>,
+    ) -> Result<Option<T>, Verdict> {
+        let mut actual = ask(self.target).map_err(|e| target_verdict(step, e))?;
         if let Clock::Real { tolerance } = self.target.clock() {
             let deadline = std::time::Instant::now() + tolerance + self.slack;
-            while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
+            while actual.as_ref().is_some_and(|a| *a != want)
+                && std::time::Instant::now() < deadline
+            {
                 let segs = self
                     .target
                     .advance(REAL_SLICE)
                     .map_err(|e| target_verdict(step, e))?;
                 self.take(segs.into_iter().map(|(_, s)| s).collect());
-                actual = self
-                    .target
-                    .delivered()
-                    .map_err(|e| target_verdict(step, e))?;
-            }
-        }
-        Ok(actual)
-    }
-
-    /// The IUT's state. On a real clock a timer the trace has just waited
-    /// for may fire up to the tolerance late (a give-up, the end of
-    /// TIME-WAIT): until the state is `want`, it is asked again for that
-    /// long; what the IUT emits meanwhile is kept for the next step.
-    fn settled_state(&mut self, step: usize, want: TcpState) -> Result<Option<TcpState>, Verdict> {
-        let mut actual = self.target.state();
-        if let Clock::Real { tolerance } = self.target.clock() {
-            let deadline = std::time::Instant::now() + tolerance + self.slack;
-            while actual.is_some_and(|a| a != want) && std::time::Instant::now() < deadline {
-                let segs = self
-                    .target
-                    .advance(REAL_SLICE)
-                    .map_err(|e| target_verdict(step, e))?;
-                self.take(segs.into_iter().map(|(_, s)| s).collect());
-                actual = self.target.state();
+                actual = ask(self.target).map_err(|e| target_verdict(step, e))?;
             }
         }
         Ok(actual)
