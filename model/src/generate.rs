@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use stateright::Model;
-use tracewright_conformance::trace::{
+use tracewright_vocab::trace::{
     AppCall, Coverage, CoverageEntry, Expect, Protocol, Role, SegmentPattern, SegmentSpec, Step,
     Trace, Transition, Wait, FORMAT,
 };
@@ -332,7 +332,7 @@ pub fn project(
             Action::AppClose(_) => Step::App(AppCall::Close),
             Action::AppAbort(_) => Step::App(AppCall::Abort),
             Action::NetDeliver(s) => Step::Send(SegmentSpec {
-                flags: tracewright_conformance::trace::Flags {
+                flags: tracewright_vocab::trace::Flags {
                     psh: s.len > 0,
                     ..s.flags
                 },
@@ -404,7 +404,7 @@ pub struct Written {
     pub removed: usize,
 }
 
-pub use tracewright_conformance::load::COVERAGE_FILE;
+pub use tracewright_vocab::load::COVERAGE_FILE;
 
 /// The coverage record as YAML: one transition a line.
 pub fn coverage_yaml(c: &Coverage) -> String {
@@ -488,7 +488,7 @@ pub fn write_files(
 /// more than the largest of them (so that every give-up is reached) and one
 /// duplication.
 pub fn generation_model(
-    profile: &tracewright_conformance::profile::Profile,
+    profile: &tracewright_vocab::profile::Profile,
 ) -> Result<TcpModel, String> {
     let cfg = crate::tcp::TcpConfig::from_profile(profile)?;
     let loss = cfg.syn_retries.max(cfg.synack_retries).max(cfg.retries) + 1;

@@ -19,10 +19,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use stateright::Model;
-use tracewright_conformance::h2::{
+use tracewright_vocab::h2::{
     ErrorName, FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
 };
-use tracewright_conformance::trace::{Coverage, Protocol, Role, Transition, FORMAT};
+use tracewright_vocab::trace::{Coverage, Protocol, Role, Transition, FORMAT};
 
 use crate::generate::{drop_prefixes, write_files, Projected, Written, COVERAGE_FILE};
 use crate::h2::{

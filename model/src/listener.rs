@@ -60,7 +60,7 @@
 use std::fmt;
 
 use stateright::{Model, Property};
-use tracewright_conformance::trace::{Flags, TcpState};
+use tracewright_vocab::trace::{Flags, TcpState};
 
 use crate::tcp::flags;
 
@@ -113,7 +113,7 @@ impl ListenerVariant {
 impl ListenerConfig {
     /// The profile's queues, cookies and SYN-ACK retries, one loss. The
     /// model explores exhaustively: queues of at most 2, at most 8 retries.
-    pub fn from_profile(p: &tracewright_conformance::profile::Profile) -> Result<Self, String> {
+    pub fn from_profile(p: &tracewright_vocab::profile::Profile) -> Result<Self, String> {
         let narrow = |field: &str, v: u32, max: u8| {
             u8::try_from(v).ok().filter(|v| *v <= max).ok_or_else(|| {
                 format!(
@@ -822,7 +822,7 @@ pub fn shortest_path_to(
 mod tests {
     use super::*;
     use stateright::Checker;
-    use tracewright_conformance::profile::Profile;
+    use tracewright_vocab::profile::Profile;
 
     fn model(variant: Option<ListenerVariant>) -> ListenerModel {
         let mut cfg = ListenerConfig::from_profile(&Profile::rfc9293()).unwrap();

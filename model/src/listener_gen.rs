@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use stateright::Model;
-use tracewright_conformance::trace::{
+use tracewright_vocab::trace::{
     AppCall, Coverage, Expect, Protocol, Role, SegmentPattern, SegmentSpec, Step, TcpState, Trace,
     Transition, Wait, FORMAT,
 };
@@ -99,7 +99,7 @@ pub fn label_of(st: &LStep) -> Label {
 
 /// The model `generate tcp-listener` explores for a profile.
 pub fn generation_model(
-    p: &tracewright_conformance::profile::Profile,
+    p: &tracewright_vocab::profile::Profile,
 ) -> Result<ListenerModel, String> {
     Ok(ListenerModel::new(ListenerConfig::from_profile(p)?))
 }
@@ -246,7 +246,7 @@ pub fn write_corpus(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracewright_conformance::profile::Profile;
+    use tracewright_vocab::profile::Profile;
 
     #[test]
     fn generation_covers_every_transition_and_is_deterministic() {

@@ -42,7 +42,7 @@
 use std::fmt;
 
 use stateright::{Model, Property};
-pub use tracewright_conformance::trace::{Flags, TcpState};
+pub use tracewright_vocab::trace::{Flags, TcpState};
 
 /// The endpoint that opens actively.
 pub const CLIENT: usize = 0;
@@ -185,7 +185,7 @@ impl TcpConfig {
 
     /// The profile's retry limits with the default budgets. The model
     /// explores exhaustively, so it takes limits of at most 8.
-    pub fn from_profile(p: &tracewright_conformance::profile::Profile) -> Result<Self, String> {
+    pub fn from_profile(p: &tracewright_vocab::profile::Profile) -> Result<Self, String> {
         let narrow = |field: &str, v: u32| {
             u8::try_from(v).ok().filter(|v| *v <= 8).ok_or_else(|| {
                 format!(
@@ -203,7 +203,7 @@ impl TcpConfig {
         cfg.rfc5961 = p.rfc5961;
         cfg.rfc1337 = p.rfc1337;
         cfg.time_wait_reopen = p.time_wait_reopen;
-        cfg.queue_syn_data = p.syn_data == tracewright_conformance::profile::SynData::Queue;
+        cfg.queue_syn_data = p.syn_data == tracewright_vocab::profile::SynData::Queue;
         Ok(cfg)
     }
 

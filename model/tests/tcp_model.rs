@@ -225,7 +225,7 @@ fn fixed_isn_takes_an_old_segment_for_new() {
 /// size is pinned, so a change that grows one profile's state space shows.
 #[test]
 fn every_profile_satisfies_every_property_and_keeps_its_size() {
-    use tracewright_conformance::profile::Profile;
+    use tracewright_vocab::profile::Profile;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
     let pinned = [
         ("rfc9293", 489_633),

@@ -128,7 +128,7 @@ impl Profile {
 }
 
 /// The 1-based line where `key:` starts, if any.
-pub(crate) fn line_of(text: &str, key: &str) -> Option<usize> {
+pub fn line_of(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| l.trim_start().starts_with(&format!("{key}:")))
         .map(|i| i + 1)

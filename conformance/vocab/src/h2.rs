@@ -1,0 +1,597 @@
+//! HTTP/2 traces in `tracewright/1`: the steps, frames and application
+//! calls a trace names, the YAML writer and the loader. The codec, the
+//! targets and replay live in `tracewright_conformance::h2`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::trace::{yaml_scalar, Protocol, Role, Transition};
+/// An HTTP/2 trace file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct H2Trace {
+    pub format: String,
+    pub id: String,
+    pub protocol: Protocol,
+    pub iut: Role,
+    pub profile: String,
+    pub variant: Option<String>,
+    pub description: String,
+    pub covers: Vec<Transition>,
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub steps: Vec<H2Step>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum H2Step {
+    /// A call the IUT's application makes.
+    App(H2App),
+    /// A frame from the harness.
+    Send(FrameSpec),
+    /// What the IUT must emit next.
+    Expect(FrameExpect),
+    /// A stream's RFC 9113 §5.1 state at the IUT.
+    State(StreamCheck),
+}
+
+/// Application calls on the IUT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum H2App {
+    /// A client opens its next stream with a GET.
+    Request { stream: u32, end_stream: bool },
+    /// A server answers (or sends the pushed response) with `:status 200`.
+    Respond { stream: u32, end_stream: bool },
+    /// `len` bytes of data.
+    Data {
+        stream: u32,
+        end_stream: bool,
+        len: u32,
+    },
+    /// END_STREAM on an empty DATA frame.
+    End { stream: u32 },
+    /// RST_STREAM(CANCEL).
+    Reset { stream: u32 },
+    /// A server promises a push on `stream`.
+    Push { stream: u32 },
+    /// GOAWAY(NO_ERROR).
+    Goaway,
+}
+
+impl fmt::Display for H2App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let es = |b: bool| if b { " END_STREAM" } else { "" };
+        match self {
+            H2App::Request { stream, end_stream } => {
+                write!(f, "app request on {stream}{}", es(*end_stream))
+            }
+            H2App::Respond { stream, end_stream } => {
+                write!(f, "app respond on {stream}{}", es(*end_stream))
+            }
+            H2App::Data {
+                stream,
+                end_stream,
+                len,
+            } => write!(f, "app data ({len} bytes) on {stream}{}", es(*end_stream)),
+            H2App::End { stream } => write!(f, "app end stream {stream}"),
+            H2App::Reset { stream } => write!(f, "app reset {stream}"),
+            H2App::Push { stream } => write!(f, "app push on {stream}"),
+            H2App::Goaway => f.write_str("app goaway"),
+        }
+    }
+}
+
+/// Frame types, with `NONE` for "nothing" in an expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FrameType {
+    Data,
+    Headers,
+    Priority,
+    RstStream,
+    Settings,
+    PushPromise,
+    Ping,
+    Goaway,
+    WindowUpdate,
+    Continuation,
+    /// Silence (patterns only).
+    None,
+}
+
+impl FrameType {
+    pub fn code(self) -> Option<u8> {
+        Some(match self {
+            FrameType::Data => 0,
+            FrameType::Headers => 1,
+            FrameType::Priority => 2,
+            FrameType::RstStream => 3,
+            FrameType::Settings => 4,
+            FrameType::PushPromise => 5,
+            FrameType::Ping => 6,
+            FrameType::Goaway => 7,
+            FrameType::WindowUpdate => 8,
+            FrameType::Continuation => 9,
+            FrameType::None => return None,
+        })
+    }
+    pub fn from_code(c: u8) -> Option<FrameType> {
+        [
+            FrameType::Data,
+            FrameType::Headers,
+            FrameType::Priority,
+            FrameType::RstStream,
+            FrameType::Settings,
+            FrameType::PushPromise,
+            FrameType::Ping,
+            FrameType::Goaway,
+            FrameType::WindowUpdate,
+            FrameType::Continuation,
+        ]
+        .get(c as usize)
+        .copied()
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameType::Data => "DATA",
+            FrameType::Headers => "HEADERS",
+            FrameType::Priority => "PRIORITY",
+            FrameType::RstStream => "RST_STREAM",
+            FrameType::Settings => "SETTINGS",
+            FrameType::PushPromise => "PUSH_PROMISE",
+            FrameType::Ping => "PING",
+            FrameType::Goaway => "GOAWAY",
+            FrameType::WindowUpdate => "WINDOW_UPDATE",
+            FrameType::Continuation => "CONTINUATION",
+            FrameType::None => "NONE",
+        }
+    }
+}
+
+impl fmt::Display for FrameType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// RFC 9113 §7 error codes, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorName {
+    NoError,
+    ProtocolError,
+    InternalError,
+    FlowControlError,
+    SettingsTimeout,
+    StreamClosed,
+    FrameSizeError,
+    RefusedStream,
+    Cancel,
+    CompressionError,
+    ConnectError,
+    EnhanceYourCalm,
+    InadequateSecurity,
+    #[serde(rename = "HTTP_1_1_REQUIRED")]
+    Http11Required,
+}
+
+const ERRORS: [ErrorName; 14] = [
+    ErrorName::NoError,
+    ErrorName::ProtocolError,
+    ErrorName::InternalError,
+    ErrorName::FlowControlError,
+    ErrorName::SettingsTimeout,
+    ErrorName::StreamClosed,
+    ErrorName::FrameSizeError,
+    ErrorName::RefusedStream,
+    ErrorName::Cancel,
+    ErrorName::CompressionError,
+    ErrorName::ConnectError,
+    ErrorName::EnhanceYourCalm,
+    ErrorName::InadequateSecurity,
+    ErrorName::Http11Required,
+];
+
+impl ErrorName {
+    pub fn code(self) -> u32 {
+        ERRORS.iter().position(|&e| e == self).unwrap_or(0) as u32
+    }
+    pub fn from_code(c: u32) -> Option<ErrorName> {
+        ERRORS.get(c as usize).copied()
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorName::NoError => "NO_ERROR",
+            ErrorName::ProtocolError => "PROTOCOL_ERROR",
+            ErrorName::InternalError => "INTERNAL_ERROR",
+            ErrorName::FlowControlError => "FLOW_CONTROL_ERROR",
+            ErrorName::SettingsTimeout => "SETTINGS_TIMEOUT",
+            ErrorName::StreamClosed => "STREAM_CLOSED",
+            ErrorName::FrameSizeError => "FRAME_SIZE_ERROR",
+            ErrorName::RefusedStream => "REFUSED_STREAM",
+            ErrorName::Cancel => "CANCEL",
+            ErrorName::CompressionError => "COMPRESSION_ERROR",
+            ErrorName::ConnectError => "CONNECT_ERROR",
+            ErrorName::EnhanceYourCalm => "ENHANCE_YOUR_CALM",
+            ErrorName::InadequateSecurity => "INADEQUATE_SECURITY",
+            ErrorName::Http11Required => "HTTP_1_1_REQUIRED",
+        }
+    }
+}
+
+impl fmt::Display for ErrorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A frame the harness sends, or a pattern over one the IUT emits. Fields a
+/// type does not use stay absent; in a pattern, absent means unconstrained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameSpec {
+    #[serde(rename = "type")]
+    pub kind: FrameType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u32>,
+    /// DATA / HEADERS: END_STREAM (always constrained for them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub end_stream: bool,
+    /// HEADERS: false sends it without END_HEADERS (a CONTINUATION follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_headers: Option<bool>,
+    /// SETTINGS / PING: ACK (always constrained for them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ack: bool,
+    /// DATA: payload bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u32>,
+    /// RST_STREAM / GOAWAY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorName>,
+    /// PUSH_PROMISE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised: Option<u32>,
+    /// GOAWAY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stream: Option<u32>,
+    /// WINDOW_UPDATE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<u32>,
+    /// SETTINGS_INITIAL_WINDOW_SIZE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_window_size: Option<u32>,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_streams: Option<u32>,
+    /// Send: a payload of this many bytes instead of the type's own (a
+    /// malformed frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+}
+
+impl FrameSpec {
+    pub fn new(kind: FrameType) -> Self {
+        FrameSpec {
+            kind,
+            stream: None,
+            end_stream: false,
+            end_headers: None,
+            ack: false,
+            len: None,
+            error: None,
+            promised: None,
+            last_stream: None,
+            increment: None,
+            initial_window_size: None,
+            max_concurrent_streams: None,
+            length: None,
+        }
+    }
+
+    /// Does the emitted frame `f` match this pattern?
+    pub fn matches(&self, f: &Frame) -> bool {
+        self.kind == f.kind
+            && self.stream.is_none_or(|s| s == f.stream)
+            && (!matches!(self.kind, FrameType::Data | FrameType::Headers)
+                || self.end_stream == f.end_stream)
+            && (!matches!(self.kind, FrameType::Settings | FrameType::Ping) || self.ack == f.ack)
+            && self.len.is_none_or(|l| l == f.len)
+            && self.error.is_none_or(|e| Some(e) == f.error)
+            && self.promised.is_none_or(|p| p == f.promised)
+            && self.last_stream.is_none_or(|l| l == f.last_stream)
+            && (self.max_concurrent_streams.is_none()
+                || self.max_concurrent_streams == f.max_concurrent_streams)
+    }
+}
+
+impl fmt::Display for FrameSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(s) = self.stream {
+            parts.push(s.to_string());
+        }
+        if let Some(l) = self.len {
+            parts.push(format!("len={l}"));
+        }
+        if let Some(e) = self.error {
+            parts.push(e.to_string());
+        }
+        if let Some(p) = self.promised {
+            parts.push(format!("promised={p}"));
+        }
+        if let Some(l) = self.last_stream {
+            parts.push(format!("last={l}"));
+        }
+        if let Some(i) = self.increment {
+            parts.push(format!("+{i}"));
+        }
+        if let Some(w) = self.initial_window_size {
+            parts.push(format!("INITIAL_WINDOW_SIZE={w}"));
+        }
+        if let Some(m) = self.max_concurrent_streams {
+            parts.push(format!("MAX_CONCURRENT_STREAMS={m}"));
+        }
+        if self.end_stream {
+            parts.push("ES".into());
+        }
+        if self.end_headers == Some(false) {
+            parts.push("no END_HEADERS".into());
+        }
+        if self.ack {
+            parts.push("ACK".into());
+        }
+        if let Some(l) = self.length {
+            parts.push(format!("length={l}"));
+        }
+        if !parts.is_empty() {
+            write!(f, "[{}]", parts.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameExpect {
+    pub any_of: Vec<FrameSpec>,
+}
+
+/// `state: {stream: 1, is: half-closed (remote)}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamCheck {
+    pub stream: u32,
+    pub is: String,
+}
+
+/// The RFC 9113 §5.1 states, as traces spell them.
+pub const STREAM_STATES: [&str; 7] = [
+    "idle",
+    "reserved (local)",
+    "reserved (remote)",
+    "open",
+    "half-closed (local)",
+    "half-closed (remote)",
+    "closed",
+];
+
+// ---------------------------------------------------------------- YAML
+
+impl H2Trace {
+    /// The trace as YAML, one step a line in flow style (as `Trace::to_yaml`).
+    pub fn to_yaml(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "format: {}", self.format);
+        let _ = writeln!(out, "id: {}", self.id);
+        let _ = writeln!(out, "protocol: {}", self.protocol);
+        let _ = writeln!(out, "iut: {}", self.iut);
+        let _ = writeln!(out, "profile: {}", self.profile);
+        let _ = writeln!(
+            out,
+            "variant: {}",
+            self.variant.as_deref().unwrap_or("null")
+        );
+        let _ = writeln!(out, "description: {}", yaml_scalar(&self.description));
+        let _ = writeln!(out, "covers:");
+        for t in &self.covers {
+            let _ = writeln!(
+                out,
+                "  - {{state: {}, event: {}, next: {}, output: {}}}",
+                yaml_scalar(&t.state),
+                yaml_scalar(&t.event),
+                yaml_scalar(&t.next),
+                yaml_scalar(&t.output)
+            );
+        }
+        let _ = writeln!(out, "steps:");
+        for s in &self.steps {
+            let line = match s {
+                H2Step::App(H2App::Goaway) => "app: goaway".to_string(),
+                H2Step::App(a) => format!("app: {}", flow(&serde_yaml::to_value(a).unwrap())),
+                H2Step::Send(f) => format!("send: {}", flow(&serde_yaml::to_value(f).unwrap())),
+                H2Step::Expect(e) => format!(
+                    "expect: {{any_of: [{}]}}",
+                    e.any_of
+                        .iter()
+                        .map(|f| flow(&serde_yaml::to_value(f).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                H2Step::State(c) => {
+                    format!(
+                        "state: {{stream: {}, is: {}}}",
+                        c.stream,
+                        yaml_scalar(&c.is)
+                    )
+                }
+            };
+            let _ = writeln!(out, "  - {line}");
+        }
+        out
+    }
+}
+
+/// A serde_yaml value in flow style (serde_yaml writes only block style).
+fn flow(v: &serde_yaml::Value) -> String {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", flow(k), flow(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Tagged(t) => format!(
+            "{{{}: {}}}",
+            t.tag.to_string().trim_start_matches('!'),
+            flow(&t.value)
+        ),
+        Value::String(s) => yaml_scalar(s),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "null".into(),
+        Value::Sequence(s) => format!("[{}]", s.iter().map(flow).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+// ---------------------------------------------------------------- loading
+
+/// Loads and validates one HTTP/2 trace.
+pub fn parse_h2_trace(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<H2Trace, crate::load::LoadError> {
+    let trace: H2Trace = crate::load::parse(path, text)?;
+    let bad = |field: &str, message: String| crate::load::LoadError {
+        file: path.to_path_buf(),
+        line: crate::profile::line_of(text, field),
+        column: None,
+        field: field.to_string(),
+        message,
+    };
+    crate::load::check_header(
+        path,
+        text,
+        (&trace.format, &trace.id, trace.protocol),
+        Protocol::H2,
+    )?;
+    // The line of step i: the (i+1)-th item under `steps:`.
+    let step_line = |i: usize| -> Option<usize> {
+        let start = text.lines().position(|l| l.starts_with("steps:"))?;
+        text.lines()
+            .enumerate()
+            .skip(start + 1)
+            .filter(|(_, l)| l.starts_with("  - "))
+            .nth(i)
+            .map(|(n, _)| n + 1)
+    };
+    let bad = |i: usize, field: &str, message: String| crate::load::LoadError {
+        line: step_line(i),
+        ..bad(field, message)
+    };
+    for (i, s) in trace.steps.iter().enumerate() {
+        match s {
+            H2Step::Expect(e) if e.any_of.is_empty() => {
+                return Err(bad(
+                    i,
+                    "any_of",
+                    format!("steps[{i}]: empty; an expectation needs a pattern"),
+                ))
+            }
+            H2Step::State(c) if !STREAM_STATES.contains(&c.is.as_str()) => {
+                return Err(bad(
+                    i,
+                    "is",
+                    format!(
+                        "steps[{i}]: `{}` is not an RFC 9113 §5.1 state ({})",
+                        c.is,
+                        STREAM_STATES.join(", ")
+                    ),
+                ))
+            }
+            H2Step::Send(f) if f.kind == FrameType::None => {
+                return Err(bad(
+                    i,
+                    "type",
+                    format!("steps[{i}]: NONE can only be expected, not sent"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(trace)
+}
+
+/// An HTTP/2 corpus, loaded.
+#[derive(Debug, Default)]
+pub struct H2Corpus {
+    pub traces: Vec<H2Trace>,
+    pub errors: Vec<crate::load::LoadError>,
+    pub coverage: Option<crate::trace::Coverage>,
+}
+
+/// Loads every trace in `dir`; a bad file is recorded, the rest load.
+pub fn load_h2_corpus(dir: &std::path::Path) -> std::io::Result<H2Corpus> {
+    let (mut traces, errors, coverage) = crate::load::load_dir(dir, parse_h2_trace)?;
+    traces.sort_by(|a: &H2Trace, b: &H2Trace| a.id.cmp(&b.id));
+    Ok(H2Corpus {
+        traces,
+        errors,
+        coverage,
+    })
+}
+
+
+/// A frame the IUT emitted, as the harness decoded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub kind: FrameType,
+    pub stream: u32,
+    pub end_stream: bool,
+    pub ack: bool,
+    pub len: u32,
+    pub error: Option<ErrorName>,
+    pub promised: u32,
+    pub last_stream: u32,
+    pub increment: u32,
+    /// SETTINGS: SETTINGS_MAX_CONCURRENT_STREAMS, when present.
+    pub max_concurrent_streams: Option<u32>,
+    /// SETTINGS: SETTINGS_INITIAL_WINDOW_SIZE, when present.
+    pub initial_window_size: Option<u32>,
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut spec = FrameSpec::new(self.kind);
+        match self.kind {
+            FrameType::Settings | FrameType::Ping => {}
+            FrameType::Goaway => spec.last_stream = Some(self.last_stream),
+            _ => spec.stream = Some(self.stream),
+        }
+        spec.end_stream = self.end_stream;
+        spec.ack = self.ack;
+        spec.error = self.error;
+        if self.kind == FrameType::Data {
+            spec.len = Some(self.len);
+        }
+        if self.kind == FrameType::PushPromise {
+            spec.promised = Some(self.promised);
+        }
+        if self.kind == FrameType::WindowUpdate {
+            spec.increment = Some(self.increment);
+        }
+        spec.max_concurrent_streams = self.max_concurrent_streams;
+        spec.initial_window_size = self.initial_window_size;
+        spec.fmt(f)
+    }
+}
