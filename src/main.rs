@@ -158,21 +158,12 @@ fn main() -> ExitCode {
 }
 
 /// Never overwrite the corpus of another profile: `out`'s coverage file,
-/// if any, must name `profile`.
+/// if any, must name `profile` (checked before the writer, which checks it
+/// again, so that the error reads without the writer's context).
 pub(crate) fn not_another_profiles_corpus(out: &Path, profile: &str) -> Result<()> {
-    let existing = out.join(tracewright_model::generate::COVERAGE_FILE);
-    if let Ok(text) = std::fs::read_to_string(&existing) {
-        if let Ok(c) = serde_yaml::from_str::<tracewright_conformance::trace::Coverage>(&text) {
-            if c.profile != profile {
-                bail!(
-                    "{} holds the corpus of profile {}, not {profile}: pass --out DIR",
-                    out.display(),
-                    c.profile,
-                );
-            }
-        }
-    }
-    Ok(())
+    Ok(tracewright_model::gen::not_another_profiles_corpus(
+        out, profile,
+    )?)
 }
 
 /// A profile's TCP corpus: `traces/tcp` for rfc9293, `traces/tcp-NAME`

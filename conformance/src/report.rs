@@ -11,7 +11,7 @@ use crate::load::Corpus;
 use crate::profile::Profile;
 use crate::replay::{replay, Dir, LadderLine, TraceResult, Verdict};
 use crate::target::{Target, TargetError};
-use crate::trace::Coverage;
+use crate::trace::{Coverage, Event};
 
 /// The lines of context drawn before a divergence.
 const CONTEXT: usize = 8;
@@ -399,18 +399,7 @@ impl Report {
     fn render_matrix(&self, out: &mut String, cov: &Coverage) {
         use std::collections::BTreeMap;
         // The column: a TCP segment's flags or an HTTP/2 frame's type.
-        let kind = |event: &str| -> String {
-            let first_word = |s: &str| s.split(' ').next().unwrap_or("").to_string();
-            match event.split_once(' ') {
-                Some(("recv", what)) if self.protocol == "h2" => first_word(what),
-                // `A (old incarnation)`, `PA (data on SYN pending)`: the
-                // segment's column, so the matrix stays one screen wide.
-                Some(("recv", flags)) => first_word(flags),
-                Some(("app", call)) if self.protocol == "h2" => first_word(call),
-                Some(("app", call)) => call.to_string(),
-                _ => event.to_string(),
-            }
-        };
+        let kind = |event: &Event| event.column();
         let passed = self.passed_ids();
         let mut columns: Vec<String> = Vec::new();
         let mut cells: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();

@@ -112,7 +112,7 @@ fn corpus() -> (Vec<Trace>, Profile) {
 fn covers(t: &Trace, event: &str, output: &str) -> bool {
     t.covers
         .iter()
-        .any(|c| c.event == event && c.output == output)
+        .any(|c| c.event.to_string() == event && c.output == output)
 }
 
 /// A SYN-ACK to the same peer is expected twice: a retransmission.

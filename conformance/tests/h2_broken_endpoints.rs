@@ -242,9 +242,9 @@ impl H2Target for Broken {
 /// The trace covers DATA arriving on a closed stream, with a reaction the
 /// model demands (STREAM_CLOSED or PROTOCOL_ERROR), not silence.
 fn exercises_data_on_closed_stream(t: &H2Trace) -> bool {
-    t.covers
-        .iter()
-        .any(|c| c.state == "closed" && c.event.starts_with("recv DATA") && c.output != "-")
+    t.covers.iter().any(|c| {
+        c.state == "closed" && c.event.to_string().starts_with("recv DATA") && c.output != "-"
+    })
 }
 
 /// The trace sends a HEADERS that would open a new stream of the peer's

@@ -43,6 +43,7 @@
 use std::fmt;
 
 use stateright::{Model, Property};
+use tracewright_vocab::trace::{Call, Event, Qualifier};
 
 /// Index of the client endpoint.
 pub const CLIENT: usize = 0;
@@ -544,7 +545,7 @@ impl Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndStep {
     pub end: usize,
-    pub event: String,
+    pub event: Event,
     pub kind: Option<Kind>,
     pub stream: u8,
     pub before: String,
@@ -1005,11 +1006,7 @@ impl H2Model {
                 } else {
                     out.push(Frame::headers(stream, end_stream));
                 }
-                let ev = format!(
-                    "app request{}",
-                    if end_stream { " (END_STREAM)" } else { "" }
-                );
-                (ev, stream, s.state)
+                (app_event(Call::Request, end_stream), stream, s.state)
             }
             Action::AppRespond {
                 stream, end_stream, ..
@@ -1041,11 +1038,7 @@ impl H2Model {
                     st.win = initial_win;
                 }
                 out.push(Frame::headers(stream, end_stream));
-                let ev = format!(
-                    "app respond{}",
-                    if end_stream { " (END_STREAM)" } else { "" }
-                );
-                (ev, stream, s.state)
+                (app_event(Call::Respond, end_stream), stream, s.state)
             }
             Action::AppData { stream, .. } | Action::AppEnd { stream, .. } => {
                 let (len, end_stream) = match action {
@@ -1066,10 +1059,9 @@ impl H2Model {
                 st.pending += len;
                 st.pending_es = end_stream;
                 Self::flush(end, stream, &mut out);
-                let ev = match (len, end_stream) {
-                    (0, _) => "app end stream".to_string(),
-                    (_, true) => "app data (END_STREAM)".to_string(),
-                    _ => "app data".to_string(),
+                let ev = match len {
+                    0 => Event::app(Call::EndStream),
+                    _ => app_event(Call::Data, end_stream),
                 };
                 (ev, stream, s.state)
             }
@@ -1087,7 +1079,7 @@ impl H2Model {
                 st.pending = 0;
                 st.pending_es = false;
                 out.push(Frame::rst(stream, Code::Cancel));
-                ("app reset".to_string(), stream, s.state)
+                (Event::app(Call::Reset), stream, s.state)
             }
             Action::AppPush { stream, .. } => {
                 let s = *end.stream(stream);
@@ -1108,7 +1100,7 @@ impl H2Model {
                     promised: 2,
                     ..Frame::new(Kind::PushPromise, stream)
                 });
-                ("app push".to_string(), stream, s.state)
+                (Event::app(Call::Push), stream, s.state)
             }
             Action::AppGoaway { .. } => {
                 if end.goaway_sent.is_some() || !self.cfg.goaway {
@@ -1116,7 +1108,7 @@ impl H2Model {
                 }
                 end.goaway_sent = Some(end.processed);
                 out.push(Frame::goaway(end.processed, Code::NoError));
-                ("app goaway".to_string(), 0, Idle)
+                (Event::app(Call::Goaway), 0, Idle)
             }
             _ => unreachable!("not an application call"),
         };
@@ -1405,7 +1397,7 @@ impl H2Model {
         w.net[r].extend(out.iter().copied());
         Some(EndStep {
             end: r,
-            event: format!("recv {}", event_name(&f)),
+            event: Event::recv(event_name(&f)),
             kind: Some(f.kind),
             stream,
             before,
@@ -1476,6 +1468,17 @@ impl H2Model {
         });
         v.push(Frame::new(Kind::Settings, 1));
         v
+    }
+}
+
+/// An application call's event: `app data (END_STREAM)` when the frame it
+/// sends ends the stream.
+fn app_event(call: Call, end_stream: bool) -> Event {
+    let event = Event::app(call);
+    if end_stream {
+        event.with(Qualifier::EndStream)
+    } else {
+        event
     }
 }
 

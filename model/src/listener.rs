@@ -60,7 +60,7 @@
 use std::fmt;
 
 use stateright::{Model, Property};
-use tracewright_vocab::trace::{Flags, TcpState};
+use tracewright_vocab::trace::{Call, Event, Flags, Qualifier, TcpState, Timer};
 
 use crate::tcp::flags;
 
@@ -269,7 +269,7 @@ pub struct LStep {
     /// `None` for the listener itself (listen()).
     pub peer: Option<u8>,
     pub before: TcpState,
-    pub event: String,
+    pub event: Event,
     pub after: TcpState,
     pub output: Option<LSeg>,
 }
@@ -397,7 +397,7 @@ impl ListenerModel {
                 steps.push(LStep {
                     peer: None,
                     before: TcpState::Closed,
-                    event: "app listen".into(),
+                    event: Event::app(Call::Listen),
                     after: TcpState::Listen,
                     output: None,
                 });
@@ -411,7 +411,7 @@ impl ListenerModel {
                 steps.push(LStep {
                     peer: Some(p),
                     before: TcpState::Established,
-                    event: "app accept".into(),
+                    event: Event::app(Call::Accept),
                     after: TcpState::Established,
                     output: None,
                 });
@@ -472,7 +472,7 @@ impl ListenerModel {
                         steps.push(LStep {
                             peer: Some(p),
                             before: TcpState::SynReceived,
-                            event: "rto (retries exhausted)".into(),
+                            event: Event::timer(Timer::Rto).with(Qualifier::RetriesExhausted),
                             after: TcpState::Listen,
                             output: None,
                         });
@@ -483,7 +483,7 @@ impl ListenerModel {
                         steps.push(LStep {
                             peer: Some(p),
                             before: TcpState::SynReceived,
-                            event: "rto".into(),
+                            event: Event::timer(Timer::Rto),
                             after: TcpState::SynReceived,
                             output: Some(sa),
                         });
@@ -503,17 +503,17 @@ impl ListenerModel {
         let accept_full = w.accept_queue.len() >= self.cfg.accept_backlog as usize;
         let half_open = w.half_open();
         let mut output = None;
-        let event: &str;
+        let event: Event;
         if s.flags.syn {
             if before != Conn::None {
                 // Peers never send a SYN to a connection the IUT holds.
                 return None;
             }
             if accept_full {
-                event = "recv S (accept queue full)";
+                event = Event::recv("S").with(Qualifier::AcceptQueueFull);
                 w.accept_overflow = true;
             } else if half_open >= self.cfg.syn_backlog as usize {
-                event = "recv S (half-open queue full)";
+                event = Event::recv("S").with(Qualifier::HalfOpenQueueFull);
                 if self.cfg.cookies() {
                     // RFC 4987 §3.6: a SYN-ACK whose ISN is a cookie; no state.
                     output = Some(seg(p, false, "SA", 0, 1, true));
@@ -529,7 +529,7 @@ impl ListenerModel {
                     w.phase = 0;
                     w.fresh = true;
                 }
-                event = "recv S";
+                event = Event::recv("S");
                 w.conns[p as usize] = Conn::HalfOpen;
                 output = Some(seg(p, false, "SA", 0, 1, false));
             }
@@ -538,19 +538,19 @@ impl ListenerModel {
             match before {
                 Conn::HalfOpen if accept_full => {
                     // Ignored: the SYN-ACK will come again.
-                    event = "recv A (accept queue full)";
+                    event = Event::recv("A").with(Qualifier::AcceptQueueFull);
                 }
                 Conn::HalfOpen => {
-                    event = "recv A";
+                    event = Event::recv("A");
                     w.conns[p as usize] = Conn::Queued;
                     w.accept_queue.push(p);
                 }
                 Conn::None if self.cfg.cookies() && s.cookie => {
                     if accept_full {
-                        event = "recv A (cookie, accept queue full)";
+                        event = Event::recv("A").with(Qualifier::CookieAcceptQueueFull);
                     } else {
                         // RFC 4987 §3.6: the cookie rebuilds the connection.
-                        event = "recv A (cookie)";
+                        event = Event::recv("A").with(Qualifier::Cookie);
                         w.conns[p as usize] = Conn::Queued;
                         w.accept_queue.push(p);
                         w.cookie_connected = true;
@@ -558,12 +558,12 @@ impl ListenerModel {
                 }
                 Conn::None => {
                     // RFC 9293 §3.10.7.2: an ACK in LISTEN gets <SEQ=SEG.ACK><CTL=RST>.
-                    event = "recv A";
+                    event = Event::recv("A");
                     output = Some(seg(p, false, "R", s.ack, 0, false));
                 }
                 Conn::Queued | Conn::Accepted => {
                     // A duplicate ACK of an ESTABLISHED connection.
-                    event = "recv A";
+                    event = Event::recv("A");
                 }
             }
         }
@@ -573,7 +573,7 @@ impl ListenerModel {
         Some(LStep {
             peer: Some(p),
             before: before.state(),
-            event: event.to_string(),
+            event,
             after: w.conns[p as usize].state(),
             output,
         })
@@ -774,7 +774,7 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
         }
         for st in &steps {
             let note = match (st.output, st.peer) {
-                (None, Some(p)) if st.event.contains("full") || st.event.contains("exhausted") => {
+                (None, Some(p)) if st.event.qualifiers().iter().any(|q| q.drops()) => {
                     format!("{} {}: dropped", peer_name(&m.cfg, p), st.event)
                 }
                 _ => String::new(),
@@ -800,22 +800,13 @@ pub fn draw(m: &ListenerModel, path: &[(LWorld, Option<LAction>)]) -> String {
     out
 }
 
-/// The shortest path to a state where `bad` holds, by the deterministic
-/// BFS of [`crate::listener_gen`].
+/// The shortest path to a state where `bad` holds (see
+/// [`crate::gen::shortest_path_to`]).
 pub fn shortest_path_to(
     m: &ListenerModel,
     bad: impl Fn(&LWorld) -> bool,
 ) -> Option<Vec<(LWorld, Option<LAction>)>> {
-    let (graph, found) = crate::listener_gen::bfs(m, |_, _, _| {}, bad);
-    let (init, actions) = graph.path_to(found?);
-    let mut w = init.clone();
-    let mut path = Vec::new();
-    for a in actions {
-        let next = m.next_state(&w, a).expect("a path of the model");
-        path.push((std::mem::replace(&mut w, next), Some(a)));
-    }
-    path.push((w, None));
-    Some(path)
+    crate::gen::shortest_path_to(m, bad)
 }
 
 #[cfg(test)]

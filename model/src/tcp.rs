@@ -42,6 +42,7 @@
 use std::fmt;
 
 use stateright::{Model, Property};
+use tracewright_vocab::trace::{Call, Event, Qualifier, Timer};
 pub use tracewright_vocab::trace::{Flags, TcpState};
 
 /// The endpoint that opens actively.
@@ -546,7 +547,7 @@ pub struct TcpModel {
 pub struct EndStep {
     pub end: usize,
     pub before: TcpState,
-    pub event: String,
+    pub event: Event,
     pub after: TcpState,
     pub output: Option<Segment>,
 }
@@ -570,34 +571,30 @@ impl TcpModel {
     pub fn step(&self, w: &World, action: Action) -> Option<(World, Option<EndStep>)> {
         let mut w = w.clone();
         let (end, event) = match action {
-            Action::AppListen(e) => (e, "app listen".to_string()),
-            Action::AppConnect(e) => (e, "app connect".to_string()),
-            Action::AppSend(e) => (e, "app send".to_string()),
-            Action::AppClose(e) => (e, "app close".to_string()),
-            Action::AppAbort(e) => (e, "app abort".to_string()),
+            Action::AppListen(e) => (e, Event::app(Call::Listen)),
+            Action::AppConnect(e) => (e, Event::app(Call::Connect)),
+            Action::AppSend(e) => (e, Event::app(Call::Send)),
+            Action::AppClose(e) => (e, Event::app(Call::Close)),
+            Action::AppAbort(e) => (e, Event::app(Call::Abort)),
             Action::NetDeliver(s) => {
+                let rcv = 1 - s.from as usize;
+                let mut event = Event::recv(s.kind());
                 // A segment of an incarnation its sender has left behind
                 // is an old duplicate: a transition of its own.
-                let old = if s.inc < w.ends[s.from as usize].incarnation {
-                    " (old incarnation)"
-                } else {
-                    ""
-                };
+                if s.inc < w.ends[s.from as usize].incarnation {
+                    event = event.with(Qualifier::OldIncarnation);
+                }
                 // Until the data of the peer's SYN reaches the application,
                 // what arrives in SYN-RECEIVED, and data arriving after it,
                 // are transitions of their own.
-                let rcv = 1 - s.from as usize;
                 let r = &w.ends[rcv];
-                let pending =
-                    if r.syn_data_pending && (r.state == TcpState::SynReceived || s.len > 0) {
-                        " (data on SYN pending)"
-                    } else {
-                        ""
-                    };
-                (rcv, format!("recv {}{old}{pending}", s.kind()))
+                if r.syn_data_pending && (r.state == TcpState::SynReceived || s.len > 0) {
+                    event = event.with(Qualifier::DataOnSynPending);
+                }
+                (rcv, event)
             }
-            Action::TimerRto(e) => (e, "rto".to_string()),
-            Action::Timer2Msl(e) => (e, "2msl".to_string()),
+            Action::TimerRto(e) => (e, Event::timer(Timer::Rto)),
+            Action::Timer2Msl(e) => (e, Event::timer(Timer::TwoMsl)),
             Action::NetLose(s) => {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);

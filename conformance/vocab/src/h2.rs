@@ -407,7 +407,7 @@ impl H2Trace {
                 out,
                 "  - {{state: {}, event: {}, next: {}, output: {}}}",
                 yaml_scalar(&t.state),
-                yaml_scalar(&t.event),
+                yaml_scalar(&t.event.to_string()),
                 yaml_scalar(&t.next),
                 yaml_scalar(&t.output)
             );
@@ -550,7 +550,6 @@ pub fn load_h2_corpus(dir: &std::path::Path) -> std::io::Result<H2Corpus> {
         coverage,
     })
 }
-
 
 /// A frame the IUT emitted, as the harness decoded it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -140,13 +140,13 @@ mod tests {
 
     #[test]
     fn the_profile_file_is_the_built_in_one() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/rfc9293.yaml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles/rfc9293.yaml");
         assert_eq!(Profile::load(&path).unwrap(), Profile::rfc9293());
     }
 
     #[test]
     fn the_smoltcp_profile_loads() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/smoltcp.yaml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles/smoltcp.yaml");
         let p = Profile::load(&path).unwrap();
         assert_eq!(p.name, "smoltcp");
         // CLOSE_DELAY in smoltcp's src/socket/tcp.rs: TIME-WAIT is 10 s.

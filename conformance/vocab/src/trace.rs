@@ -140,9 +140,321 @@ impl fmt::Display for Role {
 #[serde(deny_unknown_fields)]
 pub struct Transition {
     pub state: String,
-    pub event: String,
+    pub event: Event,
     pub next: String,
     pub output: String,
+}
+
+/// What a transition of the IUT's side reacts to, TCP or HTTP/2. A trace
+/// writes it as text (`app close`, `recv FA (old incarnation)`,
+/// `recv HEADERS END_STREAM`, `rto (retries exhausted)`), exactly as
+/// [`fmt::Display`] spells it; [`FromStr`] reads that text back.
+///
+/// Events are ordered by their text, so a coverage record lists its
+/// transitions in the same order whatever the type's layout.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// A call of the IUT's application: `app <call>[ (<qualifier>)]`.
+    App {
+        call: Call,
+        qualifier: Option<Qualifier>,
+    },
+    /// Something the IUT received: `recv <what>[ (<qualifier>)]…`. `what`
+    /// is a segment's flags (`FA`, `SP`) or an HTTP/2 frame's type with the
+    /// flags and faults that set it apart (`HEADERS END_STREAM`,
+    /// `WINDOW_UPDATE +0`, `DATA on stream 0`); it holds no parentheses.
+    Recv {
+        what: String,
+        qualifiers: Vec<Qualifier>,
+    },
+    /// A timer of the IUT expired: `rto`, `2msl`.
+    Timer {
+        timer: Timer,
+        qualifier: Option<Qualifier>,
+    },
+}
+
+/// The application calls an event names (`app listen`, `app end stream`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Call {
+    Listen,
+    Connect,
+    Send,
+    Close,
+    Abort,
+    Accept,
+    /// HTTP/2: a client opens a stream with a request's headers.
+    Request,
+    /// HTTP/2: a server answers with a response's headers.
+    Respond,
+    Data,
+    /// HTTP/2: an empty DATA frame that ends the stream.
+    EndStream,
+    Reset,
+    Push,
+    Goaway,
+}
+
+impl Call {
+    const ALL: [Call; 13] = [
+        Call::Listen,
+        Call::Connect,
+        Call::Send,
+        Call::Close,
+        Call::Abort,
+        Call::Accept,
+        Call::Request,
+        Call::Respond,
+        Call::Data,
+        Call::EndStream,
+        Call::Reset,
+        Call::Push,
+        Call::Goaway,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::Listen => "listen",
+            Call::Connect => "connect",
+            Call::Send => "send",
+            Call::Close => "close",
+            Call::Abort => "abort",
+            Call::Accept => "accept",
+            Call::Request => "request",
+            Call::Respond => "respond",
+            Call::Data => "data",
+            Call::EndStream => "end stream",
+            Call::Reset => "reset",
+            Call::Push => "push",
+            Call::Goaway => "goaway",
+        }
+    }
+}
+
+/// The timers an event names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// The retransmission timer (RFC 6298 §5.4).
+    Rto,
+    /// The TIME-WAIT timer (RFC 9293 §3.6.1).
+    TwoMsl,
+}
+
+impl Timer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Timer::Rto => "rto",
+            Timer::TwoMsl => "2msl",
+        }
+    }
+}
+
+/// The circumstance that makes an event a transition of its own, written
+/// in parentheses after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Qualifier {
+    /// The segment belongs to an incarnation its sender has left behind.
+    OldIncarnation,
+    /// The data of the peer's SYN has not reached the application yet.
+    DataOnSynPending,
+    /// A listener's half-open (SYN) queue is full.
+    HalfOpenQueueFull,
+    /// A listener's accept queue is full.
+    AcceptQueueFull,
+    /// The ACK completes a connection from a SYN cookie.
+    Cookie,
+    /// The ACK carries a valid SYN cookie, but the accept queue is full.
+    CookieAcceptQueueFull,
+    /// The timer gives up: the retransmissions are exhausted.
+    RetriesExhausted,
+    /// HTTP/2: the frame the call sends ends the stream.
+    EndStream,
+}
+
+impl Qualifier {
+    const ALL: [Qualifier; 8] = [
+        Qualifier::OldIncarnation,
+        Qualifier::DataOnSynPending,
+        Qualifier::HalfOpenQueueFull,
+        Qualifier::AcceptQueueFull,
+        Qualifier::Cookie,
+        Qualifier::CookieAcceptQueueFull,
+        Qualifier::RetriesExhausted,
+        Qualifier::EndStream,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Qualifier::OldIncarnation => "old incarnation",
+            Qualifier::DataOnSynPending => "data on SYN pending",
+            Qualifier::HalfOpenQueueFull => "half-open queue full",
+            Qualifier::AcceptQueueFull => "accept queue full",
+            Qualifier::Cookie => "cookie",
+            Qualifier::CookieAcceptQueueFull => "cookie, accept queue full",
+            Qualifier::RetriesExhausted => "retries exhausted",
+            Qualifier::EndStream => "END_STREAM",
+        }
+    }
+
+    /// The listener could not take the segment or keep the connection:
+    /// it was dropped.
+    pub fn drops(self) -> bool {
+        matches!(
+            self,
+            Qualifier::HalfOpenQueueFull
+                | Qualifier::AcceptQueueFull
+                | Qualifier::CookieAcceptQueueFull
+                | Qualifier::RetriesExhausted
+        )
+    }
+}
+
+impl Event {
+    pub fn app(call: Call) -> Event {
+        Event::App {
+            call,
+            qualifier: None,
+        }
+    }
+
+    pub fn recv(what: impl Into<String>) -> Event {
+        Event::Recv {
+            what: what.into(),
+            qualifiers: Vec::new(),
+        }
+    }
+
+    pub fn timer(timer: Timer) -> Event {
+        Event::Timer {
+            timer,
+            qualifier: None,
+        }
+    }
+
+    /// The event with `q` added.
+    pub fn with(mut self, q: Qualifier) -> Event {
+        match &mut self {
+            Event::App { qualifier, .. } | Event::Timer { qualifier, .. } => *qualifier = Some(q),
+            Event::Recv { qualifiers, .. } => qualifiers.push(q),
+        }
+        self
+    }
+
+    /// Its qualifiers, in the order they are written.
+    pub fn qualifiers(&self) -> &[Qualifier] {
+        match self {
+            Event::App { qualifier, .. } | Event::Timer { qualifier, .. } => qualifier.as_slice(),
+            Event::Recv { qualifiers, .. } => qualifiers,
+        }
+    }
+
+    /// The column of the report's state-machine matrix: the call
+    /// (`end` for `end stream`), the segment's flags or the frame's type
+    /// (its qualifiers and details counted with it, so the matrix stays one
+    /// screen wide), or the whole timer event.
+    pub fn column(&self) -> String {
+        let first_word = |s: &str| s.split(' ').next().unwrap_or("").to_string();
+        match self {
+            Event::App { call, .. } => first_word(call.name()),
+            Event::Recv { what, .. } => first_word(what),
+            Event::Timer { .. } => self.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::App { call, .. } => write!(f, "app {}", call.name())?,
+            Event::Recv { what, .. } => write!(f, "recv {what}")?,
+            Event::Timer { timer, .. } => f.write_str(timer.name())?,
+        }
+        for q in self.qualifiers() {
+            write!(f, " ({})", q.text())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Event {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        // Qualifiers are read off the end: `recv A (old incarnation)`.
+        let mut rest = s;
+        let mut qualifiers = Vec::new();
+        while let Some(inner) = rest.strip_suffix(')') {
+            let Some((head, text)) = inner.rsplit_once(" (") else {
+                break;
+            };
+            let q = Qualifier::ALL
+                .into_iter()
+                .find(|q| q.text() == text)
+                .ok_or_else(|| format!("event `{s}`: unknown qualifier `({text})`"))?;
+            qualifiers.insert(0, q);
+            rest = head;
+        }
+        let single = |qualifiers: Vec<Qualifier>| match qualifiers[..] {
+            [] => Ok(None),
+            [q] => Ok(Some(q)),
+            _ => Err(format!(
+                "event `{s}`: only a received segment or frame takes more than one qualifier"
+            )),
+        };
+        if let Some(call) = rest.strip_prefix("app ") {
+            let call = Call::ALL
+                .into_iter()
+                .find(|c| c.name() == call)
+                .ok_or_else(|| format!("event `{s}`: unknown application call `{call}`"))?;
+            return Ok(Event::App {
+                call,
+                qualifier: single(qualifiers)?,
+            });
+        }
+        if let Some(what) = rest.strip_prefix("recv ") {
+            if what.is_empty() || what.contains(['(', ')']) {
+                return Err(format!("event `{s}`: `recv` names what was received"));
+            }
+            return Ok(Event::Recv {
+                what: what.to_string(),
+                qualifiers,
+            });
+        }
+        let timer = [Timer::Rto, Timer::TwoMsl]
+            .into_iter()
+            .find(|t| t.name() == rest)
+            .ok_or_else(|| {
+                format!("unknown event `{s}` (expected `app CALL`, `recv WHAT`, `rto` or `2msl`)")
+            })?;
+        Ok(Event::Timer {
+            timer,
+            qualifier: single(qualifiers)?,
+        })
+    }
+}
+
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.to_string().cmp(&other.to_string())
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl fmt::Display for Transition {
@@ -599,7 +911,7 @@ impl Trace {
                 out,
                 "  - {{state: {}, event: {}, next: {}, output: {}}}",
                 t.state,
-                yaml_scalar(&t.event),
+                yaml_scalar(&t.event.to_string()),
                 t.next,
                 yaml_scalar(&t.output)
             );
@@ -679,5 +991,88 @@ fn step_flow(step: &Step) -> String {
         Step::Wait(w) => format!("wait: {w}"),
         Step::State(s) => format!("state: {s}"),
         Step::Delivered(n) => format!("delivered: {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event the committed corpora name reads as a typed value and
+    /// prints back as the same text.
+    #[test]
+    fn events_read_and_print_back() {
+        for text in [
+            "app listen",
+            "app end stream",
+            "app data (END_STREAM)",
+            "recv FA (old incarnation)",
+            "recv SP (data on SYN pending)",
+            "recv A (old incarnation) (data on SYN pending)",
+            "recv A (cookie, accept queue full)",
+            "recv S (half-open queue full)",
+            "recv HEADERS END_STREAM without END_HEADERS",
+            "recv WINDOW_UPDATE +2^31-1",
+            "recv FIN",
+            "rto",
+            "rto (retries exhausted)",
+            "2msl",
+        ] {
+            let event: Event = text.parse().unwrap();
+            assert_eq!(event.to_string(), text);
+        }
+        assert_eq!(
+            "recv FA (old incarnation)".parse::<Event>(),
+            Ok(Event::recv("FA").with(Qualifier::OldIncarnation))
+        );
+        assert_eq!(
+            "app end stream".parse::<Event>(),
+            Ok(Event::app(Call::EndStream))
+        );
+    }
+
+    #[test]
+    fn malformed_events_are_refused() {
+        for (text, why) in [
+            ("app dance", "unknown application call `dance`"),
+            ("recv A (sideways)", "unknown qualifier `(sideways)`"),
+            ("recv ", "`recv` names what was received"),
+            ("rto (cookie) (cookie)", "more than one qualifier"),
+            ("tick", "unknown event `tick`"),
+        ] {
+            let err = text.parse::<Event>().unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    /// The matrix column: the call, the segment's flags or the frame's
+    /// type; a timer event whole.
+    #[test]
+    fn columns() {
+        for (text, column) in [
+            ("app listen", "listen"),
+            ("app end stream", "end"),
+            ("app data (END_STREAM)", "data"),
+            ("recv FA (old incarnation)", "FA"),
+            ("recv HEADERS END_STREAM", "HEADERS"),
+            ("rto", "rto"),
+            ("rto (retries exhausted)", "rto (retries exhausted)"),
+        ] {
+            assert_eq!(text.parse::<Event>().unwrap().column(), column, "{text}");
+        }
+    }
+
+    /// Events order by their text, as the coverage record lists them.
+    #[test]
+    fn events_order_by_text() {
+        let mut events: Vec<Event> = ["rto", "recv SA", "app close", "recv A (cookie)", "2msl"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        events.sort();
+        let texts: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
     }
 }

@@ -1,48 +1,109 @@
-//! HTTP/2 trace generation: from the stream-lifecycle model to the
-//! `traces/h2/` corpus, as `generate` does for TCP.
+//! HTTP/2's plug-in: the stream-lifecycle model and the corpus `traces/h2`.
 //!
-//! For each role the IUT plays (server, then client):
-//! 1. A deterministic breadth-first search of the model without probes
-//!    labels every step of the IUT: (stream state before, event, state after,
-//!    frames emitted). The first path to a label is a shortest one.
-//! 2. At every state the search meets where the harness could probe, each
-//!    probe frame is tried once per distinct IUT endpoint (the reaction
-//!    depends on nothing else): a new label gets the path there plus the
-//!    probe. This is what covers the illegal (state, frame) pairs without
-//!    exploring what happens after each of them.
+//! For each role the IUT plays (server, then client), two models (see
+//! [`generation_models`]):
+//! 1. The search runs without the harness's probes and labels every step
+//!    of the IUT: (stream state before, event, state after, frames emitted).
+//! 2. At every state it meets where the harness could probe, each probe
+//!    frame is tried once per distinct IUT endpoint (the reaction depends on
+//!    nothing else): an excursion whose label gets the path there plus the
+//!    probe. This covers the illegal (state, frame) pairs without exploring
+//!    what happens after each of them.
 //! 3. Each path is projected onto the IUT: frames the connection delivers to
 //!    it become `send` steps, its application calls `app` steps, what it
 //!    emits `expect` steps (with every reaction RFC 9113 allows), and stream
-//!    state changes `state` steps. Traces that are a prefix of another are
-//!    dropped; their labels go to the longer trace.
+//!    state changes `state` steps. Over the models, a label keeps its
+//!    shortest trace.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
-use stateright::Model;
 use tracewright_vocab::h2::{
     ErrorName, FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
 };
-use tracewright_vocab::trace::{Coverage, Protocol, Role, Transition, FORMAT};
+use tracewright_vocab::trace::{Coverage, Event, Protocol, Role, Transition, FORMAT};
 
-use crate::generate::{drop_prefixes, write_files, Projected, Written, COVERAGE_FILE};
+use super::{cover, Corpus, Label, Plugin, WriteError, Written};
 use crate::h2::{
     Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, DATA_UNIT,
     HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
 };
 
-pub type Label = (Role, Transition);
-
 /// The generated HTTP/2 corpus.
-pub struct H2Corpus {
-    pub traces: Vec<H2Trace>,
-    pub coverage: Coverage,
-    /// States the searches visited (both roles).
-    pub states: usize,
-}
+pub type H2Corpus = Corpus<H2Trace>;
 
-impl H2Corpus {
-    pub fn transitions(&self) -> usize {
-        self.coverage.transitions.len()
+/// The HTTP/2 plug-in: both roles, two models each.
+pub struct H2;
+
+impl Plugin for H2 {
+    type Model = H2Model;
+    type Trace = H2Trace;
+    /// The IUT endpoints already probed.
+    type Memo = HashSet<End>;
+    const COMMAND: &'static str = "h2";
+    const PROTOCOL: Protocol = Protocol::H2;
+
+    fn profile(&self) -> String {
+        "rfc9113".into()
+    }
+
+    fn models(&self) -> Vec<H2Model> {
+        generation_models()
+    }
+
+    fn step(&self, m: &H2Model, w: &World, a: Action, labels: &mut Vec<Label>) -> Option<World> {
+        let (next, es) = m.step(w, a)?;
+        if let Some(es) = es.filter(|es| es.end == m.cfg.iut) {
+            labels.push(label_of(&es));
+        }
+        Some(next)
+    }
+
+    /// Probes are excursions, not explored.
+    fn follows(&self, a: &Action) -> bool {
+        !matches!(a, Action::HarnessProbe { .. })
+    }
+
+    fn excursions(
+        &self,
+        m: &H2Model,
+        w: &World,
+        probed: &mut HashSet<End>,
+        found: &mut dyn FnMut(Vec<Action>, Label),
+    ) {
+        let iut = m.cfg.iut;
+        let harness = 1 - iut;
+        // Probes: once per distinct IUT endpoint where one may be sent.
+        let can_probe = w.net[harness].is_empty()
+            && !w.probed
+            && !w.ends[harness].dead
+            && w.ends[harness].got_settings
+            && w.ends[iut].got_settings
+            && !w.ends[iut].dead;
+        if !can_probe || !probed.insert(w.ends[iut].clone()) {
+            return;
+        }
+        for frame in m.probes() {
+            let a = Action::HarnessProbe {
+                end: harness,
+                frame,
+            };
+            let Some((after_probe, _)) = m.step(w, a) else {
+                continue;
+            };
+            let d = Action::NetDeliver { from: harness };
+            if let Some((_, Some(es))) = m.step(&after_probe, d) {
+                found(vec![a, d], label_of(&es));
+            }
+        }
+    }
+
+    fn project(&self, m: &H2Model, init: &World, path: &[Action], label: &Label) -> H2Trace {
+        project(m, init, path, label)
+    }
+
+    /// Over the models, a label keeps its shortest trace.
+    fn prefer(&self, new: &H2Trace, old: &H2Trace) -> bool {
+        new.steps.len() < old.steps.len()
     }
 }
 
@@ -261,10 +322,7 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
                 }));
             }
         }
-        let t = label_of(&es).1;
-        if !covers.contains(&t) {
-            covers.push(t);
-        }
+        cover(&mut covers, label_of(&es).1);
     }
     // End by checking the state the last transition left.
     if last_stream != 0 && !matches!(steps.last(), Some(H2Step::State(_))) {
@@ -289,8 +347,7 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
 
 /// A stable id from what a trace covers.
 pub fn trace_id(label: &Label) -> String {
-    let (role, t) = label;
-    let slug = |s: &str| {
+    super::trace_id("h2", label, |s| {
         let mut out = String::new();
         for c in s.to_ascii_lowercase().chars() {
             if c.is_ascii_alphanumeric() {
@@ -300,19 +357,7 @@ pub fn trace_id(label: &Label) -> String {
             }
         }
         out.trim_end_matches('-').to_string()
-    };
-    let output = if t.output == "-" {
-        "silent".to_string()
-    } else {
-        format!("sends-{}", slug(&t.output))
-    };
-    format!(
-        "h2-{role}-{}-{}-{}-to-{}",
-        slug(&t.state),
-        slug(&t.event),
-        output,
-        slug(&t.next)
-    )
+    })
 }
 
 /// The models `generate h2` explores: the IUT as server, then as client.
@@ -339,144 +384,12 @@ pub fn generation_models() -> Vec<H2Model> {
 /// Explores both roles and builds the corpus. `progress` gets the number
 /// of states visited so far.
 pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
-    // The shortest trace per label over all the models explored.
-    let mut best: BTreeMap<Label, H2Trace> = BTreeMap::new();
-    let mut total_states = 0;
-    for model in generation_models() {
-        let iut = model.cfg.iut;
-        let harness = 1 - iut;
-        let probes = model.probes();
-        // BFS over the model without probe actions.
-        let init = model.init_states();
-        let mut states: Vec<World> = init.clone();
-        let mut parent: Vec<Option<(u32, Action)>> = vec![None; states.len()];
-        let mut index: HashMap<World, u32> =
-            (0..).zip(&states).map(|(i, w)| (w.clone(), i)).collect();
-        let mut first: BTreeMap<Label, (u32, Action)> = BTreeMap::new();
-        let mut order: Vec<Label> = Vec::new();
-        let mut probed_ends: HashSet<End> = HashSet::new();
-        let mut actions = Vec::new();
-        let mut i = 0;
-        while i < states.len() {
-            if i % 8192 == 0 {
-                progress(total_states + states.len());
-            }
-            let w = states[i].clone();
-            actions.clear();
-            model.actions(&w, &mut actions);
-            // Probes: once per distinct IUT endpoint where one may be sent.
-            let can_probe = w.net[harness].is_empty()
-                && !w.probed
-                && !w.ends[harness].dead
-                && w.ends[harness].got_settings
-                && w.ends[iut].got_settings
-                && !w.ends[iut].dead;
-            if can_probe && probed_ends.insert(w.ends[iut].clone()) {
-                for &frame in &probes {
-                    let a = Action::HarnessProbe {
-                        end: harness,
-                        frame,
-                    };
-                    let Some((after_probe, _)) = model.step(&w, a) else {
-                        continue;
-                    };
-                    let d = Action::NetDeliver { from: harness };
-                    if let Some((_, Some(es))) = model.step(&after_probe, d) {
-                        let label = label_of(&es);
-                        if !first.contains_key(&label) {
-                            // Remember the probe; the delivery follows it.
-                            first.insert(label.clone(), (i as u32, a));
-                            order.push(label);
-                        }
-                    }
-                }
-            }
-            for &a in actions
-                .iter()
-                .filter(|a| !matches!(a, Action::HarnessProbe { .. }))
-            {
-                let Some((next, es)) = model.step(&w, a) else {
-                    continue;
-                };
-                if let Some(es) = es.filter(|es| es.end == iut) {
-                    let label = label_of(&es);
-                    if !first.contains_key(&label) {
-                        first.insert(label.clone(), (i as u32, a));
-                        order.push(label);
-                    }
-                }
-                if !index.contains_key(&next) {
-                    index.insert(next.clone(), states.len() as u32);
-                    states.push(next);
-                    parent.push(Some((i as u32, a)));
-                }
-            }
-            i += 1;
-        }
-        total_states += states.len();
-        progress(total_states);
-        for label in &order {
-            let (at, a) = first[label];
-            let mut path = Vec::new();
-            let mut cur = at;
-            while let Some((p, pa)) = parent[cur as usize] {
-                path.push(pa);
-                cur = p;
-            }
-            path.reverse();
-            path.push(a);
-            if let Action::HarnessProbe { end, .. } = a {
-                path.push(Action::NetDeliver { from: end });
-            }
-            let trace = project(&model, &states[cur as usize], &path, label);
-            let shorter = best
-                .get(label)
-                .is_none_or(|b| trace.steps.len() < b.steps.len());
-            if shorter {
-                best.insert(label.clone(), trace);
-            }
-        }
-    }
-    let candidates: Vec<(Label, H2Trace)> = best.into_iter().collect();
-
-    let (kept, transitions) = drop_prefixes(candidates);
-    H2Corpus {
-        traces: kept,
-        coverage: Coverage {
-            format: FORMAT.to_string(),
-            protocol: Protocol::H2,
-            profile: "rfc9113".into(),
-            transitions,
-        },
-        states: total_states,
-    }
+    super::generate(&H2, progress)
 }
 
-impl Projected for H2Trace {
-    type Step = H2Step;
-    fn iut(&self) -> Role {
-        self.iut
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn steps(&self) -> &[H2Step] {
-        &self.steps
-    }
-}
-
-/// Writes the corpus into `dir`.
-pub fn write_h2_corpus(corpus: &H2Corpus, dir: &std::path::Path) -> std::io::Result<Written> {
-    let mut want: BTreeMap<String, String> = corpus
-        .traces
-        .iter()
-        .map(|t| (format!("{}.yaml", t.id), t.to_yaml()))
-        .collect();
-    want.insert(
-        COVERAGE_FILE.to_string(),
-        crate::generate::coverage_yaml(&corpus.coverage),
-    );
-    write_files(dir, &want)
+/// Writes the corpus into `dir` (see [`super::write_corpus`]).
+pub fn write_h2_corpus(corpus: &H2Corpus, dir: &std::path::Path) -> Result<Written, WriteError> {
+    super::write_corpus(corpus, dir)
 }
 
 /// The (stream state, frame type received) pairs the corpus covers, per
@@ -504,7 +417,8 @@ pub fn pair_coverage(c: &Coverage) -> String {
                         t.role == role
                             && t.trace.is_some()
                             && t.transition.state == st.name()
-                            && t.transition.event.split(' ').nth(1) == Some(k.name())
+                            && matches!(&t.transition.event,
+                                Event::Recv { what, .. } if what.split(' ').next() == Some(k.name()))
                     })
                 })
                 .collect();

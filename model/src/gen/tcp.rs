@@ -1,0 +1,214 @@
+//! The TCP connection's plug-in: the corpora `traces/tcp*`.
+//!
+//! Each of the two endpoints in turn plays the IUT; a label is the
+//! transition of the endpoint a step concerns, with its role. Projection:
+//! the IUT's application calls become `app` steps, segments the network
+//! delivers to it `send` steps, what it emits `expect` steps, its timers
+//! `wait` steps, its state changes `state` steps, and once the harness has
+//! sent it data, what its application received `delivered` steps. The
+//! peer's timers, losses and deliveries to the peer leave no step.
+
+use tracewright_vocab::trace::{
+    AppCall, Expect, Flags, Protocol, Role, SegmentPattern, SegmentSpec, Step, Trace, Transition,
+    Wait, FORMAT,
+};
+
+use super::{cover, Label, Plugin};
+use crate::tcp::{Action, EndStep, Segment, TcpModel, World, CLIENT};
+
+/// The TCP plug-in: the profile's model and the models that add what only
+/// they show.
+pub struct Tcp<'a>(pub &'a TcpModel);
+
+impl Plugin for Tcp<'_> {
+    type Model = TcpModel;
+    type Trace = Trace;
+    type Memo = ();
+    const COMMAND: &'static str = "tcp";
+    const PROTOCOL: Protocol = Protocol::Tcp;
+
+    fn profile(&self) -> String {
+        self.0.cfg.profile.clone()
+    }
+
+    fn models(&self) -> Vec<TcpModel> {
+        // The profile's model, then the same profile with a second
+        // incarnation (old duplicates, a new ISN, TIME-WAIT reopen), for
+        // what only that shows. A label first met in the first model keeps
+        // its trace there. Then with data on the client's SYN, for the
+        // listener's side: the sockets API has no plain way to put data on
+        // a SYN (only TCP Fast Open's), so the client's labels of that
+        // model are left out (see `step`).
+        let model = self.0;
+        let mut models = vec![model.clone()];
+        if !model.cfg.incarnations && !model.cfg.client_syn_data && model.cfg.variant.is_none() {
+            models.push(TcpModel::new(model.cfg.clone().with_incarnations()));
+            models.push(TcpModel::new(model.cfg.clone().with_syn_data()));
+        }
+        models
+    }
+
+    fn step(&self, m: &TcpModel, w: &World, a: Action, labels: &mut Vec<Label>) -> Option<World> {
+        let (next, es) = m.step(w, a)?;
+        if let Some(es) = es.filter(|es| !(m.cfg.client_syn_data && es.end == CLIENT)) {
+            labels.push(label_of(&es));
+        }
+        Some(next)
+    }
+
+    fn project(&self, m: &TcpModel, init: &World, path: &[Action], label: &Label) -> Trace {
+        let end = if label.0 == Role::Client { 0 } else { 1 };
+        project(m, init, path, end, label)
+    }
+}
+
+pub fn role_of(end: usize) -> Role {
+    if end == CLIENT {
+        Role::Client
+    } else {
+        Role::Server
+    }
+}
+
+pub fn label_of(es: &EndStep) -> Label {
+    (
+        role_of(es.end),
+        Transition {
+            state: es.before.to_string(),
+            event: es.event.clone(),
+            next: es.after.to_string(),
+            output: es.output.map_or("-".to_string(), |s| s.kind()),
+        },
+    )
+}
+
+/// A stable id from what a trace covers.
+pub fn trace_id(label: &Label) -> String {
+    super::trace_id("tcp", label, |s| {
+        s.to_ascii_lowercase()
+            .replace(' ', "-")
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+    })
+}
+
+fn pattern(s: &Segment) -> SegmentPattern {
+    SegmentPattern {
+        flags: s.flags,
+        // A RST answering a segment without ACK has SEQ=0 in absolute
+        // terms (RFC 9293 §3.10.7.1), which no relative number expresses.
+        seq: (!(s.flags.rst && s.flags.ack)).then_some(s.seq.into()),
+        ack: s.flags.ack.then_some(s.ack.into()),
+        len: s.len.into(),
+        // The SYN of the IUT's second incarnation carries a new ISN.
+        new_isn: s.flags.syn && s.inc > 0,
+        peer: 0,
+    }
+}
+
+/// Projects a path of the model onto endpoint `iut`.
+pub fn project(
+    model: &TcpModel,
+    init: &World,
+    path: &[Action],
+    iut: usize,
+    label: &Label,
+) -> Trace {
+    let mut w = init.clone();
+    let mut steps = Vec::new();
+    let mut covers: Vec<Transition> = Vec::new();
+    // Once the harness has sent the IUT data, what its application has
+    // received is checked with each state check and whenever it changes.
+    let mut saw_payload = false;
+    let mut checked_state_last = false;
+    for &a in path {
+        let retries = w.ends[iut].retries;
+        let delivered_before = w.ends[iut].delivered;
+        let (next, es) = model.step(&w, a).expect("a path of the model");
+        w = next;
+        let Some(es) = es.filter(|es| es.end == iut) else {
+            continue;
+        };
+        let step = match a {
+            Action::AppListen(_) => Step::App(AppCall::Listen),
+            Action::AppConnect(_) => Step::App(AppCall::Connect),
+            Action::AppSend(_) => Step::App(AppCall::Send(1)),
+            Action::AppClose(_) => Step::App(AppCall::Close),
+            Action::AppAbort(_) => Step::App(AppCall::Abort),
+            Action::NetDeliver(s) => Step::Send(SegmentSpec {
+                flags: Flags {
+                    psh: s.len > 0,
+                    ..s.flags
+                },
+                seq: s.seq.into(),
+                ack: s.flags.ack.then_some(s.ack.into()),
+                win: None,
+                len: s.len.into(),
+                peer: 0,
+            }),
+            Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
+            Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),
+            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
+        };
+        steps.push(step);
+        if let Some(out) = es.output {
+            let mut any_of = vec![pattern(&out)];
+            // A retransmission may repacketize (RFC 1122 §4.2.2.15): data
+            // retransmitted after the FIN was queued may carry the FIN.
+            if matches!(a, Action::TimerRto(_)) && out.len > 0 && w.ends[iut].fin_sent {
+                let mut merged = pattern(&out);
+                merged.flags.fin = true;
+                any_of.push(merged);
+            }
+            steps.push(Step::Expect(Expect { any_of }));
+        }
+        checked_state_last = es.after != es.before;
+        if checked_state_last {
+            steps.push(Step::State(es.after));
+        }
+        let carried = matches!(a, Action::NetDeliver(s) if s.len > 0);
+        saw_payload |= carried;
+        let delivered = w.ends[iut].delivered;
+        if saw_payload && (checked_state_last || carried || delivered != delivered_before) {
+            steps.push(Step::Delivered(delivered.into()));
+        }
+        cover(&mut covers, label_of(&es).1);
+    }
+    // The trace ends by checking the state its last transition left, also
+    // when that transition kept the state (an ignored RST, an old segment).
+    if !checked_state_last {
+        if let Some(Step::Delivered(_)) = steps.last() {
+            steps.pop();
+        }
+        steps.push(Step::State(w.ends[iut].state));
+        if saw_payload {
+            steps.push(Step::Delivered(w.ends[iut].delivered.into()));
+        }
+    }
+    let (role, t) = label;
+    Trace {
+        format: FORMAT.to_string(),
+        id: trace_id(label),
+        protocol: Protocol::Tcp,
+        iut: *role,
+        profile: model.cfg.profile.clone(),
+        variant: None,
+        description: format!("{role} {t}, by a shortest path"),
+        covers,
+        steps,
+    }
+}
+
+/// The model `generate` explores for a profile: its retry limits, one loss
+/// more than the largest of them (so that every give-up is reached) and one
+/// duplication.
+pub fn generation_model(profile: &tracewright_vocab::profile::Profile) -> Result<TcpModel, String> {
+    let cfg = crate::tcp::TcpConfig::from_profile(profile)?;
+    let loss = cfg.syn_retries.max(cfg.synack_retries).max(cfg.retries) + 1;
+    Ok(TcpModel::new(cfg.with_budgets(loss, 1)))
+}
+
+/// Explores the profile's model (and the models that add to it) and builds
+/// the corpus. `progress` gets the number of states visited so far.
+pub fn generate(model: &TcpModel, progress: &mut dyn FnMut(usize)) -> super::Corpus<Trace> {
+    super::generate(&Tcp(model), progress)
+}
