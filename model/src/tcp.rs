@@ -318,8 +318,9 @@ pub(crate) const fn flags(s: &str) -> Flags {
     f
 }
 
-/// One endpoint: its state, the RFC 9293 §3.3.1 variables that matter, and
-/// what its application did.
+/// One endpoint: its connection in the current incarnation (the RFC 9293
+/// §3.3.1 variables that matter, what its application did) and, kept
+/// once, its [`History`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct End {
     pub state: TcpState,
@@ -339,44 +340,57 @@ pub struct End {
     pub opened: bool,
     /// The application called CLOSE.
     pub app_closed: bool,
-    /// The application called ABORT.
-    pub aborted: bool,
     /// Bytes delivered to the application.
     pub delivered: u8,
-    /// History: this endpoint was ESTABLISHED at some point.
-    pub was_established: bool,
-    /// History: the endpoint gave up after its retry limit.
-    pub gave_up: bool,
-    /// History: a RST reset it while it was closing (CLOSING, LAST-ACK).
-    pub reset_while_closing: bool,
-    /// History: in TIME-WAIT it acknowledged a retransmitted FIN.
-    pub reacked_in_time_wait: bool,
-    /// History: a segment arrived before the application opened it.
-    pub refused: bool,
-    /// History: the application sent data that was never transmitted
-    /// (only in the `three-way-close` variant, where the connection was
-    /// already closing without it knowing).
-    pub dropped_data: bool,
     /// The ISN of this incarnation (ISS, RFC 9293 §3.4.1).
     pub iss: u8,
     /// 0 for the first incarnation, 1 for the second.
     pub incarnation: u8,
     /// Ghost: the incarnation of the peer whose SYN this one accepted.
     pub peer_inc: u8,
-    /// History: it took data or a FIN of an earlier incarnation as the
+    /// Data that came on the peer's SYN (RFC 9293 §3.10.7.2).
+    pub syn_data: SynData,
+    pub history: History,
+}
+
+/// Data on the peer's SYN, while the connection lasts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SynData {
+    /// The SYN's text, queued for processing once ESTABLISHED.
+    pub queued: bool,
+    /// The application has not got it yet (queued, or dropped and awaiting
+    /// the peer's retransmission).
+    pub pending: bool,
+}
+
+/// What happened to an endpoint, over all its incarnations: a half-open
+/// connection's return to LISTEN and a new incarnation keep it. The
+/// properties read it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct History {
+    /// It was ESTABLISHED at some point.
+    pub was_established: bool,
+    /// It gave up after its retry limit.
+    pub gave_up: bool,
+    /// The application called ABORT.
+    pub aborted: bool,
+    /// A RST reset it while it was closing (CLOSING, LAST-ACK).
+    pub reset_while_closing: bool,
+    /// In TIME-WAIT it acknowledged a retransmitted FIN.
+    pub reacked_in_time_wait: bool,
+    /// A segment arrived before the application opened it.
+    pub refused: bool,
+    /// Data came on the peer's SYN.
+    pub got_syn_data: bool,
+    /// Incarnations: it took data or a FIN of an earlier incarnation as the
     /// current one's.
     pub took_old_duplicate: bool,
-    /// History: it reached ESTABLISHED with a peer that never asked for
-    /// this connection.
+    /// Ghost of the `two-way-handshake` variant: it reached ESTABLISHED with
+    /// a peer that never asked for this connection.
     pub established_unasked: bool,
-    /// The text of the peer's SYN, queued for processing once ESTABLISHED
-    /// (RFC 9293 §3.10.7.2).
-    pub syn_text: bool,
-    /// Data came on the peer's SYN and the application has not got it yet
-    /// (queued, or dropped and awaiting the peer's retransmission).
-    pub syn_data_pending: bool,
-    /// History: data came on the peer's SYN.
-    pub got_syn_data: bool,
+    /// Variant `three-way-close`: the application sent data that was never
+    /// transmitted (the connection was already closing without it knowing).
+    pub dropped_data: bool,
 }
 
 impl End {
@@ -392,22 +406,12 @@ impl End {
             retries: 0,
             opened: false,
             app_closed: false,
-            aborted: false,
             delivered: 0,
-            was_established: false,
-            gave_up: false,
-            reset_while_closing: false,
-            reacked_in_time_wait: false,
-            refused: false,
-            dropped_data: false,
             iss: 0,
             incarnation: 0,
             peer_inc: 0,
-            took_old_duplicate: false,
-            established_unasked: false,
-            syn_text: false,
-            syn_data_pending: false,
-            got_syn_data: false,
+            syn_data: SynData::default(),
+            history: History::default(),
         }
     }
 
@@ -425,19 +429,9 @@ impl End {
             self.snd_nxt + ISN_STEP
         };
         *self = End {
-            state: TcpState::Closed,
             iss,
             incarnation: self.incarnation + 1,
-            was_established: self.was_established,
-            gave_up: self.gave_up,
-            aborted: self.aborted,
-            reset_while_closing: self.reset_while_closing,
-            reacked_in_time_wait: self.reacked_in_time_wait,
-            refused: self.refused,
-            dropped_data: self.dropped_data,
-            took_old_duplicate: self.took_old_duplicate,
-            established_unasked: self.established_unasked,
-            got_syn_data: self.got_syn_data,
+            history: self.history,
             ..End::new()
         };
     }
@@ -557,6 +551,15 @@ impl TcpModel {
         TcpModel { cfg }
     }
 
+    /// Variant `three-way-close`: the application still believes it is in
+    /// CLOSE-WAIT (its FIN left with the ACK of the peer's); what it sends
+    /// is lost, its CLOSE is a no-op.
+    fn believes_close_wait(&self, e: &End) -> bool {
+        self.cfg.variant == Some(Variant::ThreeWayClose)
+            && e.state == TcpState::LastAck
+            && !e.app_closed
+    }
+
     fn limit(&self, e: &End) -> u8 {
         match e.state {
             TcpState::SynSent => self.cfg.syn_retries,
@@ -588,7 +591,7 @@ impl TcpModel {
                 // what arrives in SYN-RECEIVED, and data arriving after it,
                 // are transitions of their own.
                 let r = &w.ends[rcv];
-                if r.syn_data_pending && (r.state == TcpState::SynReceived || s.len > 0) {
+                if r.syn_data.pending && (r.state == TcpState::SynReceived || s.len > 0) {
                     event = event.with(Qualifier::DataOnSynPending);
                 }
                 (rcv, event)
@@ -611,11 +614,7 @@ impl TcpModel {
         let before = w.ends[end].state;
         let mut out = Out::default();
         let variant = self.cfg.variant;
-        // Three-way close: the application still believes it is in
-        // CLOSE-WAIT; what it sends is lost, its CLOSE is a no-op.
-        let believes_close_wait = variant == Some(Variant::ThreeWayClose)
-            && before == TcpState::LastAck
-            && !w.ends[end].app_closed;
+        let believes_close_wait = self.believes_close_wait(&w.ends[end]);
         if let Action::AppListen(e) | Action::AppConnect(e) = action {
             if w.ends[e].opened {
                 // A second incarnation on the same address pair.
@@ -629,7 +628,7 @@ impl TcpModel {
                     self.cfg.client_syn_data && e == CLIENT && w.ends[e].incarnation == 0;
                 app_connect(&mut w.ends[e], with_data, &mut out)
             }
-            Action::AppSend(e) if believes_close_wait => w.ends[e].dropped_data = true,
+            Action::AppSend(e) if believes_close_wait => w.ends[e].history.dropped_data = true,
             Action::AppClose(e) if believes_close_wait => w.ends[e].app_closed = true,
             Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
             Action::AppClose(e) => app_close(&mut w.ends[e], &mut out),
@@ -654,7 +653,7 @@ impl TcpModel {
                             TcpState::Closed | TcpState::Listen | TcpState::TimeWait
                         ))
                 {
-                    w.ends[end].established_unasked = true;
+                    w.ends[end].history.established_unasked = true;
                 }
             }
             Action::TimerRto(e) => {
@@ -694,7 +693,7 @@ impl TcpModel {
         });
         if let Some(seg) = output {
             if before == TcpState::TimeWait && seg.flags == flags("A") {
-                w.ends[end].reacked_in_time_wait = true;
+                w.ends[end].history.reacked_in_time_wait = true;
             }
             if !segment_allowed(before, after, &w.ends[end], &seg) {
                 w.violations |= violation::FORBIDDEN_SEGMENT;
@@ -718,7 +717,7 @@ impl TcpModel {
     /// itself rejects.
     fn enabled_actions(&self, w: &World, actions: &mut Vec<Action>) {
         use TcpState::*;
-        let someone_aborted = w.ends.iter().any(|e| e.aborted);
+        let someone_aborted = w.ends.iter().any(|e| e.history.aborted);
         for e in [CLIENT, SERVER] {
             let end = &w.ends[e];
             // An application acts only when its endpoint's last segment has
@@ -754,13 +753,10 @@ impl TcpModel {
                     Action::AppListen(e)
                 });
             }
-            if end.opened && !end.aborted {
-                let believes_close_wait = self.cfg.variant == Some(Variant::ThreeWayClose)
-                    && end.state == LastAck
-                    && !end.app_closed;
+            if end.opened && !end.history.aborted {
                 let open_for_data =
-                    matches!(end.state, Established | CloseWait) || believes_close_wait;
-                if self.cfg.data && !end.data_sent && !end.dropped_data && open_for_data {
+                    matches!(end.state, Established | CloseWait) || self.believes_close_wait(end);
+                if self.cfg.data && !end.data_sent && !end.history.dropped_data && open_for_data {
                     actions.push(Action::AppSend(e));
                 }
                 if !end.app_closed && open_for_data {
@@ -839,7 +835,7 @@ impl End {
     /// Every state change goes through here.
     fn set_state(&mut self, s: TcpState) {
         if s == TcpState::Established {
-            self.was_established = true;
+            self.history.was_established = true;
         }
         if s == TcpState::Listen {
             // Back to LISTEN (RST or give-up in SYN-RECEIVED): the half-open
@@ -848,26 +844,16 @@ impl End {
                 state: TcpState::Listen,
                 opened: true,
                 passive: true,
-                was_established: self.was_established,
-                gave_up: self.gave_up,
-                reset_while_closing: self.reset_while_closing,
-                reacked_in_time_wait: self.reacked_in_time_wait,
-                refused: self.refused,
-                dropped_data: self.dropped_data,
                 iss: self.iss,
                 incarnation: self.incarnation,
-                aborted: self.aborted,
-                took_old_duplicate: self.took_old_duplicate,
-                established_unasked: self.established_unasked,
-                got_syn_data: self.got_syn_data,
+                history: self.history,
                 ..End::new()
             };
             return;
         }
         if s == TcpState::Closed {
             // The connection is gone, and with it the SYN's text.
-            self.syn_text = false;
-            self.syn_data_pending = false;
+            self.syn_data = SynData::default();
         }
         self.state = s;
     }
@@ -918,7 +904,7 @@ fn app_abort(e: &mut End, out: &mut Out) {
     // §3.10.5 ABORT in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 or
     // CLOSE-WAIT: send <SEQ=SND.NXT><CTL=RST>; in CLOSING, LAST-ACK and
     // TIME-WAIT no RST is sent.
-    e.aborted = true;
+    e.history.aborted = true;
     if matches!(
         e.state,
         TcpState::SynReceived
@@ -944,7 +930,7 @@ fn rto_expires(e: &mut End, limit: u8, out: &mut Out) {
             TcpState::Closed
         };
         e.set_state(next);
-        e.gave_up = true;
+        e.history.gave_up = true;
         return;
     }
     // RFC 6298 §5.4: retransmit the earliest segment not yet acknowledged.
@@ -968,7 +954,7 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
     let f = s.flags;
     match e.state {
         Closed => {
-            e.refused |= !e.opened;
+            e.history.refused |= !e.opened;
             // §3.10.7.1: a non-RST segment gets a RST.
             if !f.rst {
                 if f.ack {
@@ -991,9 +977,9 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 // "Any other control or text should be queued for
                 // processing later": the SYN-ACK acknowledges the SYN alone.
                 if s.len > 0 {
-                    e.got_syn_data = true;
-                    e.syn_data_pending = true;
-                    e.syn_text = cfg.queue_syn_data;
+                    e.history.got_syn_data = true;
+                    e.syn_data.pending = true;
+                    e.syn_data.queued = cfg.queue_syn_data;
                 }
                 e.snd_una = e.iss;
                 e.snd_nxt = e.iss + 1;
@@ -1100,7 +1086,7 @@ fn synchronized_arrives(
             out.ack(e);
             return true;
         }
-        e.reset_while_closing |= matches!(e.state, Closing | LastAck);
+        e.history.reset_while_closing |= matches!(e.state, Closing | LastAck);
         if e.state == SynReceived && e.passive {
             e.set_state(Listen);
         } else {
@@ -1139,11 +1125,11 @@ fn synchronized_arrives(
                 e.set_state(Established);
                 // The text queued from the SYN is processed now, ahead of
                 // this segment's (RFC 9293 §3.10.7.2, seventh step).
-                if std::mem::take(&mut e.syn_text) {
+                if std::mem::take(&mut e.syn_data.queued) {
                     ok &= accepted_inside_window(e, peer, e.rcv_nxt, 1);
                     e.rcv_nxt += 1;
                     e.delivered += 1;
-                    e.syn_data_pending = false;
+                    e.syn_data.pending = false;
                     must_ack = true;
                 }
             } else {
@@ -1181,10 +1167,10 @@ fn synchronized_arrives(
             Established | FinWait1 | FinWait2 => {
                 if s.seq == e.rcv_nxt {
                     ok &= accepted_inside_window(e, peer, s.seq, s.len);
-                    e.took_old_duplicate |= s.inc != e.peer_inc;
+                    e.history.took_old_duplicate |= s.inc != e.peer_inc;
                     e.rcv_nxt += s.len;
                     e.delivered += s.len;
-                    e.syn_data_pending = false;
+                    e.syn_data.pending = false;
                     next = e.rcv_nxt;
                 } else {
                     next = u8::MAX;
@@ -1199,7 +1185,7 @@ fn synchronized_arrives(
     if f.fin {
         if next == e.rcv_nxt && s.seq + s.len == e.rcv_nxt {
             ok &= accepted_inside_window(e, peer, e.rcv_nxt, 1);
-            e.took_old_duplicate |= s.inc != e.peer_inc;
+            e.history.took_old_duplicate |= s.inc != e.peer_inc;
             e.rcv_nxt += 1;
             match e.state {
                 SynReceived | Established => e.set_state(CloseWait),
@@ -1251,7 +1237,7 @@ fn segment_allowed(before: TcpState, after: TcpState, e: &End, s: &Segment) -> b
     if !f.ack {
         return false;
     }
-    if s.len > 0 && !(e.data_sent && e.was_established) {
+    if s.len > 0 && !(e.data_sent && e.history.was_established) {
         return false;
     }
     // A FIN only when the application closed.
@@ -1299,8 +1285,10 @@ impl Model for TcpModel {
                     // early, both ends reach ESTABLISHED.
                     !m.is_terminal(w)
                         || w.lost > 0
-                        || w.ends.iter().any(|e| e.aborted || e.refused)
-                        || w.ends.iter().all(|e| e.was_established)
+                        || w.ends
+                            .iter()
+                            .any(|e| e.history.aborted || e.history.refused)
+                        || w.ends.iter().all(|e| e.history.was_established)
                 },
             ),
             Property::always(
@@ -1313,34 +1301,38 @@ impl Model for TcpModel {
                 let clean = w
                     .ends
                     .iter()
-                    .all(|e| e.app_closed && !e.aborted && !e.gave_up);
+                    .all(|e| e.app_closed && !e.history.aborted && !e.history.gave_up);
                 !clean || !m.is_terminal(w) || w.ends.iter().all(|e| e.state == TcpState::Closed)
             }),
             Property::always("closing_end_never_reset", |_: &TcpModel, w: &World| {
                 // RFC 9293 §3.6: an end that closed (CLOSING, LAST-ACK) is
                 // not met with a RST unless somebody aborted or gave up.
-                w.ends.iter().any(|e| e.aborted || e.gave_up)
-                    || w.ends.iter().all(|e| !e.reset_while_closing)
+                w.ends
+                    .iter()
+                    .any(|e| e.history.aborted || e.history.gave_up)
+                    || w.ends.iter().all(|e| !e.history.reset_while_closing)
             }),
             Property::always("sent_data_is_delivered", |m: &TcpModel, w: &World| {
                 // RFC 9293 §3.6 (half-close): when nothing aborts or gives
                 // up, every byte an application sent reaches the peer's
                 // application, also bytes sent after the peer's FIN.
                 !m.is_terminal(w)
-                    || w.ends.iter().any(|e| e.aborted || e.gave_up)
+                    || w.ends.iter().any(|e| e.history.aborted || e.history.gave_up)
                     || (0..2).all(|i| {
                         let (e, peer) = (&w.ends[i], &w.ends[1 - i]);
-                        !peer.dropped_data && e.delivered == peer.data_sent as u8
+                        !peer.history.dropped_data && e.delivered == peer.data_sent as u8
                     })
                     // Refused: the SYN's data went nowhere (RFC 9293 §3.10.7.1).
-                    || w.ends.iter().any(|e| e.refused)
+                    || w.ends.iter().any(|e| e.history.refused)
             }),
             Property::always(
                 "no_data_delivered_before_the_handshake",
                 |_: &TcpModel, w: &World| {
                     // RFC 9293 §3.10.7.2: the text of a SYN is queued (or
                     // dropped), never handed up before ESTABLISHED.
-                    w.ends.iter().all(|e| e.delivered == 0 || e.was_established)
+                    w.ends
+                        .iter()
+                        .all(|e| e.delivered == 0 || e.history.was_established)
                 },
             ),
             Property::always("no_forbidden_segment", |_: &TcpModel, w: &World| {
@@ -1349,14 +1341,14 @@ impl Model for TcpModel {
             Property::always("no_old_duplicate_accepted", |_: &TcpModel, w: &World| {
                 // RFC 9293 §3.4.1, §3.4.2: no data or FIN of an earlier
                 // incarnation is taken for the current one's.
-                w.ends.iter().all(|e| !e.took_old_duplicate)
+                w.ends.iter().all(|e| !e.history.took_old_duplicate)
             }),
             Property::always(
                 "no_connection_nobody_asked_for",
                 |_: &TcpModel, w: &World| {
                     // RFC 9293 §3.5 (figure 8): an old duplicate SYN does
                     // not open a connection.
-                    w.ends.iter().all(|e| !e.established_unasked)
+                    w.ends.iter().all(|e| !e.history.established_unasked)
                 },
             ),
             Property::sometimes("both_established", |_: &TcpModel, w: &World| {
@@ -1374,7 +1366,7 @@ impl Model for TcpModel {
             }),
             Property::sometimes(
                 "time_wait_reacks_a_retransmitted_fin",
-                |_: &TcpModel, w: &World| w.ends.iter().any(|e| e.reacked_in_time_wait),
+                |_: &TcpModel, w: &World| w.ends.iter().any(|e| e.history.reacked_in_time_wait),
             ),
         ];
         if self.cfg.simultaneous_open {
@@ -1397,9 +1389,9 @@ impl Model for TcpModel {
             v.push(Property::sometimes(
                 "data_on_syn_delivered_after_the_handshake",
                 |_: &TcpModel, w: &World| {
-                    w.ends
-                        .iter()
-                        .any(|e| e.got_syn_data && e.delivered > 0 && e.was_established)
+                    w.ends.iter().any(|e| {
+                        e.history.got_syn_data && e.delivered > 0 && e.history.was_established
+                    })
                 },
             ));
         }

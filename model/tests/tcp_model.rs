@@ -190,13 +190,13 @@ fn two_way_handshake_opens_a_connection_from_an_old_duplicate_syn() {
     use tracewright_model::generate::shortest_path_to;
     use tracewright_model::tcp::Variant;
     let m = TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).for_variant(Variant::TwoWayHandshake));
-    let path =
-        shortest_path_to(&m, |w| w.ends.iter().any(|e| e.established_unasked)).expect("refuted");
+    let path = shortest_path_to(&m, |w| w.ends.iter().any(|e| e.history.established_unasked))
+        .expect("refuted");
     // The SYN was duplicated, and it is the duplicate that opened the
     // listener's second incarnation while the client's first was over.
     let last = &path.last().unwrap().0;
     let b = &last.ends[SERVER];
-    assert!(b.established_unasked && b.incarnation == 1 && b.peer_inc == 0);
+    assert!(b.history.established_unasked && b.incarnation == 1 && b.peer_inc == 0);
     assert!(path.iter().any(|(_, a)| matches!(
         a,
         Some(Action::NetDuplicate(s)) if s.flags.syn && !s.flags.ack
@@ -211,13 +211,17 @@ fn fixed_isn_takes_an_old_segment_for_new() {
     use tracewright_model::generate::shortest_path_to;
     use tracewright_model::tcp::Variant;
     let m = TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).for_variant(Variant::FixedIsn));
-    let path =
-        shortest_path_to(&m, |w| w.ends.iter().any(|e| e.took_old_duplicate)).expect("refuted");
+    let path = shortest_path_to(&m, |w| w.ends.iter().any(|e| e.history.took_old_duplicate))
+        .expect("refuted");
     let last = &path.last().unwrap().0;
     assert!(last.ends.iter().any(|e| e.incarnation == 1 && e.iss == 0));
     // With the ISN clock, the same search finds nothing.
     let clock = TcpModel::new(TcpConfig::new("rfc9293", 2, 2, 2).with_incarnations());
-    assert!(shortest_path_to(&clock, |w| w.ends.iter().any(|e| e.took_old_duplicate)).is_none());
+    assert!(shortest_path_to(&clock, |w| w
+        .ends
+        .iter()
+        .any(|e| e.history.took_old_duplicate))
+    .is_none());
 }
 
 /// Each profile is its own model (its retry counts, RFC 5961, RFC 1337):
