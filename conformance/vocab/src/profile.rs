@@ -102,6 +102,21 @@ impl Profile {
             field: format!("{field}: "),
             message: message.to_string(),
         };
+        // The name becomes part of a corpus path (`traces/tcp-NAME`).
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        if !plain(&p.name) {
+            return Err(bad(
+                "name",
+                &format!(
+                    "`{}` is not a plain identifier ([a-z0-9_-]+); it names the corpus folder",
+                    p.name
+                ),
+            ));
+        }
         if p.initial_rto_ms == 0 {
             return Err(bad("initial_rto_ms", "must be positive"));
         }
@@ -194,6 +209,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("p.yaml:2") && e.contains("rto"), "{e}");
+    }
+
+    /// A profile's name becomes part of the corpus path: only a plain
+    /// identifier is taken.
+    #[test]
+    fn a_name_that_is_not_a_plain_identifier_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles/rfc9293.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(Profile::parse("p.yaml", &text).is_ok());
+        for name in ["\"/../../x\"", "Linux", "a.b", "\"\""] {
+            let e = Profile::parse(
+                "p.yaml",
+                &text.replace("name: rfc9293", &format!("name: {name}")),
+            )
+            .unwrap_err()
+            .to_string();
+            let line = line_of(&text, "name").unwrap();
+            assert!(
+                e.starts_with(&format!("p.yaml:{line}:1: name: `"))
+                    && e.contains("is not a plain identifier"),
+                "{name}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub use tracewright_vocab::load::COVERAGE_FILE;
 use super::{Corpus, Projected};
 
 /// What [`write_corpus`] changed on disk.
+#[derive(Debug)]
 pub struct Written {
     pub changed: usize,
     pub removed: usize,
@@ -26,8 +27,23 @@ pub enum WriteError {
         found: String,
         profile: String,
     },
+    /// A trace id that is not a plain file stem would write outside the
+    /// corpus folder.
+    #[error("trace id `{0}` is not a plain identifier ([a-z0-9_-]+)")]
+    UnsafeId(String),
+    /// Something other than a regular file stands where a file of the
+    /// corpus goes: writing through it could reach anywhere.
+    #[error("{}: not a regular file; move it away to write the corpus here", .0.display())]
+    NotARegularFile(PathBuf),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// A name that stays inside its folder as a file stem: `[a-z0-9_-]+`.
+pub fn plain_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// The coverage record as YAML, one transition a line, naming the command
@@ -90,42 +106,184 @@ pub fn not_another_profiles_corpus(dir: &Path, profile: &str) -> Result<(), Writ
 }
 
 /// Writes the corpus into `dir`: one `<id>.yaml` per trace and
-/// `coverage.yaml`; files of traces that no longer exist are removed.
-/// Unchanged files are not rewritten. Refuses a folder that holds another
-/// profile's corpus.
+/// `coverage.yaml`. Files of traces it generated before that no longer
+/// exist are removed; every other file is left alone. Unchanged files are
+/// not rewritten. Refuses a folder that holds another profile's corpus.
 pub fn write_corpus<T: Projected>(corpus: &Corpus<T>, dir: &Path) -> Result<Written, WriteError> {
     not_another_profiles_corpus(dir, &corpus.coverage.profile)?;
-    let mut want: BTreeMap<String, String> = corpus
-        .traces
-        .iter()
-        .map(|t| (format!("{}.yaml", t.id()), t.to_yaml()))
-        .collect();
+    let mut want: BTreeMap<String, String> = BTreeMap::new();
+    for t in &corpus.traces {
+        if !plain_identifier(t.id()) {
+            return Err(WriteError::UnsafeId(t.id().to_string()));
+        }
+        want.insert(format!("{}.yaml", t.id()), t.to_yaml());
+    }
     want.insert(
         COVERAGE_FILE.to_string(),
         coverage_text(&corpus.coverage, corpus.command),
     );
-    Ok(write_files(dir, &want)?)
+    write_files(dir, &want)
 }
 
-/// Makes `dir` hold exactly the `*.yaml` files of `want` (name → text),
-/// rewriting only those that changed.
-pub fn write_files(dir: &Path, want: &BTreeMap<String, String>) -> std::io::Result<Written> {
+/// Whether `path` (named `name` in its folder) is a file a generator wrote:
+/// a regular file holding a `tracewright/1` trace whose id is its stem.
+/// Profiles, deviation lists, hand-written traces under another name and
+/// anything that is not a regular file are not.
+pub fn generated(path: &Path, name: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        format: String,
+        id: String,
+    }
+    // A trace is small; a larger file is somebody else's.
+    const LARGEST_TRACE: u64 = 1 << 20;
+    let regular = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() <= LARGEST_TRACE);
+    if !regular {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    serde_yaml::from_str::<Head>(&text).is_ok_and(|h| {
+        h.format == tracewright_vocab::trace::FORMAT
+            && name.strip_suffix(".yaml") == Some(h.id.as_str())
+    })
+}
+
+/// Makes `dir` hold the `*.yaml` files of `want` (name → text), rewriting
+/// only those that changed, and removes the traces it generated before
+/// that `want` no longer has (see [`generated`]).
+pub fn write_files(dir: &Path, want: &BTreeMap<String, String>) -> Result<Written, WriteError> {
     std::fs::create_dir_all(dir)?;
     let mut removed = 0;
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".yaml") && !want.contains_key(&name) {
-            std::fs::remove_file(dir.join(&name))?;
+        let path = dir.join(&name);
+        if name.ends_with(".yaml") && !want.contains_key(&name) && generated(&path, &name) {
+            std::fs::remove_file(&path)?;
             removed += 1;
         }
     }
     let mut changed = 0;
     for (name, text) in want {
         let path = dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if !m.file_type().is_file() => return Err(WriteError::NotARegularFile(path)),
+            _ => {}
+        }
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&path, text)?;
             changed += 1;
         }
     }
     Ok(Written { changed, removed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracewright_vocab::trace::{Protocol, Trace, FORMAT};
+
+    /// A fresh, empty folder for one test.
+    fn scratch(test: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("tracewright-corpus-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn trace(id: &str) -> Trace {
+        Trace {
+            format: FORMAT.into(),
+            id: id.into(),
+            protocol: Protocol::Tcp,
+            iut: tracewright_vocab::trace::Role::Server,
+            profile: "rfc9293".into(),
+            variant: None,
+            description: "d".into(),
+            covers: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn corpus(ids: &[&str]) -> Corpus<Trace> {
+        Corpus {
+            traces: ids.iter().map(|id| trace(id)).collect(),
+            coverage: Coverage {
+                format: FORMAT.into(),
+                protocol: Protocol::Tcp,
+                profile: "rfc9293".into(),
+                transitions: Vec::new(),
+            },
+            states: 0,
+            command: "tcp",
+        }
+    }
+
+    #[test]
+    fn removes_only_the_traces_it_generated() {
+        let dir = scratch("removes");
+        let profile = "name: rfc9293\ndescription: a profile, not a trace\n";
+        std::fs::write(dir.join("rfc9293.yaml"), profile).unwrap();
+        // A trace kept under another name than its id: hand-made.
+        std::fs::write(dir.join("mine.yaml"), trace("other").to_yaml()).unwrap();
+        std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        let first = write_corpus(&corpus(&["a", "b"]), &dir).unwrap();
+        assert_eq!((first.changed, first.removed), (3, 0));
+        let second = write_corpus(&corpus(&["a"]), &dir).unwrap();
+        assert_eq!((second.changed, second.removed), (0, 1));
+        assert!(!dir.join("b.yaml").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("rfc9293.yaml")).unwrap(),
+            profile
+        );
+        assert!(dir.join("mine.yaml").exists() && dir.join("notes.txt").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_another_profiles_corpus() {
+        let dir = scratch("another");
+        write_corpus(&corpus(&["a"]), &dir).unwrap();
+        let mut other = corpus(&["a"]);
+        other.coverage.profile = "linux".into();
+        let e = write_corpus(&other, &dir).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{} holds the corpus of profile rfc9293, not linux: pass --out DIR",
+                dir.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_an_id_that_leaves_the_folder() {
+        let dir = scratch("id");
+        let e = write_corpus(&corpus(&["../x"]), &dir).unwrap_err();
+        assert!(
+            matches!(e, WriteError::UnsafeId(ref id) if id == "../x"),
+            "{e}"
+        );
+        assert!(!dir.join("../x.yaml").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn does_not_write_through_a_symlink() {
+        let dir = scratch("symlink");
+        let outside = dir.join("outside");
+        std::fs::write(&outside, "keep").unwrap();
+        let corpus_dir = dir.join("corpus");
+        std::fs::create_dir(&corpus_dir).unwrap();
+        std::os::unix::fs::symlink(&outside, corpus_dir.join("a.yaml")).unwrap();
+        let e = write_corpus(&corpus(&["a"]), &corpus_dir).unwrap_err();
+        assert!(matches!(e, WriteError::NotARegularFile(_)), "{e}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -22,6 +22,7 @@ use tracewright_vocab::h2::{
 };
 use tracewright_vocab::trace::{Coverage, Event, Protocol, Role, Transition, FORMAT};
 
+use super::tcp::role_of;
 use super::{cover, Corpus, Label, Plugin, WriteError, Written};
 use crate::h2::{
     Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, DATA_UNIT,
@@ -104,14 +105,6 @@ impl Plugin for H2 {
     /// Over the models, a label keeps its shortest trace.
     fn prefer(&self, new: &H2Trace, old: &H2Trace) -> bool {
         new.steps.len() < old.steps.len()
-    }
-}
-
-fn role_of(end: usize) -> Role {
-    if end == CLIENT {
-        Role::Client
-    } else {
-        Role::Server
     }
 }
 

@@ -163,37 +163,28 @@ pub trait Projected {
     fn to_yaml(&self) -> String;
 }
 
-impl Projected for Trace {
-    type Step = Step;
-    fn iut(&self) -> Role {
-        self.iut
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn steps(&self) -> &[Step] {
-        &self.steps
-    }
-    fn to_yaml(&self) -> String {
-        Trace::to_yaml(self)
-    }
+macro_rules! projected {
+    ($trace:ty, $step:ty) => {
+        impl Projected for $trace {
+            type Step = $step;
+            fn iut(&self) -> Role {
+                self.iut
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn steps(&self) -> &[$step] {
+                &self.steps
+            }
+            fn to_yaml(&self) -> String {
+                <$trace>::to_yaml(self)
+            }
+        }
+    };
 }
 
-impl Projected for H2Trace {
-    type Step = H2Step;
-    fn iut(&self) -> Role {
-        self.iut
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn steps(&self) -> &[H2Step] {
-        &self.steps
-    }
-    fn to_yaml(&self) -> String {
-        H2Trace::to_yaml(self)
-    }
-}
+projected!(Trace, Step);
+projected!(H2Trace, H2Step);
 
 /// A protocol's part in generation: its models, how a step is labelled and
 /// how a path is projected onto the IUT. The rest is [`generate`].
@@ -295,7 +286,6 @@ where
     for m in p.models() {
         let mut first = Firsts::default();
         let mut memo = P::Memo::default();
-        let mut detours = Vec::new();
         let step = |w: &_, a| {
             let mut labels = Vec::new();
             p.step(&m, w, a, &mut labels).map(|next| (next, labels))
@@ -305,14 +295,9 @@ where
             |a| p.follows(a),
             step,
             |v| match v {
-                Visit::State(i, w) => {
-                    p.excursions(&m, w, &mut memo, &mut |path, label| {
-                        detours.push((path, label))
-                    });
-                    for (path, label) in detours.drain(..) {
-                        first.met(i, &label, || path);
-                    }
-                }
+                Visit::State(i, w) => p.excursions(&m, w, &mut memo, &mut |path, label| {
+                    first.met(i, &label, || path)
+                }),
                 Visit::Edge(i, a, labels) => {
                     for label in labels {
                         first.met(i, label, || vec![a]);
