@@ -410,7 +410,12 @@ mod tests {
 
     const LOCAL: u16 = 80;
 
-    fn seg(from: u16, flags: &str, seq: impl Into<SeqNumber>, ack: impl Into<SeqNumber>) -> Segment {
+    fn seg(
+        from: u16,
+        flags: &str,
+        seq: impl Into<SeqNumber>,
+        ack: impl Into<SeqNumber>,
+    ) -> Segment {
         Segment {
             src_port: from,
             dst_port: LOCAL,

@@ -342,7 +342,6 @@ impl Endpoint {
         &mut self.config
     }
 
-    /// Every state change goes through here.
     /// A new incarnation's ISN (RFC 9293 §3.4.1, RFC 6528): the clock M,
     /// ticking every 4 µs from `isn_base` (F, a hash of the connection's
     /// identity, is constant for one address pair), and above every number
@@ -365,6 +364,7 @@ impl Endpoint {
         self.snd_nxt = self.iss;
     }
 
+    /// Every state change goes through here.
     fn set_state(&mut self, next: State) {
         if next == State::Closed || next == State::Listen {
             self.unacked.clear();
@@ -894,7 +894,10 @@ impl Endpoint {
         match self.state {
             State::SynReceived => {
                 // SND.UNA < SEG.ACK =< SND.NXT
-                if seg.ack.in_window(self.snd_una + 1usize, self.snd_nxt + 1usize) {
+                if seg
+                    .ack
+                    .in_window(self.snd_una + 1usize, self.snd_nxt + 1usize)
+                {
                     self.snd_una = seg.ack;
                     self.snd_wnd = seg.window as u32;
                     self.acknowledged(now);
@@ -952,9 +955,7 @@ impl Endpoint {
                 State::Established | State::FinWait1 | State::FinWait2 => {
                     if seg.seq == self.rcv_nxt {
                         self.deliver_text(&seg.payload);
-                    } else if seg.seq < self.rcv_nxt
-                        && seg.seq + seg.payload.len() > self.rcv_nxt
-                    {
+                    } else if seg.seq < self.rcv_nxt && seg.seq + seg.payload.len() > self.rcv_nxt {
                         // It straddles RCV.NXT: only the new part is
                         // processed (§3.10.7.4, first check).
                         let skip = (self.rcv_nxt - seg.seq) as usize;

@@ -237,9 +237,7 @@ impl State {
             (HalfClosedLocal, Headers { eos } | Data { eos }) => {
                 to_eos(eos, closed, HalfClosedLocal)
             }
-            (HalfClosedLocal, Priority | WindowUpdate | PushPromise) => {
-                Next::To(HalfClosedLocal)
-            }
+            (HalfClosedLocal, Priority | WindowUpdate | PushPromise) => Next::To(HalfClosedLocal),
             (HalfClosedLocal, Rst) => Next::To(Closed(Cause::RemoteReset)),
 
             // > half-closed (remote): ... A stream can transition from this

@@ -219,7 +219,10 @@ fn wire(f: &Frame) -> String {
 
 /// What the connection sent since the last look, one line per frame.
 fn sent(conn: &mut Connection) -> Vec<String> {
-    decode_all(&conn.poll_transmit().unwrap_or_default()).iter().map(wire).collect()
+    decode_all(&conn.poll_transmit().unwrap_or_default())
+        .iter()
+        .map(wire)
+        .collect()
 }
 
 /// What the connection told since the last look.
