@@ -147,8 +147,8 @@ fn to_json(s: &Segment) -> Seg {
     Seg {
         src_port: s.src_port,
         dst_port: s.dst_port,
-        seq: s.seq,
-        ack: s.ack,
+        seq: s.seq.into(),
+        ack: s.ack.into(),
         flags,
         window: s.window,
         payload: s.payload.iter().map(|b| format!("{b:02x}")).collect(),
@@ -175,8 +175,8 @@ fn from_json(j: &Seg) -> Result<Segment, String> {
     Ok(Segment {
         src_port: j.src_port,
         dst_port: j.dst_port,
-        seq: j.seq,
-        ack: j.ack,
+        seq: j.seq.into(),
+        ack: j.ack.into(),
         flags,
         window: j.window,
         payload,
@@ -230,7 +230,7 @@ impl Adapter {
                     queue_syn_text: p.syn_data.as_deref() != Some("drop"),
                 };
                 self.now = Instant::from_millis(0);
-                self.endpoint = Some(Endpoint::new(config, LOCAL_PORT, ISN));
+                self.endpoint = Some(Endpoint::new(config, LOCAL_PORT, ISN.into()));
                 self.delivered = 0;
                 ok()
             }

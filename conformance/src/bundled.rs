@@ -59,7 +59,7 @@ impl BundledTarget {
         self.endpoint = Some(stack::Endpoint::new(
             self.config.clone(),
             IUT_PORT,
-            BUNDLED_ISN,
+            stack::SeqNumber(BUNDLED_ISN),
         ));
     }
 
@@ -119,8 +119,8 @@ fn from_stack(s: &stack::Segment) -> Segment {
     Segment {
         src_port: s.src_port,
         dst_port: s.dst_port,
-        seq: s.seq,
-        ack: s.ack,
+        seq: s.seq.into(),
+        ack: s.ack.into(),
         flags: to_flags(s.flags),
         window: s.window,
         payload: s.payload.clone(),
@@ -246,8 +246,8 @@ impl Target for BundledTarget {
         let s = stack::Segment {
             src_port: seg.src_port,
             dst_port: seg.dst_port,
-            seq: seg.seq,
-            ack: seg.ack,
+            seq: seg.seq.into(),
+            ack: seg.ack.into(),
             flags: stack::Flags {
                 syn: seg.flags.syn,
                 ack: seg.flags.ack,

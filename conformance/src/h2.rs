@@ -353,7 +353,7 @@ impl H2Target for BundledH2 {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::Broken("not open".into()))?;
-        c.recv(bytes);
+        c.handle_bytes(bytes);
         Ok(())
     }
 
@@ -363,7 +363,7 @@ impl H2Target for BundledH2 {
             .as_mut()
             .ok_or_else(|| TargetError::Broken("not open".into()))?;
         while c.poll_event().is_some() {}
-        Ok(c.take_output())
+        Ok(c.poll_transmit().unwrap_or_default())
     }
 
     fn stream_state(&mut self, stream: u32) -> Option<String> {

@@ -164,7 +164,7 @@ impl H2Target for Broken {
             *conn = stack::Connection::new(r, settings);
             // It still announces SETTINGS_MAX_CONCURRENT_STREAMS 2 (what
             // the traces expect of every IUT); it just does not enforce it.
-            let mut out = conn.take_output();
+            let mut out = conn.poll_transmit().unwrap_or_default();
             let at = if role == Role::Client {
                 PREFACE.len()
             } else {

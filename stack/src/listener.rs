@@ -24,7 +24,8 @@
 
 use std::collections::VecDeque;
 
-use crate::tcp::{CallError, Config, Endpoint, Flags, Instant, Segment, State};
+use crate::seq::SeqNumber;
+use crate::tcp::{CallError, Config, Endpoint, Event, Flags, Instant, Segment, State};
 
 /// Parameters of a listener.
 #[derive(Clone, Debug)]
@@ -74,13 +75,36 @@ fn keyed_hash(secret: u64, words: &[u64]) -> u64 {
     h
 }
 
+/// What happened to one of the listener's connections: the
+/// [`Event`] of its endpoint, with the peer's port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ListenerEvent {
+    pub remote_port: u16,
+    pub event: Event,
+}
+
 /// One connection the listener holds, by the peer's port.
 struct Conn {
     remote_port: u16,
     ep: Endpoint,
 }
 
-/// A listening endpoint with a half-open queue and an accept queue.
+/// A listening endpoint with a half-open queue and an accept queue,
+/// sans-IO like [`Endpoint`].
+///
+/// Inputs are [`handle_segment`](Self::handle_segment),
+/// [`handle_timeout`](Self::handle_timeout) and the user calls `listen` and
+/// `accept`. After each input, poll the outputs in this order:
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None`: the segments of
+///    every connection, in the order they were sent;
+/// 2. [`poll_event`](Self::poll_event) until `None`: what happened to the
+///    connections ([`ListenerEvent`]), in order; a connection reports
+///    `Established` when it joins the accept queue;
+/// 3. [`poll_timeout`](Self::poll_timeout): the earliest deadline of any
+///    connection.
+///
+/// A half-open connection that is dropped (reset back to LISTEN, or its
+/// SYN-ACK given up on) reports nothing: the application never saw it.
 pub struct Listener {
     config: ListenerConfig,
     local_port: u16,
@@ -92,6 +116,7 @@ pub struct Listener {
     /// Connections the application accepted.
     accepted: Vec<Conn>,
     outbox: VecDeque<Segment>,
+    events: VecDeque<ListenerEvent>,
 }
 
 impl Listener {
@@ -105,6 +130,7 @@ impl Listener {
             accept_queue: VecDeque::new(),
             accepted: Vec::new(),
             outbox: VecDeque::new(),
+            events: VecDeque::new(),
         }
     }
 
@@ -156,8 +182,14 @@ impl Listener {
         Some(port)
     }
 
+    /// The next segment to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Segment> {
         self.outbox.pop_front()
+    }
+
+    /// The next thing that happened to a connection, oldest first.
+    pub fn poll_event(&mut self) -> Option<ListenerEvent> {
+        self.events.pop_front()
     }
 
     /// The earliest deadline of any connection.
@@ -165,16 +197,25 @@ impl Listener {
         self.conns().filter_map(|c| c.ep.poll_timeout()).min()
     }
 
-    fn drain(outbox: &mut VecDeque<Segment>, ep: &mut Endpoint) {
+    /// Moves a connection's segments and events to the listener's queues.
+    fn drain(
+        outbox: &mut VecDeque<Segment>,
+        events: &mut VecDeque<ListenerEvent>,
+        remote_port: u16,
+        ep: &mut Endpoint,
+    ) {
         while let Some(s) = ep.poll_transmit() {
             outbox.push_back(s);
+        }
+        while let Some(event) = ep.poll_event() {
+            events.push_back(ListenerEvent { remote_port, event });
         }
     }
 
     /// Fires every connection's due timer. A half-open connection that gave
     /// up (RFC 9293 §3.8.3: back to LISTEN) leaves the queue.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let outbox = &mut self.outbox;
+        let (outbox, events) = (&mut self.outbox, &mut self.events);
         for c in self
             .half_open
             .iter_mut()
@@ -183,7 +224,7 @@ impl Listener {
         {
             if c.ep.poll_timeout().is_some_and(|t| t <= now) {
                 c.ep.handle_timeout(now);
-                Self::drain(outbox, &mut c.ep);
+                Self::drain(outbox, events, c.remote_port, &mut c.ep);
             }
         }
         self.half_open
@@ -192,36 +233,36 @@ impl Listener {
 
     /// The ISN of a connection the listener keeps state for, RFC 6528 §3:
     /// ISN = M + F(localport, remoteport, secret), M a 4 µs clock.
-    fn isn(&self, now: Instant, remote_port: u16) -> u32 {
+    fn isn(&self, now: Instant, remote_port: u16) -> SeqNumber {
         let m = now.millis().wrapping_mul(250) as u32;
         let f = keyed_hash(
             self.config.secret,
             &[self.local_port as u64, remote_port as u64],
         ) as u32;
-        m.wrapping_add(f)
+        SeqNumber(f) + m as usize
     }
 
     /// RFC 4987 §3.6: the top 5 bits are the time counter t mod 32, the
     /// next 3 the MSS index (always 0: no options here), the low 24 bits a
     /// keyed hash of the ports, the peer's ISN and t.
-    fn cookie(&self, t: u64, remote_port: u16, peer_isn: u32) -> u32 {
+    fn cookie(&self, t: u64, remote_port: u16, peer_isn: SeqNumber) -> SeqNumber {
         let h = keyed_hash(
             self.config.secret ^ 0x0c00_c1e5,
             &[
                 self.local_port as u64,
                 remote_port as u64,
-                peer_isn as u64,
+                peer_isn.0 as u64,
                 t,
             ],
         ) as u32;
-        (((t % 32) as u32) << 27) | (h & 0x00ff_ffff)
+        SeqNumber((((t % 32) as u32) << 27) | (h & 0x00ff_ffff))
     }
 
     /// Whether `seg` (an ACK, no SYN) returns a cookie of ours issued in
     /// the current or the previous period.
     fn cookie_valid(&self, now: Instant, seg: &Segment) -> bool {
-        let c = seg.ack.wrapping_sub(1);
-        let peer_isn = seg.seq.wrapping_sub(1);
+        let c = seg.ack - 1usize;
+        let peer_isn = seg.seq - 1usize;
         let t_now = now.millis() / COOKIE_PERIOD_MS;
         (t_now.saturating_sub(1)..=t_now).any(|t| self.cookie(t, seg.src_port, peer_isn) == c)
     }
@@ -232,7 +273,7 @@ impl Listener {
             src_port: self.local_port,
             dst_port: seg.src_port,
             seq: seg.ack,
-            ack: 0,
+            ack: SeqNumber(0),
             flags: Flags {
                 rst: true,
                 ..Flags::default()
@@ -244,7 +285,7 @@ impl Listener {
 
     /// A fresh endpoint that takes `syn` in LISTEN: SYN-RECEIVED, its
     /// SYN-ACK in its outbox.
-    fn start(&self, now: Instant, isn: u32, syn: &Segment) -> Endpoint {
+    fn start(&self, now: Instant, isn: SeqNumber, syn: &Segment) -> Endpoint {
         let mut ep = Endpoint::new(self.config.tcp.clone(), self.local_port, isn);
         ep.listen().expect("a new endpoint is CLOSED");
         ep.handle_segment(now, syn);
@@ -262,7 +303,7 @@ impl Listener {
         let accept_full = self.accept_queue.len() >= self.config.accept_backlog;
         let port = seg.src_port;
         // A connection already accepted or queued takes its segments.
-        let outbox = &mut self.outbox;
+        let (outbox, events) = (&mut self.outbox, &mut self.events);
         if let Some(c) = self
             .accept_queue
             .iter_mut()
@@ -270,7 +311,7 @@ impl Listener {
             .find(|c| c.remote_port == port)
         {
             c.ep.handle_segment(now, seg);
-            Self::drain(outbox, &mut c.ep);
+            Self::drain(outbox, events, port, &mut c.ep);
             return;
         }
         if let Some(i) = self.half_open.iter().position(|c| c.remote_port == port) {
@@ -282,7 +323,7 @@ impl Listener {
             }
             let c = &mut self.half_open[i];
             c.ep.handle_segment(now, seg);
-            Self::drain(outbox, &mut c.ep);
+            Self::drain(outbox, events, port, &mut c.ep);
             match c.ep.state() {
                 State::SynReceived => {}
                 State::Established | State::CloseWait => {
@@ -314,8 +355,8 @@ impl Listener {
                 return;
             }
             let syn = Segment {
-                seq: seg.seq.wrapping_sub(1),
-                ack: 0,
+                seq: seg.seq - 1usize,
+                ack: SeqNumber(0),
                 flags: Flags {
                     syn: true,
                     ..Flags::default()
@@ -323,10 +364,10 @@ impl Listener {
                 payload: Vec::new(),
                 ..seg.clone()
             };
-            let mut ep = self.start(now, seg.ack.wrapping_sub(1), &syn);
+            let mut ep = self.start(now, seg.ack - 1usize, &syn);
             while ep.poll_transmit().is_some() {} // its SYN-ACK went out before
             ep.handle_segment(now, seg);
-            Self::drain(&mut self.outbox, &mut ep);
+            Self::drain(&mut self.outbox, &mut self.events, port, &mut ep);
             self.accept_queue.push_back(Conn {
                 remote_port: port,
                 ep,
@@ -355,7 +396,7 @@ impl Listener {
             return;
         }
         let mut ep = self.start(now, self.isn(now, port), seg);
-        Self::drain(&mut self.outbox, &mut ep);
+        Self::drain(&mut self.outbox, &mut self.events, port, &mut ep);
         self.half_open.push(Conn {
             remote_port: port,
             ep,
@@ -369,12 +410,17 @@ mod tests {
 
     const LOCAL: u16 = 80;
 
-    fn seg(from: u16, flags: &str, seq: u32, ack: u32) -> Segment {
+    fn seg(
+        from: u16,
+        flags: &str,
+        seq: impl Into<SeqNumber>,
+        ack: impl Into<SeqNumber>,
+    ) -> Segment {
         Segment {
             src_port: from,
             dst_port: LOCAL,
-            seq,
-            ack,
+            seq: seq.into(),
+            ack: ack.into(),
             flags: Flags {
                 syn: flags.contains('S'),
                 ack: flags.contains('A'),
@@ -428,7 +474,7 @@ mod tests {
         let o = out(&mut l);
         assert_eq!(o.len(), 2);
         assert!(o.iter().all(|s| s.flags.syn && s.flags.ack));
-        assert_eq!((o[0].dst_port, o[0].ack), (1001, 101));
+        assert_eq!((o[0].dst_port, o[0].ack), (1001, SeqNumber(101)));
         assert_ne!(o[0].seq, o[1].seq, "one ISN per connection");
         assert_eq!(l.connection_state(1001), Some(State::SynReceived));
     }
@@ -468,12 +514,12 @@ mod tests {
         l.handle_segment(at(10), &seg(40000, "S", 7, 0));
         let o = out(&mut l);
         assert_eq!(o.len(), 1);
-        assert!(o[0].flags.syn && o[0].flags.ack && o[0].ack == 8);
+        assert!(o[0].flags.syn && o[0].flags.ack && o[0].ack == SeqNumber(8));
         assert_eq!(l.half_open_len(), 2);
         assert_eq!(l.connection_state(40000), None);
         // The cookie's ACK rebuilds the connection into the accept queue.
         let cookie = o[0].seq;
-        l.handle_segment(at(20), &seg(40000, "A", 8, cookie.wrapping_add(1)));
+        l.handle_segment(at(20), &seg(40000, "A", 8, cookie + 1usize));
         assert!(out(&mut l).is_empty());
         assert_eq!(l.connection_state(40000), Some(State::Established));
         assert_eq!(l.accept(), Some(40000));
@@ -486,7 +532,7 @@ mod tests {
         l.handle_segment(at(10), &seg(40000, "A", 8, 12345));
         let o = out(&mut l);
         assert_eq!(o.len(), 1);
-        assert!(o[0].flags.rst && o[0].seq == 12345);
+        assert!(o[0].flags.rst && o[0].seq == SeqNumber(12345));
         assert_eq!(l.accept_queue_len(), 0);
     }
 
@@ -496,7 +542,7 @@ mod tests {
         l.handle_segment(at(10), &seg(40000, "S", 7, 0));
         let cookie = out(&mut l)[0].seq;
         let late = 10 + 2 * COOKIE_PERIOD_MS;
-        l.handle_segment(at(late), &seg(40000, "A", 8, cookie.wrapping_add(1)));
+        l.handle_segment(at(late), &seg(40000, "A", 8, cookie + 1usize));
         assert!(out(&mut l)[0].flags.rst);
     }
 
@@ -507,7 +553,7 @@ mod tests {
         let mut l = listener(true);
         l.handle_segment(at(0), &seg(40000, "S", 7, 0));
         let sa = out(&mut l)[0].seq;
-        l.handle_segment(at(1), &seg(40000, "A", 8, sa.wrapping_add(1)));
+        l.handle_segment(at(1), &seg(40000, "A", 8, sa + 1usize));
         assert_eq!(l.accept_queue_len(), 1);
         // Full: a SYN is dropped, cookies or not.
         l.handle_segment(at(2), &seg(40001, "S", 9, 0));
@@ -526,15 +572,58 @@ mod tests {
         l.handle_segment(at(0), &seg(40001, "S", 9, 0));
         let o = out(&mut l);
         let (sa0, sa1) = (o[0].seq, o[1].seq);
-        l.handle_segment(at(1), &seg(40000, "A", 8, sa0.wrapping_add(1)));
-        l.handle_segment(at(1), &seg(40001, "A", 10, sa1.wrapping_add(1)));
+        l.handle_segment(at(1), &seg(40000, "A", 8, sa0 + 1usize));
+        l.handle_segment(at(1), &seg(40001, "A", 10, sa1 + 1usize));
         assert_eq!(l.accept_queue_len(), 1);
         assert_eq!(l.connection_state(40001), Some(State::SynReceived));
         // Its SYN-ACK comes again; once accepted, the next ACK completes it.
         l.handle_timeout(at(1000));
         assert_eq!(out(&mut l).len(), 1);
         l.accept();
-        l.handle_segment(at(1001), &seg(40001, "A", 10, sa1.wrapping_add(1)));
+        l.handle_segment(at(1001), &seg(40001, "A", 10, sa1 + 1usize));
         assert_eq!(l.connection_state(40001), Some(State::Established));
+    }
+
+    // Tests for the events.
+
+    fn events(l: &mut Listener) -> Vec<(u16, Event)> {
+        std::iter::from_fn(|| l.poll_event())
+            .map(|e| (e.remote_port, e.event))
+            .collect()
+    }
+
+    #[test]
+    fn test_listen_events_of_a_connection_by_its_port() {
+        let mut l = listener(true);
+        l.handle_segment(at(0), &seg(40000, "S", 7, 0));
+        let sa = out(&mut l)[0].seq;
+        assert_eq!(events(&mut l), [], "a half-open connection reports nothing");
+        l.handle_segment(at(1), &seg(40000, "A", 8, sa + 1usize));
+        assert_eq!(events(&mut l), [(40000, Event::Established)]);
+        assert_eq!(l.accept(), Some(40000));
+        l.handle_segment(at(2), &seg(40000, "R", 8, 0));
+        assert_eq!(events(&mut l), [(40000, Event::Reset)]);
+        assert_eq!(l.connection_state(40000), Some(State::Closed));
+    }
+
+    #[test]
+    fn test_listen_cookie_connection_reports_established() {
+        let mut l = flooded(true);
+        l.handle_segment(at(10), &seg(40000, "S", 7, 0));
+        let cookie = out(&mut l)[0].seq;
+        l.handle_segment(at(20), &seg(40000, "A", 8, cookie + 1usize));
+        assert_eq!(events(&mut l), [(40000, Event::Established)]);
+    }
+
+    #[test]
+    fn test_listen_half_open_reset_or_given_up_reports_nothing() {
+        let mut l = flooded(true);
+        l.handle_segment(at(1), &seg(1001, "R", 101, 0));
+        assert_eq!(l.half_open_len(), 1);
+        for n in 0..=Config::default().synack_retries {
+            l.handle_timeout(at(1000 << (n + 1)));
+        }
+        assert_eq!(l.half_open_len(), 0);
+        assert_eq!(events(&mut l), []);
     }
 }

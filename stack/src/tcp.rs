@@ -5,8 +5,11 @@
 // One endpoint, one connection, sans-IO: time and segments go in, segments
 // and the next deadline come out. Nothing here reads a clock or a socket.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
+
+use crate::seq::SeqNumber;
 
 /// Virtual time: milliseconds since an arbitrary epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -50,8 +53,9 @@ pub struct Flags {
 pub struct Segment {
     pub src_port: u16,
     pub dst_port: u16,
-    pub seq: u32,
-    pub ack: u32,
+    pub seq: SeqNumber,
+    /// Meaningful only with the ACK bit; 0 without it.
+    pub ack: SeqNumber,
     pub flags: Flags,
     pub window: u16,
     pub payload: Vec<u8>,
@@ -59,8 +63,8 @@ pub struct Segment {
 
 impl Segment {
     /// SEG.LEN: octets of data plus one each for SYN and FIN (RFC 9293 §3.4).
-    pub fn len(&self) -> u32 {
-        self.payload.len() as u32 + self.flags.syn as u32 + self.flags.fin as u32
+    pub fn len(&self) -> usize {
+        self.payload.len() + self.flags.syn as usize + self.flags.fin as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -174,34 +178,61 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-// Sequence-number comparisons modulo 2³² (RFC 9293 §3.4).
-fn seq_lt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
+/// What happened to the connection, for the application: the signals
+/// RFC 9293 §3.10 sends "to the user", out of [`Endpoint::poll_event`].
+///
+/// A connection the application never saw (a passive OPEN's SYN-RECEIVED
+/// that goes back to LISTEN) and the application's own CLOSE or ABORT
+/// report nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// The handshake completed: ESTABLISHED.
+    Established,
+    /// The peer's FIN arrived, after all its data: nothing more will come
+    /// ("connection closing", RFC 9293 §3.10.7.4, eighth).
+    PeerClosed,
+    /// The peer's RST answered our SYN: SYN-SENT, or SYN-RECEIVED after an
+    /// active OPEN ("connection refused", RFC 9293 §3.10.7.4, second; in
+    /// SYN-SENT §3.10.7.3 words it "connection reset", but what was reset
+    /// is an attempt the peer refused). CLOSED.
+    Refused,
+    /// The peer's RST ended a synchronized connection before both ends
+    /// closed ("connection reset", RFC 9293 §3.10.7.4, second). CLOSED.
+    Reset,
+    /// Retransmissions gave up (RFC 9293 §3.8.3, R2; "connection aborted
+    /// due to user timeout", §3.10.8). CLOSED.
+    TimedOut,
+    /// The connection closed after both ends closed: our FIN acknowledged
+    /// in LAST-ACK, TIME-WAIT over, or a RST in CLOSING, LAST-ACK or
+    /// TIME-WAIT (RFC 9293 §3.10.7.4). CLOSED.
+    Closed,
 }
-fn seq_le(a: u32, b: u32) -> bool {
-    a == b || seq_lt(a, b)
-}
-fn seq_gt(a: u32, b: u32) -> bool {
-    seq_lt(b, a)
-}
-/// lo <= x < hi, modulo 2³².
-fn in_range(lo: u32, x: u32, hi: u32) -> bool {
-    x.wrapping_sub(lo) < hi.wrapping_sub(lo)
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Event::Established => "connection established",
+            Event::PeerClosed => "connection closing",
+            Event::Refused => "connection refused",
+            Event::Reset => "connection reset",
+            Event::TimedOut => "connection aborted due to user timeout",
+            Event::Closed => "connection closed",
+        })
+    }
 }
 
 /// A segment sent and not yet acknowledged, kept for retransmission.
 #[derive(Clone, Debug)]
 struct Sent {
-    seq: u32,
+    seq: SeqNumber,
     syn: bool,
     fin: bool,
     data: Vec<u8>,
 }
 
 impl Sent {
-    fn end(&self) -> u32 {
-        self.seq
-            .wrapping_add(self.data.len() as u32 + self.syn as u32 + self.fin as u32)
+    fn end(&self) -> SeqNumber {
+        self.seq + (self.data.len() + self.syn as usize + self.fin as usize)
     }
 }
 
@@ -220,7 +251,23 @@ enum Timer {
     },
 }
 
-/// One TCP endpoint.
+/// One TCP endpoint: one connection at a time, sans-IO.
+///
+/// Inputs are [`handle_segment`](Self::handle_segment) (a segment from the
+/// peer), [`handle_timeout`](Self::handle_timeout) (the clock reached the
+/// deadline) and the user calls of RFC 9293 §3.10 (`listen`, `connect`,
+/// `send`, `close`, `abort`, `recv`). Every input that needs the time takes
+/// it as `now`; nothing here reads a clock.
+///
+/// After each input, poll the outputs in this order:
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None`: the segments to
+///    send, in order;
+/// 2. [`poll_event`](Self::poll_event) until `None`: what the application
+///    learns ([`Event`]), in the order it happened;
+/// 3. [`poll_timeout`](Self::poll_timeout): when to call `handle_timeout`
+///    next (it may have moved, or gone).
+///
+/// Data received is read with `recv` whenever the application likes.
 pub struct Endpoint {
     config: Config,
     state: State,
@@ -229,20 +276,20 @@ pub struct Endpoint {
     /// The connection came from a passive OPEN (RFC 9293 §3.10.7.4: a RST
     /// in SYN-RECEIVED returns it to LISTEN).
     passive: bool,
-    iss: u32,
+    iss: SeqNumber,
     /// The ISN clock's value at time 0 (RFC 6528: ISN = M + F, M a timer).
-    isn_base: u32,
+    isn_base: SeqNumber,
     /// A connection has used sequence numbers: the next one on this
     /// address pair takes a new ISN above them.
     used: bool,
     /// A passive OPEN after an earlier connection: the SYN that arrives
     /// starts a new incarnation.
     new_incarnation: bool,
-    snd_una: u32,
-    snd_nxt: u32,
+    snd_una: SeqNumber,
+    snd_nxt: SeqNumber,
     snd_wnd: u32,
-    irs: u32,
-    rcv_nxt: u32,
+    irs: SeqNumber,
+    rcv_nxt: SeqNumber,
     /// Segments in flight, oldest first.
     unacked: Vec<Sent>,
     /// The application called CLOSE.
@@ -252,13 +299,14 @@ pub struct Endpoint {
     /// completes (RFC 9293 §3.10.7.2, §3.10.7.3: "queued for processing
     /// later"). It starts at RCV.NXT.
     syn_text: Vec<u8>,
-    outbox: Vec<Segment>,
+    outbox: VecDeque<Segment>,
+    events: VecDeque<Event>,
     timer: Timer,
 }
 
 impl Endpoint {
     /// A CLOSED endpoint whose connection will start at `isn`.
-    pub fn new(config: Config, local_port: u16, isn: u32) -> Self {
+    pub fn new(config: Config, local_port: u16, isn: SeqNumber) -> Self {
         Endpoint {
             config,
             state: State::Closed,
@@ -272,13 +320,14 @@ impl Endpoint {
             snd_una: isn,
             snd_nxt: isn,
             snd_wnd: 0,
-            irs: 0,
-            rcv_nxt: 0,
+            irs: SeqNumber(0),
+            rcv_nxt: SeqNumber(0),
             unacked: Vec::new(),
             closed_by_app: false,
             received: Vec::new(),
             syn_text: Vec::new(),
-            outbox: Vec::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
             timer: Timer::Idle,
         }
     }
@@ -293,19 +342,16 @@ impl Endpoint {
         &mut self.config
     }
 
-    /// Every state change goes through here.
     /// A new incarnation's ISN (RFC 9293 §3.4.1, RFC 6528): the clock M,
     /// ticking every 4 µs from `isn_base` (F, a hash of the connection's
     /// identity, is constant for one address pair), and above every number
     /// the earlier incarnation used (RFC 9293 MAY-2).
     fn choose_iss(&mut self, now: Instant) {
-        let clock = self
-            .isn_base
-            .wrapping_add(now.millis().wrapping_mul(250) as u32);
-        self.iss = if seq_gt(clock, self.snd_nxt) {
+        let clock = self.isn_base + now.millis().wrapping_mul(250) as u32 as usize;
+        self.iss = if clock > self.snd_nxt {
             clock
         } else {
-            self.snd_nxt.wrapping_add(1)
+            self.snd_nxt + 1usize
         };
     }
 
@@ -318,6 +364,7 @@ impl Endpoint {
         self.snd_nxt = self.iss;
     }
 
+    /// Every state change goes through here.
     fn set_state(&mut self, next: State) {
         if next == State::Closed || next == State::Listen {
             self.unacked.clear();
@@ -329,12 +376,12 @@ impl Endpoint {
 
     // --- Output --------------------------------------------------------------
 
-    fn emit(&mut self, seq: u32, ack: Option<u32>, flags: Flags, payload: Vec<u8>) {
-        self.outbox.push(Segment {
+    fn emit(&mut self, seq: SeqNumber, ack: Option<SeqNumber>, flags: Flags, payload: Vec<u8>) {
+        self.outbox.push_back(Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
             seq,
-            ack: ack.unwrap_or(0),
+            ack: ack.unwrap_or_default(),
             flags: Flags {
                 ack: ack.is_some(),
                 ..flags
@@ -366,7 +413,7 @@ impl Endpoint {
         if seg.flags.ack {
             self.emit(seg.ack, None, rst, Vec::new());
         } else {
-            self.emit(0, Some(seg.seq.wrapping_add(seg.len())), rst, Vec::new());
+            self.emit(SeqNumber(0), Some(seg.seq + seg.len()), rst, Vec::new());
         }
         self.remote_port = port;
     }
@@ -512,14 +559,17 @@ impl Endpoint {
         std::mem::take(&mut self.received)
     }
 
+    /// The next segment to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Segment> {
-        if self.outbox.is_empty() {
-            None
-        } else {
-            Some(self.outbox.remove(0))
-        }
+        self.outbox.pop_front()
     }
 
+    /// The next thing the application learns, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` is due, if a timer runs.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.timer {
             Timer::Idle => None,
@@ -543,12 +593,12 @@ impl Endpoint {
                     // RFC 9293 §3.8.3: past R2 the connection is closed; a
                     // half-open connection of a listener goes back to LISTEN.
                     // Nothing is sent.
-                    let next = if self.state == State::SynReceived && self.passive {
-                        State::Listen
+                    if self.state == State::SynReceived && self.passive {
+                        self.set_state(State::Listen);
                     } else {
-                        State::Closed
-                    };
-                    self.set_state(next);
+                        self.set_state(State::Closed);
+                        self.events.push_back(Event::TimedOut);
+                    }
                     return;
                 }
                 // RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged
@@ -567,6 +617,7 @@ impl Endpoint {
                 // RFC 9293 §3.10.8: when the time-wait timeout expires,
                 // delete the TCB, enter CLOSED.
                 self.set_state(State::Closed);
+                self.events.push_back(Event::Closed);
             }
             _ => {}
         }
@@ -626,7 +677,7 @@ impl Endpoint {
             }
             self.used = true;
             self.irs = seg.seq;
-            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.rcv_nxt = seg.seq + 1usize;
             self.snd_wnd = seg.window as u32;
             self.snd_una = self.iss;
             self.snd_nxt = self.iss;
@@ -648,36 +699,38 @@ impl Endpoint {
         // First, the ACK bit.
         let mut ack_ok = false;
         if f.ack {
-            if seq_le(seg.ack, self.iss) || seq_gt(seg.ack, self.snd_nxt) {
+            if seg.ack <= self.iss || seg.ack > self.snd_nxt {
                 // <SEQ=SEG.ACK><CTL=RST>, unless the segment is a RST.
                 if !f.rst {
                     self.send_reset_for(seg);
                 }
                 return;
             }
-            ack_ok = seq_le(self.snd_una, seg.ack) && seq_le(seg.ack, self.snd_nxt);
+            ack_ok = self.snd_una <= seg.ack && seg.ack <= self.snd_nxt;
         }
         // Second, the RST bit.
         if f.rst {
             if ack_ok {
                 // "error: connection reset"; enter CLOSED.
                 self.set_state(State::Closed);
+                self.events.push_back(Event::Refused);
             }
             return;
         }
         // Fourth, the SYN bit.
         if f.syn {
             self.irs = seg.seq;
-            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.rcv_nxt = seg.seq + 1usize;
             self.snd_wnd = seg.window as u32;
             if ack_ok {
                 self.snd_una = seg.ack;
                 self.acknowledged(now);
             }
-            if seq_gt(self.snd_una, self.iss) {
+            if self.snd_una > self.iss {
                 // Our SYN has been ACKed: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>;
                 // text on the SYN is processed as in the seventh step.
                 self.set_state(State::Established);
+                self.events.push_back(Event::Established);
                 self.deliver_text(&seg.payload);
                 self.send_ack();
             } else {
@@ -703,7 +756,7 @@ impl Endpoint {
     fn acknowledged(&mut self, now: Instant) {
         let una = self.snd_una;
         let before = self.unacked.len();
-        self.unacked.retain(|s| seq_gt(s.end(), una));
+        self.unacked.retain(|s| s.end() > una);
         if self.unacked.len() == before {
             return;
         }
@@ -725,7 +778,7 @@ impl Endpoint {
     /// Hands in-order text to the application and advances RCV.NXT.
     fn deliver_text(&mut self, text: &[u8]) {
         self.received.extend_from_slice(text);
-        self.rcv_nxt = self.rcv_nxt.wrapping_add(text.len() as u32);
+        self.rcv_nxt += text.len();
     }
 
     /// §3.10.7.4: SYN-RECEIVED and the synchronized states.
@@ -739,14 +792,14 @@ impl Endpoint {
             && f.syn
             && !f.ack
             && !f.rst
-            && seq_gt(seg.seq, self.rcv_nxt)
+            && seg.seq > self.rcv_nxt
         {
             self.choose_iss(now);
             self.reset_connection();
             self.passive = false;
             self.remote_port = seg.src_port;
             self.irs = seg.seq;
-            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.rcv_nxt = seg.seq + 1usize;
             self.snd_wnd = seg.window as u32;
             self.snd_una = self.iss;
             self.snd_nxt = self.iss;
@@ -754,20 +807,17 @@ impl Endpoint {
             self.send_new(now, true, false, Vec::new());
             return;
         }
-        let wnd = self.config.recv_window as u32;
+        let wnd = self.config.recv_window as usize;
+        let (rcv_nxt, rcv_end) = (self.rcv_nxt, self.rcv_nxt + wnd);
         // First, check the sequence number (the four cases).
         let seg_len = seg.len();
         let acceptable = match (seg_len, wnd) {
             (0, 0) => seg.seq == self.rcv_nxt,
-            (0, _) => in_range(self.rcv_nxt, seg.seq, self.rcv_nxt.wrapping_add(wnd)),
+            (0, _) => seg.seq.in_window(rcv_nxt, rcv_end),
             (_, 0) => false,
             (_, _) => {
-                in_range(self.rcv_nxt, seg.seq, self.rcv_nxt.wrapping_add(wnd))
-                    || in_range(
-                        self.rcv_nxt,
-                        seg.seq.wrapping_add(seg_len - 1),
-                        self.rcv_nxt.wrapping_add(wnd),
-                    )
+                seg.seq.in_window(rcv_nxt, rcv_end)
+                    || (seg.seq + (seg_len - 1)).in_window(rcv_nxt, rcv_end)
             }
         };
         if !acceptable {
@@ -795,13 +845,27 @@ impl Endpoint {
                 self.send_ack();
                 return;
             }
-            match self.state {
+            let event = match self.state {
+                // The application never saw this connection: back to LISTEN.
                 State::SynReceived if self.passive => {
                     self.set_state(State::Listen);
                     self.remote_port = 0;
+                    return;
                 }
-                _ => self.set_state(State::Closed),
-            }
+                // > If this connection was initiated with an active OPEN
+                // > (i.e., came from SYN-SENT state), then the connection was
+                // > refused; signal the user "connection refused".
+                State::SynReceived => Event::Refused,
+                // > Users should also receive an unsolicited general
+                // > "connection reset" signal.
+                State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait => {
+                    Event::Reset
+                }
+                // CLOSING, LAST-ACK, TIME-WAIT: both ends had closed.
+                _ => Event::Closed,
+            };
+            self.set_state(State::Closed);
+            self.events.push_back(event);
             return;
         }
         // Fourth, the SYN bit: in a synchronized state, answer with an ACK and
@@ -812,7 +876,7 @@ impl Endpoint {
         // Elsewhere "irrespective of the sequence number".
         if f.syn {
             if self.state == State::SynReceived && self.passive {
-                if !seq_lt(seg.seq, self.rcv_nxt) {
+                if seg.seq >= self.rcv_nxt {
                     self.set_state(State::Listen);
                     self.remote_port = 0;
                     return;
@@ -829,15 +893,16 @@ impl Endpoint {
         let mut syn_text_acked = false;
         match self.state {
             State::SynReceived => {
-                if in_range(
-                    self.snd_una.wrapping_add(1),
-                    seg.ack,
-                    self.snd_nxt.wrapping_add(1),
-                ) {
+                // SND.UNA < SEG.ACK =< SND.NXT
+                if seg
+                    .ack
+                    .in_window(self.snd_una + 1usize, self.snd_nxt + 1usize)
+                {
                     self.snd_una = seg.ack;
                     self.snd_wnd = seg.window as u32;
                     self.acknowledged(now);
                     self.set_state(State::Established);
+                    self.events.push_back(Event::Established);
                     // The text queued from the SYN is processed now; it
                     // precedes this segment's.
                     let text = std::mem::take(&mut self.syn_text);
@@ -853,12 +918,12 @@ impl Endpoint {
             }
             State::TimeWait => {}
             _ => {
-                if seq_gt(seg.ack, self.snd_nxt) {
+                if seg.ack > self.snd_nxt {
                     // Acknowledges something not yet sent: ACK, drop.
                     self.send_ack();
                     return;
                 }
-                if seq_gt(seg.ack, self.snd_una) {
+                if seg.ack > self.snd_una {
                     self.snd_una = seg.ack;
                     self.acknowledged(now);
                 }
@@ -876,6 +941,7 @@ impl Endpoint {
             State::LastAck => {
                 if self.fin_acked() {
                     self.set_state(State::Closed);
+                    self.events.push_back(Event::Closed);
                 }
                 return;
             }
@@ -889,12 +955,10 @@ impl Endpoint {
                 State::Established | State::FinWait1 | State::FinWait2 => {
                     if seg.seq == self.rcv_nxt {
                         self.deliver_text(&seg.payload);
-                    } else if seq_lt(seg.seq, self.rcv_nxt)
-                        && seq_gt(seg.seq.wrapping_add(seg.payload.len() as u32), self.rcv_nxt)
-                    {
+                    } else if seg.seq < self.rcv_nxt && seg.seq + seg.payload.len() > self.rcv_nxt {
                         // It straddles RCV.NXT: only the new part is
                         // processed (§3.10.7.4, first check).
-                        let skip = self.rcv_nxt.wrapping_sub(seg.seq) as usize;
+                        let skip = (self.rcv_nxt - seg.seq) as usize;
                         self.deliver_text(&seg.payload[skip..]);
                     } else {
                         // In the window but not next: not queued here.
@@ -908,9 +972,16 @@ impl Endpoint {
         }
         // Eighth, the FIN bit.
         if f.fin {
-            let fin_seq = seg.seq.wrapping_add(seg.payload.len() as u32);
+            let fin_seq = seg.seq + seg.payload.len();
             if in_order && fin_seq == self.rcv_nxt {
-                self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
+                self.rcv_nxt += 1;
+                if matches!(
+                    self.state,
+                    State::SynReceived | State::Established | State::FinWait1 | State::FinWait2
+                ) {
+                    // The first FIN: > signal the user "connection closing"
+                    self.events.push_back(Event::PeerClosed);
+                }
                 match self.state {
                     State::SynReceived | State::Established => self.set_state(State::CloseWait),
                     State::FinWait1 => {

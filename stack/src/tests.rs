@@ -6,9 +6,9 @@ use super::*;
 const LOCAL: u16 = 80;
 const REMOTE: u16 = 4000;
 /// Our ISN: close to 2³², so numbers wrap within every test.
-const ISS: u32 = u32::MAX - 1;
+const ISS: SeqNumber = SeqNumber(u32::MAX - 1);
 /// The peer's ISN.
-const IRS: u32 = 1000;
+const IRS: SeqNumber = SeqNumber(1000);
 
 fn t(ms: u64) -> Instant {
     Instant::from_millis(ms)
@@ -25,8 +25,8 @@ fn seg(flags: &str, seq: u32, ack: Option<u32>, data: &[u8]) -> Segment {
     Segment {
         src_port: REMOTE,
         dst_port: LOCAL,
-        seq: IRS.wrapping_add(seq),
-        ack: ack.map_or(0, |a| ISS.wrapping_add(a)),
+        seq: IRS + seq as usize,
+        ack: ack.map_or(SeqNumber(0), |a| ISS + a as usize),
         flags: Flags {
             syn: flags.contains('S'),
             ack: ack.is_some(),
@@ -56,8 +56,8 @@ fn sent(ep: &mut Endpoint) -> Vec<(String, u32, Option<u32>, usize)> {
         }
         out.push((
             f,
-            s.seq.wrapping_sub(ISS),
-            s.flags.ack.then(|| s.ack.wrapping_sub(IRS)),
+            (s.seq - ISS) as u32,
+            s.flags.ack.then(|| (s.ack - IRS) as u32),
             s.payload.len(),
         ));
     }
@@ -168,7 +168,7 @@ fn test_closed_recv_syn_answers_rst_ack() {
     recv(&mut ep, 0, seg("S", 0, None, b""));
     let out = ep.poll_transmit().unwrap();
     assert!(out.flags.rst && out.flags.ack);
-    assert_eq!((out.seq, out.ack), (0, IRS + 1));
+    assert_eq!((out.seq, out.ack), (SeqNumber(0), IRS + 1usize));
 }
 
 #[test]
@@ -558,7 +558,7 @@ fn test_sequence_numbers_wrap() {
     let mut ep = endpoint_established();
     ep.send(t(0), b"ab").unwrap();
     let s = ep.poll_transmit().unwrap();
-    assert_eq!(s.seq, u32::MAX);
+    assert_eq!(s.seq, SeqNumber(u32::MAX));
     recv(&mut ep, 0, seg("A", 1, Some(3), b""));
     assert_eq!(
         ep.poll_timeout(),
@@ -597,4 +597,146 @@ fn test_time_wait_recv_rst_ignored_with_rfc1337() {
     recv(&mut ep, 0, seg("R", 2, None, b""));
     assert_eq!(ep.state(), State::TimeWait);
     expect(&mut ep, &[]);
+}
+
+// --- Events --------------------------------------------------------------------
+
+fn events(ep: &mut Endpoint) -> Vec<Event> {
+    std::iter::from_fn(|| ep.poll_event()).collect()
+}
+
+#[test]
+fn test_events_passive_open_reports_established_once() {
+    let mut ep = endpoint_syn_received();
+    assert_eq!(events(&mut ep), [], "SYN-RECEIVED is not a connection yet");
+    recv(&mut ep, 0, seg("A", 1, Some(1), b""));
+    assert_eq!(events(&mut ep), [Event::Established]);
+    recv(&mut ep, 0, seg("A", 1, Some(1), b"hi"));
+    assert_eq!(events(&mut ep), []);
+}
+
+#[test]
+fn test_events_active_open_reports_established() {
+    let mut ep = endpoint_syn_sent();
+    recv(&mut ep, 0, seg("SA", 0, Some(1), b""));
+    assert_eq!(ep.state(), State::Established);
+    assert_eq!(events(&mut ep), [Event::Established]);
+}
+
+#[test]
+fn test_events_rst_answering_our_syn_is_refused() {
+    let mut ep = endpoint_syn_sent();
+    recv(&mut ep, 0, seg("RA", 0, Some(1), b""));
+    assert_eq!(events(&mut ep), [Event::Refused]);
+}
+
+#[test]
+fn test_events_rst_in_simultaneous_open_is_refused() {
+    let mut ep = endpoint_syn_sent();
+    recv(&mut ep, 0, seg("S", 0, None, b""));
+    assert_eq!(ep.state(), State::SynReceived);
+    recv(&mut ep, 0, seg("R", 1, None, b""));
+    assert_eq!(ep.state(), State::Closed);
+    assert_eq!(events(&mut ep), [Event::Refused]);
+}
+
+#[test]
+fn test_events_rst_in_passive_syn_received_reports_nothing() {
+    let mut ep = endpoint_syn_received();
+    recv(&mut ep, 0, seg("R", 1, None, b""));
+    assert_eq!(ep.state(), State::Listen);
+    assert_eq!(events(&mut ep), []);
+}
+
+#[test]
+fn test_events_rst_in_synchronized_states_is_reset() {
+    for (name, mut ep) in [
+        ("ESTABLISHED", endpoint_established()),
+        ("FIN-WAIT-1", endpoint_fin_wait_1()),
+        ("FIN-WAIT-2", endpoint_fin_wait_2()),
+        ("CLOSE-WAIT", endpoint_close_wait()),
+    ] {
+        events(&mut ep);
+        let rcv_nxt = if name == "CLOSE-WAIT" { 2 } else { 1 };
+        recv(&mut ep, 0, seg("R", rcv_nxt, None, b""));
+        assert_eq!(ep.state(), State::Closed, "{name}");
+        assert_eq!(events(&mut ep), [Event::Reset], "{name}");
+    }
+}
+
+#[test]
+fn test_events_rst_after_both_ends_closed_is_closed() {
+    for (name, mut ep) in [
+        ("CLOSING", endpoint_closing()),
+        ("LAST-ACK", endpoint_last_ack()),
+        ("TIME-WAIT", endpoint_time_wait()),
+    ] {
+        events(&mut ep);
+        recv(&mut ep, 0, seg("R", 2, None, b""));
+        assert_eq!(ep.state(), State::Closed, "{name}");
+        assert_eq!(events(&mut ep), [Event::Closed], "{name}");
+    }
+}
+
+#[test]
+fn test_events_rst_out_of_window_reports_nothing() {
+    let mut ep = endpoint_established();
+    events(&mut ep);
+    recv(&mut ep, 0, seg("R", 100_000, None, b""));
+    assert_eq!(ep.state(), State::Established);
+    assert_eq!(events(&mut ep), []);
+}
+
+#[test]
+fn test_events_peer_fin_reports_peer_closed_once() {
+    let mut ep = endpoint_established();
+    events(&mut ep);
+    recv(&mut ep, 0, seg("FA", 1, Some(1), b""));
+    assert_eq!(events(&mut ep), [Event::PeerClosed]);
+    // A retransmission of the FIN is old news.
+    recv(&mut ep, 0, seg("FA", 1, Some(1), b""));
+    assert_eq!(events(&mut ep), []);
+}
+
+#[test]
+fn test_events_close_handshake_reports_closed() {
+    let mut ep = endpoint_last_ack();
+    events(&mut ep);
+    recv(&mut ep, 0, seg("A", 2, Some(2), b""));
+    assert_eq!(events(&mut ep), [Event::Closed]);
+    let mut ep = endpoint_time_wait();
+    assert_eq!(events(&mut ep), [Event::Established, Event::PeerClosed]);
+    ep.handle_timeout(t(120_000));
+    assert_eq!(events(&mut ep), [Event::Closed]);
+}
+
+#[test]
+fn test_events_retransmissions_given_up_is_timed_out() {
+    let mut ep = endpoint_syn_sent();
+    for at in [1000, 3000, 7000] {
+        ep.handle_timeout(t(at));
+        assert_eq!(events(&mut ep), []);
+    }
+    ep.handle_timeout(t(15000));
+    assert_eq!(ep.state(), State::Closed);
+    assert_eq!(events(&mut ep), [Event::TimedOut]);
+
+    let mut ep = endpoint_syn_received();
+    for at in [1000, 3000, 7000, 15000] {
+        ep.handle_timeout(t(at));
+    }
+    assert_eq!(ep.state(), State::Listen);
+    assert_eq!(events(&mut ep), [], "a passive OPEN's half-open connection");
+}
+
+#[test]
+fn test_events_own_close_and_abort_report_nothing() {
+    let mut ep = endpoint_established();
+    events(&mut ep);
+    ep.abort(t(0)).unwrap();
+    assert_eq!(ep.state(), State::Closed);
+    assert_eq!(events(&mut ep), []);
+    let mut ep = endpoint_syn_sent();
+    ep.close(t(0)).unwrap();
+    assert_eq!(events(&mut ep), []);
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use loona_hpack::{Decoder, Encoder};
 
 use super::frame::{self, Frame, Head, MAX_STREAM_ID, MAX_WINDOW};
-use super::stream::{Cause, Ev, Next, State, Stream};
+use super::stream::{Cause, Next, RecvFrame, SendFrame, State, Stream};
 use super::{CallError, Error, ErrorCode, Event, Role, Settings, StreamId, StreamState};
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -41,7 +41,22 @@ struct HeaderBlock {
     buf: Vec<u8>,
 }
 
-/// One endpoint of an HTTP/2 connection (see the module docs).
+/// One endpoint of an HTTP/2 connection (see the module docs), sans-IO.
+///
+/// Inputs are [`handle_bytes`](Self::handle_bytes) (bytes from the peer,
+/// split anywhere), [`handle_eof`](Self::handle_eof) (the peer closed its
+/// side) and the application's calls (`send_request`, `send_headers`,
+/// `send_data`, `reset`, `push_promise`, `ping`, `goaway`,
+/// `update_settings`). After each input, poll the outputs in this order:
+/// 1. [`poll_transmit`](Self::poll_transmit): every byte queued for the
+///    peer, whole frames, or `None`;
+/// 2. [`poll_event`](Self::poll_event) until `None`: what the application
+///    learns ([`Event`]), in the order it happened.
+///
+/// There is no `handle_timeout` or `poll_timeout`: the connection keeps no
+/// timer. The one timeout of RFC 9113, waiting for a SETTINGS ACK, is a
+/// MAY (§6.5.3: "it MAY issue a connection error ... of type
+/// SETTINGS_TIMEOUT"), left to the application.
 pub struct Connection {
     role: Role,
     /// Our settings the peer acknowledged: the ones in force (§6.5.3).
@@ -134,7 +149,7 @@ impl Connection {
     /// Processes every complete frame; errors become RST_STREAM (stream
     /// errors) or GOAWAY (connection errors, after which nothing more is
     /// processed) queued for output.
-    pub fn recv(&mut self, bytes: &[u8]) {
+    pub fn handle_bytes(&mut self, bytes: &[u8]) {
         if self.closed {
             return;
         }
@@ -188,17 +203,23 @@ impl Connection {
     }
 
     /// Peer closed its side (EOF).
-    pub fn recv_eof(&mut self) {
+    pub fn handle_eof(&mut self) {
         self.closed = true;
         self.recv_buf.clear();
         self.block = None;
     }
 
-    /// Everything queued to send since the last call (whole frames).
-    pub fn take_output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.out)
+    /// Everything queued to send since the last call (whole frames), or
+    /// `None` when nothing is.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.out))
+        }
     }
 
+    /// The next thing the application learns, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -214,7 +235,7 @@ impl Connection {
             return Err(CallError::WrongRole(self.role));
         }
         let id = self.new_local_stream()?;
-        self.transition_call(id, Ev::SendHeaders { eos: end_stream })?;
+        self.transition_call(id, SendFrame::Headers { eos: end_stream })?;
         self.send_header_block(id, None, fields, end_stream);
         Ok(id)
     }
@@ -248,7 +269,7 @@ impl Connection {
         if pending && !end_stream {
             return Err(CallError::DataPending(stream));
         }
-        self.transition_call(stream, Ev::SendHeaders { eos: end_stream })?;
+        self.transition_call(stream, SendFrame::Headers { eos: end_stream })?;
         if pending {
             // Trailers wait behind the data (§8.1: they end the message).
             let owned = fields
@@ -281,13 +302,13 @@ impl Connection {
         // flow control changes nothing until its DATA frame goes out.
         let state = self.state_of(stream);
         let queued_eos = self.streams.get(&stream).is_some_and(|s| s.send_eos);
-        if queued_eos || state.next(Ev::SendData { eos: end_stream }) == Next::Invalid {
+        if queued_eos || state.send(SendFrame::Data { eos: end_stream }).is_none() {
             return Err(CallError::InvalidState {
                 stream,
                 state: state.public(),
             });
         }
-        self.transition_call(stream, Ev::SendData { eos: false })?;
+        self.transition_call(stream, SendFrame::Data { eos: false })?;
         let s = self
             .streams
             .get_mut(&stream)
@@ -302,7 +323,7 @@ impl Connection {
     /// whatever waited to be sent on it is dropped.
     pub fn reset(&mut self, stream: StreamId, code: ErrorCode) -> Result<(), CallError> {
         self.check_open()?;
-        self.transition_call(stream, Ev::SendRst)?;
+        self.transition_call(stream, SendFrame::Rst)?;
         self.emit_rst(stream, code);
         Ok(())
     }
@@ -325,7 +346,7 @@ impl Connection {
             return Err(CallError::NotPeerStream(associated));
         }
         let state = self.state_of(associated);
-        if state.next(Ev::SendPushPromise) == Next::Invalid {
+        if state.send(SendFrame::PushPromise).is_none() {
             return Err(CallError::InvalidState {
                 stream: associated,
                 state: state.public(),
@@ -337,7 +358,7 @@ impl Connection {
             return Err(CallError::PushDisabled);
         }
         let promised = self.new_local_stream()?;
-        self.transition_call(promised, Ev::SendPromised)?;
+        self.transition_call(promised, SendFrame::Promised)?;
         self.send_header_block(associated, Some(promised), fields, false);
         Ok(promised)
     }
@@ -478,14 +499,14 @@ impl Connection {
     }
 
     /// Applies a call of the application to the state machine.
-    fn transition_call(&mut self, id: StreamId, ev: Ev) -> Result<(), CallError> {
+    fn transition_call(&mut self, id: StreamId, frame: SendFrame) -> Result<(), CallError> {
         let state = self.state_of(id);
-        match state.next(ev) {
-            Next::To(next) => {
+        match state.send(frame) {
+            Some(next) => {
                 self.set_state(id, next);
                 Ok(())
             }
-            _ => Err(CallError::InvalidState {
+            None => Err(CallError::InvalidState {
                 stream: id,
                 state: state.public(),
             }),
@@ -494,8 +515,8 @@ impl Connection {
 
     /// Applies a received frame to the state machine: `Ok(true)` if the
     /// frame is to be processed, `Ok(false)` if ignored.
-    fn transition_recv(&mut self, id: StreamId, ev: Ev) -> Result<bool, Error> {
-        match self.state_of(id).next(ev) {
+    fn transition_recv(&mut self, id: StreamId, frame: RecvFrame) -> Result<bool, Error> {
+        match self.state_of(id).recv(frame) {
             Next::To(next) => {
                 self.set_state(id, next);
                 Ok(true)
@@ -503,7 +524,6 @@ impl Connection {
             Next::Ignore => Ok(false),
             Next::Stream(code) => Err(Error::Reset(id, code)),
             Next::Conn(code, reason) => Err(Error::conn(code, reason)),
-            Next::Invalid => unreachable!("a receive event is never a call"),
         }
     }
 
@@ -673,7 +693,7 @@ impl Connection {
     /// stream order. A stream without credit is skipped, never waited on.
     /// A DATA frame with END_STREAM went out: the stream half-closes.
     fn sent_end_stream(&mut self, id: StreamId) {
-        if let Next::To(next) = self.state_of(id).next(Ev::SendData { eos: true }) {
+        if let Some(next) = self.state_of(id).send(SendFrame::Data { eos: true }) {
             self.set_state(id, next);
         }
     }
@@ -786,7 +806,7 @@ impl Connection {
                 end_headers,
             ),
             Frame::Priority { stream, .. } => {
-                self.transition_recv(stream, Ev::RecvPriority)?;
+                self.transition_recv(stream, RecvFrame::Priority)?;
                 Ok(())
             }
             Frame::RstStream { stream, code } => self.recv_rst(stream, code),
@@ -950,7 +970,7 @@ impl Connection {
                 {
                     return Err(Error::Reset(id, ErrorCode::REFUSED_STREAM));
                 }
-                self.transition_recv(id, Ev::RecvHeaders { eos: end_stream })?;
+                self.transition_recv(id, RecvFrame::Headers { eos: end_stream })?;
                 self.last_processed = id;
             }
             State::ReservedRemote => {
@@ -962,7 +982,7 @@ impl Connection {
                 {
                     return Err(Error::Reset(id, ErrorCode::REFUSED_STREAM));
                 }
-                self.transition_recv(id, Ev::RecvHeaders { eos: end_stream })?;
+                self.transition_recv(id, RecvFrame::Headers { eos: end_stream })?;
             }
             State::Open | State::HalfClosedLocal => {
                 // > An endpoint that receives a HEADERS frame without the
@@ -977,10 +997,10 @@ impl Connection {
                 if final_seen && !end_stream {
                     return Err(Error::Reset(id, ErrorCode::PROTOCOL_ERROR));
                 }
-                self.transition_recv(id, Ev::RecvHeaders { eos: end_stream })?;
+                self.transition_recv(id, RecvFrame::Headers { eos: end_stream })?;
             }
             _ => {
-                if !self.transition_recv(id, Ev::RecvHeaders { eos: end_stream })? {
+                if !self.transition_recv(id, RecvFrame::Headers { eos: end_stream })? {
                     return Ok(());
                 }
             }
@@ -1023,8 +1043,8 @@ impl Connection {
                 "PUSH_PROMISE on a stream the client did not open",
             ));
         }
-        let accepted = self.transition_recv(associated, Ev::RecvPushPromise)?;
-        self.transition_recv(promised, Ev::RecvPromised)?;
+        let accepted = self.transition_recv(associated, RecvFrame::PushPromise)?;
+        self.transition_recv(promised, RecvFrame::Promised)?;
         self.last_peer_id = promised;
         if !accepted || self.goaway_sent.is_some_and(|last| promised > last) {
             // > a RST_STREAM is needed to close an unwanted promised stream.
@@ -1083,7 +1103,7 @@ impl Connection {
         data: Vec<u8>,
         end_stream: bool,
     ) -> Result<(), Error> {
-        if !self.transition_recv(id, Ev::RecvData { eos: end_stream })? {
+        if !self.transition_recv(id, RecvFrame::Data { eos: end_stream })? {
             return Ok(());
         }
         let s = self
@@ -1112,7 +1132,7 @@ impl Connection {
 
     fn recv_rst(&mut self, id: StreamId, code: ErrorCode) -> Result<(), Error> {
         let before = self.state_of(id);
-        if !self.transition_recv(id, Ev::RecvRst)? {
+        if !self.transition_recv(id, RecvFrame::Rst)? {
             return Ok(());
         }
         // A RST_STREAM on a stream closed by END_STREAM only stops what we
@@ -1150,7 +1170,7 @@ impl Connection {
             self.send_window += inc;
             return Ok(());
         }
-        if !self.transition_recv(id, Ev::RecvWindowUpdate)? {
+        if !self.transition_recv(id, RecvFrame::WindowUpdate)? {
             return Ok(());
         }
         let s = self.streams.get_mut(&id).unwrap();

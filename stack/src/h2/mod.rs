@@ -7,20 +7,22 @@
 //! and §6.9 (flow control).
 //!
 //! A [`Connection`] is one endpoint of one HTTP/2 connection. It does no I/O
-//! and keeps no clock: bytes from the peer go in through [`Connection::recv`]
-//! (split anywhere; partial frames are buffered) and [`Connection::recv_eof`];
-//! what the application asks for goes in through `send_request`,
-//! `send_headers`, `send_data`, `reset`, `push_promise`, `ping`, `goaway` and
-//! `update_settings`. Bytes for the peer come out of
-//! [`Connection::take_output`], and what the application learns comes out of
-//! [`Connection::poll_event`], in the order it happened. Nothing in here
+//! and keeps no clock: bytes from the peer go in through
+//! [`Connection::handle_bytes`] (split anywhere; partial frames are
+//! buffered) and [`Connection::handle_eof`]; what the application asks for
+//! goes in through `send_request`, `send_headers`, `send_data`, `reset`,
+//! `push_promise`, `ping`, `goaway` and `update_settings`. Bytes for the peer
+//! come out of [`Connection::poll_transmit`], and what the application learns
+//! comes out of [`Connection::poll_event`], in the order it happened. Nothing in here
 //! panics on what a peer sends: a peer's violation becomes a stream error
 //! (a RST_STREAM queued for output, RFC 9113 §5.4.2) or a connection error
 //! (a GOAWAY queued for output, an [`Event::ConnectionError`], and no more
 //! input processed, §5.4.1).
 //!
 //! The frame codec lives in `frame`, the §5.1 stream state machine (one
-//! `match (state, event)`) in `stream`, and the connection that ties them to
+//! `match (state, frame)` for frames received, one for frames sent: the
+//! two are different types, so a call can never meet a peer's error) in
+//! `stream`, and the connection that ties them to
 //! flow control, settings and HPACK in `conn`.
 //!
 //! Receive-side flow control is automatic: for every DATA frame it accepts,

@@ -1,5 +1,8 @@
-//! The stream state machine of RFC 9113 §5.1: one `match (state, event)`
-//! with the RFC's text for every state, and the per-stream data
+//! The stream state machine of RFC 9113 §5.1: one `match (state, frame)`
+//! for frames received ([`State::recv`]: accepted, ignored, or a stream or
+//! connection error) and one for frames the application sends
+//! ([`State::send`]: allowed or refused), with the RFC's text for every
+//! state, and the per-stream data
 //! (flow-control windows, data waiting for credit).
 //!
 //! The machine only knows states. What needs the connection (stream
@@ -72,37 +75,43 @@ impl State {
     }
 }
 
-/// What happens to a stream: a frame received or sent on it. `eos` is the
-/// END_STREAM flag.
+/// A frame received on a stream. `eos` is the END_STREAM flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ev {
-    RecvHeaders {
+pub(crate) enum RecvFrame {
+    Headers {
         eos: bool,
     },
-    RecvData {
+    Data {
         eos: bool,
     },
-    RecvPriority,
-    RecvRst,
-    RecvWindowUpdate,
+    Priority,
+    Rst,
+    WindowUpdate,
     /// A PUSH_PROMISE received on this (associated) stream.
-    RecvPushPromise,
+    PushPromise,
     /// This stream was promised by the peer's PUSH_PROMISE.
-    RecvPromised,
-    SendHeaders {
-        eos: bool,
-    },
-    SendData {
-        eos: bool,
-    },
-    SendRst,
-    /// A PUSH_PROMISE sent on this (associated) stream.
-    SendPushPromise,
-    /// This stream was promised by our PUSH_PROMISE.
-    SendPromised,
+    Promised,
 }
 
-/// The outcome of an event.
+/// A frame the application sends on a stream. `eos` is the END_STREAM
+/// flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SendFrame {
+    Headers {
+        eos: bool,
+    },
+    Data {
+        eos: bool,
+    },
+    Rst,
+    /// A PUSH_PROMISE sent on this (associated) stream.
+    PushPromise,
+    /// This stream was promised by our PUSH_PROMISE.
+    Promised,
+}
+
+/// The outcome of a frame received: the peer may send anything, so each
+/// frame is accepted, ignored, or one of the errors of RFC 9113 §5.4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Next {
     /// Accepted; the stream is now in this state (maybe the same).
@@ -113,67 +122,102 @@ pub(crate) enum Next {
     Stream(ErrorCode),
     /// A connection error (RFC 9113 §5.4.1).
     Conn(ErrorCode, &'static str),
-    /// A call of the application that this state does not allow.
-    Invalid,
 }
 
-fn eos_to(eos: bool, then: State, stay: State) -> Next {
-    Next::To(if eos { then } else { stay })
+fn eos_to(eos: bool, then: State, stay: State) -> State {
+    if eos {
+        then
+    } else {
+        stay
+    }
 }
 
 impl State {
-    /// The transition of RFC 9113 §5.1 for `ev`.
-    pub(crate) fn next(self, ev: Ev) -> Next {
-        use Ev::*;
+    /// The transition of RFC 9113 §5.1 for a frame we send: the next
+    /// state, or `None` when this state does not allow sending it (the
+    /// application's call is refused; nothing is sent).
+    pub(crate) fn send(self, frame: SendFrame) -> Option<State> {
+        use SendFrame::*;
         use State::*;
         let closed = Closed(Cause::EndStream);
-        match (self, ev) {
-            // > idle: ... Sending a HEADERS frame as a client, or receiving a
-            // > HEADERS frame as a server, causes the stream to become "open".
-            (Idle, RecvHeaders { eos }) => eos_to(eos, HalfClosedRemote, Open),
-            (Idle, SendHeaders { eos }) => eos_to(eos, HalfClosedLocal, Open),
+        Some(match (self, frame) {
+            // > idle: ... Sending a HEADERS frame as a client ... causes the
+            // > stream to become "open".
+            (Idle, Headers { eos }) => eos_to(eos, HalfClosedLocal, Open),
             // > Sending a PUSH_PROMISE frame on another stream reserves the
             // > idle stream that is identified for later use.
-            (Idle, SendPromised) => Next::To(ReservedLocal),
-            (Idle, RecvPromised) => Next::To(ReservedRemote),
-            // PRIORITY does not change the state of a stream (§6.3).
-            (Idle, RecvPriority) => Next::To(Idle),
-            // > Receiving any frame other than HEADERS or PRIORITY on a stream
-            // > in this state MUST be treated as a connection error (Section
-            // > 5.4.1) of type PROTOCOL_ERROR.
-            (Idle, RecvData { .. } | RecvRst | RecvWindowUpdate | RecvPushPromise) => {
-                Next::Conn(ErrorCode::PROTOCOL_ERROR, "frame on an idle stream")
-            }
-
+            (Idle, Promised) => ReservedLocal,
             // > reserved (local): ... The endpoint can send a HEADERS frame.
             // > This causes the stream to open in a "half-closed (remote)"
             // > state.
-            (ReservedLocal, SendHeaders { eos }) => eos_to(eos, closed, HalfClosedRemote),
+            (ReservedLocal, Headers { eos }) => eos_to(eos, closed, HalfClosedRemote),
             // > Either endpoint can send a RST_STREAM frame to cause the
             // > stream to become "closed".
-            (ReservedLocal, SendRst) => Next::To(Closed(Cause::LocalReset)),
-            (ReservedLocal, RecvRst) => Next::To(Closed(Cause::RemoteReset)),
+            (ReservedLocal | ReservedRemote, Rst) => Closed(Cause::LocalReset),
+            // > open: ... either endpoint can send a frame with an END_STREAM
+            // > flag set, which causes the stream to transition into one of
+            // > the "half-closed" states.
+            (Open, Headers { eos } | Data { eos }) => eos_to(eos, HalfClosedLocal, Open),
+            (Open, PushPromise) => Open,
+            // > half-closed (remote): ... An endpoint can send a frame of any
+            // > type in this state. ... A stream can transition from this
+            // > state to "closed" by sending a frame with the END_STREAM flag
+            // > set
+            (HalfClosedRemote, Headers { eos } | Data { eos }) => {
+                eos_to(eos, closed, HalfClosedRemote)
+            }
+            (HalfClosedRemote, PushPromise) => HalfClosedRemote,
+            // > or when either peer sends a RST_STREAM frame.
+            (Open | HalfClosedLocal | HalfClosedRemote, Rst) => Closed(Cause::LocalReset),
+            // Everything else is a call the state does not allow: nothing
+            // after our END_STREAM (half-closed (local), closed), nothing
+            // but RST_STREAM on a reserved stream, no PUSH_PROMISE on a
+            // stream not open, and an identifier is promised only once.
+            _ => return None,
+        })
+    }
+
+    /// The transition of RFC 9113 §5.1 for a frame received.
+    pub(crate) fn recv(self, frame: RecvFrame) -> Next {
+        use RecvFrame::*;
+        use State::*;
+        let closed = Closed(Cause::EndStream);
+        let to_eos = |eos, then, stay| Next::To(eos_to(eos, then, stay));
+        match (self, frame) {
+            // > idle: ... receiving a HEADERS frame as a server, causes the
+            // > stream to become "open".
+            (Idle, Headers { eos }) => to_eos(eos, HalfClosedRemote, Open),
+            (Idle, Promised) => Next::To(ReservedRemote),
+            // PRIORITY does not change the state of a stream (§6.3).
+            (Idle, Priority) => Next::To(Idle),
+            // > Receiving any frame other than HEADERS or PRIORITY on a stream
+            // > in this state MUST be treated as a connection error (Section
+            // > 5.4.1) of type PROTOCOL_ERROR.
+            (Idle, Data { .. } | Rst | WindowUpdate | PushPromise) => {
+                Next::Conn(ErrorCode::PROTOCOL_ERROR, "frame on an idle stream")
+            }
+
+            (ReservedLocal, Rst) => Next::To(Closed(Cause::RemoteReset)),
             // > An endpoint MAY receive a PRIORITY or WINDOW_UPDATE frame in
             // > this state.
-            (ReservedLocal, RecvPriority | RecvWindowUpdate) => Next::To(ReservedLocal),
+            (ReservedLocal, Priority | WindowUpdate) => Next::To(ReservedLocal),
             // > Receiving any type of frame other than RST_STREAM, PRIORITY, or
             // > WINDOW_UPDATE on a stream in this state MUST be treated as a
             // > connection error (Section 5.4.1) of type PROTOCOL_ERROR.
-            (ReservedLocal, RecvHeaders { .. } | RecvData { .. } | RecvPushPromise) => Next::Conn(
+            (ReservedLocal, Headers { .. } | Data { .. } | PushPromise) => Next::Conn(
                 ErrorCode::PROTOCOL_ERROR,
                 "frame on a reserved (local) stream",
             ),
 
             // > reserved (remote): ... Receiving a HEADERS frame causes the
             // > stream to transition to "half-closed (local)".
-            (ReservedRemote, RecvHeaders { eos }) => eos_to(eos, closed, HalfClosedLocal),
-            (ReservedRemote, SendRst) => Next::To(Closed(Cause::LocalReset)),
-            (ReservedRemote, RecvRst) => Next::To(Closed(Cause::RemoteReset)),
-            (ReservedRemote, RecvPriority) => Next::To(ReservedRemote),
+            (ReservedRemote, Headers { eos }) => to_eos(eos, closed, HalfClosedLocal),
+            (ReservedRemote, Rst) => Next::To(Closed(Cause::RemoteReset)),
+            (ReservedRemote, Priority) => Next::To(ReservedRemote),
             // > Receiving any type of frame other than HEADERS, RST_STREAM, or
             // > PRIORITY on a stream in this state MUST be treated as a
             // > connection error (Section 5.4.1) of type PROTOCOL_ERROR.
-            (ReservedRemote, RecvData { .. } | RecvWindowUpdate | RecvPushPromise) => Next::Conn(
+            (ReservedRemote, Data { .. } | WindowUpdate | PushPromise) => Next::Conn(
                 ErrorCode::PROTOCOL_ERROR,
                 "frame on a reserved (remote) stream",
             ),
@@ -182,39 +226,25 @@ impl State {
             // > endpoint can send a frame with an END_STREAM flag set, which
             // > causes the stream to transition into one of the "half-closed"
             // > states.
-            (Open, RecvHeaders { eos } | RecvData { eos }) => eos_to(eos, HalfClosedRemote, Open),
-            (Open, SendHeaders { eos } | SendData { eos }) => eos_to(eos, HalfClosedLocal, Open),
-            (Open, RecvPriority | RecvWindowUpdate | RecvPushPromise | SendPushPromise) => {
-                Next::To(Open)
-            }
-            (Open, SendRst) => Next::To(Closed(Cause::LocalReset)),
-            (Open, RecvRst) => Next::To(Closed(Cause::RemoteReset)),
+            (Open, Headers { eos } | Data { eos }) => to_eos(eos, HalfClosedRemote, Open),
+            (Open, Priority | WindowUpdate | PushPromise) => Next::To(Open),
+            (Open, Rst) => Next::To(Closed(Cause::RemoteReset)),
 
             // > half-closed (local): ... An endpoint can receive any type of
             // > frame in this state. ... the stream transitions from this state
             // > to "closed" when a frame is received with the END_STREAM flag
             // > set or when either peer sends a RST_STREAM frame.
-            (HalfClosedLocal, RecvHeaders { eos } | RecvData { eos }) => {
-                eos_to(eos, closed, HalfClosedLocal)
+            (HalfClosedLocal, Headers { eos } | Data { eos }) => {
+                to_eos(eos, closed, HalfClosedLocal)
             }
-            (HalfClosedLocal, RecvPriority | RecvWindowUpdate | RecvPushPromise) => {
-                Next::To(HalfClosedLocal)
-            }
-            (HalfClosedLocal, SendRst) => Next::To(Closed(Cause::LocalReset)),
-            (HalfClosedLocal, RecvRst) => Next::To(Closed(Cause::RemoteReset)),
+            (HalfClosedLocal, Priority | WindowUpdate | PushPromise) => Next::To(HalfClosedLocal),
+            (HalfClosedLocal, Rst) => Next::To(Closed(Cause::RemoteReset)),
 
-            // > half-closed (remote): ... An endpoint can send a frame of any
-            // > type in this state. ... A stream can transition from this
-            // > state to "closed" by sending a frame with the END_STREAM flag
-            // > set or when either peer sends a RST_STREAM frame.
-            (HalfClosedRemote, SendHeaders { eos } | SendData { eos }) => {
-                eos_to(eos, closed, HalfClosedRemote)
-            }
-            (HalfClosedRemote, SendPushPromise | RecvPriority | RecvWindowUpdate) => {
-                Next::To(HalfClosedRemote)
-            }
-            (HalfClosedRemote, SendRst) => Next::To(Closed(Cause::LocalReset)),
-            (HalfClosedRemote, RecvRst) => Next::To(Closed(Cause::RemoteReset)),
+            // > half-closed (remote): ... A stream can transition from this
+            // > state to "closed" ... when either peer sends a RST_STREAM
+            // > frame.
+            (HalfClosedRemote, Priority | WindowUpdate) => Next::To(HalfClosedRemote),
+            (HalfClosedRemote, Rst) => Next::To(Closed(Cause::RemoteReset)),
             // > If the stream identifier field specifies a stream that is not
             // > currently in either the "open" or "half-closed (remote)" state,
             // > the recipient MUST respond with a connection error (Section
@@ -222,7 +252,7 @@ impl State {
             // > client's side these are "open" or "half-closed (local)")
             // §6.6 is the more specific rule for PUSH_PROMISE, so it wins over
             // the STREAM_CLOSED below.
-            (HalfClosedRemote, RecvPushPromise) => Next::Conn(
+            (HalfClosedRemote, PushPromise) => Next::Conn(
                 ErrorCode::PROTOCOL_ERROR,
                 "PUSH_PROMISE on a half-closed (remote) stream",
             ),
@@ -230,13 +260,13 @@ impl State {
             // > WINDOW_UPDATE, PRIORITY, or RST_STREAM, for a stream that is in
             // > this state, it MUST respond with a stream error (Section 5.4.2)
             // > of type STREAM_CLOSED.
-            (HalfClosedRemote, RecvHeaders { .. } | RecvData { .. }) => {
+            (HalfClosedRemote, Headers { .. } | Data { .. }) => {
                 Next::Stream(ErrorCode::STREAM_CLOSED)
             }
 
             // > closed: ... An endpoint MUST NOT send frames other than
             // > PRIORITY on a closed stream.
-            (Closed(cause), RecvPriority) => Next::To(Closed(cause)),
+            (Closed(cause), Priority) => Next::To(Closed(cause)),
             // > An endpoint MUST ignore frames that it receives on closed
             // > streams after it has sent a RST_STREAM frame.
             // Kept simple: every frame, for as long as the connection lives.
@@ -244,38 +274,38 @@ impl State {
             // our GOAWAY are treated the same way.
             (
                 Closed(Cause::LocalReset | Cause::Refused | Cause::Discarded),
-                RecvHeaders { .. } | RecvData { .. } | RecvRst | RecvWindowUpdate,
+                Headers { .. } | Data { .. } | Rst | WindowUpdate,
             ) => Next::Ignore,
             // > PUSH_PROMISE causes a stream to become "reserved" even if the
             // > associated stream has been reset. Therefore, a RST_STREAM is
             // > needed to close an unwanted promised stream.
             // `conn` reserves the promised stream and cancels it.
-            (Closed(Cause::LocalReset | Cause::Refused | Cause::Discarded), RecvPushPromise) => {
+            (Closed(Cause::LocalReset | Cause::Refused | Cause::Discarded), PushPromise) => {
                 Next::Ignore
             }
             // > To avoid looping, an endpoint MUST NOT send a RST_STREAM in
             // > response to a RST_STREAM frame. (§5.4.2)
-            (Closed(Cause::RemoteReset), RecvRst) => Next::Ignore,
+            (Closed(Cause::RemoteReset), Rst) => Next::Ignore,
             // > An endpoint that receives any frame other than PRIORITY after
             // > receiving a RST_STREAM MUST treat that as a stream error
             // > (Section 5.4.2) of type STREAM_CLOSED.
             (
                 Closed(Cause::RemoteReset),
-                RecvHeaders { .. } | RecvData { .. } | RecvWindowUpdate | RecvPushPromise,
+                Headers { .. } | Data { .. } | WindowUpdate | PushPromise,
             ) => Next::Stream(ErrorCode::STREAM_CLOSED),
             // > WINDOW_UPDATE or RST_STREAM frames can be received in this state
             // > for a short period after a DATA or HEADERS frame containing an
             // > END_STREAM flag is sent.
-            (Closed(Cause::EndStream), RecvWindowUpdate | RecvRst) => Next::To(closed),
+            (Closed(Cause::EndStream), WindowUpdate | Rst) => Next::To(closed),
             // > an endpoint that receives any frames after receiving a frame
             // > with the END_STREAM flag set MUST treat that as a connection
             // > error (Section 5.4.1) of type STREAM_CLOSED, unless the frame
             // > is permitted as described below.
             // PUSH_PROMISE on it is a PROTOCOL_ERROR by §6.6, as above.
-            (Closed(Cause::EndStream), RecvPushPromise) => {
+            (Closed(Cause::EndStream), PushPromise) => {
                 Next::Conn(ErrorCode::PROTOCOL_ERROR, "PUSH_PROMISE on a closed stream")
             }
-            (Closed(Cause::EndStream), RecvHeaders { .. } | RecvData { .. }) => Next::Conn(
+            (Closed(Cause::EndStream), Headers { .. } | Data { .. }) => Next::Conn(
                 ErrorCode::STREAM_CLOSED,
                 "frame after END_STREAM on a closed stream",
             ),
@@ -287,7 +317,7 @@ impl State {
             // > PROTOCOL_ERROR.
             (
                 Closed(Cause::Implicit),
-                RecvHeaders { .. } | RecvData { .. } | RecvRst | RecvWindowUpdate | RecvPushPromise,
+                Headers { .. } | Data { .. } | Rst | WindowUpdate | PushPromise,
             ) => Next::Conn(
                 ErrorCode::PROTOCOL_ERROR,
                 "frame on a stream that was never opened",
@@ -295,15 +325,14 @@ impl State {
 
             // A promised stream identifier must be new (§6.6), whatever the
             // state it is in.
-            (_, RecvPromised) => Next::Conn(
+            (
+                ReservedLocal | ReservedRemote | Open | HalfClosedLocal | HalfClosedRemote
+                | Closed(_),
+                Promised,
+            ) => Next::Conn(
                 ErrorCode::PROTOCOL_ERROR,
                 "PUSH_PROMISE for a stream that is not idle",
             ),
-            // Everything else is a call the state does not allow.
-            (
-                _,
-                SendHeaders { .. } | SendData { .. } | SendRst | SendPushPromise | SendPromised,
-            ) => Next::Invalid,
         }
     }
 }

@@ -153,7 +153,7 @@ fn owned(fields: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// Feeds frames to a connection.
 fn recv(conn: &mut Connection, frames: &[F]) {
     for f in frames {
-        conn.recv(&f.bytes());
+        conn.handle_bytes(&f.bytes());
     }
 }
 
@@ -219,7 +219,10 @@ fn wire(f: &Frame) -> String {
 
 /// What the connection sent since the last look, one line per frame.
 fn sent(conn: &mut Connection) -> Vec<String> {
-    decode_all(&conn.take_output()).iter().map(wire).collect()
+    decode_all(&conn.poll_transmit().unwrap_or_default())
+        .iter()
+        .map(wire)
+        .collect()
 }
 
 /// What the connection told since the last look.
@@ -248,7 +251,7 @@ fn assert_conn_error(conn: &mut Connection, last: StreamId, code: ErrorCode) {
 
 fn server_with(local: Settings) -> Connection {
     let mut srv = Connection::new(Role::Server, local);
-    srv.recv(conn::PREFACE);
+    srv.handle_bytes(conn::PREFACE);
     recv(&mut srv, &[settings(&[]), settings_ack()]);
     sent(&mut srv);
     events(&mut srv);
@@ -344,13 +347,13 @@ impl Pair {
     /// Exchanges bytes until neither side has anything to send.
     fn drive(&mut self) {
         loop {
-            let c = self.client.take_output();
-            let s = self.server.take_output();
+            let c = self.client.poll_transmit().unwrap_or_default();
+            let s = self.server.poll_transmit().unwrap_or_default();
             if c.is_empty() && s.is_empty() {
                 break;
             }
-            self.server.recv(&c);
-            self.client.recv(&s);
+            self.server.handle_bytes(&c);
+            self.client.handle_bytes(&s);
         }
     }
 }
@@ -471,14 +474,14 @@ fn test_preface_pair_handshake() {
     assert!(!pair.server.peer_settings().enable_push);
     assert!(!pair.client.is_closed() && !pair.server.is_closed());
     // Both SETTINGS were acknowledged: each side has the other's in force.
-    assert_eq!(pair.client.take_output(), b"");
-    assert_eq!(pair.server.take_output(), b"");
+    assert_eq!(pair.client.poll_transmit(), None);
+    assert_eq!(pair.server.poll_transmit(), None);
 }
 
 #[test]
 fn test_preface_client_sends_magic_then_settings() {
     let mut cli = Connection::new(Role::Client, Settings::default());
-    let out = cli.take_output();
+    let out = cli.poll_transmit().unwrap_or_default();
     assert!(out.starts_with(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
     assert_eq!(
         decode_all(&out).iter().map(wire).collect::<Vec<_>>(),
@@ -490,10 +493,10 @@ fn test_preface_client_sends_magic_then_settings() {
 fn test_preface_invalid_magic() {
     let mut srv = Connection::new(Role::Server, Settings::default());
     sent(&mut srv);
-    srv.recv(b"GET / HTTP/1.1\r\n");
+    srv.handle_bytes(b"GET / HTTP/1.1\r\n");
     assert_conn_error(&mut srv, 0, ErrorCode::PROTOCOL_ERROR);
     // Nothing more is processed.
-    srv.recv(conn::PREFACE);
+    srv.handle_bytes(conn::PREFACE);
     assert!(sent(&mut srv).is_empty());
 }
 
@@ -505,7 +508,7 @@ fn test_preface_split_anywhere() {
     bytes.extend(settings(&[(frame::SETTINGS_MAX_FRAME_SIZE, 20_000)]).bytes());
     bytes.extend(ping(*b"pingpong").bytes());
     for b in bytes {
-        srv.recv(&[b]);
+        srv.handle_bytes(&[b]);
     }
     assert_eq!(sent(&mut srv), ["SETTINGS(ACK)", "PING(ACK)"]);
     assert_eq!(events(&mut srv), [Event::SettingsChanged]);
@@ -516,7 +519,7 @@ fn test_preface_split_anywhere() {
 fn test_preface_first_frame_not_settings() {
     let mut srv = Connection::new(Role::Server, Settings::default());
     sent(&mut srv);
-    srv.recv(conn::PREFACE);
+    srv.handle_bytes(conn::PREFACE);
     recv(&mut srv, &[ping([0; 8])]);
     assert_conn_error(&mut srv, 0, ErrorCode::PROTOCOL_ERROR);
 }
@@ -653,7 +656,7 @@ impl F {
 fn test_ping_answered_and_acked() {
     let mut srv = server();
     recv(&mut srv, &[ping(*b"abcdefgh")]);
-    let out = decode_all(&srv.take_output());
+    let out = decode_all(&srv.poll_transmit().unwrap_or_default());
     assert_eq!(
         out,
         [Frame::Ping {
@@ -1420,7 +1423,7 @@ fn test_goaway_after_connection_error_nothing_processed() {
 #[test]
 fn test_goaway_eof_closes() {
     let mut srv = server_open(1);
-    srv.recv_eof();
+    srv.handle_eof();
     assert!(srv.is_closed());
     assert_eq!(
         srv.send_data(1, b"x", true),
@@ -1491,7 +1494,7 @@ fn test_continuation_sent_for_large_block() {
     let big = vec![b'v'; 40_000];
     let fields: Vec<(&[u8], &[u8])> = vec![(b":method", b"GET"), (b"x-big", &big)];
     assert_eq!(pair.client.send_request(&fields, true), Ok(1));
-    let out = decode_all(&pair.client.take_output());
+    let out = decode_all(&pair.client.poll_transmit().unwrap_or_default());
     assert_eq!(
         out.iter().map(wire).collect::<Vec<_>>(),
         [
@@ -1504,7 +1507,7 @@ fn test_continuation_sent_for_large_block() {
     for f in &out {
         f.encode(&mut bytes);
     }
-    pair.server.recv(&bytes);
+    pair.server.handle_bytes(&bytes);
     match &events(&mut pair.server)[..] {
         [Event::Headers { fields, .. }] => assert_eq!(fields[1].1, big),
         other => panic!("{other:?}"),
