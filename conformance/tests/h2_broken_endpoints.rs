@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use tracewright_conformance::h2::{
-    iut_settings, load_h2_corpus, replay_h2, BundledH2, FrameType, H2App, H2Corpus, H2Step,
-    H2Target, H2Trace, PREFACE,
+    load_h2_corpus, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
+    H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
 use tracewright_conformance::replay::Verdict;
-use tracewright_conformance::target::TargetError;
+use tracewright_conformance::target::{Clock, TargetError};
 use tracewright_conformance::trace::Role;
 use tracewright_stack::h2 as stack;
 
@@ -99,7 +99,9 @@ impl Broken {
         let payload = &frame[HEADER_LEN..];
         match self.how {
             Breakage::AcceptsDataOnClosedStream => {
-                ty == DATA && id != 0 && self.inner.stream_state(id).as_deref() == Some("closed")
+                ty == DATA
+                    && id != 0
+                    && self.inner.stream_state(id) == Ok(Some(StreamState::Closed))
             }
             Breakage::AcceptsLowerStreamId => {
                 if ty == CONTINUATION && self.swallowing_block {
@@ -135,7 +137,11 @@ impl H2Target for Broken {
         "broken"
     }
 
-    fn open(&mut self, role: Role) -> Result<(), TargetError> {
+    fn clock(&self) -> Clock {
+        self.inner.clock()
+    }
+
+    fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
         self.server = role == Role::Server;
         self.preface_left = if self.server { PREFACE.len() } else { 0 };
         self.buf.clear();
@@ -144,7 +150,7 @@ impl H2Target for Broken {
         self.swallowed = 0;
         self.announced.clear();
         self.widened = false;
-        self.inner.open(role)?;
+        self.inner.open(role, settings)?;
         if self.how == Breakage::IgnoresMaxConcurrentStreams {
             // The bundled connection, opened with no limit of its own and
             // everything else as usual.
@@ -153,10 +159,10 @@ impl H2Target for Broken {
                 Role::Server => stack::Role::Server,
                 Role::Listener => unreachable!("open() refuses a listener"),
             };
-            let settings = stack::Settings {
+            let settings = settings_of(&H2Settings {
                 max_concurrent_streams: None,
-                ..iut_settings()
-            };
+                ..*settings
+            });
             let conn = self
                 .inner
                 .connection_mut()
@@ -228,7 +234,7 @@ impl H2Target for Broken {
         Ok(out)
     }
 
-    fn stream_state(&mut self, stream: u32) -> Option<String> {
+    fn stream_state(&mut self, stream: u32) -> Result<Option<StreamState>, TargetError> {
         self.inner.stream_state(stream)
     }
 

@@ -24,14 +24,14 @@ use std::cmp::Reverse;
 use std::marker::PhantomData;
 use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::load::Corpus;
 use crate::profile::Profile;
-use crate::replay::{replay, TraceResult, Verdict};
+use crate::corpus::guarded;
+use crate::replay::{replay, TraceResult};
 use crate::report::Report;
 use crate::target::{Clock, Segment, Target, TargetError, HARNESS_PORT, IUT_PORT};
 use crate::trace::{AppCall, Role, Step, TcpState, Trace, Wait};
@@ -754,17 +754,7 @@ pub fn run_linux_corpus(
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let trace = &corpus.traces[i];
                     let result =
-                        catch_unwind(AssertUnwindSafe(|| replay(trace, &mut target, profile)))
-                            .unwrap_or_else(|_| TraceResult {
-                                id: trace.id.clone(),
-                                verdict: Verdict::Error {
-                                    step: None,
-                                    reason: "the linux target panicked".into(),
-                                },
-                                covers: trace.covers.clone(),
-                                transcript: Vec::new(),
-                                rfc: None,
-                            });
+                        guarded(trace, "linux", || replay(trace, &mut target, profile));
                     if tx.send(result).is_err() {
                         break;
                     }
