@@ -65,15 +65,23 @@ impl Report {
         }
     }
 
-    /// The report with a target's documented deviations applied.
+    /// The report with a target's documented deviations applied: the
+    /// entries for this report's profile (see [`Deviations::for_profile`]).
     pub fn with_deviations(mut self, deviations: Deviations) -> Report {
-        self.deviations = Some(deviations);
+        self.deviations = Some(deviations.for_profile(&self.profile));
         self
+    }
+
+    /// The deviations list, if it is about this report's protocol.
+    fn applicable_deviations(&self) -> Option<&Deviations> {
+        self.deviations
+            .as_ref()
+            .filter(|d| d.protocol.to_string() == self.protocol)
     }
 
     /// The deviation entry that lists this trace, if any.
     pub fn deviation(&self, id: &str) -> Option<&Deviation> {
-        self.deviations.as_ref().and_then(|d| d.find(id))
+        self.applicable_deviations().and_then(|d| d.find(id))
     }
 
     /// A trace's label in the report: its verdict's, or `DEVIATION` for a
@@ -97,7 +105,7 @@ impl Report {
                 !self
                     .results
                     .iter()
-                    .any(|r| d.find(&r.id).is_some_and(|f| f == *e))
+                    .any(|r| self.deviation(&r.id).is_some_and(|f| f == *e))
             })
             .collect()
     }
@@ -202,8 +210,16 @@ impl Report {
                     d.file,
                     c.stale
                 );
+                let why = if self.applicable_deviations().is_some() {
+                    "no trace has this id".to_string()
+                } else {
+                    format!(
+                        "the list is about {} traces, the corpus is {}",
+                        d.protocol, self.protocol
+                    )
+                };
                 for e in self.unmatched_deviations() {
-                    let _ = writeln!(out, "  STALE {}: no trace has this id", e.id);
+                    let _ = writeln!(out, "  STALE {}: {why}", e.id);
                 }
             }
         }
