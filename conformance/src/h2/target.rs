@@ -4,9 +4,17 @@
 //!
 //! Bytes cross it, not frames: the harness frames and checks them, so a
 //! target is a byte pipe with an application attached. Every argument and
-//! answer is plain data (roles, [`H2Settings`], [`crate::h2::H2App`], bytes,
-//! [`StreamState`], both serializable), so an external process can stand
-//! behind the trait as it does for TCP (`crate::exec`).
+//! answer is plain, serializable data, so that an external process can
+//! stand behind the trait as one does for TCP (`crate::exec`), one JSON
+//! line a call (the test below pins these shapes):
+//!
+//! | call                       | request                                                              | answer                                   |
+//! |----------------------------|----------------------------------------------------------------------|------------------------------------------|
+//! | `open(role, settings)`     | `{"op":"open","role":"server","settings":{"max_concurrent_streams":2,"initial_window_size":null}}` | `{"ok":true}` |
+//! | `app(call)`                | `{"op":"app","call":{"respond":{"stream":1,"end_stream":false}}}`, `"goaway"` | `{"ok":true}`                    |
+//! | `deliver(bytes)`           | `{"op":"deliver","bytes":HEX}`                                        | `{"ok":true}`                            |
+//! | `poll()`, `advance(d)`     | `{"op":"poll"}`, `{"op":"advance","ms":10}`                           | `{"ok":true,"bytes":HEX}`                |
+//! | `stream_state(stream)`     | `{"op":"state","stream":1}`                                           | `{"ok":true,"state":"half-closed (remote)"}` or `null` |
 
 use std::fmt;
 use std::path::Path;
@@ -192,5 +200,31 @@ mod tests {
             assert_eq!(serde_yaml::from_str::<StreamState>(&yaml).unwrap(), s);
         }
         assert!("half-closed".parse::<StreamState>().is_err());
+    }
+
+    /// The data an exec adapter would exchange, as JSON (the table in the
+    /// module doc).
+    #[test]
+    fn the_calls_data_is_json_as_an_adapter_reads_it() {
+        fn json<T: Serialize>(v: &T) -> String {
+            serde_json::to_string(v).unwrap()
+        }
+        assert_eq!(
+            json(&H2Settings::MODEL),
+            r#"{"max_concurrent_streams":2,"initial_window_size":null}"#
+        );
+        assert_eq!(
+            json(&H2App::Respond {
+                stream: 1,
+                end_stream: false
+            }),
+            r#"{"respond":{"stream":1,"end_stream":false}}"#
+        );
+        assert_eq!(json(&H2App::Goaway), r#""goaway""#);
+        assert_eq!(
+            json(&StreamState::HalfClosedRemote),
+            r#""half-closed (remote)""#
+        );
+        assert_eq!(json(&Role::Server), r#""server""#);
     }
 }
