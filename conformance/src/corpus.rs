@@ -4,12 +4,14 @@
 //! the files that did not load.
 //!
 //! A protocol plugs in through [`CorpusTarget`], which pairs its target with
-//! its replay; [`run`] is the serial runner. The kernel's runner
-//! (`crate::linux`) schedules traces over threads of its own and uses
-//! [`guarded`] and [`Report::assemble`] from here.
+//! its replay; [`run`] is the serial runner, [`run_parallel`] the one for
+//! targets on a real clock that run many traces at once (the kernel's,
+//! `crate::linux`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use crate::h2::{replay_h2_with, H2Corpus, H2Settings, H2Target, H2Trace};
 use crate::load::{Corpus, LoadError};
@@ -166,6 +168,58 @@ pub fn run<T: Traced>(
     Report::assemble(
         &protocol.to_string(),
         &name,
+        profile,
+        results,
+        corpus.errors,
+        corpus.coverage.cloned(),
+    )
+}
+
+/// A worker's replay of one trace after another, with a target of its own.
+pub type Worker<'a, T> = Box<dyn FnMut(&T) -> TraceResult + 'a>;
+
+/// Replays every trace of a corpus on `workers` threads at once, each with
+/// a target of its own that `worker` makes on that thread (so a target may
+/// be bound to its thread, as a network namespace is); traces start in
+/// `order` (indices into the corpus), and progress is reported as they
+/// finish.
+#[allow(clippy::too_many_arguments)]
+pub fn run_parallel<'a, T: Traced + Sync>(
+    protocol: Protocol,
+    target: &str,
+    profile: &str,
+    corpus: Loaded<'_, T>,
+    workers: usize,
+    order: &[usize],
+    worker: &(dyn Fn() -> Worker<'a, T> + Sync),
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Report {
+    let total = corpus.traces.len();
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<TraceResult>();
+    let mut results = Vec::with_capacity(total + corpus.errors.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers.min(total) {
+            let (tx, next, traces) = (tx.clone(), &next, corpus.traces);
+            s.spawn(move || {
+                let mut replay = worker();
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let trace = &traces[i];
+                    if tx.send(guarded(trace, target, || replay(trace))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for r in rx {
+            results.push(r);
+            on_progress(results.len(), total);
+        }
+    });
+    Report::assemble(
+        &protocol.to_string(),
+        target,
         profile,
         results,
         corpus.errors,
