@@ -6,11 +6,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::h2::{
     load_h2_corpus, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
     H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
-use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::replay::Verdict;
 use tracewright_conformance::target::{Clock, TargetError};
 use tracewright_conformance::trace::{Protocol, Role};
@@ -509,7 +509,8 @@ fn h2_deviations_document_a_broken_connection() {
         .map(|t| t.id.as_str())
         .collect();
     let listed_pass = "h2-client-connection-recv-ping-sends-ping-ack-to-connection";
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2-broken-deviations.yaml");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2-broken-deviations.yaml");
     let d = Deviations::load(&path).unwrap();
     assert_eq!((d.protocol, d.target.as_str()), (Protocol::H2, "broken"));
     let run = |d: Deviations| {
@@ -527,7 +528,10 @@ fn h2_deviations_document_a_broken_connection() {
         "{text}"
     );
     for id in &failing {
-        assert!(text.contains(&format!("\nDEVIATION {id}\n")), "{id}: {text}");
+        assert!(
+            text.contains(&format!("\nDEVIATION {id}\n")),
+            "{id}: {text}"
+        );
     }
     assert!(
         text.contains("  documented deviation: DATA on a closed stream is swallowed"),

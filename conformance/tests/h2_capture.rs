@@ -26,7 +26,9 @@ fn packets(file: &[u8]) -> Vec<Vec<u8>> {
 fn h2_bundled_captures_each_trace() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut corpus = load_h2_corpus(&root.join("traces/h2")).unwrap();
-    corpus.traces.retain(|t| t.id.starts_with("h2-server-idle-recv-headers"));
+    corpus
+        .traces
+        .retain(|t| t.id.starts_with("h2-server-idle-recv-headers"));
     assert!(!corpus.traces.is_empty());
     let dir = std::env::temp_dir().join(format!("tracewright-h2-capture-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -42,7 +44,12 @@ fn h2_bundled_captures_each_trace() {
         Some(&dir),
         &mut |_, _| {},
     );
-    assert_eq!(report.counts().pass, corpus.traces.len(), "{}", report.render());
+    assert_eq!(
+        report.counts().pass,
+        corpus.traces.len(),
+        "{}",
+        report.render()
+    );
     for t in &corpus.traces {
         let file = std::fs::read(dir.join(format!("{}.pcap", t.id))).unwrap();
         let segments: Vec<_> = packets(&file)

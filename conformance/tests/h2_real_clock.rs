@@ -59,7 +59,9 @@ impl H2Target for Delayed {
 fn h2_frames_are_waited_for_within_the_tolerance() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut corpus = load_h2_corpus(&root.join("traces/h2")).unwrap();
-    corpus.traces.retain(|t| t.id.starts_with("h2-server-open-"));
+    corpus
+        .traces
+        .retain(|t| t.id.starts_with("h2-server-open-"));
     assert!(!corpus.traces.is_empty());
     for t in &corpus.traces {
         let mut late = Delayed {
@@ -76,7 +78,9 @@ fn h2_frames_are_waited_for_within_the_tolerance() {
         let verdict = replay_h2(t, &mut lost).verdict;
         // The server's SETTINGS, expected first, never comes.
         match verdict {
-            Verdict::Fail { step: 0, reason, .. } => assert_eq!(reason, "nothing came"),
+            Verdict::Fail {
+                step: 0, reason, ..
+            } => assert_eq!(reason, "nothing came"),
             v => panic!("{}: {v:?}", t.id),
         }
         assert!(start.elapsed() < TOLERANCE * 10, "{}", t.id);

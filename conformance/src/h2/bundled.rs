@@ -51,9 +51,7 @@ pub fn settings_of(s: &H2Settings) -> stack::Settings {
     let default = stack::Settings::default();
     stack::Settings {
         max_concurrent_streams: s.max_concurrent_streams,
-        initial_window_size: s
-            .initial_window_size
-            .unwrap_or(default.initial_window_size),
+        initial_window_size: s.initial_window_size.unwrap_or(default.initial_window_size),
         ..default
     }
 }
@@ -95,12 +93,13 @@ impl H2Target for BundledH2 {
                 ))
             }
         };
-        self.capture = match &self.capture_to {
-            Some(path) => Some(StreamCapture::create(path).map_err(|e| {
-                TargetError::Broken(format!("creating {}: {e}", path.display()))
-            })?),
-            None => None,
-        };
+        self.capture =
+            match &self.capture_to {
+                Some(path) => Some(StreamCapture::create(path).map_err(|e| {
+                    TargetError::Broken(format!("creating {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
         self.conn = Some(stack::Connection::new(r, settings_of(settings)));
         Ok(())
     }

@@ -10,8 +10,6 @@ use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType};
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// The value of setting `id` in a SETTINGS payload (the last one wins,
-
-/// The value of setting `id` in a SETTINGS payload (the last one wins,
 /// RFC 9113 §6.5.1).
 fn setting(kind: FrameType, payload: &[u8], id: u16) -> Option<u32> {
     if kind != FrameType::Settings {

@@ -75,8 +75,15 @@ impl Plugin for H2<'_> {
     /// Frames carry no time of their own here: each is stamped with the end
     /// of the wait (no HTTP/2 step checks when within it a frame came).
     fn advance(&mut self, step: usize, d: Duration) -> Result<Vec<(Duration, Frame)>, Verdict> {
-        let bytes = self.target.advance(d).map_err(|e| target_verdict(step, e))?;
-        Ok(self.frames(step, bytes)?.into_iter().map(|f| (d, f)).collect())
+        let bytes = self
+            .target
+            .advance(d)
+            .map_err(|e| target_verdict(step, e))?;
+        Ok(self
+            .frames(step, bytes)?
+            .into_iter()
+            .map(|f| (d, f))
+            .collect())
     }
 
     fn admit(&mut self, queue: &mut VecDeque<Frame>, f: Frame) {

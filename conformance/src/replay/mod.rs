@@ -156,11 +156,8 @@ pub trait Plugin: Sized {
     fn poll(&mut self, step: usize) -> Result<Vec<Self::Unit>, Verdict>;
     /// Lets `d` pass; what the IUT emitted meanwhile, with its offset from
     /// the start of the wait.
-    fn advance(
-        &mut self,
-        step: usize,
-        d: Duration,
-    ) -> Result<Vec<(Duration, Self::Unit)>, Verdict>;
+    fn advance(&mut self, step: usize, d: Duration)
+        -> Result<Vec<(Duration, Self::Unit)>, Verdict>;
     /// Puts an emitted unit in the queue `expect` reads.
     fn admit(&mut self, queue: &mut VecDeque<Self::Unit>, unit: Self::Unit) {
         queue.push_back(unit);
