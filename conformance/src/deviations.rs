@@ -15,13 +15,17 @@
 //! ```
 //!
 //! `id` is a trace id; a `*` in it matches any run of characters. An entry
-//! with a `profile` applies only to that profile's corpus.
+//! with a `profile` applies only to that profile's corpus. A list is about
+//! one protocol's traces, TCP's unless it says `protocol: h2`; against
+//! another protocol's corpus none of its entries matches, so all of them
+//! show as stale.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::profile::line_of;
+use crate::trace::Protocol;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +44,8 @@ pub struct Deviation {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     target: String,
+    #[serde(default)]
+    protocol: Option<Protocol>,
     deviations: Vec<Deviation>,
 }
 
@@ -50,6 +56,8 @@ pub struct Deviations {
     pub file: String,
     /// The target the file is about.
     pub target: String,
+    /// The protocol whose traces the entries name.
+    pub protocol: Protocol,
     pub entries: Vec<Deviation>,
 }
 
@@ -126,6 +134,7 @@ impl Deviations {
         Ok(Deviations {
             file: file.to_string(),
             target: raw.target,
+            protocol: raw.protocol.unwrap_or(Protocol::Tcp),
             entries: raw.deviations,
         })
     }
@@ -173,5 +182,18 @@ mod tests {
         let text = "target: x\ndeviations:\n  - {id: t1, reason: a}\n  - {id: t1, reason: b}\n";
         let e = Deviations::parse("d.yaml", text).unwrap_err().to_string();
         assert_eq!(e, "d.yaml:4:1: deviations[1].id: t1 is listed twice");
+    }
+
+    #[test]
+    fn a_list_names_its_protocol_tcp_by_default() {
+        let tcp = Deviations::parse("d.yaml", "target: x\ndeviations: []\n").unwrap();
+        assert_eq!(tcp.protocol, Protocol::Tcp);
+        let h2 = Deviations::parse("d.yaml", "target: x\nprotocol: h2\ndeviations: []\n").unwrap();
+        assert_eq!(h2.protocol, Protocol::H2);
+        let e = Deviations::parse("d.yaml", "target: x\nprotocol: udp\ndeviations: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("d.yaml:2:"), "{e}");
+        assert!(e.contains("protocol"), "{e}");
     }
 }

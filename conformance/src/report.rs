@@ -4,14 +4,13 @@
 //! Deterministic text, so that it can be an insta snapshot; also JUnit XML.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use crate::deviations::{Deviation, Deviations};
-use crate::load::Corpus;
-use crate::profile::Profile;
-use crate::replay::{replay, Dir, LadderLine, TraceResult, Verdict};
-use crate::target::{Target, TargetError};
+use crate::replay::{Dir, LadderLine, TraceResult, Verdict};
 use crate::trace::{Coverage, Event};
+
+/// Running a corpus is [`crate::corpus`]'s; here under the old paths.
+pub use crate::corpus::{run_corpus, run_corpus_capturing};
 
 /// The lines of context drawn before a divergence.
 const CONTEXT: usize = 8;
@@ -41,66 +40,6 @@ pub struct Counts {
     pub stale: usize,
 }
 
-/// Replays every trace of a corpus; files that did not load become error
-/// verdicts, so nothing is lost from the report.
-pub fn run_corpus(
-    corpus: &Corpus,
-    target: &mut dyn Target,
-    profile: &Profile,
-    on_progress: &mut dyn FnMut(usize, usize),
-) -> Report {
-    run_corpus_capturing(corpus, target, profile, None, on_progress)
-}
-
-/// As [`run_corpus`], and with `capture`, one pcap per trace in that
-/// directory (`ID.pcap`), through [`Target::capture`].
-pub fn run_corpus_capturing(
-    corpus: &Corpus,
-    target: &mut dyn Target,
-    profile: &Profile,
-    capture: Option<&Path>,
-    on_progress: &mut dyn FnMut(usize, usize),
-) -> Report {
-    let total = corpus.traces.len();
-    let mut results = Vec::with_capacity(total + corpus.errors.len());
-    for (i, trace) in corpus.traces.iter().enumerate() {
-        let captured = match capture {
-            Some(dir) => target.capture(Some(&dir.join(format!("{}.pcap", trace.id)))),
-            None => Ok(()),
-        };
-        results.push(match captured {
-            Ok(()) => replay(trace, target, profile),
-            Err(e) => TraceResult {
-                id: trace.id.clone(),
-                verdict: Verdict::Error {
-                    step: None,
-                    reason: format!(
-                        "capture: {}",
-                        match e {
-                            TargetError::Unsupported(w) | TargetError::Broken(w) => w,
-                        }
-                    ),
-                },
-                covers: trace.covers.clone(),
-                transcript: Vec::new(),
-                rfc: None,
-            },
-        });
-        on_progress(i + 1, total);
-    }
-    if capture.is_some() {
-        let _ = target.capture(None);
-    }
-    Report::assemble(
-        "tcp",
-        target.name(),
-        &profile.name,
-        results,
-        &corpus.errors,
-        corpus.coverage.clone(),
-    )
-}
-
 impl Report {
     /// A report from the verdicts of the traces that loaded and the files
     /// that did not (each an error verdict, so nothing is lost), by id.
@@ -113,16 +52,7 @@ impl Report {
         coverage: Option<Coverage>,
     ) -> Report {
         for e in errors {
-            results.push(TraceResult {
-                id: e.id(),
-                verdict: Verdict::Error {
-                    step: None,
-                    reason: e.to_string(),
-                },
-                covers: Vec::new(),
-                transcript: Vec::new(),
-                rfc: None,
-            });
+            results.push(TraceResult::error(&e.id(), &[], e.to_string()));
         }
         results.sort_by(|a, b| a.id.cmp(&b.id));
         Report {
@@ -135,15 +65,23 @@ impl Report {
         }
     }
 
-    /// The report with a target's documented deviations applied.
+    /// The report with a target's documented deviations applied: the
+    /// entries for this report's profile (see [`Deviations::for_profile`]).
     pub fn with_deviations(mut self, deviations: Deviations) -> Report {
-        self.deviations = Some(deviations);
+        self.deviations = Some(deviations.for_profile(&self.profile));
         self
+    }
+
+    /// The deviations list, if it is about this report's protocol.
+    fn applicable_deviations(&self) -> Option<&Deviations> {
+        self.deviations
+            .as_ref()
+            .filter(|d| d.protocol.to_string() == self.protocol)
     }
 
     /// The deviation entry that lists this trace, if any.
     pub fn deviation(&self, id: &str) -> Option<&Deviation> {
-        self.deviations.as_ref().and_then(|d| d.find(id))
+        self.applicable_deviations().and_then(|d| d.find(id))
     }
 
     /// A trace's label in the report: its verdict's, or `DEVIATION` for a
@@ -167,7 +105,7 @@ impl Report {
                 !self
                     .results
                     .iter()
-                    .any(|r| d.find(&r.id).is_some_and(|f| f == *e))
+                    .any(|r| self.deviation(&r.id).is_some_and(|f| f == *e))
             })
             .collect()
     }
@@ -272,8 +210,16 @@ impl Report {
                     d.file,
                     c.stale
                 );
+                let why = if self.applicable_deviations().is_some() {
+                    "no trace has this id".to_string()
+                } else {
+                    format!(
+                        "the list is about {} traces, the corpus is {}",
+                        d.protocol, self.protocol
+                    )
+                };
                 for e in self.unmatched_deviations() {
-                    let _ = writeln!(out, "  STALE {}: no trace has this id", e.id);
+                    let _ = writeln!(out, "  STALE {}: {why}", e.id);
                 }
             }
         }
@@ -461,7 +407,7 @@ impl Report {
             }
         );
         let rows: Vec<&str> = if self.protocol == "h2" {
-            let mut r = crate::h2::STREAM_STATES.to_vec();
+            let mut r = tracewright_vocab::h2::STREAM_STATES.to_vec();
             r.push("connection");
             r
         } else {

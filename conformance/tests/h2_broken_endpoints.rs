@@ -6,13 +6,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::h2::{
-    iut_settings, load_h2_corpus, replay_h2, BundledH2, FrameType, H2App, H2Corpus, H2Step,
-    H2Target, H2Trace, PREFACE,
+    load_h2_corpus, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
+    H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
 use tracewright_conformance::replay::Verdict;
-use tracewright_conformance::target::TargetError;
-use tracewright_conformance::trace::Role;
+use tracewright_conformance::target::{Clock, TargetError};
+use tracewright_conformance::trace::{Protocol, Role};
 use tracewright_stack::h2 as stack;
 
 /// How an endpoint is broken (the issue: "one that accepts DATA on a closed
@@ -99,7 +100,9 @@ impl Broken {
         let payload = &frame[HEADER_LEN..];
         match self.how {
             Breakage::AcceptsDataOnClosedStream => {
-                ty == DATA && id != 0 && self.inner.stream_state(id).as_deref() == Some("closed")
+                ty == DATA
+                    && id != 0
+                    && self.inner.stream_state(id) == Ok(Some(StreamState::Closed))
             }
             Breakage::AcceptsLowerStreamId => {
                 if ty == CONTINUATION && self.swallowing_block {
@@ -135,7 +138,11 @@ impl H2Target for Broken {
         "broken"
     }
 
-    fn open(&mut self, role: Role) -> Result<(), TargetError> {
+    fn clock(&self) -> Clock {
+        self.inner.clock()
+    }
+
+    fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
         self.server = role == Role::Server;
         self.preface_left = if self.server { PREFACE.len() } else { 0 };
         self.buf.clear();
@@ -144,7 +151,7 @@ impl H2Target for Broken {
         self.swallowed = 0;
         self.announced.clear();
         self.widened = false;
-        self.inner.open(role)?;
+        self.inner.open(role, settings)?;
         if self.how == Breakage::IgnoresMaxConcurrentStreams {
             // The bundled connection, opened with no limit of its own and
             // everything else as usual.
@@ -153,10 +160,10 @@ impl H2Target for Broken {
                 Role::Server => stack::Role::Server,
                 Role::Listener => unreachable!("open() refuses a listener"),
             };
-            let settings = stack::Settings {
+            let settings = settings_of(&H2Settings {
                 max_concurrent_streams: None,
-                ..iut_settings()
-            };
+                ..*settings
+            });
             let conn = self
                 .inner
                 .connection_mut()
@@ -228,7 +235,7 @@ impl H2Target for Broken {
         Ok(out)
     }
 
-    fn stream_state(&mut self, stream: u32) -> Option<String> {
+    fn stream_state(&mut self, stream: u32) -> Result<Option<StreamState>, TargetError> {
         self.inner.stream_state(stream)
     }
 
@@ -485,4 +492,72 @@ fn h2_broken_report_draws_the_divergence() {
     insta::with_settings!({snapshot_path => "../../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
         insta::assert_snapshot!("h2-broken-accepts-data-on-closed-stream", text);
     });
+}
+
+/// HTTP/2 has documented deviations as TCP has: the broken connection's
+/// failures, listed in a list about HTTP/2 traces, show as DEVIATION with
+/// their reason; a listed trace that passes is STALE (which fails a run);
+/// and a list about TCP traces names none of these, so all its entries are
+/// stale and the failures stay failures.
+#[test]
+fn h2_deviations_document_a_broken_connection() {
+    let corpus = corpus();
+    let failing: BTreeSet<&str> = corpus
+        .traces
+        .iter()
+        .filter(|t| exercises_data_on_closed_stream(t))
+        .map(|t| t.id.as_str())
+        .collect();
+    let listed_pass = "h2-client-connection-recv-ping-sends-ping-ack-to-connection";
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h2-broken-deviations.yaml");
+    let d = Deviations::load(&path).unwrap();
+    assert_eq!((d.protocol, d.target.as_str()), (Protocol::H2, "broken"));
+    let run = |d: Deviations| {
+        let mut target = Broken::new(Breakage::AcceptsDataOnClosedStream);
+        tracewright_conformance::h2::run_h2_corpus(&corpus, &mut target, &mut |_, _| {})
+            .with_deviations(d)
+    };
+
+    let report = run(d.clone());
+    let text = report.render();
+    let c = report.counts();
+    assert_eq!(
+        (c.fail, c.deviation, c.stale, c.error + c.inconclusive),
+        (0, failing.len(), 1, 0),
+        "{text}"
+    );
+    for id in &failing {
+        assert!(
+            text.contains(&format!("\nDEVIATION {id}\n")),
+            "{id}: {text}"
+        );
+    }
+    assert!(
+        text.contains("  documented deviation: DATA on a closed stream is swallowed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("STALE DEVIATION {listed_pass}\n")),
+        "{text}"
+    );
+    assert!(report.junit_xml().contains("stale deviation entry"));
+
+    let tcp = Deviations {
+        protocol: Protocol::Tcp,
+        ..d
+    };
+    let entries = tcp.entries.len();
+    let report = run(tcp);
+    let text = report.render();
+    let c = report.counts();
+    assert_eq!(
+        (c.fail, c.deviation, c.stale),
+        (failing.len(), 0, entries),
+        "{text}"
+    );
+    assert!(
+        text.contains("  STALE h2-client-closed-recv-data-sends-*: the list is about tcp traces, the corpus is h2"),
+        "{text}"
+    );
 }

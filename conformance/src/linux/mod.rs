@@ -24,17 +24,16 @@ use std::cmp::Reverse;
 use std::marker::PhantomData;
 use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::corpus::run_parallel;
 use crate::load::Corpus;
 use crate::profile::Profile;
-use crate::replay::{replay, TraceResult, Verdict};
+use crate::replay::replay;
 use crate::report::Report;
 use crate::target::{Clock, Segment, Target, TargetError, HARNESS_PORT, IUT_PORT};
-use crate::trace::{AppCall, Role, Step, TcpState, Trace, Wait};
+use crate::trace::{AppCall, Protocol, Role, Step, TcpState, Trace, Wait};
 use crate::wire::{decode_ipv4, encode_ipv4, HARNESS_ADDR, IUT_ADDR};
 
 pub use netns::SetupError;
@@ -739,51 +738,21 @@ pub fn run_linux_corpus(
     profile: &Profile,
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Report {
-    let total = corpus.traces.len();
-    let mut order: Vec<usize> = (0..total).collect();
+    let mut order: Vec<usize> = (0..corpus.traces.len()).collect();
     let probe = LinuxTarget::new();
     order.sort_by_key(|&i| Reverse(estimate(&corpus.traces[i], &probe, profile)));
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<TraceResult>();
-    let mut results = Vec::with_capacity(total);
-    std::thread::scope(|s| {
-        for _ in 0..WORKERS.min(total) {
-            let (tx, next, order) = (tx.clone(), &next, &order);
-            s.spawn(move || {
-                let mut target = LinuxTarget::new();
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let trace = &corpus.traces[i];
-                    let result =
-                        catch_unwind(AssertUnwindSafe(|| replay(trace, &mut target, profile)))
-                            .unwrap_or_else(|_| TraceResult {
-                                id: trace.id.clone(),
-                                verdict: Verdict::Error {
-                                    step: None,
-                                    reason: "the linux target panicked".into(),
-                                },
-                                covers: trace.covers.clone(),
-                                transcript: Vec::new(),
-                                rfc: None,
-                            });
-                    if tx.send(result).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        for r in rx {
-            results.push(r);
-            on_progress(results.len(), total);
-        }
-    });
-    Report::assemble(
-        "tcp",
+    run_parallel(
+        Protocol::Tcp,
         "linux",
         &profile.name,
-        results,
-        &corpus.errors,
-        corpus.coverage.clone(),
+        corpus.into(),
+        WORKERS,
+        &order,
+        &|| {
+            let mut target = LinuxTarget::new();
+            Box::new(move |trace: &Trace| replay(trace, &mut target, profile))
+        },
+        on_progress,
     )
 }
 

@@ -1,0 +1,201 @@
+//! The harness's HTTP/2 frame codec. It is ours, not the stack's: the
+//! harness must write what no conforming stack writes (frames of the wrong
+//! length, DATA on stream 0, CONTINUATION out of nowhere). Header blocks go
+//! through `loona-hpack`; the IUT's header blocks are not decoded, only
+//! framed.
+
+use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType};
+
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The value of setting `id` in a SETTINGS payload (the last one wins,
+/// RFC 9113 §6.5.1).
+fn setting(kind: FrameType, payload: &[u8], id: u16) -> Option<u32> {
+    if kind != FrameType::Settings {
+        return None;
+    }
+    payload
+        .chunks_exact(6)
+        .filter(|c| u16::from_be_bytes([c[0], c[1]]) == id)
+        .map(|c| u32::from_be_bytes([c[2], c[3], c[4], c[5]]))
+        .next_back()
+}
+
+/// Splits bytes from the IUT into frames; `buf` keeps a partial frame.
+/// Unknown frame types are skipped (RFC 9113 §4.1).
+pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
+    let mut out = Vec::new();
+    loop {
+        if buf.len() < 9 {
+            break;
+        }
+        let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+        if buf.len() < 9 + len {
+            break;
+        }
+        let ty = buf[3];
+        let flags = buf[4];
+        let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
+        let p: Vec<u8> = buf[9..9 + len].to_vec();
+        buf.drain(..9 + len);
+        let Some(kind) = FrameType::from_code(ty) else {
+            continue;
+        };
+        let word = |at: usize| -> u32 {
+            p.get(at..at + 4)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let padded = flags & 0x8 != 0 && matches!(kind, FrameType::Data);
+        let data_len = if padded {
+            (len as u32).saturating_sub(1 + u32::from(p.first().copied().unwrap_or(0)))
+        } else {
+            len as u32
+        };
+        out.push(Frame {
+            kind,
+            stream,
+            end_stream: flags & 0x1 != 0 && matches!(kind, FrameType::Data | FrameType::Headers),
+            ack: flags & 0x1 != 0 && matches!(kind, FrameType::Settings | FrameType::Ping),
+            len: if kind == FrameType::Data {
+                data_len
+            } else {
+                len as u32
+            },
+            error: match kind {
+                FrameType::RstStream => ErrorName::from_code(word(0)),
+                FrameType::Goaway => ErrorName::from_code(word(4)),
+                _ => None,
+            },
+            promised: if kind == FrameType::PushPromise {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
+            last_stream: if kind == FrameType::Goaway {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
+            increment: if kind == FrameType::WindowUpdate {
+                word(0) & 0x7fff_ffff
+            } else {
+                0
+            },
+            max_concurrent_streams: setting(kind, &p, 3),
+            initial_window_size: setting(kind, &p, 4),
+        });
+    }
+    out
+}
+
+/// The harness's encoder: frames as the trace writes them, legal or not.
+pub struct Encoder {
+    hpack: loona_hpack::Encoder<'static>,
+    /// The harness plays a client (it sends requests).
+    client: bool,
+    /// Streams on which the harness sent a header block already.
+    headers_sent: Vec<u32>,
+}
+
+impl Encoder {
+    pub fn new(harness_is_client: bool) -> Self {
+        Encoder {
+            hpack: loona_hpack::Encoder::new(),
+            client: harness_is_client,
+            headers_sent: Vec::new(),
+        }
+    }
+
+    fn block(&mut self, stream: u32, promise: bool) -> Vec<u8> {
+        let request: &[(&[u8], &[u8])] = &[
+            (b":method", b"GET"),
+            (b":scheme", b"http"),
+            (b":path", b"/"),
+            (b":authority", b"tracewright.test"),
+        ];
+        let response: &[(&[u8], &[u8])] = &[(b":status", b"200")];
+        let trailers: &[(&[u8], &[u8])] = &[(b"x-tracewright", b"trailer")];
+        let fields = if promise {
+            request
+        } else if self.headers_sent.contains(&stream) {
+            trailers
+        } else if self.client {
+            request
+        } else {
+            response
+        };
+        if !promise {
+            self.headers_sent.push(stream);
+        }
+        self.hpack.encode(fields.iter().copied())
+    }
+
+    /// The bytes of one frame.
+    pub fn encode(&mut self, f: &FrameSpec) -> Vec<u8> {
+        let stream = f.stream.unwrap_or(0);
+        let (ty, mut flags, payload): (u8, u8, Vec<u8>) = match f.kind {
+            FrameType::Data => (0, 0, vec![b'x'; f.len.unwrap_or(0) as usize]),
+            FrameType::Headers => {
+                let eh = if f.end_headers == Some(false) { 0 } else { 0x4 };
+                (1, eh, self.block(stream, false))
+            }
+            FrameType::Priority => (2, 0, vec![0, 0, 0, 0, 15]),
+            FrameType::RstStream => (
+                3,
+                0,
+                f.error
+                    .unwrap_or(ErrorName::Cancel)
+                    .code()
+                    .to_be_bytes()
+                    .to_vec(),
+            ),
+            FrameType::Settings => {
+                let mut p = Vec::new();
+                if let Some(m) = f.max_concurrent_streams {
+                    p.extend(3u16.to_be_bytes());
+                    p.extend(m.to_be_bytes());
+                }
+                if let Some(w) = f.initial_window_size {
+                    p.extend(4u16.to_be_bytes());
+                    p.extend(w.to_be_bytes());
+                }
+                (4, 0, p)
+            }
+            FrameType::PushPromise => {
+                let mut p = f.promised.unwrap_or(0).to_be_bytes().to_vec();
+                p.extend(self.block(stream, true));
+                (5, 0x4, p)
+            }
+            FrameType::Ping => (6, 0, b"tracewri".to_vec()),
+            FrameType::Goaway => {
+                let mut p = f.last_stream.unwrap_or(0).to_be_bytes().to_vec();
+                p.extend(f.error.unwrap_or(ErrorName::NoError).code().to_be_bytes());
+                (7, 0, p)
+            }
+            FrameType::WindowUpdate => (8, 0, f.increment.unwrap_or(1).to_be_bytes().to_vec()),
+            FrameType::Continuation => (9, 0x4, Vec::new()),
+            FrameType::None => return Vec::new(),
+        };
+        if f.end_stream && matches!(f.kind, FrameType::Data | FrameType::Headers) {
+            flags |= 0x1;
+        }
+        if f.ack && matches!(f.kind, FrameType::Settings | FrameType::Ping) {
+            flags |= 0x1;
+        }
+        let mut payload = payload;
+        if f.ack && f.kind == FrameType::Settings {
+            payload.clear();
+        }
+        if let Some(l) = f.length {
+            payload.resize(l as usize, 0);
+        }
+        let mut out = Vec::with_capacity(9 + payload.len());
+        out.extend(&(payload.len() as u32).to_be_bytes()[1..]);
+        out.push(ty);
+        out.push(flags);
+        out.extend(stream.to_be_bytes());
+        out.extend(payload);
+        out
+    }
+}
