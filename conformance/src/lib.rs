@@ -6,8 +6,10 @@ pub mod bundled;
 pub mod deviations;
 pub mod exec;
 pub mod h2;
+pub mod h2crate;
 #[cfg(target_os = "linux")]
 pub mod linux;
+pub mod registry;
 pub mod replay;
 pub mod report;
 pub mod smoltcp;
