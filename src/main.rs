@@ -4,12 +4,12 @@
 //! This file parses the arguments and prints. The targets, the corpus of a
 //! profile, the profiles and the deviations policy are the conformance
 //! crate's (`tracewright_conformance::registry`); the model configurations
-//! are the model crate's (`tracewright_model::configs`); what `check` and
-//! `generate` print is in `check.rs`.
+//! are the model crate's (`tracewright_model::configs`); what the commands
+//! print is in `print.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -20,7 +20,7 @@ use tracewright_conformance::registry::{self, ProfileLookupError, RegistryError,
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
-mod check;
+mod print;
 
 #[derive(Parser)]
 #[command(
@@ -218,12 +218,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if variant.is_some() || variants || growth {
                     bail!("--variant, --variants and --growth are for tcp; `check h2` checks the HTTP/2 model as it is");
                 }
-                check::h2()
+                print::check_h2()
             }
             Protocol::TcpListener => {
-                check::tcp_listener(&model, variant.as_deref(), variants, growth)
+                print::check_tcp_listener(&model, variant.as_deref(), variants, growth)
             }
-            _ => check::tcp(&model, variant.as_deref(), variants, growth),
+            _ => print::check_tcp(&model, variant.as_deref(), variants, growth),
         },
         Command::Explore {
             protocol,
@@ -268,9 +268,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => suite.corpus(&profile(&model.profile)?),
             };
             match suite {
-                Suite::H2 => check::generate_h2(&out),
-                Suite::Listener => check::generate_listener(&profile(&model.profile)?, &out),
-                Suite::Tcp => check::generate(&model, &out),
+                Suite::H2 => print::generate_h2(&out),
+                Suite::Listener => print::generate_listener(&profile(&model.profile)?, &out),
+                Suite::Tcp => print::generate(&model, &out),
             }
         }
         Command::Replay {
@@ -390,57 +390,10 @@ fn replay(
     if let Some(dir) = &out.capture {
         println!("pcap files written to {}", dir.display());
     }
-    finish_report(
+    print::finish_report(
         &report,
         elapsed,
         out.report.as_deref(),
         out.junit.as_deref(),
     )
-}
-
-/// Writes (or prints) a report and its JUnit XML; the exit code says
-/// whether anything failed.
-fn finish_report(
-    report: &tracewright_conformance::report::Report,
-    elapsed: Duration,
-    report_path: Option<&Path>,
-    junit: Option<&Path>,
-) -> Result<ExitCode> {
-    let text = report.render();
-    match report_path {
-        Some(p) => {
-            std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
-            println!("report written to {}", p.display());
-        }
-        None => print!("{text}"),
-    }
-    if let Some(p) = junit {
-        std::fs::write(p, report.junit_xml())
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    let counts = report.counts();
-    let deviations = if report.deviations.is_some() {
-        format!(
-            ", {} documented deviation, {} stale deviation entries",
-            counts.deviation, counts.stale
-        )
-    } else {
-        String::new()
-    };
-    println!(
-        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error{deviations}",
-        report.results.len(),
-        elapsed.as_secs_f64(),
-        report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
-        counts.pass,
-        counts.fail,
-        counts.inconclusive,
-        counts.error
-    );
-    // A stale deviation entry fails the run: the list must stay honest.
-    Ok(if counts.fail + counts.error + counts.stale > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
 }

@@ -1,6 +1,6 @@
-//! What `check`, `explore` and `generate` print: the checker's results as
-//! a property table, counterexamples as ladders, the variants table, the
-//! corpus written and its coverage. The models and their configurations are
+//! What the commands print: the checker's results as a property table,
+//! counterexamples as ladders, the variants table, the corpus written and
+//! its coverage, a replay's report and its summary line. The models and their configurations are
 //! the model crate's (`tracewright_model::configs`).
 
 use std::path::Path;
@@ -127,7 +127,7 @@ where
 
 /// `check h2`: every configuration of `tracewright_model::configs::h2_checks`,
 /// every property.
-pub fn h2() -> Result<ExitCode> {
+pub fn check_h2() -> Result<ExitCode> {
     use tracewright_model::h2;
     let mut failed = false;
     for c in tracewright_model::configs::h2_checks() {
@@ -171,7 +171,7 @@ fn exit(ok: bool) -> ExitCode {
 
 /// `check tcp`: the model, a variant of it, every variant, or the growth
 /// table. The listener's variants are checked on the listener model.
-pub fn tcp(
+pub fn check_tcp(
     model: &ModelArgs,
     variant: Option<&str>,
     variants: bool,
@@ -201,7 +201,7 @@ pub fn tcp(
 }
 
 /// `check tcp-listener`.
-pub fn tcp_listener(
+pub fn check_tcp_listener(
     model: &ModelArgs,
     variant: Option<&str>,
     variants: bool,
@@ -585,4 +585,51 @@ pub fn generate_listener(p: &Profile, out: &Path) -> Result<ExitCode> {
         &written,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes (or prints) a report and its JUnit XML; the exit code says
+/// whether anything failed.
+pub fn finish_report(
+    report: &tracewright_conformance::report::Report,
+    elapsed: Duration,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    let text = report.render();
+    match report_path {
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
+            println!("report written to {}", p.display());
+        }
+        None => print!("{text}"),
+    }
+    if let Some(p) = junit {
+        std::fs::write(p, report.junit_xml())
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let counts = report.counts();
+    let deviations = if report.deviations.is_some() {
+        format!(
+            ", {} documented deviation, {} stale deviation entries",
+            counts.deviation, counts.stale
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error{deviations}",
+        report.results.len(),
+        elapsed.as_secs_f64(),
+        report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        counts.pass,
+        counts.fail,
+        counts.inconclusive,
+        counts.error
+    );
+    // A stale deviation entry fails the run: the list must stay honest.
+    Ok(if counts.fail + counts.error + counts.stale > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
