@@ -358,7 +358,7 @@ pub fn help() -> String {
         .iter()
         .map(|e| format!("`{}` ({}): {}", e.name, e.protocols().join(", "), e.help))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("\n")
 }
 
 // ---------------------------------------------------------------- profiles
