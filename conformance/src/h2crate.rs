@@ -383,3 +383,67 @@ impl H2Target for H2Crate {
         self.conn = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::h2::{decode_frames, FrameType, PREFACE};
+
+    fn frames(t: &mut H2Crate) -> Vec<crate::h2::Frame> {
+        let mut buf = t.poll().unwrap();
+        decode_frames(&mut buf)
+    }
+
+    #[test]
+    fn the_server_announces_two_streams_and_answers_a_request() {
+        let mut t = H2Crate::new();
+        t.open(Role::Server).unwrap();
+        t.deliver(PREFACE).unwrap();
+        // An empty SETTINGS, then HEADERS on stream 1 with END_STREAM.
+        t.deliver(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap();
+        let first = frames(&mut t);
+        assert_eq!(first[0].kind, FrameType::Settings);
+        assert_eq!(first[0].max_concurrent_streams, Some(2));
+        assert!(first.iter().any(|f| f.kind == FrameType::Settings && f.ack));
+        let mut enc = crate::h2::Encoder::new(true);
+        let headers = crate::h2::FrameSpec {
+            stream: Some(1),
+            end_stream: true,
+            ..crate::h2::FrameSpec::new(FrameType::Headers)
+        };
+        t.deliver(&enc.encode(&headers)).unwrap();
+        assert!(frames(&mut t).iter().all(|f| f.kind != FrameType::Goaway));
+        t.app(&H2App::Respond {
+            stream: 1,
+            end_stream: true,
+        })
+        .unwrap();
+        let out = frames(&mut t);
+        assert!(
+            out.iter()
+                .any(|f| f.kind == FrameType::Headers && f.stream == 1 && f.end_stream),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn what_h2_cannot_do_is_unsupported() {
+        let mut t = H2Crate::new();
+        t.open(Role::Client).unwrap();
+        assert!(matches!(
+            t.app(&H2App::Goaway),
+            Err(TargetError::Unsupported(_))
+        ));
+        assert!(matches!(
+            t.app(&H2App::Respond {
+                stream: 1,
+                end_stream: false
+            }),
+            Err(TargetError::Unsupported(_))
+        ));
+        assert!(matches!(
+            t.open(Role::Listener),
+            Err(TargetError::Unsupported(_))
+        ));
+    }
+}
