@@ -299,11 +299,7 @@ pub enum RegistryError {
 /// The entry `spec` names, if it serves `protocol`. An unknown name, or
 /// one of another protocol, is an error listing the targets of `protocol`.
 pub fn lookup(spec: &str, protocol: Protocol) -> Result<&'static Entry, RegistryError> {
-    let key = spec.split(':').next().unwrap_or(spec);
-    let entry = ENTRIES
-        .iter()
-        .find(|e| e.key() == key && (e.takes_argument() || e.name == spec));
-    match entry {
+    match find(spec) {
         Some(e) if e.serves(protocol) => Ok(e),
         _ => Err(RegistryError::Unknown {
             target: spec.to_string(),
@@ -317,7 +313,8 @@ pub fn lookup(spec: &str, protocol: Protocol) -> Result<&'static Entry, Registry
     }
 }
 
-/// The entry `spec` names, whatever it serves.
+/// The entry `spec` names, whatever it serves: `NAME` exactly, or
+/// `NAME:ARGUMENT` for an entry that takes an argument.
 pub fn find(spec: &str) -> Option<&'static Entry> {
     let key = spec.split(':').next().unwrap_or(spec);
     ENTRIES
