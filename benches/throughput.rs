@@ -1,12 +1,13 @@
 //! Throughput of the main loops, as criterion measures them: `check tcp`
 //! and `check h2` in unique states per second, `replay tcp --target bundled`,
-//! `replay tcp --target smoltcp` and `replay h2 --target bundled` in traces
-//! per second (criterion's
+//! `replay tcp --target smoltcp`, `replay h2 --target bundled` and
+//! `replay h2 --target h2crate` in traces per second, every target opened
+//! through the registry (criterion's
 //! `thrpt` line). Run `cargo bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stateright::{Checker, Model};
-use tracewright_conformance::{bundled::BundledTarget, load::load_corpus, profile::Profile};
+use tracewright_conformance::{load::load_corpus, profile::Profile, registry};
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
 fn check_tcp(c: &mut Criterion) {
@@ -42,10 +43,10 @@ fn replay_tcp_bundled(c: &mut Criterion) {
     g.throughput(Throughput::Elements(corpus.traces.len() as u64));
     g.bench_function("corpus", |b| {
         b.iter(|| {
-            let mut target = BundledTarget::new();
+            let mut target = registry::tcp_target("bundled").unwrap();
             tracewright_conformance::report::run_corpus(
                 &corpus,
-                &mut target,
+                target.as_mut(),
                 &profile,
                 &mut |_, _| {},
             )
@@ -55,7 +56,6 @@ fn replay_tcp_bundled(c: &mut Criterion) {
 }
 
 fn replay_tcp_smoltcp(c: &mut Criterion) {
-    use tracewright_conformance::smoltcp::SmoltcpTarget;
     let root = env!("CARGO_MANIFEST_DIR");
     let corpus = load_corpus(format!("{root}/traces/tcp").as_ref()).expect("the corpus loads");
     let profile = Profile::load(format!("{root}/profiles/rfc9293.yaml").as_ref()).unwrap();
@@ -63,10 +63,10 @@ fn replay_tcp_smoltcp(c: &mut Criterion) {
     g.throughput(Throughput::Elements(corpus.traces.len() as u64));
     g.bench_function("corpus", |b| {
         b.iter(|| {
-            let mut target = SmoltcpTarget::new();
+            let mut target = registry::tcp_target("smoltcp").unwrap();
             tracewright_conformance::report::run_corpus(
                 &corpus,
-                &mut target,
+                target.as_mut(),
                 &profile,
                 &mut |_, _| {},
             )
@@ -95,16 +95,30 @@ fn check_h2(c: &mut Criterion) {
     g.finish();
 }
 
-fn replay_h2_bundled(c: &mut Criterion) {
-    use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus, BundledH2};
+fn replay_h2(c: &mut Criterion, target: &str) {
+    use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus};
     let root = env!("CARGO_MANIFEST_DIR");
     let corpus = load_h2_corpus(format!("{root}/traces/h2").as_ref()).expect("the corpus loads");
-    let mut g = c.benchmark_group("replay_h2_bundled");
+    let mut g = c.benchmark_group(format!("replay_h2_{target}"));
     g.throughput(Throughput::Elements(corpus.traces.len() as u64));
     g.bench_function("corpus", |b| {
-        b.iter(|| run_h2_corpus(&corpus, &mut BundledH2::new(), &mut |_, _| {}))
+        b.iter(|| {
+            run_h2_corpus(
+                &corpus,
+                registry::h2(target).unwrap().as_mut(),
+                &mut |_, _| {},
+            )
+        })
     });
     g.finish();
+}
+
+fn replay_h2_bundled(c: &mut Criterion) {
+    replay_h2(c, "bundled")
+}
+
+fn replay_h2_h2crate(c: &mut Criterion) {
+    replay_h2(c, "h2crate")
 }
 
 criterion_group!(
@@ -113,6 +127,7 @@ criterion_group!(
     replay_tcp_bundled,
     replay_tcp_smoltcp,
     check_h2,
-    replay_h2_bundled
+    replay_h2_bundled,
+    replay_h2_h2crate
 );
 criterion_main!(benches);

@@ -167,3 +167,35 @@ fn a_malformed_h2_trace_is_an_error_naming_file_line_and_field() {
     // The rest of the corpus still ran and passed.
     assert!(text.contains(&format!("pass: {}", n - 2)), "{text}");
 }
+
+#[test]
+fn replay_h2_against_the_h2_crate_documents_every_failure() {
+    let (code, out, err) = tracewright(&["replay", "h2", "--target", "h2crate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("tracewright report: h2 against h2crate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("in conformance/deviations/h2crate.yaml"),
+        "{out}"
+    );
+    assert!(out.contains(" 0 fail, "), "{out}");
+    assert!(out.contains(", 0 stale deviation entries"), "{out}");
+    // A target of one protocol is refused by `replay all` before anything runs.
+    let (code, out, err) = tracewright(&["replay", "all", "--target", "h2crate"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("replay all --target h2crate: the h2 crate has no TCP of its own; run replay h2 --target h2crate"),
+        "{err}"
+    );
+    let (code, _, err) = tracewright(&["replay", "tcp", "--target", "h2crate"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "--target h2crate: unknown target (known: bundled, smoltcp, linux, exec:COMMAND)"
+        ),
+        "{err}"
+    );
+}

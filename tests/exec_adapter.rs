@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tracewright_conformance::exec::ExecTarget;
 use tracewright_conformance::load::{load_corpus, parse_trace};
 use tracewright_conformance::profile::Profile;
+use tracewright_conformance::registry;
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::report::run_corpus;
 use tracewright_conformance::target::{Target, TargetError};
@@ -44,8 +45,8 @@ fn the_corpus_passes_through_the_example_adapter() {
     let corpus = load_corpus(&root().join("traces/tcp")).unwrap();
     let profile = Profile::rfc9293();
     let command = adapter().display().to_string();
-    let mut target = ExecTarget::new(&command);
-    let report = run_corpus(&corpus, &mut target, &profile, &mut |_, _| {});
+    let mut target = registry::tcp_target(&format!("exec:{command}")).unwrap();
+    let report = run_corpus(&corpus, target.as_mut(), &profile, &mut |_, _| {});
     let c = report.counts();
     assert_eq!(
         c.pass,
@@ -148,11 +149,12 @@ fn delivered_trace(first: u32, second: u32) -> tracewright_conformance::trace::T
 #[test]
 fn the_example_adapter_counts_delivered_bytes() {
     let command = adapter().display().to_string();
-    let mut target = ExecTarget::new(&command);
+    let mut target = registry::tcp_target(&format!("exec:{command}")).unwrap();
+    let target = target.as_mut();
     let profile = Profile::rfc9293();
-    let r = replay(&delivered_trace(1, 2), &mut target, &profile);
+    let r = replay(&delivered_trace(1, 2), target, &profile);
     assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
-    let r = replay(&delivered_trace(1, 3), &mut target, &profile);
+    let r = replay(&delivered_trace(1, 3), target, &profile);
     assert!(
         matches!(&r.verdict, Verdict::Fail { step: 12, got: Some(g), .. } if g == "delivered 2"),
         "a wrong count must fail: {:?}",

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use tracewright_conformance::bundled::BundledTarget;
 use tracewright_conformance::profile::{Profile, SynData};
+use tracewright_conformance::registry;
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::trace::Trace;
 use tracewright_model::generate::{generate, generation_model};
@@ -38,11 +38,11 @@ fn check_switch(switched: Profile) {
     assert!(!changed.is_empty(), "the switch changes no trace");
     let mut failed_without = 0;
     for t in &traces {
-        let with = replay(t, &mut BundledTarget::new(), &switched);
+        let with = replay(t, bundled().as_mut(), &switched);
         assert_eq!(with.verdict, Verdict::Pass, "{} with the switch", t.id);
         let without = replay(
             t,
-            &mut BundledTarget::new(),
+            bundled().as_mut(),
             &Profile {
                 rfc5961: false,
                 rfc1337: false,
@@ -97,4 +97,8 @@ fn syn_data_dropped() {
         syn_data: SynData::Drop,
         ..Profile::rfc9293()
     });
+}
+
+fn bundled() -> Box<dyn tracewright_conformance::target::Target> {
+    registry::tcp_target("bundled").expect("the bundled target opens")
 }

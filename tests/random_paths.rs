@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use quickcheck::{Gen, QuickCheck, TestResult};
 use stateright::Model;
-use tracewright_conformance::bundled::BundledTarget;
 use tracewright_conformance::profile::{Profile, SynData};
+use tracewright_conformance::registry;
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_model::generate::{generation_model, label_of, project};
 use tracewright_model::tcp::{Action, TcpConfig, TcpModel};
@@ -70,8 +70,8 @@ fn walk_passes(profile: &Profile, model: &TcpModel, ends: &[usize], choices: &[u
         }
         let Some(label) = last else { continue };
         let trace = project(model, &init, &path, iut, &label);
-        let mut target = BundledTarget::new();
-        let result = replay(&trace, &mut target, profile);
+        let mut target = registry::tcp_target("bundled").expect("the bundled target opens");
+        let result = replay(&trace, target.as_mut(), profile);
         REPLAYED.fetch_add(1, Ordering::Relaxed);
         STEPS.fetch_add(trace.steps.len(), Ordering::Relaxed);
         LONGEST.fetch_max(trace.steps.len(), Ordering::Relaxed);

@@ -9,9 +9,11 @@ pub mod corpus;
 pub mod deviations;
 pub mod exec;
 pub mod h2;
+pub mod h2crate;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod pcap;
+pub mod registry;
 pub mod replay;
 pub mod report;
 pub mod smoltcp;

@@ -2,6 +2,7 @@
 //! lifecycle, of a listener under a SYN flood and of HTTP/2 streams, their
 //! properties, and trace generation (path → trace, [`gen`]).
 pub mod gen;
+pub mod configs;
 pub mod h2;
 pub mod ladder;
 pub mod listener;

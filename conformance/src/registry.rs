@@ -1,0 +1,612 @@
+//! The targets, by name, and the policies around a replay: which corpus a
+//! profile has, where a profile is found, which deviations list applies,
+//! and one driver from corpus and target to a report. The CLI, the tests
+//! and the benches all open targets here.
+//!
+//! Adding a target is one module (an implementation of [`Target`] or
+//! [`H2Target`]) and one entry in [`ENTRIES`]: its name, its help, the
+//! protocols it serves, how to open it, its own deviations list and whether
+//! it captures.
+//!
+//! A name is `NAME` or `NAME:ARGUMENT` (`exec:COMMAND`); the part before the
+//! first `:` picks the entry, so a URL scheme can pick one too.
+
+use std::path::{Path, PathBuf};
+
+use crate::deviations::Deviations;
+use crate::h2::{H2Corpus, H2Target};
+use crate::load::Corpus;
+use crate::profile::Profile;
+use crate::report::Report;
+use crate::target::{Target, TargetError};
+
+/// What a target speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// TCP (RFC 9293): the connection and the listener corpora.
+    Tcp,
+    /// HTTP/2 (RFC 9113).
+    H2,
+}
+
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::H2 => "h2",
+        }
+    }
+}
+
+/// A kind of corpus: what `replay` takes as its first argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// One connection (`traces/tcp*`).
+    Tcp,
+    /// A listener under a SYN flood (`traces/tcp-listener*`).
+    Listener,
+    /// HTTP/2 streams on one connection (`traces/h2`).
+    H2,
+}
+
+impl Suite {
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Suite::Tcp | Suite::Listener => Protocol::Tcp,
+            Suite::H2 => Protocol::H2,
+        }
+    }
+
+    /// The corpus generated for `profile`: see [`tcp_corpus`],
+    /// [`listener_corpus`]; HTTP/2 has one corpus.
+    pub fn corpus(self, profile: &Profile) -> PathBuf {
+        match self {
+            Suite::Tcp => tcp_corpus(profile),
+            Suite::Listener => listener_corpus(profile),
+            Suite::H2 => PathBuf::from("traces/h2"),
+        }
+    }
+}
+
+/// A profile's TCP corpus: `traces/tcp` for rfc9293, `traces/tcp-NAME` for
+/// the others (each generated with its profile's parameters).
+pub fn tcp_corpus(profile: &Profile) -> PathBuf {
+    corpus_of("traces/tcp", profile)
+}
+
+/// A profile's listener corpus: `traces/tcp-listener` for rfc9293,
+/// `traces/tcp-listener-NAME` for the others.
+pub fn listener_corpus(profile: &Profile) -> PathBuf {
+    corpus_of("traces/tcp-listener", profile)
+}
+
+fn corpus_of(base: &str, profile: &Profile) -> PathBuf {
+    if profile.name == "rfc9293" {
+        PathBuf::from(base)
+    } else {
+        PathBuf::from(format!("{base}-{}", profile.name))
+    }
+}
+
+/// A TCP target, opened: the replay runs its traces one after another, or
+/// the target runs the whole corpus its own way.
+pub enum TcpRunner {
+    Serial(Box<dyn Target>),
+    /// The kernel: each trace in a network namespace of its own, many at
+    /// once, on threads the runner makes.
+    Corpus {
+        name: &'static str,
+        run: fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report,
+    },
+}
+
+/// A target, opened for one protocol.
+pub enum Opened {
+    Tcp(TcpRunner),
+    H2(Box<dyn H2Target>),
+}
+
+impl Opened {
+    pub fn name(&self) -> &str {
+        match self {
+            Opened::Tcp(TcpRunner::Serial(t)) => t.name(),
+            Opened::Tcp(TcpRunner::Corpus { name, .. }) => name,
+            Opened::H2(t) => t.name(),
+        }
+    }
+
+    /// Whether `--capture` can work: the target says so itself, or cannot.
+    pub fn check_capture(&mut self) -> Result<(), TargetError> {
+        match self {
+            Opened::Tcp(TcpRunner::Serial(t)) => t.capture(None),
+            other => Err(TargetError::Unsupported(format!(
+                "the {} target does not capture packets",
+                other.name()
+            ))),
+        }
+    }
+}
+
+type OpenTcp = fn(&str) -> Result<TcpRunner, RegistryError>;
+type OpenH2 = fn(&str) -> Result<Box<dyn H2Target>, RegistryError>;
+
+/// One target the suite knows.
+pub struct Entry {
+    /// `NAME`, or `NAME:ARGUMENT` when it takes an argument.
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Why it serves only the protocols it serves, for a user who asked
+    /// for another.
+    pub only: &'static str,
+    /// Its own deviations list per corpus kind (the profile's corpus of
+    /// that kind), loaded unless `--deviations` names another.
+    pub deviations: &'static [(Suite, &'static str)],
+    /// Whether it can write a pcap per trace (`--capture`).
+    pub captures: bool,
+    tcp: Option<OpenTcp>,
+    h2: Option<OpenH2>,
+}
+
+impl Entry {
+    fn key(&self) -> &'static str {
+        self.name.split(':').next().unwrap_or(self.name)
+    }
+
+    fn takes_argument(&self) -> bool {
+        self.name.contains(':')
+    }
+
+    pub fn serves(&self, p: Protocol) -> bool {
+        match p {
+            Protocol::Tcp => self.tcp.is_some(),
+            Protocol::H2 => self.h2.is_some(),
+        }
+    }
+
+    /// The protocols it serves, as `replay` names them.
+    pub fn protocols(&self) -> Vec<&'static str> {
+        [Protocol::Tcp, Protocol::H2]
+            .into_iter()
+            .filter(|&p| self.serves(p))
+            .map(Protocol::name)
+            .collect()
+    }
+
+    /// Opens the target named `spec` (this entry's) for `protocol`. The
+    /// linux entry also readies the process for its namespaces here, so
+    /// open it while the process has one thread.
+    pub fn open(&self, spec: &str, protocol: Protocol) -> Result<Opened, RegistryError> {
+        let arg = spec.split_once(':').map_or("", |(_, a)| a);
+        match (protocol, self.tcp, self.h2) {
+            (Protocol::Tcp, Some(open), _) => open(arg).map(Opened::Tcp),
+            (Protocol::H2, _, Some(open)) => open(arg).map(Opened::H2),
+            _ => Err(RegistryError::WrongProtocol {
+                target: spec.to_string(),
+                only: self.only,
+            }),
+        }
+    }
+}
+
+/// Every target, in the order help lists them.
+pub static ENTRIES: &[Entry] = &[
+    Entry {
+        name: "bundled",
+        help: "the bundled TCP endpoint and HTTP/2 connection (tracewright-stack), in-process, on a virtual clock",
+        only: "",
+        deviations: &[],
+        captures: false,
+        tcp: Some(|_| {
+            Ok(TcpRunner::Serial(Box::new(
+                crate::bundled::BundledTarget::new(),
+            )))
+        }),
+        h2: Some(|_| Ok(Box::new(crate::h2::BundledH2::new()))),
+    },
+    Entry {
+        name: "smoltcp",
+        help: "smoltcp 0.14 in-process, through a phy::Device of ours, on a virtual clock",
+        only: "smoltcp has no HTTP/2",
+        deviations: &[(Suite::Tcp, "conformance/deviations/smoltcp.yaml")],
+        captures: true,
+        tcp: Some(|_| {
+            Ok(TcpRunner::Serial(Box::new(
+                crate::smoltcp::SmoltcpTarget::new(),
+            )))
+        }),
+        h2: None,
+    },
+    Entry {
+        name: "linux",
+        help: "the running kernel's TCP, each trace in a network namespace of its own",
+        only: "the kernel has no HTTP/2",
+        deviations: &[(Suite::Tcp, "conformance/deviations/linux.yaml")],
+        captures: false,
+        tcp: Some(open_linux),
+        h2: None,
+    },
+    Entry {
+        name: "exec:COMMAND",
+        help: "any TCP stack behind an adapter process (see README.md)",
+        only: "the exec adapter protocol carries TCP segments only",
+        deviations: &[],
+        captures: false,
+        tcp: Some(|command| {
+            if command.trim().is_empty() {
+                return Err(RegistryError::Argument {
+                    target: "exec:COMMAND",
+                    why: "the command is empty",
+                });
+            }
+            Ok(TcpRunner::Serial(Box::new(
+                crate::exec::ExecTarget::new(command),
+            )))
+        }),
+        h2: None,
+    },
+    Entry {
+        name: "h2crate",
+        help: "the h2 crate (hyperium, 0.4) in-process, over an in-memory duplex",
+        only: "the h2 crate has no TCP of its own",
+        deviations: &[(Suite::H2, "conformance/deviations/h2crate.yaml")],
+        captures: false,
+        tcp: None,
+        h2: Some(|_| Ok(Box::new(crate::h2crate::H2Crate::new()))),
+    },
+];
+
+#[cfg(target_os = "linux")]
+fn open_linux(_: &str) -> Result<TcpRunner, RegistryError> {
+    // A user namespace needs a process with one thread: first.
+    crate::linux::prepare().map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+    Ok(TcpRunner::Corpus {
+        name: "linux",
+        run: crate::linux::run_linux_corpus,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_linux(_: &str) -> Result<TcpRunner, RegistryError> {
+    Err(RegistryError::Unavailable(
+        "linux target: runs only on Linux".into(),
+    ))
+}
+
+/// The exit code of a run whose target cannot run on this machine (one
+/// line on stderr says why), distinct from 1 (a trace failed) and 2 (usage).
+pub const EXIT_UNAVAILABLE: u8 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{target}: unknown {} (known: {})", if *protocol == Protocol::H2 { "HTTP/2 target" } else { "target" }, known.join(", "))]
+    Unknown {
+        target: String,
+        protocol: Protocol,
+        known: Vec<&'static str>,
+    },
+    #[error("{target}: {only}")]
+    WrongProtocol { target: String, only: &'static str },
+    #[error("{target}: {why}")]
+    Argument {
+        target: &'static str,
+        why: &'static str,
+    },
+    /// The target cannot run on this machine (exit [`EXIT_UNAVAILABLE`]).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The entry `spec` names, if it serves `protocol`. An unknown name, or
+/// one of another protocol, is an error listing the targets of `protocol`.
+pub fn lookup(spec: &str, protocol: Protocol) -> Result<&'static Entry, RegistryError> {
+    match find(spec) {
+        Some(e) if e.serves(protocol) => Ok(e),
+        _ => Err(RegistryError::Unknown {
+            target: spec.to_string(),
+            protocol,
+            known: ENTRIES
+                .iter()
+                .filter(|e| e.serves(protocol))
+                .map(|e| e.name)
+                .collect(),
+        }),
+    }
+}
+
+/// The entry `spec` names, whatever it serves: `NAME` exactly, or
+/// `NAME:ARGUMENT` for an entry that takes an argument.
+pub fn find(spec: &str) -> Option<&'static Entry> {
+    let key = spec.split(':').next().unwrap_or(spec);
+    ENTRIES
+        .iter()
+        .find(|e| e.key() == key && (e.takes_argument() || e.name == spec))
+}
+
+/// Opens TCP target `spec` (`bundled`, `smoltcp`, `exec:COMMAND`, ...).
+pub fn tcp(spec: &str) -> Result<TcpRunner, RegistryError> {
+    match lookup(spec, Protocol::Tcp)?.open(spec, Protocol::Tcp)? {
+        Opened::Tcp(t) => Ok(t),
+        Opened::H2(_) => unreachable!("a TCP entry opens a TCP target"),
+    }
+}
+
+/// Opens TCP target `spec` as one [`Target`] (not the linux corpus runner).
+pub fn tcp_target(spec: &str) -> Result<Box<dyn Target>, RegistryError> {
+    match tcp(spec)? {
+        TcpRunner::Serial(t) => Ok(t),
+        TcpRunner::Corpus { .. } => Err(RegistryError::Argument {
+            target: "linux",
+            why: "runs whole corpora only (registry::replay)",
+        }),
+    }
+}
+
+/// Opens HTTP/2 target `spec` (`bundled`, `h2crate`).
+pub fn h2(spec: &str) -> Result<Box<dyn H2Target>, RegistryError> {
+    match lookup(spec, Protocol::H2)?.open(spec, Protocol::H2)? {
+        Opened::H2(t) => Ok(t),
+        Opened::Tcp(_) => unreachable!("an HTTP/2 entry opens an HTTP/2 target"),
+    }
+}
+
+/// The help of `--target`: one line per target.
+pub fn help() -> String {
+    ENTRIES
+        .iter()
+        .map(|e| format!("`{}` ({}): {}", e.name, e.protocols().join(", "), e.help))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---------------------------------------------------------------- profiles
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileLookupError {
+    #[error("{arg}: no such profile ({} does not exist)", path.display())]
+    NotFound { arg: String, path: PathBuf },
+    #[error(transparent)]
+    Load(#[from] crate::profile::ProfileError),
+}
+
+/// A profile by name (`profiles/NAME.yaml`, or the built-in `rfc9293`) or
+/// by path.
+pub fn load_profile(arg: &str) -> Result<Profile, ProfileLookupError> {
+    let looks_like_path = arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml");
+    let path = if looks_like_path {
+        PathBuf::from(arg)
+    } else {
+        Path::new("profiles").join(format!("{arg}.yaml"))
+    };
+    if path.exists() {
+        return Ok(Profile::load(&path)?);
+    }
+    if arg == "rfc9293" {
+        return Ok(Profile::rfc9293());
+    }
+    Err(ProfileLookupError::NotFound {
+        arg: arg.to_string(),
+        path,
+    })
+}
+
+// ---------------------------------------------------------------- replay
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("loading {}", dir.display())]
+    Load {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: trace {id} was generated for profile {trace}, not {profile}: pass --profile {trace} or generate the corpus for {profile}", dir.display())]
+    ProfileMismatch {
+        dir: PathBuf,
+        id: String,
+        trace: String,
+        profile: String,
+    },
+    #[error(transparent)]
+    Deviations(#[from] crate::deviations::DeviationsError),
+    #[error("{file}: lists deviations of target {listed}, not {target}")]
+    DeviationsOfAnother {
+        file: String,
+        listed: String,
+        target: String,
+    },
+    #[error("a {target} target cannot replay a {corpus} corpus")]
+    WrongCorpus {
+        target: &'static str,
+        corpus: &'static str,
+    },
+}
+
+/// A corpus of either protocol, loaded.
+pub enum Loaded {
+    Tcp(Corpus),
+    H2(H2Corpus),
+}
+
+impl Loaded {
+    /// How many traces loaded.
+    pub fn len(&self) -> usize {
+        match self {
+            Loaded::Tcp(c) => c.traces.len(),
+            Loaded::H2(c) => c.traces.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Loads the corpus of `suite` in `dir`; a TCP corpus must be `profile`'s
+/// (its timers and retry counts are in the traces).
+pub fn load(suite: Suite, dir: &Path, profile: &Profile) -> Result<Loaded, ReplayError> {
+    let load_err = |source| ReplayError::Load {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    if suite == Suite::H2 {
+        return crate::h2::load_h2_corpus(dir)
+            .map(Loaded::H2)
+            .map_err(load_err);
+    }
+    let corpus = crate::load::load_corpus(dir).map_err(load_err)?;
+    if let Some(t) = corpus.traces.iter().find(|t| t.profile != profile.name) {
+        return Err(ReplayError::ProfileMismatch {
+            dir: dir.to_path_buf(),
+            id: t.id.clone(),
+            trace: t.profile.clone(),
+            profile: profile.name.clone(),
+        });
+    }
+    Ok(Loaded::Tcp(corpus))
+}
+
+/// The deviations list of a replay: `explicit` (`--deviations FILE`), or
+/// the target's own for `suite` when `traces` is the profile's corpus of
+/// that kind (the list describes that corpus; a corpus of one's own takes
+/// `--deviations` or none), or none.
+pub fn load_deviations(
+    target: &str,
+    suite: Suite,
+    traces: &Path,
+    profile: &Profile,
+    explicit: Option<&Path>,
+) -> Result<Option<Deviations>, ReplayError> {
+    let own = find(target).and_then(|e| e.deviations.iter().find(|(s, _)| *s == suite));
+    let path = match (explicit, own) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some((_, file))) if traces == suite.corpus(profile) => PathBuf::from(file),
+        (None, _) => return Ok(None),
+    };
+    let d = Deviations::load(&path)?;
+    if explicit.is_none() && d.target != target {
+        return Err(ReplayError::DeviationsOfAnother {
+            file: path.display().to_string(),
+            listed: d.target,
+            target: target.to_string(),
+        });
+    }
+    Ok(Some(d))
+}
+
+/// Replays `corpus` against `target`: one report, with `deviations`
+/// applied (the entries for the corpus's profile) and, with `capture`, one
+/// pcap per trace in that directory (check [`Opened::check_capture`] first).
+pub fn replay(
+    corpus: &Loaded,
+    target: &mut Opened,
+    profile: &Profile,
+    deviations: Option<Deviations>,
+    capture: Option<&Path>,
+    on_progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, ReplayError> {
+    let report = match (corpus, target) {
+        (Loaded::Tcp(c), Opened::Tcp(TcpRunner::Serial(t))) => {
+            crate::report::run_corpus_capturing(c, t.as_mut(), profile, capture, on_progress)
+        }
+        (Loaded::Tcp(c), Opened::Tcp(TcpRunner::Corpus { run, .. })) => {
+            run(c, profile, on_progress)
+        }
+        (Loaded::H2(c), Opened::H2(t)) => crate::h2::run_h2_corpus(c, t.as_mut(), on_progress),
+        (Loaded::Tcp(_), Opened::H2(_)) => {
+            return Err(ReplayError::WrongCorpus {
+                target: "HTTP/2",
+                corpus: "TCP",
+            })
+        }
+        (Loaded::H2(_), Opened::Tcp(_)) => {
+            return Err(ReplayError::WrongCorpus {
+                target: "TCP",
+                corpus: "HTTP/2",
+            })
+        }
+    };
+    Ok(match deviations {
+        Some(d) => {
+            let for_corpus = d.for_profile(&report.profile);
+            report.with_deviations(for_corpus)
+        }
+        None => report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_list_the_targets_of_the_protocol() {
+        let e = lookup("nope", Protocol::Tcp).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            "nope: unknown target (known: bundled, smoltcp, linux, exec:COMMAND)"
+        );
+        let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            "smoltcp: unknown HTTP/2 target (known: bundled, h2crate)"
+        );
+        // A name that takes no argument is not matched with one.
+        assert!(lookup("bundled:x", Protocol::Tcp).is_err());
+        assert_eq!(
+            lookup("exec:./a b", Protocol::Tcp).unwrap().name,
+            "exec:COMMAND"
+        );
+    }
+
+    #[test]
+    fn exec_needs_a_command() {
+        let e = tcp("exec:  ").err().unwrap().to_string();
+        assert_eq!(e, "exec:COMMAND: the command is empty");
+    }
+
+    #[test]
+    fn corpora_follow_the_profile_name() {
+        let mut p = Profile::rfc9293();
+        assert_eq!(Suite::Tcp.corpus(&p), Path::new("traces/tcp"));
+        assert_eq!(Suite::Listener.corpus(&p), Path::new("traces/tcp-listener"));
+        p.name = "linux".into();
+        assert_eq!(Suite::Tcp.corpus(&p), Path::new("traces/tcp-linux"));
+        assert_eq!(
+            Suite::Listener.corpus(&p),
+            Path::new("traces/tcp-listener-linux")
+        );
+        assert_eq!(Suite::H2.corpus(&p), Path::new("traces/h2"));
+    }
+
+    #[test]
+    fn own_deviations_only_for_the_profiles_corpus_of_their_kind() {
+        let p = Profile::rfc9293();
+        let none = |suite, dir: &str| {
+            load_deviations("smoltcp", suite, Path::new(dir), &p, None)
+                .unwrap()
+                .is_none()
+        };
+        // The listener corpus and a corpus of one's own take none by default.
+        assert!(none(Suite::Listener, "traces/tcp-listener"));
+        assert!(none(Suite::Tcp, "/tmp/elsewhere"));
+        assert!(none(Suite::H2, "traces/h2"));
+    }
+
+    #[test]
+    fn capture_is_the_targets_to_refuse() {
+        let mut linux_like = Opened::Tcp(TcpRunner::Corpus {
+            name: "linux",
+            run: |_, _, _| unreachable!(),
+        });
+        assert!(matches!(
+            linux_like.check_capture(),
+            Err(TargetError::Unsupported(_))
+        ));
+        let mut bundled = Opened::Tcp(tcp("bundled").unwrap());
+        assert!(bundled.check_capture().is_err());
+        for e in ENTRIES.iter().filter(|e| e.captures) {
+            let mut t = e.open(e.name, Protocol::Tcp).unwrap();
+            assert!(t.check_capture().is_ok(), "{}", e.name);
+        }
+    }
+}

@@ -1,0 +1,626 @@
+//! What the commands print: the checker's results as a property table,
+//! counterexamples as ladders, the variants table, the corpus written and
+//! its coverage, a replay's report and its summary line. The models and their configurations are
+//! the model crate's (`tracewright_model::configs`).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use stateright::{Checker, Expectation, Model};
+use tracewright_conformance::profile::Profile;
+
+use tracewright_model::listener::{self, ListenerModel, ListenerVariant};
+use tracewright_model::tcp::{property_rfc, TcpModel, Variant};
+
+use crate::{model_for, profile, ModelArgs};
+
+/// Never overwrite the corpus of another profile (the writer checks it
+/// again; checked first so that the error reads without the writer's
+/// context).
+fn not_another_profiles_corpus(out: &Path, profile: &str) -> Result<()> {
+    Ok(tracewright_model::gen::not_another_profiles_corpus(
+        out, profile,
+    )?)
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap());
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Runs stateright's BFS checker with a spinner; returns it and the time taken.
+fn explore<M>(model: &M) -> (impl Checker<M>, Duration)
+where
+    M: Model + Clone + Send + Sync + 'static,
+    M::State: std::hash::Hash + Send + Sync + std::fmt::Debug + Clone + PartialEq + 'static,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
+    let pb = spinner("exploring");
+    let start = Instant::now();
+    let checker = model.clone().checker().spawn_bfs();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(50));
+        pb.set_message(format!(
+            "exploring: {} unique states",
+            checker.unique_state_count()
+        ));
+    }
+    let checker = checker.join();
+    let elapsed = start.elapsed();
+    pb.finish_and_clear();
+    (checker, elapsed)
+}
+
+/// Explores `model` and prints what the search saw.
+fn explore_and_report<M>(model: &M) -> impl Checker<M>
+where
+    M: Model + Clone + Send + Sync + 'static,
+    M::State: std::hash::Hash + Send + Sync + std::fmt::Debug + Clone + PartialEq + 'static,
+    M::Action: Send + Sync + std::fmt::Debug + Clone + PartialEq,
+{
+    let (checker, elapsed) = explore(model);
+    let unique = checker.unique_state_count();
+    println!("states visited:  {}", checker.state_count());
+    println!("unique states:   {unique}");
+    println!("max depth:       {}", checker.max_depth());
+    println!(
+        "time:            {:.2} s ({:.0} unique states/s)",
+        elapsed.as_secs_f64(),
+        unique as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    println!();
+    checker
+}
+
+/// Prints one line per property: its kind, name, verdict and RFC section.
+/// True when one failed (a violation, or a `sometimes` with no example).
+fn property_table<M: Model>(
+    properties: &[stateright::Property<M>],
+    discoveries: &std::collections::HashMap<&'static str, stateright::Path<M::State, M::Action>>,
+    rfc: fn(&str) -> &'static str,
+    width: usize,
+) -> bool
+where
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let mut failed = false;
+    for p in properties {
+        let found = discoveries
+            .get(p.name)
+            .map(|path| path.clone().into_actions().len());
+        let (verdict, bad) = match (&p.expectation, found) {
+            (Expectation::Sometimes, Some(n)) => (format!("example found ({n} steps)"), false),
+            (Expectation::Sometimes, None) => ("NO EXAMPLE: unreachable".to_string(), true),
+            (_, None) => ("holds".to_string(), false),
+            (_, Some(n)) => (format!("VIOLATED ({n} steps)"), true),
+        };
+        let kind = match p.expectation {
+            Expectation::Always => "always",
+            Expectation::Eventually => "eventually",
+            Expectation::Sometimes => "sometimes",
+        };
+        println!(
+            "  {kind:<9} {:<width$} {verdict:<28} {}",
+            p.name,
+            rfc(p.name)
+        );
+        failed |= bad;
+    }
+    failed
+}
+
+/// `check h2`: every configuration of `tracewright_model::configs::h2_checks`,
+/// every property.
+pub fn check_h2() -> Result<ExitCode> {
+    use tracewright_model::h2;
+    let mut failed = false;
+    for c in tracewright_model::configs::h2_checks() {
+        let iut = c.model.cfg.iut;
+        println!(
+            "checking h2: {}, MAX_CONCURRENT_STREAMS {}, the {}'s send windows {} unit a stream, {} the connection (1 unit = {} bytes)",
+            c.streams,
+            h2::MAX_CONCURRENT,
+            h2::end_name(iut),
+            h2::HARNESS_WINDOW,
+            h2::CONN_WINDOW_UNITS,
+            h2::DATA_UNIT
+        );
+        let properties = c.model.properties();
+        let checker = explore_and_report(&c.model);
+        let discoveries = checker.discoveries();
+        failed |= property_table(&properties, &discoveries, h2::property_rfc, 44);
+        for p in &properties {
+            if let (true, Some(path)) = (
+                p.expectation.discovery_is_failure(),
+                discoveries.get(p.name),
+            ) {
+                println!("    counterexample to {}:", p.name);
+                for a in path.clone().into_actions() {
+                    println!("      {a:?}");
+                }
+            }
+        }
+        println!();
+    }
+    Ok(exit(!failed))
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `check tcp`: the model, a variant of it, every variant, or the growth
+/// table. The listener's variants are checked on the listener model.
+pub fn check_tcp(
+    model: &ModelArgs,
+    variant: Option<&str>,
+    variants: bool,
+    growth: bool,
+) -> Result<ExitCode> {
+    if growth {
+        return check_growth(model);
+    }
+    if variants {
+        return check_variants(model);
+    }
+    if let Some(v) = variant.and_then(ListenerVariant::parse) {
+        return check_listener(&profile(&model.profile)?, Some(v), None);
+    }
+    let variant = match variant {
+        None => None,
+        Some(name) => Some(Variant::parse(name).with_context(|| {
+            let names: Vec<_> = Variant::ALL
+                .iter()
+                .map(|v| v.name())
+                .chain(ListenerVariant::ALL.iter().map(|v| v.name()))
+                .collect();
+            format!("--variant {name}: unknown (known: {})", names.join(", "))
+        })?),
+    };
+    check(model, variant)
+}
+
+/// `check tcp-listener`.
+pub fn check_tcp_listener(
+    model: &ModelArgs,
+    variant: Option<&str>,
+    variants: bool,
+    growth: bool,
+) -> Result<ExitCode> {
+    if variants {
+        return check_variants(model);
+    }
+    if growth {
+        bail!("--growth is for tcp");
+    }
+    let variant = match variant {
+        None => None,
+        Some(name) => Some(parse_listener_variant(name)?),
+    };
+    check_listener(&profile(&model.profile)?, variant, model.loss)
+}
+
+fn check_growth(args: &ModelArgs) -> Result<ExitCode> {
+    let base = model_for(args, |_| 0)?;
+    println!(
+        "unique states of the tcp model (profile {}) by network budget:\n",
+        base.cfg.profile
+    );
+    println!(
+        "{:>12} | {:>10} {:>10} {:>10}",
+        "loss \\ dup", "0", "1", "2"
+    );
+    println!("{}", "-".repeat(47));
+    for loss in 0..=2 {
+        let mut row = format!("{loss:>12} |");
+        for dup in 0..=2 {
+            let m = TcpModel::new(base.cfg.clone().with_budgets(loss, dup));
+            let (c, _) = explore(&m);
+            row += &format!(" {:>10}", c.unique_state_count());
+        }
+        println!("{row}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_variants(args: &ModelArgs) -> Result<ExitCode> {
+    let base = model_for(args, |_| 2)?;
+    let mut ok = true;
+    println!(
+        "{:<26} {:<32} {:>22} {:>9}",
+        "variant", "property it breaks", "counterexample steps", "time"
+    );
+    // The unmodified model, then with a second incarnation, where the ISN
+    // and handshake variants show their flaws: every property must hold.
+    for (m, name) in [
+        (base.clone(), format!("({})", base.cfg.profile)),
+        (
+            TcpModel::new(base.cfg.clone().with_incarnations()),
+            format!("({}, 2 incarnations)", base.cfg.profile),
+        ),
+        (
+            TcpModel::new(base.cfg.clone().with_syn_data()),
+            format!("({}, data on SYN)", base.cfg.profile),
+        ),
+    ] {
+        let (c, t) = explore(&m);
+        let fails: Vec<_> = m
+            .properties()
+            .into_iter()
+            .filter(|p| p.expectation.discovery_is_failure() && c.discovery(p.name).is_some())
+            .map(|p| p.name)
+            .collect();
+        ok &= fails.is_empty();
+        println!(
+            "{:<26} {:<32} {:>22} {:>7.2} s",
+            name,
+            if fails.is_empty() {
+                "none: every property holds".to_string()
+            } else {
+                fails.join(", ")
+            },
+            "-",
+            t.as_secs_f64()
+        );
+    }
+    for v in Variant::ALL {
+        let m = TcpModel::new(base.cfg.clone().for_variant(v));
+        let (c, t) = explore(&m);
+        let found = c.discovery(v.breaks()).map(|_| {
+            let cond = m
+                .properties()
+                .into_iter()
+                .find(|p| p.name == v.breaks())
+                .unwrap()
+                .condition;
+            tracewright_model::generate::shortest_path_to(&m, |w| !cond(&m, w))
+                .map_or(0, |p| p.len() - 1)
+        });
+        ok &= found.is_some();
+        println!(
+            "{:<26} {:<32} {:>22} {:>7.2} s",
+            v.name(),
+            v.breaks(),
+            found.map_or("NOT REFUTED".to_string(), |n| n.to_string()),
+            t.as_secs_f64()
+        );
+    }
+    ok &= variant_rows(&profile(&args.profile)?)?;
+    Ok(exit(ok))
+}
+
+fn parse_listener_variant(name: &str) -> Result<ListenerVariant> {
+    use ListenerVariant;
+    ListenerVariant::parse(name).with_context(|| {
+        let names: Vec<_> = ListenerVariant::ALL.iter().map(|v| v.name()).collect();
+        format!(
+            "--variant {name}: unknown listener variant (known: {})",
+            names.join(", ")
+        )
+    })
+}
+
+fn check(args: &ModelArgs, variant: Option<Variant>) -> Result<ExitCode> {
+    let mut model = model_for(args, |_| 2)?;
+    if let Some(v) = variant {
+        model.cfg = model.cfg.clone().for_variant(v);
+        if v.needs_incarnations() && args.loss.is_some() {
+            model.cfg.loss_budget = args.loss.unwrap_or(0);
+        }
+    }
+    let cfg = model.cfg.clone();
+    let scenario = if cfg.incarnations {
+        ", 2 incarnations"
+    } else if cfg.client_syn_data {
+        ", data on the client's SYN"
+    } else {
+        ""
+    };
+    println!(
+        "checking tcp{} (profile {}{scenario}, loss budget {}, duplication budget {}, retries syn {} syn-ack {} data/FIN {})",
+        variant.map_or(String::new(), |v| format!(" variant {}", v.name())),
+        cfg.profile, cfg.loss_budget, cfg.dup_budget, cfg.syn_retries, cfg.synack_retries, cfg.retries
+    );
+    let properties = model.properties();
+    let checker = explore_and_report(&model);
+    let mut failed = false;
+    let discoveries = checker.discoveries();
+    let width = properties.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    failed |= property_table(&properties, &discoveries, property_rfc, width.max(40));
+    for p in &properties {
+        if let (true, Some(path)) = (
+            p.expectation.discovery_is_failure(),
+            discoveries.get(p.name),
+        ) {
+            // Draw the shortest counterexample (stateright's parallel
+            // search found one; a deterministic BFS finds the shortest).
+            let cond = p.condition;
+            let shortest =
+                tracewright_model::generate::shortest_path_to(&model, |w| !cond(&model, w))
+                    .unwrap_or_else(|| path.clone().into_vec());
+            println!(
+                "\ncounterexample to {} ({}), {} steps:",
+                p.name,
+                property_rfc(p.name),
+                shortest.len() - 1
+            );
+            print!("{}", tracewright_model::ladder::draw(&model, &shortest));
+        }
+    }
+    Ok(exit(!failed))
+}
+
+pub fn generate(args: &ModelArgs, out: &Path) -> Result<ExitCode> {
+    // By default the budgets of `generation_model`: one loss more than the
+    // largest retry limit, so that every give-up is reached.
+    let default = tracewright_model::generate::generation_model(&profile(&args.profile)?)
+        .map_err(anyhow::Error::msg)?;
+    let model = model_for(args, |_| default.cfg.loss_budget)?;
+    let pb = spinner("exploring");
+    let corpus = tracewright_model::generate::generate(&model, &mut |n| {
+        pb.set_message(format!("exploring: {n} states"))
+    });
+    pb.finish_and_clear();
+    not_another_profiles_corpus(out, &model.cfg.profile)?;
+    let written = tracewright_model::generate::write_corpus(&corpus, out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "explored {} states (loss budget {}, duplication budget {})",
+        corpus.states, model.cfg.loss_budget, model.cfg.dup_budget
+    );
+    print_coverage_and_written(
+        "the IUT's",
+        corpus.transitions(),
+        corpus.covered(),
+        corpus.traces.len(),
+        out,
+        &written,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `generate` prints last: the coverage of `side`'s transitions and
+/// what was written where.
+fn print_coverage_and_written(
+    side: &str,
+    transitions: usize,
+    covered: usize,
+    traces: usize,
+    out: &Path,
+    written: &tracewright_model::generate::Written,
+) {
+    println!(
+        "{transitions} transitions of {side} side exist; the corpus covers {covered} ({:.1} %)",
+        100.0 * covered as f64 / transitions.max(1) as f64
+    );
+    println!(
+        "wrote {traces} traces to {} ({} changed, {} removed)",
+        out.display(),
+        written.changed,
+        written.removed
+    );
+}
+
+pub fn generate_h2(out: &Path) -> Result<ExitCode> {
+    let pb = spinner("exploring");
+    let corpus = tracewright_model::h2gen::generate_h2(&mut |n| {
+        pb.set_message(format!("exploring: {n} states"))
+    });
+    pb.finish_and_clear();
+    let written = tracewright_model::h2gen::write_h2_corpus(&corpus, out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "explored {} states (both roles, two configurations each)",
+        corpus.states
+    );
+    println!(
+        "{} transitions of the IUT's side exist; the corpus covers all of them",
+        corpus.transitions()
+    );
+    let pairs = tracewright_model::h2gen::pair_coverage(&corpus.coverage);
+    for line in pairs.lines() {
+        println!("{line}");
+    }
+    println!(
+        "wrote {} traces to {} ({} changed, {} removed)",
+        corpus.traces.len(),
+        out.display(),
+        written.changed,
+        written.removed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- the listener
+
+fn model(p: &Profile, variant: Option<ListenerVariant>) -> Result<ListenerModel> {
+    let mut m = tracewright_model::listener_gen::generation_model(p).map_err(anyhow::Error::msg)?;
+    m.cfg.variant = variant;
+    Ok(m)
+}
+
+/// Checks the listener model (or a variant) and draws the shortest
+/// counterexample of each violated property as a ladder.
+/// `loss` replaces the default loss budget (one client segment).
+fn check_listener(
+    p: &Profile,
+    variant: Option<ListenerVariant>,
+    loss: Option<u8>,
+) -> Result<ExitCode> {
+    let mut m = model(p, variant)?;
+    if let Some(loss) = loss {
+        m.cfg.loss_budget = loss;
+    }
+    let cfg = &m.cfg;
+    println!(
+        "checking the tcp listener{} (profile {}, half-open queue {}, accept queue {}, SYN cookies {}, SYN-ACK retries {}, loss budget {}; {} clients, {} spoofed flooders)",
+        variant.map_or(String::new(), |v| format!(" variant {}", v.name())),
+        cfg.profile,
+        cfg.syn_backlog,
+        cfg.accept_backlog,
+        match (cfg.syn_cookies, cfg.cookies()) {
+            (_, true) => "on",
+            (true, false) => "off (the profile's are on)",
+            (false, _) => "off",
+        },
+        cfg.synack_retries,
+        cfg.loss_budget,
+        cfg.clients(),
+        cfg.syn_backlog
+    );
+    let properties = m.properties();
+    let checker = explore_and_report(&m);
+    let discoveries = checker.discoveries();
+    let failed = property_table(&properties, &discoveries, listener::property_rfc, 40);
+    for prop in &properties {
+        if prop.expectation.discovery_is_failure() && discoveries.contains_key(prop.name) {
+            let cond = prop.condition;
+            let Some(path) = listener::shortest_path_to(&m, |w| !cond(&m, w)) else {
+                continue;
+            };
+            println!(
+                "\ncounterexample to {} ({}), {} steps:",
+                prop.name,
+                listener::property_rfc(prop.name),
+                path.len() - 1
+            );
+            print!("{}", listener::draw(&m, &path));
+        }
+    }
+    Ok(exit(!failed))
+}
+
+/// The listener's rows of the variants table: the model as the profile has
+/// it, then each variant. True when the model holds and every variant is
+/// refuted.
+fn variant_rows(p: &Profile) -> Result<bool> {
+    let base = model(p, None)?;
+    let (c, t) = explore(&base);
+    let fails: Vec<_> = base
+        .properties()
+        .into_iter()
+        .filter(|q| q.expectation.discovery_is_failure() && c.discovery(q.name).is_some())
+        .map(|q| q.name)
+        .collect();
+    let mut ok = fails.is_empty();
+    println!(
+        "{:<26} {:<32} {:>22} {:>7.2} s",
+        format!(
+            "({} listener)",
+            if p.name == "rfc9293" { "the" } else { &p.name }
+        ),
+        if fails.is_empty() {
+            "none: every property holds".to_string()
+        } else {
+            fails.join(", ")
+        },
+        "-",
+        t.as_secs_f64()
+    );
+    for v in ListenerVariant::ALL {
+        let m = model(p, Some(v))?;
+        let (c, t) = explore(&m);
+        let found = c.discovery(v.breaks()).map(|_| {
+            let cond = m
+                .properties()
+                .into_iter()
+                .find(|q| q.name == v.breaks())
+                .expect("the property a variant breaks exists")
+                .condition;
+            listener::shortest_path_to(&m, |w| !cond(&m, w)).map_or(0, |p| p.len() - 1)
+        });
+        ok &= found.is_some();
+        println!(
+            "{:<26} {:<32} {:>22} {:>7.2} s",
+            v.name(),
+            v.breaks(),
+            found.map_or("NOT REFUTED".to_string(), |n| n.to_string()),
+            t.as_secs_f64()
+        );
+    }
+    Ok(ok)
+}
+
+/// `generate tcp-listener`.
+pub fn generate_listener(p: &Profile, out: &Path) -> Result<ExitCode> {
+    let m = model(p, None)?;
+    let corpus = tracewright_model::listener_gen::generate(&m);
+    not_another_profiles_corpus(out, &m.cfg.profile)?;
+    let written = tracewright_model::listener_gen::write_corpus(&corpus, out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "explored {} states of the listener model (half-open queue {}, accept queue {}, SYN cookies {}, loss budget {})",
+        corpus.states,
+        m.cfg.syn_backlog,
+        m.cfg.accept_backlog,
+        if m.cfg.syn_cookies { "on" } else { "off" },
+        m.cfg.loss_budget
+    );
+    print_coverage_and_written(
+        "the listener's",
+        corpus.transitions(),
+        corpus.covered(),
+        corpus.traces.len(),
+        out,
+        &written,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes (or prints) a report and its JUnit XML; the exit code says
+/// whether anything failed.
+pub fn finish_report(
+    report: &tracewright_conformance::report::Report,
+    elapsed: Duration,
+    report_path: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    let text = report.render();
+    match report_path {
+        Some(p) => {
+            std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
+            println!("report written to {}", p.display());
+        }
+        None => print!("{text}"),
+    }
+    if let Some(p) = junit {
+        std::fs::write(p, report.junit_xml())
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let counts = report.counts();
+    let deviations = if report.deviations.is_some() {
+        format!(
+            ", {} documented deviation, {} stale deviation entries",
+            counts.deviation, counts.stale
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error{deviations}",
+        report.results.len(),
+        elapsed.as_secs_f64(),
+        report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        counts.pass,
+        counts.fail,
+        counts.inconclusive,
+        counts.error
+    );
+    // A stale deviation entry fails the run: the list must stay honest.
+    Ok(if counts.fail + counts.error + counts.stale > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
