@@ -115,7 +115,9 @@ enum Command {
         protocol: Protocol,
         /// The implementation under test: `bundled`, `smoltcp` (tcp),
         /// `linux` (the running kernel, in network namespaces of its own;
-        /// tcp), or `exec:COMMAND` (tcp; an adapter process, see README.md).
+        /// tcp), `uml:KERNEL` (the linux target inside User-Mode Linux in
+        /// virtual time; KERNEL is 6.1, 6.12 or a UML binary's path; tcp),
+        /// or `exec:COMMAND` (tcp; an adapter process, see README.md).
         #[arg(long, default_value = "bundled")]
         target: String,
         #[arg(long, default_value = "rfc9293")]
@@ -399,8 +401,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if traces.is_some() {
                     bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
                 }
-                if target == "linux" {
-                    bail!("replay all --target linux: the kernel has no HTTP/2; run replay tcp --target linux");
+                if target == "linux" || target.starts_with("uml:") {
+                    bail!("replay all --target {target}: the kernel has no HTTP/2; run replay tcp --target {target}");
                 }
                 // Both suites; one report after the other, one exit code.
                 let with = |p: &Option<PathBuf>, proto: &str| {
@@ -706,6 +708,23 @@ fn replay(
     if target == "linux" {
         return replay_linux(profile, traces, report_path, junit, extras);
     }
+    if let Some(kernel) = target.strip_prefix("uml:") {
+        use tracewright_conformance::linux::uml;
+        let (capture, deviations) = (extras.capture.as_deref(), extras.deviations.as_deref());
+        let args = uml::ReplayArgs {
+            profile,
+            traces,
+            report: report_path,
+            junit,
+            capture,
+            deviations,
+        };
+        let code = uml::replay(kernel, &args).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            e.exit_code()
+        });
+        return Ok(ExitCode::from(code));
+    }
     let profile = load_profile(profile)?;
     let target_name = target;
     let mut target: Box<dyn tracewright_conformance::target::Target> = match target {
@@ -833,7 +852,10 @@ fn replay_linux(
         pb.set_position(done as u64)
     });
     let report = match deviations {
-        Some(d) => report.with_deviations(d.for_profile(&profile.name)),
+        Some(d) => report.with_deviations(
+            d.for_profile(&profile.name)
+                .for_kernel(&linux::kernel_release()),
+        ),
         None => report,
     };
     let elapsed = start.elapsed();
