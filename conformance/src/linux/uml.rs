@@ -207,7 +207,14 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        // A UML helper killed a moment ago may still be closing a file in
+        // here; try again rather than leave the directory behind.
+        for _ in 0..50 {
+            if std::fs::remove_dir_all(&self.0).is_ok() || !self.0.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -282,12 +289,23 @@ impl Drop for SignalGuard {
     }
 }
 
-/// Kills UML's whole process group and reaps its leader.
+/// Kills UML's whole process group, reaps its leader, and waits (a
+/// little) until the group is gone.
 fn kill_group(child: &mut Child) {
     // The group's id is the leader's pid (process_group(0) at spawn).
+    let group = child.id() as libc::pid_t;
     // SAFETY: a signal to a process group we made.
-    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+    unsafe { libc::killpg(group, libc::SIGKILL) };
     let _ = child.wait();
+    // The other members are not our children: until init reaps them,
+    // signal 0 still finds them.
+    for _ in 0..100 {
+        // SAFETY: signal 0 only checks the group exists.
+        if unsafe { libc::killpg(group, 0) } != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The last `n` lines of a file, for an error message.
@@ -378,8 +396,7 @@ pub fn run_in_guest(
     };
     // UML's helpers (one host process per guest process) are in its group;
     // after a power-off none should be left, but make sure.
-    // SAFETY: a signal to a process group we made; ESRCH when it is empty.
-    unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+    kill_group(&mut child);
     drop(signals);
 
     let rc = std::fs::read_to_string(dir.0.join("rc")).ok();
