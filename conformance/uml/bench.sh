@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Wall time of the rfc9293 and linux corpora on each kernel: the host's
 # (--target linux, real time) and each built UML kernel (virtual time),
-# then RUNS runs of `replay tcp --target uml:6.1` whose reports must be
-# byte-identical (the same verdicts, in the same words).
+# then RUNS runs of `replay tcp --target uml:6.1` whose verdicts must be
+# identical: the counts line and every non-pass line of the report (the
+# passes are the rest). The ladders are not compared: a second connect()
+# shows its ISN relative to the first, and ISNs are random (RFC 6528).
 #
 #   conformance/uml/bench.sh [RUNS]      # default 10; run from the repo
 #
@@ -42,6 +44,9 @@ echo "== $runs runs of replay tcp --target uml:6.1"
 for i in $(seq "$runs"); do
   one uml:6.1 rfc9293 "$out/run-$i.txt"
 done
-distinct=$(sha256sum "$out"/run-*.txt | cut -d' ' -f1 | sort -u | wc -l)
-echo "distinct reports over $runs runs: $distinct"
+distinct=$(for f in "$out"/run-*.txt; do
+  grep -E '^(traces:|[A-Z]+ [a-z])' "$f" | sha256sum
+done | sort -u | wc -l)
+echo "distinct verdict sets over $runs runs: $distinct"
+echo "distinct reports, byte for byte: $(sha256sum "$out"/run-*.txt | cut -d' ' -f1 | sort -u | wc -l)"
 [[ $distinct == 1 ]]
