@@ -365,6 +365,19 @@ fn replay(
         }
         opened => opened.map_err(|e| anyhow!("--target {e}"))?,
     };
+    #[cfg(target_os = "linux")]
+    if let registry::Opened::Tcp(registry::TcpRunner::Guest { kernel }) = &target {
+        let args = tracewright_conformance::linux::uml::ReplayArgs {
+            suite: suite.name(),
+            profile: profile_arg,
+            traces: &traces,
+            report: out.report.as_deref(),
+            junit: out.junit.as_deref(),
+            capture: out.capture.as_deref(),
+            deviations: out.deviations.as_deref(),
+        };
+        return Ok(ExitCode::from(registry::replay_in_guest(kernel, &args)));
+    }
     if let Some(dir) = &out.capture {
         target
             .check_capture()

@@ -19,6 +19,8 @@
 //! one protocol's traces, TCP's unless it says `protocol: h2`; against
 //! another protocol's corpus none of its entries matches, so all of them
 //! show as stale.
+//! An entry with `kernels: ["6.1", "6.12"]` applies only on those kernel
+//! versions (the linux and uml targets).
 
 use std::path::Path;
 
@@ -38,6 +40,10 @@ pub struct Deviation {
     /// where the profiles do); none: every corpus the list is used with.
     #[serde(default)]
     pub profile: Option<String>,
+    /// The kernel versions the entry is about: `6.1` matches release
+    /// 6.1.192 and 6.1.0-rc1, not 6.12; none: every kernel.
+    #[serde(default)]
+    pub kernels: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +152,21 @@ impl Deviations {
         self
     }
 
+    /// The entries that apply to the kernel whose release (`uname -r`) is
+    /// `release`.
+    pub fn for_kernel(mut self, release: &str) -> Deviations {
+        self.entries.retain(|d| {
+            d.kernels.as_ref().is_none_or(|ks| {
+                ks.iter().any(|k| {
+                    release
+                        .strip_prefix(k.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '+']))
+                })
+            })
+        });
+        self
+    }
+
     /// The entry that lists trace `id`, if any (the first that matches).
     pub fn find(&self, id: &str) -> Option<&Deviation> {
         self.entries.iter().find(|d| glob(&d.id, id))
@@ -164,6 +185,24 @@ mod tests {
         assert!(glob("*-c", "a-b-c"));
         assert!(glob("a*c*e", "abcde"));
         assert!(!glob("a*c*e", "abcdf"));
+    }
+
+    #[test]
+    fn kernels_match_whole_version_components() {
+        let text = "target: linux\ndeviations:\n  - {id: a, reason: r, kernels: [\"6.1\"]}\n  - {id: b, reason: r}\n";
+        let d = Deviations::parse("d.yaml", text).unwrap();
+        let ids = |release: &str| -> Vec<String> {
+            d.clone()
+                .for_kernel(release)
+                .entries
+                .into_iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        assert_eq!(ids("6.1.192"), ["a", "b"]);
+        assert_eq!(ids("6.1.0-rc1"), ["a", "b"]);
+        assert_eq!(ids("6.12.117"), ["b"]);
+        assert_eq!(ids("6.18.44-fc-v1045"), ["b"]);
     }
 
     #[test]

@@ -50,6 +50,15 @@ pub enum Suite {
 }
 
 impl Suite {
+    /// As `replay` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Tcp => "tcp",
+            Suite::Listener => "tcp-listener",
+            Suite::H2 => "h2",
+        }
+    }
+
     pub fn protocol(self) -> Protocol {
         match self {
             Suite::Tcp | Suite::Listener => Protocol::Tcp,
@@ -98,6 +107,10 @@ pub enum TcpRunner {
         name: &'static str,
         run: fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report,
     },
+    /// The linux target inside a User-Mode Linux guest in virtual time:
+    /// this very binary replays the corpus in the guest and writes the
+    /// report ([`replay_in_guest`]); `kernel` is `6.1`, `6.12` or a path.
+    Guest { kernel: String },
 }
 
 /// A target, opened for one protocol.
@@ -111,6 +124,7 @@ impl Opened {
         match self {
             Opened::Tcp(TcpRunner::Serial(t)) => t.name(),
             Opened::Tcp(TcpRunner::Corpus { name, .. }) => name,
+            Opened::Tcp(TcpRunner::Guest { .. }) => "uml",
             Opened::H2(t) => t.name(),
         }
     }
@@ -226,6 +240,27 @@ pub static ENTRIES: &[Entry] = &[
         h2: None,
     },
     Entry {
+        name: "uml:KERNEL",
+        help: "the linux target inside User-Mode Linux in virtual time; KERNEL is 6.1, 6.12 (built by conformance/uml/build-kernel.sh) or a UML binary's path",
+        only: "the kernel has no HTTP/2",
+        // The guest's linux target loads conformance/deviations/linux.yaml,
+        // with the entries for the guest's kernel.
+        deviations: &[],
+        captures: false,
+        tcp: Some(|kernel| {
+            if kernel.trim().is_empty() {
+                return Err(RegistryError::Argument {
+                    target: "uml:KERNEL",
+                    why: "the kernel is empty (uml:6.1, uml:6.12 or uml:PATH)",
+                });
+            }
+            Ok(TcpRunner::Guest {
+                kernel: kernel.to_string(),
+            })
+        }),
+        h2: None,
+    },
+    Entry {
         name: "exec:COMMAND",
         help: "any TCP stack behind an adapter process (see README.md)",
         only: "the exec adapter protocol carries TCP segments only",
@@ -338,6 +373,10 @@ pub fn tcp_target(spec: &str) -> Result<Box<dyn Target>, RegistryError> {
             target: "linux",
             why: "runs whole corpora only (registry::replay)",
         }),
+        TcpRunner::Guest { .. } => Err(RegistryError::Argument {
+            target: "uml:KERNEL",
+            why: "runs whole corpora only, in its guest (registry::replay_in_guest)",
+        }),
     }
 }
 
@@ -414,6 +453,8 @@ pub enum ReplayError {
         listed: String,
         target: String,
     },
+    #[error("a User-Mode Linux guest replays its corpus itself (registry::replay_in_guest)")]
+    InGuest,
     #[error("a {target} target cannot replay a {corpus} corpus")]
     WrongCorpus {
         target: &'static str,
@@ -493,6 +534,17 @@ pub fn load_deviations(
     Ok(Some(d))
 }
 
+/// `replay tcp|tcp-listener --target uml:KERNEL`: boots the guest, which
+/// replays with `--target linux` and writes the report and JUnit itself;
+/// the replay's exit code (as for `linux`, 3 when this machine cannot).
+#[cfg(target_os = "linux")]
+pub fn replay_in_guest(kernel: &str, args: &crate::linux::uml::ReplayArgs) -> u8 {
+    crate::linux::uml::replay(kernel, args).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        e.exit_code()
+    })
+}
+
 /// Replays `corpus` against `target`: one report, with `deviations`
 /// applied (the entries for the corpus's profile) and, with `capture`, one
 /// pcap per trace in that directory (check [`Opened::check_capture`] first).
@@ -509,8 +561,20 @@ pub fn replay(
             crate::report::run_corpus_capturing(c, t.as_mut(), profile, capture, on_progress)
         }
         (Loaded::Tcp(c), Opened::Tcp(TcpRunner::Corpus { run, .. })) => {
-            run(c, profile, on_progress)
+            let report = run(c, profile, on_progress);
+            // A list read off several kernels names the ones an entry is
+            // about: those of the running kernel apply.
+            #[cfg(target_os = "linux")]
+            let deviations = deviations.map(|d| d.for_kernel(&crate::linux::kernel_release()));
+            return Ok(match deviations {
+                Some(d) => {
+                    let d = d.for_profile(&report.profile);
+                    report.with_deviations(d)
+                }
+                None => report,
+            });
         }
+        (_, Opened::Tcp(TcpRunner::Guest { .. })) => return Err(ReplayError::InGuest),
         (Loaded::H2(c), Opened::H2(t)) => crate::h2::run_h2_corpus(c, t.as_mut(), on_progress),
         (Loaded::Tcp(_), Opened::H2(_)) => {
             return Err(ReplayError::WrongCorpus {

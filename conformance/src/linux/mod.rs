@@ -19,6 +19,7 @@
 
 mod netns;
 mod proc_tcp;
+pub mod uml;
 
 use std::cmp::Reverse;
 use std::marker::PhantomData;
@@ -728,6 +729,20 @@ fn enter_user_namespace() -> Result<(), SetupError> {
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("0 {uid} 1"))?;
     write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+/// The running kernel's release (`uname -r`), for the deviations that name
+/// the kernels they apply to.
+pub fn kernel_release() -> String {
+    // SAFETY: uname fills the struct it is given.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return String::new();
+    }
+    // SAFETY: uname NUL-terminates release.
+    unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Replays a corpus against the kernel, [`WORKERS`] traces at a time, each
