@@ -194,7 +194,7 @@ fn replay_h2_against_the_h2_crate_documents_every_failure() {
     assert_eq!(code, 2);
     assert!(
         err.contains(
-            "--target h2crate: unknown target (known: bundled, smoltcp, linux, exec:COMMAND)"
+            "--target h2crate: the h2 crate has no TCP of its own (TCP targets: bundled, smoltcp, linux, uml:KERNEL, exec:COMMAND)"
         ),
         "{err}"
     );

@@ -197,6 +197,8 @@ impl Entry {
             _ => Err(RegistryError::WrongProtocol {
                 target: spec.to_string(),
                 only: self.only,
+                protocol,
+                known: known(protocol),
             }),
         }
     }
@@ -319,8 +321,13 @@ pub enum RegistryError {
         protocol: Protocol,
         known: Vec<&'static str>,
     },
-    #[error("{target}: {only}")]
-    WrongProtocol { target: String, only: &'static str },
+    #[error("{target}: {only} ({} targets: {})", if *protocol == Protocol::H2 { "HTTP/2" } else { "TCP" }, known.join(", "))]
+    WrongProtocol {
+        target: String,
+        only: &'static str,
+        protocol: Protocol,
+        known: Vec<&'static str>,
+    },
     #[error("{target}: {why}")]
     Argument {
         target: &'static str,
@@ -336,16 +343,28 @@ pub enum RegistryError {
 pub fn lookup(spec: &str, protocol: Protocol) -> Result<&'static Entry, RegistryError> {
     match find(spec) {
         Some(e) if e.serves(protocol) => Ok(e),
-        _ => Err(RegistryError::Unknown {
+        // Known, but for the other protocol: say why, and what it serves.
+        Some(e) => Err(RegistryError::WrongProtocol {
+            target: spec.to_string(),
+            only: e.only,
+            protocol,
+            known: known(protocol),
+        }),
+        None => Err(RegistryError::Unknown {
             target: spec.to_string(),
             protocol,
-            known: ENTRIES
-                .iter()
-                .filter(|e| e.serves(protocol))
-                .map(|e| e.name)
-                .collect(),
+            known: known(protocol),
         }),
     }
+}
+
+/// The names of the targets that serve `protocol`, in help's order.
+fn known(protocol: Protocol) -> Vec<&'static str> {
+    ENTRIES
+        .iter()
+        .filter(|e| e.serves(protocol))
+        .map(|e| e.name)
+        .collect()
 }
 
 /// The entry `spec` names, whatever it serves: `NAME` exactly, or
@@ -607,12 +626,12 @@ mod tests {
         let e = lookup("nope", Protocol::Tcp).err().unwrap().to_string();
         assert_eq!(
             e,
-            "nope: unknown target (known: bundled, smoltcp, linux, exec:COMMAND)"
+            "nope: unknown target (known: bundled, smoltcp, linux, uml:KERNEL, exec:COMMAND)"
         );
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: unknown HTTP/2 target (known: bundled, h2crate)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());
