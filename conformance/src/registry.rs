@@ -88,6 +88,9 @@ fn corpus_of(base: &str, profile: &Profile) -> PathBuf {
     }
 }
 
+/// A runner of whole corpora: corpus, profile, progress (done, total).
+pub type RunCorpus = fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report;
+
 /// A TCP target, opened: the replay runs its traces one after another, or
 /// the target runs the whole corpus its own way.
 pub enum TcpRunner {
@@ -96,7 +99,7 @@ pub enum TcpRunner {
     /// once, on threads the runner makes.
     Corpus {
         name: &'static str,
-        run: fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report,
+        run: RunCorpus,
     },
 }
 
