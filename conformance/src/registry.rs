@@ -97,6 +97,9 @@ fn corpus_of(base: &str, profile: &Profile) -> PathBuf {
     }
 }
 
+/// A runner of whole corpora: corpus, profile, progress (done, total).
+pub type RunCorpus = fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report;
+
 /// A TCP target, opened: the replay runs its traces one after another, or
 /// the target runs the whole corpus its own way.
 pub enum TcpRunner {
@@ -105,7 +108,7 @@ pub enum TcpRunner {
     /// once, on threads the runner makes.
     Corpus {
         name: &'static str,
-        run: fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report,
+        run: RunCorpus,
     },
     /// The linux target inside a User-Mode Linux guest in virtual time:
     /// this very binary replays the corpus in the guest and writes the
