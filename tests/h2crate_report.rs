@@ -42,7 +42,11 @@ fn h2crate_report() {
 #[test]
 fn h2crate_serves_http2_only() {
     let e = registry::lookup("h2crate", Protocol::Tcp).err().unwrap();
-    assert!(e.to_string().starts_with("h2crate: unknown target"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("h2crate: the h2 crate has no TCP of its own (TCP targets: bundled,"),
+        "{e}"
+    );
     assert_eq!(
         registry::find("h2crate").unwrap().only,
         "the h2 crate has no TCP of its own"
