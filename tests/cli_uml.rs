@@ -66,7 +66,10 @@ fn replay_tcp_in_uml_runs_or_says_how_to_build_the_kernel() {
     std::fs::remove_dir_all(&dir).unwrap();
     match code {
         0 => {
-            assert!(written.contains("traces: 2   pass: 2"), "{written}\n{out}\n{err}");
+            assert!(
+                written.contains("traces: 2   pass: 2"),
+                "{written}\n{out}\n{err}"
+            );
             // Virtual time: the kernel's TIME-WAIT costs no wall time.
             assert!(wall.as_secs() < 30, "took {wall:?}");
             let after: Vec<_> = leftovers()
@@ -76,7 +79,10 @@ fn replay_tcp_in_uml_runs_or_says_how_to_build_the_kernel() {
             assert!(after.is_empty(), "left behind: {after:?}");
         }
         3 => {
-            assert!(err.contains("build-kernel.sh 6.1") || err.contains("the guest did not run"), "{err}");
+            assert!(
+                err.contains("build-kernel.sh 6.1") || err.contains("the guest did not run"),
+                "{err}"
+            );
             eprintln!("skipped: {}", err.lines().next().unwrap_or(""));
         }
         _ => panic!("exit {code}\n{out}\n{err}"),

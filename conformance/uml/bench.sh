@@ -2,8 +2,7 @@
 # Wall time of the rfc9293 and linux corpora on each kernel: the host's
 # (--target linux, real time) and each built UML kernel (virtual time),
 # then RUNS runs of `replay tcp --target uml:6.1` whose verdicts must be
-# identical: the counts line and every non-pass line of the report (the
-# passes are the rest). The ladders are not compared: a second connect()
+# identical: the counts line and the report's `verdicts:` list. The ladders are not compared: a second connect()
 # shows its ISN relative to the first, and ISNs are random (RFC 6528).
 #
 #   conformance/uml/bench.sh [RUNS]      # default 10; run from the repo
@@ -40,12 +39,27 @@ for target in linux uml:6.1 uml:6.12; do
   done
 done
 
+# The traces whose verdicts differ between kernels, per corpus.
+echo "== verdicts that differ between kernels"
+for profile in rfc9293 linux; do
+  reports=()
+  for target in linux uml-6.1 uml-6.12; do
+    [[ -f $out/$target-$profile.txt ]] && reports+=("$out/$target-$profile.txt")
+  done
+  for r in "${reports[@]}"; do
+    grep -E '^  [A-Z]+ +tcp-' "$r" | awk -v k="$(basename "$r" "-$profile.txt")" '{print $2, k, $1}'
+  done | sort | awk -v p="$profile" -v n="${#reports[@]}" '
+    { v[$1] = v[$1] " " $2 "=" $3; if (!(($1, $3) in seen)) { seen[$1, $3] = 1; kinds[$1]++ } }
+    END { d = 0; for (t in v) if (kinds[t] > 1) { print p ": " t v[t]; d++ }
+          print p ": " d " traces differ across " n " kernels" }'
+done
+
 echo "== $runs runs of replay tcp --target uml:6.1"
 for i in $(seq "$runs"); do
   one uml:6.1 rfc9293 "$out/run-$i.txt"
 done
 distinct=$(for f in "$out"/run-*.txt; do
-  grep -E '^(traces:|[A-Z]+ [a-z])' "$f" | sha256sum
+  grep -E '^(traces:|  [A-Z]+ +tcp-)' "$f" | sha256sum
 done | sort -u | wc -l)
 echo "distinct verdict sets over $runs runs: $distinct"
 echo "distinct reports, byte for byte: $(sha256sum "$out"/run-*.txt | cut -d' ' -f1 | sort -u | wc -l)"

@@ -42,7 +42,7 @@ const LOG_TAIL: usize = 15;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UmlError {
-    #[error("uml:{spec}: no kernel at {}; build it with: conformance/uml/build-kernel.sh {spec} (about 15 minutes on 2 cores; needs apt-get, bc, flex, bison, libelf-dev)", path.display())]
+    #[error("uml:{spec}: no kernel at {}; build it with: conformance/uml/build-kernel.sh {spec} (10 to 40 minutes on 2 cores; needs apt-get, bc, flex, bison, libelf-dev)", path.display())]
     KernelMissing { spec: String, path: PathBuf },
     #[error("uml:{}: no UML binary there", path.display())]
     NoBinary { path: PathBuf },
@@ -461,7 +461,7 @@ mod tests {
         std::env::remove_var("TRACEWRIGHT_CACHE");
         assert_eq!(
             e.to_string().split(';').nth(1).unwrap().trim(),
-            "build it with: conformance/uml/build-kernel.sh 6.12 (about 15 minutes on 2 cores"
+            "build it with: conformance/uml/build-kernel.sh 6.12 (10 to 40 minutes on 2 cores"
         );
     }
 }
