@@ -33,6 +33,9 @@ fn a_copied_profile_keeping_a_built_in_name_is_refused() {
         "--out",
         out_dir.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "with --out the copy writes where it is told: {err}");
+    assert_eq!(
+        code, 0,
+        "with --out the copy writes where it is told: {err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
