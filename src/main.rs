@@ -156,6 +156,13 @@ struct Outputs {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`check tcp |
+    // head -1`) would panic; the default ends the process quietly, with the
+    // conventional status of a command whose reader left.
+    // SAFETY: set once, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -266,6 +273,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             port,
         } => {
             let at = ("127.0.0.1", port);
+            // stateright's server panics on a port in use: say so first.
+            std::net::TcpListener::bind(at)
+                .with_context(|| format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N"))?;
             let serving = || {
                 println!(
                     "serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)"
