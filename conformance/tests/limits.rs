@@ -160,3 +160,15 @@ fn deeply_nested_yaml_is_refused_before_parsing() {
         tracewright_conformance::load::too_deep(&format!("a: \"{}\"\n", "[".repeat(100))).is_none()
     );
 }
+
+#[test]
+fn a_trace_id_that_could_forge_a_report_line_is_refused() {
+    let d = scratch("id");
+    let text = std::fs::read_to_string(root().join(format!("traces/tcp/{TCP}.yaml"))).unwrap();
+    // A file name with a newline, and the id to match it.
+    let id = "x\nPASS  forged";
+    let f = d.join(format!("{id}.yaml"));
+    std::fs::write(&f, text.replace(&format!("id: {TCP}"), "id: \"x\\nPASS  forged\"")).unwrap();
+    let e = load_trace(&f).unwrap_err().to_string();
+    assert!(e.contains(": id: \"x\\nPASS  forged\" is not a plain identifier ([a-z0-9_-]+)"), "{e}");
+}

@@ -327,6 +327,19 @@ pub(crate) fn check_header(
             ),
         ));
     }
+    // The id is printed in reports, one verdict a line: a newline or a
+    // control character in it could forge another verdict's line.
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    if !plain(id) {
+        return Err(bad(
+            "id",
+            format!("{id:?} is not a plain identifier ([a-z0-9_-]+)"),
+        ));
+    }
     if protocol != want {
         return Err(bad(
             "protocol",
