@@ -7,7 +7,7 @@
 //! are the model crate's (`tracewright_model::configs`); what the commands
 //! print is in `print.rs`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -156,6 +156,13 @@ struct Outputs {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`check tcp |
+    // head -1`) would panic; the default ends the process quietly, with the
+    // conventional status of a command whose reader left.
+    // SAFETY: set once, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -172,6 +179,41 @@ fn profile(arg: &str) -> Result<Profile> {
         ProfileLookupError::NotFound { .. } => anyhow!("--profile {e}"),
         other => other.into(),
     })
+}
+
+/// A profile file named like a built-in profile (`name: rfc9293` in a
+/// copy) would regenerate that profile's committed corpus with other
+/// parameters: only the built-in file itself may, or any file with `--out`.
+fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
+    let built_in = Path::new("profiles").join(format!("{}.yaml", p.name));
+    let is_built_in_name = p.name == "rfc9293" || built_in.is_file();
+    if !is_built_in_name {
+        return Ok(());
+    }
+    // As `registry::load_profile` resolves the argument.
+    let given = if arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml") {
+        PathBuf::from(arg)
+    } else {
+        Path::new("profiles").join(format!("{arg}.yaml"))
+    };
+    let same_file = match (given.canonicalize(), built_in.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        // rfc9293 is built into the binary when profiles/ is absent.
+        _ => !given.exists() && arg == "rfc9293",
+    };
+    let same_profile = match registry::load_profile(&p.name) {
+        Ok(b) => b == *p,
+        Err(_) => false,
+    };
+    if same_file || same_profile {
+        return Ok(());
+    }
+    bail!(
+        "{}: `name: {}` is a built-in profile but this file is not {}: generating would overwrite its corpus; rename the profile or pass --out DIR",
+        given.display(),
+        p.name,
+        built_in.display()
+    )
 }
 
 impl ModelArgs {
@@ -231,6 +273,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             port,
         } => {
             let at = ("127.0.0.1", port);
+            // stateright's server panics on a port in use: say so first.
+            std::net::TcpListener::bind(at)
+                .with_context(|| format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N"))?;
             let serving = || {
                 println!(
                     "serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)"
@@ -265,7 +310,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = match out {
                 Some(out) => out,
                 None if suite == Suite::H2 => suite.corpus(&Profile::rfc9293()),
-                None => suite.corpus(&profile(&model.profile)?),
+                None => {
+                    let p = profile(&model.profile)?;
+                    not_posing_as_built_in(&model.profile, &p)?;
+                    suite.corpus(&p)
+                }
             };
             match suite {
                 Suite::H2 => print::generate_h2(&out),

@@ -26,9 +26,10 @@
 //! exits, or writes something that is not a response, breaks its trace (an
 //! error verdict); it is killed, and the next `open` starts it again.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +43,24 @@ use crate::trace::{AppCall, Flags, Role, TcpState};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The tail of the adapter's stderr kept for error messages.
 const STDERR_TAIL: usize = 2048;
+/// The longest line read from an adapter (README "Limits"): a longer one
+/// breaks the adapter, so an endless line cannot take the memory.
+pub const MAX_LINE: usize = 1 << 20;
+/// Lines an adapter may write ahead of the harness's requests before its
+/// stdout stops being read: one that writes without reading is held back
+/// by its own pipe, not by our memory.
+const LINES_AHEAD: usize = 4;
+/// The most of an adapter's reply quoted in an error.
+const QUOTE: usize = 200;
+
+/// `text` cut to [`QUOTE`] characters, for an error message.
+fn quote(text: &str) -> String {
+    let mut q: String = text.chars().take(QUOTE).collect();
+    if q.len() < text.len() {
+        q.push('…');
+    }
+    format!("{q:?}")
+}
 
 /// A segment as the protocol writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,15 +176,64 @@ pub struct Response {
 
 struct Adapter {
     child: Child,
-    stdin: ChildStdin,
+    /// Requests go to a writer thread, so that an adapter that does not
+    /// read cannot block the harness: its answer times out instead.
+    requests: SyncSender<String>,
     lines: Receiver<std::io::Result<String>>,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Adapter {
+    /// Kills the adapter's whole process group (`sh -c` and what it
+    /// started) and reaps the adapter, so nothing is left running.
     fn kill(mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on a process group we created; no memory involved.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Reads `\n`-terminated lines from `from` into `tx`, none longer than
+/// [`MAX_LINE`]; a longer one is an error and ends the reading.
+fn read_lines(mut from: impl Read, tx: SyncSender<std::io::Result<String>>) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        while let Some(at) = pending.iter().position(|&b| b == b'\n') {
+            let mut line: Vec<u8> = pending.drain(..=at).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            let line = String::from_utf8(line).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "a line that is not UTF-8")
+            });
+            let end = line.is_err();
+            if tx.send(line).is_err() || end {
+                return;
+            }
+        }
+        if pending.len() > MAX_LINE {
+            let _ = tx.send(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a line longer than the limit of {MAX_LINE} bytes"),
+            )));
+            return;
+        }
+        match from.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
     }
 }
 
@@ -175,6 +243,10 @@ pub struct ExecTarget {
     timeout: Duration,
     adapter: Option<Adapter>,
     name: String,
+    /// A reply that broke the adapter where the target interface has no
+    /// error to return (`state`): every call fails with it until the next
+    /// `open`, so the trace ends in an error verdict, not a pass.
+    fault: Option<String>,
 }
 
 impl ExecTarget {
@@ -189,6 +261,7 @@ impl ExecTarget {
             timeout,
             adapter: None,
             name: format!("exec:{command}"),
+            fault: None,
         }
     }
 
@@ -199,18 +272,24 @@ impl ExecTarget {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // A group of its own, so a timeout kills what the adapter started too.
+            .process_group(0)
             .spawn()
             .map_err(|e| TargetError::Broken(format!("cannot start {:?}: {e}", self.command)))?;
-        let stdin = child.stdin.take().expect("piped");
+        let mut stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let mut stderr = child.stderr.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        // Reads run on threads of their own, so that a read can time out;
-        // they end when the adapter's pipes close.
+        let (tx, lines) = mpsc::sync_channel(LINES_AHEAD);
+        // Reads and writes run on threads of their own, so that a call
+        // can time out; they end when the adapter's pipes close.
+        std::thread::spawn(move || read_lines(stdout, tx));
+        let (requests, to_write) = mpsc::sync_channel::<String>(1);
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let end = line.is_err();
-                if tx.send(line).is_err() || end {
+            for line in to_write {
+                if writeln!(stdin, "{line}")
+                    .and_then(|_| stdin.flush())
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -231,7 +310,7 @@ impl ExecTarget {
         });
         Ok(Adapter {
             child,
-            stdin,
+            requests,
             lines,
             stderr: tail,
         })
@@ -257,13 +336,19 @@ impl ExecTarget {
     }
 
     fn call(&mut self, req: &Request) -> Result<Response, TargetError> {
+        if let Some(fault) = &self.fault {
+            return Err(TargetError::Broken(fault.clone()));
+        }
         let line = serde_json::to_string(req).expect("requests serialize");
         let timeout = self.timeout;
         let Some(a) = self.adapter.as_mut() else {
             return Err(TargetError::Broken("the adapter is not running".into()));
         };
-        if let Err(e) = writeln!(a.stdin, "{line}").and_then(|_| a.stdin.flush()) {
-            return Err(self.broken(format!("writing to the adapter: {e}")));
+        // The writer holds at most one line: a full slot is an adapter
+        // that stopped reading its stdin, and a line it never reads is
+        // an answer that times out below.
+        if a.requests.try_send(line.clone()).is_err() {
+            return Err(self.broken(format!("the adapter does not read its stdin: {line}")));
         }
         let answer = match a.lines.recv_timeout(timeout) {
             Ok(Ok(l)) => l,
@@ -284,7 +369,8 @@ impl ExecTarget {
             Ok(r) => r,
             Err(e) => {
                 return Err(self.broken(format!(
-                    "the adapter answered {line} with {answer:?}, not a response: {e}"
+                    "the adapter answered {line} with {}, not a response: {e}",
+                    quote(&answer)
                 )))
             }
         };
@@ -324,6 +410,7 @@ impl Target for ExecTarget {
     }
 
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
+        self.fault = None;
         if self.adapter.is_none() {
             self.adapter = Some(self.spawn()?);
         }
@@ -346,10 +433,17 @@ impl Target for ExecTarget {
     }
 
     fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
-        let resp = self.call(&Request::Advance {
-            ms: d.as_millis() as u64,
-        })?;
+        let ms = d.as_millis() as u64;
+        let resp = self.call(&Request::Advance { ms })?;
         let emitted = resp.emitted.unwrap_or_default();
+        // A segment emitted after the wait ended did not happen in it: the
+        // replay would take it as on time.
+        if let Some(e) = emitted.iter().find(|e| e.at_ms > ms) {
+            return Err(self.broken(format!(
+                "the adapter answered {{\"op\":\"advance\",\"ms\":{ms}}} with a segment at_ms {}, outside the wait of {ms} ms",
+                e.at_ms
+            )));
+        }
         let mut out = Vec::with_capacity(emitted.len());
         for e in emitted {
             let seg = self.segments(vec![e.segment])?.remove(0);
@@ -365,11 +459,22 @@ impl Target for ExecTarget {
 
     fn state(&mut self) -> Option<TcpState> {
         // A target that cannot tell (or broke) reports nothing; the next
-        // step sees a broken adapter.
-        self.call(&Request::State)
-            .ok()
-            .and_then(|r| r.state)
-            .and_then(|s| s.parse().ok())
+        // step sees a broken adapter. A name that is no RFC 9293 state is
+        // a broken adapter too, never "cannot tell".
+        let name = self.call(&Request::State).ok()?.state?;
+        match name.parse() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                let why = format!(
+                    "the adapter answered {{\"op\":\"state\"}} with state {}, not an RFC 9293 state",
+                    quote(&name)
+                );
+                if let TargetError::Broken(m) = self.broken(why) {
+                    self.fault = Some(m);
+                }
+                None
+            }
+        }
     }
 
     fn delivered(&mut self) -> Result<Option<u64>, TargetError> {

@@ -6,6 +6,14 @@
 
 use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType};
 
+/// A frame's length field is 24 bits (RFC 9113 §4.1).
+pub const MAX_WIRE_LENGTH: u64 = 1 << 24;
+
+/// A payload that does not fit a frame's 24-bit length field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a frame payload of {0} bytes does not fit the 24-bit length field (RFC 9113 §4.1): the limit is 16777215")]
+pub struct FrameTooLong(pub u64);
+
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -131,8 +139,27 @@ impl Encoder {
         self.hpack.encode(fields.iter().copied())
     }
 
-    /// The bytes of one frame.
+    /// The bytes of one frame. A payload of 2^24 bytes or more does not
+    /// fit the frame header's length field (RFC 9113 §4.1) and is encoded
+    /// as nothing; the loader refuses such traces, and [`Self::try_encode`]
+    /// says so.
     pub fn encode(&mut self, f: &FrameSpec) -> Vec<u8> {
+        self.try_encode(f).unwrap_or_default()
+    }
+
+    /// The bytes of one frame, or why they cannot be written.
+    pub fn try_encode(&mut self, f: &FrameSpec) -> Result<Vec<u8>, FrameTooLong> {
+        // Checked before anything is allocated or the HPACK state moves.
+        let asked = f.length.or(if f.kind == FrameType::Data {
+            f.len
+        } else {
+            None
+        });
+        if let Some(n) = asked {
+            if u64::from(n) >= MAX_WIRE_LENGTH {
+                return Err(FrameTooLong(n.into()));
+            }
+        }
         let stream = f.stream.unwrap_or(0);
         let (ty, mut flags, payload): (u8, u8, Vec<u8>) = match f.kind {
             FrameType::Data => (0, 0, vec![b'x'; f.len.unwrap_or(0) as usize]),
@@ -175,7 +202,7 @@ impl Encoder {
             }
             FrameType::WindowUpdate => (8, 0, f.increment.unwrap_or(1).to_be_bytes().to_vec()),
             FrameType::Continuation => (9, 0x4, Vec::new()),
-            FrameType::None => return Vec::new(),
+            FrameType::None => return Ok(Vec::new()),
         };
         if f.end_stream && matches!(f.kind, FrameType::Data | FrameType::Headers) {
             flags |= 0x1;
@@ -190,12 +217,15 @@ impl Encoder {
         if let Some(l) = f.length {
             payload.resize(l as usize, 0);
         }
+        if payload.len() as u64 >= MAX_WIRE_LENGTH {
+            return Err(FrameTooLong(payload.len() as u64));
+        }
         let mut out = Vec::with_capacity(9 + payload.len());
         out.extend(&(payload.len() as u32).to_be_bytes()[1..]);
         out.push(ty);
         out.push(flags);
         out.extend(stream.to_be_bytes());
         out.extend(payload);
-        out
+        Ok(out)
     }
 }

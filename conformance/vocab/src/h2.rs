@@ -499,6 +499,21 @@ pub fn parse_h2_trace(
         line: step_line(i),
         ..bad(field, message)
     };
+    crate::load::steps_limit(path, text, trace.steps.len())?;
+    // Every size the harness allocates, and HTTP/2's 24-bit length field
+    // (RFC 9113 §4.1), within the limit.
+    for (i, s) in trace.steps.iter().enumerate() {
+        let sizes = match s {
+            H2Step::Send(f) => [("send.len", f.len), ("send.length", f.length)],
+            H2Step::App(H2App::Data { len, .. }) => [("app.data.len", Some(*len)), ("", None)],
+            _ => continue,
+        };
+        for (field, n) in sizes {
+            if let Some(n) = n {
+                crate::load::size_limit(path, text, i, &format!("steps[{i}].{field}"), n.into())?;
+            }
+        }
+    }
     for (i, s) in trace.steps.iter().enumerate() {
         match s {
             H2Step::Expect(e) if e.any_of.is_empty() => {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::profile::line_of;
-use crate::trace::{Coverage, Protocol, Step, Trace, FORMAT};
+use crate::trace::{AppCall, Coverage, Protocol, Step, Trace, FORMAT};
 
 /// A trace (or coverage) file that could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,10 +44,165 @@ impl LoadError {
     }
 }
 
+// ---------------------------------------------------------------- limits
+
+/// The largest trace, profile or deviation file read (README "Limits").
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+/// The deepest YAML nesting read: brackets of flow collections, and
+/// columns of block indentation (with `- ` prefixes). serde_yaml's time
+/// grows with the square of the depth.
+pub const MAX_FLOW_DEPTH: usize = 64;
+pub const MAX_INDENT: usize = 256;
+/// The most bytes one `len:`, `app: {send: N}`, `delivered:`, or HTTP/2
+/// `len:`/`length:` may name: every size the harness allocates.
+pub const MAX_PAYLOAD: u64 = 1 << 20;
+/// The most steps in one trace.
+pub const MAX_STEPS: usize = 10_000;
+
+/// Why a file was not read: it is not a regular file, or it is too large.
+/// `Ok` is its text.
+pub fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    // Follows symlinks: a link to /dev/zero or a FIFO is what it points to.
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file: only regular files are read".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} bytes exceeds the limit of {MAX_FILE_BYTES} bytes per file",
+            meta.len()
+        ));
+    }
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // The file may have been swapped or grown since: read at most one byte
+    // over the limit, from what was opened.
+    if !f.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("not a regular file: only regular files are read".into());
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "more than the limit of {MAX_FILE_BYTES} bytes per file"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".into())
+}
+
+/// The first line (1-based) nested deeper than the limits, and why.
+pub fn too_deep(text: &str) -> Option<(usize, String)> {
+    let mut flow = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut indent = 0;
+        let mut rest = line;
+        loop {
+            let t = rest.trim_start_matches(' ');
+            indent += rest.len() - t.len();
+            match t.strip_prefix("- ").or_else(|| t.strip_prefix("? ")) {
+                Some(r) => {
+                    indent += 2;
+                    rest = r;
+                }
+                None => break,
+            }
+        }
+        if indent > MAX_INDENT {
+            return Some((
+                n + 1,
+                format!("nested {indent} columns deep, over the limit of {MAX_INDENT}"),
+            ));
+        }
+        let (mut single, mut double, mut escaped) = (false, false, false);
+        for c in line.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if double => escaped = true,
+                '"' if !single => double = !double,
+                '\'' if !double => single = !single,
+                '#' if !single && !double => break,
+                '[' | '{' if !single && !double => {
+                    flow += 1;
+                    if flow > MAX_FLOW_DEPTH {
+                        return Some((
+                            n + 1,
+                            format!("brackets nested over the limit of {MAX_FLOW_DEPTH}"),
+                        ));
+                    }
+                }
+                ']' | '}' if !single && !double => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+fn whole_file(file: &Path, line: Option<usize>, message: String) -> LoadError {
+    LoadError {
+        file: file.to_path_buf(),
+        line,
+        column: None,
+        field: String::new(),
+        message,
+    }
+}
+
+/// The line of step `i`: the (i+1)-th item under `steps:`.
+pub(crate) fn step_line(text: &str, i: usize) -> Option<usize> {
+    let start = text.lines().position(|l| l.starts_with("steps:"))?;
+    text.lines()
+        .enumerate()
+        .skip(start + 1)
+        .filter(|(_, l)| l.starts_with("  - ") || l.starts_with("- "))
+        .nth(i)
+        .map(|(n, _)| n + 1)
+}
+
+/// A size a trace names, checked against [`MAX_PAYLOAD`]; `field` is its
+/// path (`steps[3].send.len`).
+pub(crate) fn size_limit(
+    file: &Path,
+    text: &str,
+    step: usize,
+    field: &str,
+    n: u64,
+) -> Result<(), LoadError> {
+    if n <= MAX_PAYLOAD {
+        return Ok(());
+    }
+    Err(LoadError {
+        file: file.to_path_buf(),
+        line: step_line(text, step),
+        column: None,
+        field: field.to_string(),
+        message: format!("{n} bytes exceeds the limit of {MAX_PAYLOAD}"),
+    })
+}
+
+/// The number of steps, checked against [`MAX_STEPS`].
+pub(crate) fn steps_limit(file: &Path, text: &str, n: usize) -> Result<(), LoadError> {
+    if n <= MAX_STEPS {
+        return Ok(());
+    }
+    Err(LoadError {
+        file: file.to_path_buf(),
+        line: line_of(text, "steps"),
+        column: None,
+        field: "steps".into(),
+        message: format!("{n} steps exceeds the limit of {MAX_STEPS}"),
+    })
+}
+
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,
 ) -> Result<T, LoadError> {
+    if let Some((line, why)) = too_deep(text) {
+        return Err(whole_file(file, Some(line), why));
+    }
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -73,13 +228,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
 
 /// Loads and validates one trace file.
 pub fn load_trace(path: &Path) -> Result<Trace, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        line: None,
-        column: None,
-        field: String::new(),
-        message: e.to_string(),
-    })?;
+    let text = read_bounded(path).map_err(|m| whole_file(path, None, m))?;
     parse_trace(path, &text)
 }
 
@@ -101,6 +250,36 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
     )?;
     if trace.steps.is_empty() {
         return Err(bad("steps", "no steps".into()));
+    }
+    steps_limit(path, text, trace.steps.len())?;
+    for (i, s) in trace.steps.iter().enumerate() {
+        match s {
+            Step::Send(seg) => size_limit(
+                path,
+                text,
+                i,
+                &format!("steps[{i}].send.len"),
+                seg.len.into(),
+            )?,
+            Step::App(AppCall::Send(n)) => {
+                size_limit(path, text, i, &format!("steps[{i}].app.send"), (*n).into())?
+            }
+            Step::Delivered(n) => {
+                size_limit(path, text, i, &format!("steps[{i}].delivered"), (*n).into())?
+            }
+            Step::Expect(e) => {
+                for (k, p) in e.any_of.iter().enumerate() {
+                    size_limit(
+                        path,
+                        text,
+                        i,
+                        &format!("steps[{i}].expect.any_of[{k}].len"),
+                        p.len.into(),
+                    )?
+                }
+            }
+            _ => {}
+        }
     }
     if !trace
         .steps
@@ -146,6 +325,19 @@ pub(crate) fn check_header(
                 "`{id}` differs from the file name `{}`",
                 stem.unwrap_or_default()
             ),
+        ));
+    }
+    // The id is printed in reports, one verdict a line: a newline or a
+    // control character in it could forge another verdict's line.
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    if !plain(id) {
+        return Err(bad(
+            "id",
+            format!("{id:?} is not a plain identifier ([a-z0-9_-]+)"),
         ));
     }
     if protocol != want {
@@ -197,16 +389,10 @@ pub(crate) fn load_dir<T>(
     files.sort();
     let (mut traces, mut errors, mut coverage) = (Vec::new(), Vec::new(), None);
     for f in files {
-        let text = match std::fs::read_to_string(&f) {
+        let text = match read_bounded(&f) {
             Ok(t) => t,
-            Err(e) => {
-                errors.push(LoadError {
-                    file: f.clone(),
-                    line: None,
-                    column: None,
-                    field: String::new(),
-                    message: e.to_string(),
-                });
+            Err(m) => {
+                errors.push(whole_file(&f, None, m));
                 continue;
             }
         };

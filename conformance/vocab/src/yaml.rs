@@ -20,17 +20,25 @@ pub struct YamlFileError {
 /// The file's name as errors show it, and its text.
 pub fn read(path: &Path) -> Result<(String, String), YamlFileError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| YamlFileError {
+    let text = crate::load::read_bounded(path).map_err(|message| YamlFileError {
         file: file.clone(),
         location: None,
         field: String::new(),
-        message: e.to_string(),
+        message,
     })?;
     Ok((file, text))
 }
 
 /// `text` (the contents of `file`) as a `T`.
 pub fn deserialize<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, YamlFileError> {
+    if let Some((line, message)) = crate::load::too_deep(text) {
+        return Err(YamlFileError {
+            file: file.to_string(),
+            location: Some((line, 1)),
+            field: String::new(),
+            message,
+        });
+    }
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
