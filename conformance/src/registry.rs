@@ -111,7 +111,9 @@ pub enum TcpRunner {
     /// The linux target inside a User-Mode Linux guest in virtual time:
     /// this very binary replays the corpus in the guest and writes the
     /// report ([`replay_in_guest`]); `kernel` is `6.1`, `6.12` or a path.
-    Guest { kernel: String },
+    Guest {
+        kernel: String,
+    },
 }
 
 /// A target, opened for one protocol.
@@ -685,7 +687,10 @@ mod tests {
             "h2://HOST:PORT"
         );
         assert!(lookup("h2c://127.0.0.1:8080", Protocol::Tcp).is_err());
-        assert_eq!(h2("h2c://127.0.0.1:8080").unwrap().name(), "h2c://127.0.0.1:8080");
+        assert_eq!(
+            h2("h2c://127.0.0.1:8080").unwrap().name(),
+            "h2c://127.0.0.1:8080"
+        );
         let e = h2("h2c://127.0.0.1").err().unwrap().to_string();
         assert_eq!(e, "`127.0.0.1` is not HOST:PORT");
     }
