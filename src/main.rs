@@ -122,7 +122,8 @@ enum Command {
         /// The implementation under test: `bundled`, `smoltcp` (tcp),
         /// `linux` (the running kernel, in network namespaces of its own;
         /// tcp), `exec:COMMAND` (tcp; an adapter process, see README.md),
-        /// or `h2crate` (h2; the h2 crate in-process).
+        /// `h2crate` (h2; the h2 crate in-process), or an HTTP/2 server by
+        /// address: `h2c://HOST:PORT` (prior knowledge), `h2://HOST:PORT` (TLS).
         #[arg(long, default_value = "bundled", long_help = registry::help())]
         target: String,
         #[arg(long, default_value = "rfc9293")]
@@ -137,13 +138,16 @@ enum Command {
         #[arg(long)]
         junit: Option<PathBuf>,
         /// Write one pcap per trace (ID.pcap, raw IP) into this directory
-        /// (tcp; targets that can capture: smoltcp).
+        /// (targets that can capture: smoltcp; h2c:// and h2://).
         #[arg(long)]
         capture: Option<PathBuf>,
         /// The target's documented deviations (default: its own list under
         /// conformance/deviations/, for smoltcp, linux and h2crate).
         #[arg(long)]
         deviations: Option<PathBuf>,
+        /// `h2://HOST:PORT`: take any certificate (a test server's own).
+        #[arg(long)]
+        insecure: bool,
     },
 }
 
@@ -331,7 +335,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             junit,
             capture,
             deviations,
+            insecure,
         } => {
+            registry::INSECURE_TLS.store(insecure, std::sync::atomic::Ordering::Relaxed);
             let out = Outputs {
                 report,
                 junit,

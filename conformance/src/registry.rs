@@ -12,6 +12,7 @@
 //! first `:` picks the entry, so a URL scheme can pick one too.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::deviations::Deviations;
 use crate::h2::{H2Corpus, H2Target};
@@ -113,7 +114,9 @@ pub enum TcpRunner {
     /// The linux target inside a User-Mode Linux guest in virtual time:
     /// this very binary replays the corpus in the guest and writes the
     /// report ([`replay_in_guest`]); `kernel` is `6.1`, `6.12` or a path.
-    Guest { kernel: String },
+    Guest {
+        kernel: String,
+    },
 }
 
 /// A target, opened for one protocol.
@@ -136,6 +139,7 @@ impl Opened {
     pub fn check_capture(&mut self) -> Result<(), TargetError> {
         match self {
             Opened::Tcp(TcpRunner::Serial(t)) => t.capture(None),
+            Opened::H2(t) => t.capture(None),
             other => Err(TargetError::Unsupported(format!(
                 "the {} target does not capture packets",
                 other.name()
@@ -293,7 +297,37 @@ pub static ENTRIES: &[Entry] = &[
         tcp: None,
         h2: Some(|_| Ok(Box::new(crate::h2crate::H2Crate::new()))),
     },
+    Entry {
+        name: "h2c://HOST:PORT",
+        help: "an HTTP/2 server over cleartext TCP with prior knowledge (RFC 9113 §3.3), one connection per trace; the harness plays the client",
+        only: "a server is reached by HTTP/2 over it",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|hostport| {
+            crate::h2::NetH2::cleartext(hostport)
+                .map(|t| Box::new(t) as Box<dyn H2Target>)
+                .map_err(|e| RegistryError::Address(e.to_string()))
+        }),
+    },
+    Entry {
+        name: "h2://HOST:PORT",
+        help: "an HTTP/2 server over TLS with ALPN h2 (rustls; --insecure takes a test certificate), one connection per trace",
+        only: "a server is reached by HTTP/2 over it",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|hostport| {
+            crate::h2::NetH2::tls(hostport, INSECURE_TLS.load(Ordering::Relaxed))
+                .map(|t| Box::new(t) as Box<dyn H2Target>)
+                .map_err(|e| RegistryError::Address(e.to_string()))
+        }),
+    },
 ];
+
+/// `--insecure`: the `h2://` target takes any certificate (a test
+/// server's). Set before the target is opened.
+pub static INSECURE_TLS: AtomicBool = AtomicBool::new(false);
 
 #[cfg(target_os = "linux")]
 fn open_linux(_: &str) -> Result<TcpRunner, RegistryError> {
@@ -336,6 +370,9 @@ pub enum RegistryError {
         target: &'static str,
         why: &'static str,
     },
+    /// A network target's address that does not resolve or parse.
+    #[error("{0}")]
+    Address(String),
     /// The target cannot run on this machine (exit [`EXIT_UNAVAILABLE`]).
     #[error("{0}")]
     Unavailable(String),
@@ -597,7 +634,23 @@ pub fn replay(
             });
         }
         (_, Opened::Tcp(TcpRunner::Guest { .. })) => return Err(ReplayError::InGuest),
-        (Loaded::H2(c), Opened::H2(t)) => crate::h2::run_h2_corpus(c, t.as_mut(), on_progress),
+        (Loaded::H2(c), Opened::H2(t)) => {
+            let profile = c
+                .coverage
+                .as_ref()
+                .map_or("rfc9113".to_string(), |c| c.profile.clone());
+            crate::corpus::run(
+                crate::trace::Protocol::H2,
+                &profile,
+                c.into(),
+                &mut crate::corpus::H2Run {
+                    target: t.as_mut(),
+                    settings: crate::h2::H2Settings::MODEL,
+                },
+                capture,
+                on_progress,
+            )
+        }
         (Loaded::Tcp(_), Opened::H2(_)) => {
             return Err(ReplayError::WrongCorpus {
                 target: "HTTP/2",
@@ -634,7 +687,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());
@@ -642,6 +695,26 @@ mod tests {
             lookup("exec:./a b", Protocol::Tcp).unwrap().name,
             "exec:COMMAND"
         );
+    }
+
+    /// A URL's scheme picks the network entries; the rest is the address.
+    #[test]
+    fn urls_pick_the_network_targets() {
+        assert_eq!(
+            lookup("h2c://127.0.0.1:8080", Protocol::H2).unwrap().name,
+            "h2c://HOST:PORT"
+        );
+        assert_eq!(
+            lookup("h2://127.0.0.1:8443", Protocol::H2).unwrap().name,
+            "h2://HOST:PORT"
+        );
+        assert!(lookup("h2c://127.0.0.1:8080", Protocol::Tcp).is_err());
+        assert_eq!(
+            h2("h2c://127.0.0.1:8080").unwrap().name(),
+            "h2c://127.0.0.1:8080"
+        );
+        let e = h2("h2c://127.0.0.1").err().unwrap().to_string();
+        assert_eq!(e, "`127.0.0.1` is not HOST:PORT");
     }
 
     #[test]
@@ -691,7 +764,13 @@ mod tests {
         let mut bundled = Opened::Tcp(tcp("bundled").unwrap());
         assert!(bundled.check_capture().is_err());
         for e in ENTRIES.iter().filter(|e| e.captures) {
-            let mut t = e.open(e.name, Protocol::Tcp).unwrap();
+            let p = if e.serves(Protocol::Tcp) {
+                Protocol::Tcp
+            } else {
+                Protocol::H2
+            };
+            let spec = e.name.replace("HOST:PORT", "127.0.0.1:9");
+            let mut t = e.open(&spec, p).unwrap();
             assert!(t.check_capture().is_ok(), "{}", e.name);
         }
     }

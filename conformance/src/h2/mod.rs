@@ -1,6 +1,6 @@
 //! HTTP/2 on the conformance side, one module per stage: the harness's
 //! frame codec ([`codec`]), the [`H2Target`] trait ([`target`]), the
-//! bundled target ([`bundled`]) and HTTP/2's plug-in of the replay engine
+//! bundled target ([`bundled`]), servers over a real socket ([`net`]) and HTTP/2's plug-in of the replay engine
 //! ([`replay`]). The trace format (steps, frames, the loader) is
 //! `tracewright_vocab::h2`, re-exported here; running a corpus is
 //! [`crate::corpus`]'s, as for TCP.
@@ -31,6 +31,7 @@
 
 pub mod bundled;
 pub mod codec;
+pub mod net;
 pub mod replay;
 pub mod target;
 
@@ -38,6 +39,7 @@ pub use tracewright_vocab::h2::*;
 
 pub use bundled::{iut_settings, settings_of, BundledH2};
 pub use codec::{decode_frames, Encoder, PREFACE};
+pub use net::NetH2;
 pub use replay::{replay_h2, replay_h2_with};
 pub use target::{H2Settings, H2Target, StreamState, UnknownStreamState};
 

@@ -8,9 +8,27 @@
 //! to SETTINGS_MAX_FRAME_SIZE, §4.2): consecutive DATA frames of the IUT on
 //! one stream are read as one run, matched as one frame whose `len` is the
 //! sum and which carries END_STREAM if the run's last frame does.
+//!
+//! On a real clock, silence is proved, not waited for: where a trace
+//! allows nothing (`{type: NONE}`) and at its end, the harness sends a PING
+//! of its own and reads up to its ACK. A receiver processes frames in the
+//! order they come and MUST answer a PING (RFC 9113 §6.7), so what the IUT
+//! emitted before the ACK is all it had to say about what came before. The
+//! ACK is the harness's and is never matched against the trace; the clock's
+//! tolerance only bounds an IUT that does not answer.
+//!
+//! A server reached over the network ([`H2Target::autonomous`]) announces
+//! its own SETTINGS and answers requests by itself. The replay takes its
+//! first SETTINGS as the value of the trace's parameters where the trace
+//! does not depend on them (the trace's `max_concurrent_streams: 2` stands
+//! for "what the IUT announces"), and gives the trace up as inconclusive,
+//! with the reason, where it does (a trace that opens a stream beyond the
+//! model's limit of 2 tests that limit). A response the server's
+//! application sends by itself on a stream the harness opened is allowed by
+//! the model, but is no step of the trace: inconclusive, never a fail.
 
-use std::collections::VecDeque;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use super::codec::{decode_frames, Encoder, PREFACE};
 use super::target::{H2Settings, H2Target, StreamState};
@@ -30,6 +48,141 @@ struct H2<'a> {
     want_preface: bool,
     /// The RFC section of the last thing the harness did.
     last: &'static str,
+    /// Everything the IUT had to say about what the harness sent is in
+    /// (a PING's ACK came, or the connection closed): no frame is waited
+    /// for until the harness acts again.
+    proven: bool,
+    /// The payload of the harness's own PING in flight, and whether its
+    /// ACK came.
+    ping: Option<[u8; 8]>,
+    acked: bool,
+    pings: u16,
+    /// The harness sent its SETTINGS (a PING before them would break the
+    /// preface, RFC 9113 §3.4).
+    settings_sent: bool,
+    /// The harness left a header block open: any frame but CONTINUATION
+    /// now is a connection error (RFC 9113 §6.10), so no PING.
+    header_block_open: bool,
+    /// The IUT sent a GOAWAY.
+    goaway_seen: bool,
+    /// What the trace needs of the IUT's SETTINGS_MAX_CONCURRENT_STREAMS.
+    needs: Option<Needs>,
+    /// Streams the harness opened and nobody reset: where a server's own
+    /// answer is one the model allows.
+    answerable: BTreeSet<u32>,
+    /// The trace's number of steps.
+    steps: usize,
+}
+
+/// On a real clock, how long each read for the PING's ACK may block.
+const SLICE: Duration = Duration::from_millis(10);
+
+/// What a trace needs of the limit on concurrent streams that the IUT
+/// announces (RFC 9113 §5.1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Needs {
+    /// The trace opens a stream beyond the model's limit: the IUT must
+    /// announce exactly that limit.
+    Exactly(u32),
+    /// The trace keeps up to this many streams open at once.
+    AtLeast(u32),
+}
+
+/// What `steps` (of a server IUT) need of the IUT's limit on concurrent
+/// streams, from the limit the trace expects the IUT to announce. Streams
+/// count while open or half-closed (RFC 9113 §5.1.2); the path followed is
+/// each expectation's first pattern.
+fn concurrency_needs(steps: &[H2Step], iut: Role) -> Option<Needs> {
+    if iut != Role::Server {
+        return None;
+    }
+    let limit = steps.iter().find_map(|s| match s {
+        H2Step::Expect(e) => e
+            .any_of
+            .first()
+            .filter(|p| p.kind == FrameType::Settings && !p.ack)
+            .and_then(|p| p.max_concurrent_streams),
+        _ => None,
+    })?;
+    // A stream the harness opened: whether the harness, the IUT ended it.
+    let mut active: BTreeMap<u32, (bool, bool)> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    let mut peak = 0u32;
+    for step in steps {
+        let (stream, harness_end, iut_end, gone) = match step {
+            H2Step::Send(f) => {
+                let s = f.stream.unwrap_or(0);
+                match f.kind {
+                    FrameType::Headers if s % 2 == 1 && seen.insert(s) => {
+                        if active.len() as u32 >= limit {
+                            return Some(Needs::Exactly(limit));
+                        }
+                        active.insert(s, (false, false));
+                        peak = peak.max(active.len() as u32);
+                        (s, f.end_stream, false, false)
+                    }
+                    FrameType::Headers | FrameType::Data => (s, f.end_stream, false, false),
+                    FrameType::RstStream => (s, false, false, true),
+                    FrameType::Goaway => break,
+                    _ => continue,
+                }
+            }
+            H2Step::App(call) => match *call {
+                H2App::Respond { stream, end_stream }
+                | H2App::Data {
+                    stream, end_stream, ..
+                } => (stream, false, end_stream, false),
+                H2App::End { stream } => (stream, false, true, false),
+                H2App::Reset { stream } => (stream, false, false, true),
+                _ => continue,
+            },
+            H2Step::Expect(e) => match e.any_of.first() {
+                Some(p) if p.kind == FrameType::Goaway => break,
+                Some(p) if p.kind == FrameType::RstStream => {
+                    (p.stream.unwrap_or(0), false, false, true)
+                }
+                Some(p) if matches!(p.kind, FrameType::Data | FrameType::Headers) => {
+                    (p.stream.unwrap_or(0), false, p.end_stream, false)
+                }
+                _ => continue,
+            },
+            H2Step::State(_) => continue,
+        };
+        if let Some(ends) = active.get_mut(&stream) {
+            ends.0 |= harness_end;
+            ends.1 |= iut_end;
+            if gone || (ends.0 && ends.1) {
+                active.remove(&stream);
+            }
+        }
+    }
+    Some(Needs::AtLeast(peak))
+}
+
+/// The harness's PING frame with `payload`.
+fn ping_frame(payload: &[u8; 8]) -> Vec<u8> {
+    let mut f = vec![0, 0, 8, 6, 0, 0, 0, 0, 0];
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Takes the ACK of the harness's PING `payload` out of `buf` (complete
+/// frames only); whether it was there.
+fn take_ping_ack(buf: &mut Vec<u8>, payload: &[u8; 8]) -> bool {
+    let mut at = 0;
+    while buf.len() >= at + 9 {
+        let len = u32::from_be_bytes([0, buf[at], buf[at + 1], buf[at + 2]]) as usize;
+        if buf.len() < at + 9 + len {
+            break;
+        }
+        let (ty, flags) = (buf[at + 3], buf[at + 4]);
+        if ty == 6 && flags & 0x1 != 0 && len == 8 && buf[at + 9..at + 17] == payload[..] {
+            buf.drain(at..at + 17);
+            return true;
+        }
+        at += 9 + len;
+    }
+    false
 }
 
 impl H2<'_> {
@@ -51,6 +204,9 @@ impl H2<'_> {
         if self.want_preface {
             return Ok(Vec::new());
         }
+        if let Some(p) = self.ping.filter(|_| !self.acked) {
+            self.acked = take_ping_ack(&mut self.buf, &p);
+        }
         Ok(decode_frames(&mut self.buf))
     }
 }
@@ -64,6 +220,10 @@ impl Plugin for H2<'_> {
     const NOTHING: Option<&'static str> = None;
 
     fn clock(&self) -> Clock {
+        if self.proven {
+            // What the IUT emitted is known in full: nothing to wait for.
+            return Clock::Virtual;
+        }
         self.target.clock()
     }
 
@@ -87,6 +247,7 @@ impl Plugin for H2<'_> {
     }
 
     fn admit(&mut self, queue: &mut VecDeque<Frame>, f: Frame) {
+        self.goaway_seen |= f.kind == FrameType::Goaway;
         // How a receiver gives window back is its own (RFC 9113 §6.9.1).
         if f.kind == FrameType::WindowUpdate {
             return;
@@ -118,6 +279,12 @@ impl Plugin for H2<'_> {
         p.matches(f)
     }
 
+    fn matched(&mut self, _p: &FrameSpec, f: &Frame) {
+        if f.kind == FrameType::RstStream {
+            self.answerable.remove(&f.stream);
+        }
+    }
+
     fn is_silence(p: &FrameSpec) -> bool {
         p.kind == FrameType::None
     }
@@ -139,48 +306,16 @@ impl Plugin for H2<'_> {
     }
 
     fn step(run: &mut Run<Self>, i: usize, step: &H2Step) -> Result<(), Verdict> {
-        match step {
-            H2Step::App(call) => run.act(i, Dir::Note, call.to_string(), |h| {
-                h.last = rfc_of_app(call);
-                h.target.app(call)
-            }),
-            H2Step::Send(f) => run.act(i, Dir::ToIut, f.to_string(), |h| {
-                h.last = rfc_of_frame(f.kind);
-                let bytes = h.enc.encode(f);
-                h.target.deliver(&bytes)
-            }),
-            H2Step::Expect(e) => run.expect(i, &e.any_of),
-            H2Step::State(_) if run.diverged => Ok(()),
-            H2Step::State(c) => {
-                if let Some(l) = run.transcript.last_mut() {
-                    l.state = Some(format!("{}: {}", c.stream, c.is));
-                }
-                // The loader admits only §5.1's names.
-                let want: StreamState = c.is.parse().map_err(|e| Verdict::Error {
-                    step: Some(i),
-                    reason: format!("{e}"),
-                })?;
-                match run.settled(i, &want, |h| h.target.stream_state(c.stream))? {
-                    Some(actual) if actual != want => {
-                        run.line(
-                            i,
-                            Dir::Note,
-                            format!("the IUT reports stream {} {actual}", c.stream),
-                        );
-                        Err(Verdict::Fail {
-                            step: i,
-                            reason: format!(
-                                "stream {} is {actual} at the IUT, {want} in the model",
-                                c.stream
-                            ),
-                            expected: vec![want.to_string()],
-                            got: Some(actual.to_string()),
-                        })
-                    }
-                    _ => Ok(()),
-                }
-            }
+        if !matches!(step, H2Step::Expect(_)) {
+            own_answer(run, i, None)?;
         }
+        do_step(run, i, step)?;
+        if i + 1 == run.proto.steps && !run.proto.proven {
+            // The end of the trace: nothing more may come.
+            sync(run, i)?;
+            own_answer(run, i, None)?;
+        }
+        Ok(())
     }
 
     fn rfc(&self) -> &'static str {
@@ -189,6 +324,243 @@ impl Plugin for H2<'_> {
 
     fn close(&mut self) {
         self.target.close();
+    }
+}
+
+/// On a real clock, the harness's PING and its ACK: everything the IUT
+/// emits in answer to what it was sent is queued after. Not where a PING
+/// would itself be an error (before the harness's SETTINGS, inside a
+/// header block), nor once the IUT closed the connection.
+fn sync(run: &mut Run<H2<'_>>, step: usize) -> Result<(), Verdict> {
+    let h = &mut run.proto;
+    if !matches!(h.target.clock(), Clock::Real { .. }) || !h.settings_sent || h.header_block_open {
+        return Ok(());
+    }
+    // Two round trips: an implementation may write a stream's RST_STREAM
+    // in the same turn as, and behind, the ACK of a PING it read after the
+    // offending frame (the h2 crate does); the second ACK comes after that
+    // turn.
+    for _ in 0..2 {
+        if run.proto.target.closed() || !ping_round(run, step)? {
+            break;
+        }
+    }
+    let h = &mut run.proto;
+    h.ping = None;
+    if h.acked || h.target.closed() {
+        h.proven = true;
+        return Ok(());
+    }
+    if h.goaway_seen {
+        // After its GOAWAY an IUT may stop reading (RFC 9113 §6.8).
+        return Ok(());
+    }
+    let tolerance = run.tolerance();
+    Err(Verdict::Fail {
+        step,
+        reason: format!(
+            "the IUT did not acknowledge the harness's PING within {tolerance:?} (RFC 9113 §6.7: it MUST)"
+        ),
+        expected: vec!["PING[ACK]".into()],
+        got: None,
+    })
+}
+
+/// One PING of the harness's and its ACK; whether the ACK came.
+fn ping_round(run: &mut Run<H2<'_>>, step: usize) -> Result<bool, Verdict> {
+    let h = &mut run.proto;
+    h.pings = h.pings.wrapping_add(1);
+    // Never the trace's own PING payload (`tracewri`).
+    let mut payload = *b"tw-sync\0";
+    payload[6..].copy_from_slice(&h.pings.to_be_bytes());
+    h.ping = Some(payload);
+    h.acked = false;
+    h.target
+        .deliver(&ping_frame(&payload))
+        .map_err(|e| target_verdict(step, e))?;
+    let deadline = Instant::now() + run.tolerance() + run.slack;
+    loop {
+        run.poll(step)?;
+        if run.proto.acked || run.proto.target.closed() {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let units = run.proto.advance(step, left.min(SLICE))?;
+        run.take(units.into_iter().map(|(_, u)| u));
+    }
+    Ok(run.proto.acked)
+}
+
+/// A server that answers requests by itself may have answered a stream
+/// the harness opened: the model allows its application to, but the
+/// trace does not follow it (unless `any_of` expects that very frame).
+fn own_answer(
+    run: &mut Run<H2<'_>>,
+    i: usize,
+    any_of: Option<&[FrameSpec]>,
+) -> Result<(), Verdict> {
+    if !run.proto.target.autonomous() {
+        return Ok(());
+    }
+    let Some(f) = run.queue.front() else {
+        return Ok(());
+    };
+    let answer = matches!(f.kind, FrameType::Headers | FrameType::Data)
+        && run.proto.answerable.contains(&f.stream);
+    if !answer || any_of.is_some_and(|a| a.iter().any(|p| p.matches(f))) {
+        return Ok(());
+    }
+    let text = f.to_string();
+    let stream = f.stream;
+    run.line(i, Dir::FromIut, text.clone());
+    Err(Verdict::Inconclusive {
+        step: i,
+        reason: format!(
+            "the server's application answered stream {stream} by itself ({text}): the model allows it, this trace does not follow it"
+        ),
+    })
+}
+
+/// Where the trace's SETTINGS expectation names the limit on concurrent
+/// streams and the IUT announces its own: the expectation with the IUT's
+/// value, or inconclusive where the trace depends on the model's.
+fn with_learned_settings(
+    run: &mut Run<H2<'_>>,
+    i: usize,
+    any_of: &[FrameSpec],
+) -> Result<Option<Vec<FrameSpec>>, Verdict> {
+    let Some(k) = any_of.iter().position(|p| {
+        p.kind == FrameType::Settings && !p.ack && p.max_concurrent_streams.is_some()
+    }) else {
+        return Ok(None);
+    };
+    if !run.proto.target.autonomous() {
+        return Ok(None);
+    }
+    if run.queue.is_empty() {
+        let deadline = Instant::now() + run.tolerance();
+        while run.queue.is_empty() && !run.proto.target.closed() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let units = run.proto.advance(i, left.min(SLICE))?;
+            run.take(units.into_iter().map(|(_, u)| u));
+        }
+    }
+    let Some(f) = run
+        .queue
+        .front()
+        .filter(|f| f.kind == FrameType::Settings && !f.ack)
+    else {
+        return Ok(None);
+    };
+    let announced = f.max_concurrent_streams;
+    let wanted = any_of[k].max_concurrent_streams;
+    if announced == wanted {
+        return Ok(None);
+    }
+    let says = announced.map_or("no MAX_CONCURRENT_STREAMS (no limit)".to_string(), |m| {
+        format!("MAX_CONCURRENT_STREAMS {m}")
+    });
+    match run.proto.needs {
+        Some(Needs::Exactly(m)) => Err(Verdict::Inconclusive {
+            step: i,
+            reason: format!(
+                "the IUT announces {says}; the trace needs {m} (it opens a stream beyond that limit)"
+            ),
+        }),
+        Some(Needs::AtLeast(p)) if announced.is_some_and(|a| a < p) => Err(Verdict::Inconclusive {
+            step: i,
+            reason: format!("the IUT announces {says}; the trace keeps {p} streams open at once"),
+        }),
+        _ => {
+            let mut v = any_of.to_vec();
+            v[k].max_concurrent_streams = announced;
+            Ok(Some(v))
+        }
+    }
+}
+
+/// Carries out step `i`.
+fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict> {
+    match step {
+        H2Step::App(call) => {
+            run.proto.proven = false;
+            run.act(i, Dir::Note, call.to_string(), |h| {
+                h.last = rfc_of_app(call);
+                h.target.app(call)
+            })
+        }
+        H2Step::Send(f) => {
+            run.proto.proven = false;
+            run.act(i, Dir::ToIut, f.to_string(), |h| {
+                h.last = rfc_of_frame(f.kind);
+                match f.kind {
+                    FrameType::Settings if !f.ack => h.settings_sent = true,
+                    FrameType::Headers if h.harness_is_client => {
+                        h.answerable.insert(f.stream.unwrap_or(0));
+                    }
+                    FrameType::RstStream => {
+                        h.answerable.remove(&f.stream.unwrap_or(0));
+                    }
+                    _ => {}
+                }
+                // The codec ends every block but a HEADERS told not to.
+                h.header_block_open = match f.kind {
+                    FrameType::Headers => f.end_headers == Some(false),
+                    FrameType::Continuation | FrameType::PushPromise => false,
+                    _ => h.header_block_open,
+                };
+                let bytes = h.enc.encode(f);
+                h.target.deliver(&bytes)
+            })
+        }
+        H2Step::Expect(e) => {
+            let learned = with_learned_settings(run, i, &e.any_of)?;
+            let any_of = learned.as_deref().unwrap_or(&e.any_of);
+            // Whether silence is allowed or a frame is due, the PING
+            // tells when the IUT has had its say: an expected frame
+            // that is not in by then is not coming.
+            if run.queue.is_empty() && !run.proto.proven {
+                sync(run, i)?;
+            }
+            own_answer(run, i, Some(any_of))?;
+            run.expect(i, any_of)
+        }
+        H2Step::State(_) if run.diverged => Ok(()),
+        H2Step::State(c) => {
+            if let Some(l) = run.transcript.last_mut() {
+                l.state = Some(format!("{}: {}", c.stream, c.is));
+            }
+            // The loader admits only §5.1's names.
+            let want: StreamState = c.is.parse().map_err(|e| Verdict::Error {
+                step: Some(i),
+                reason: format!("{e}"),
+            })?;
+            match run.settled(i, &want, |h| h.target.stream_state(c.stream))? {
+                Some(actual) if actual != want => {
+                    run.line(
+                        i,
+                        Dir::Note,
+                        format!("the IUT reports stream {} {actual}", c.stream),
+                    );
+                    Err(Verdict::Fail {
+                        step: i,
+                        reason: format!(
+                            "stream {} is {actual} at the IUT, {want} in the model",
+                            c.stream
+                        ),
+                        expected: vec![want.to_string()],
+                        got: Some(actual.to_string()),
+                    })
+                }
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -241,6 +613,16 @@ pub fn replay_h2_with(
         buf: Vec::new(),
         want_preface: !harness_is_client,
         last: "RFC 9113 §3.4",
+        proven: false,
+        ping: None,
+        acked: false,
+        pings: 0,
+        settings_sent: false,
+        header_block_open: false,
+        goaway_seen: false,
+        needs: concurrency_needs(&trace.steps, trace.iut),
+        answerable: BTreeSet::new(),
+        steps: trace.steps.len(),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }

@@ -171,6 +171,18 @@ pub trait H2Target {
     fn stream_state(&mut self, stream: u32) -> Result<Option<StreamState>, TargetError>;
     /// Tear the IUT down.
     fn close(&mut self);
+    /// The IUT closed the connection (EOF or a reset): nothing more will
+    /// come, so the replay stops waiting for it.
+    fn closed(&self) -> bool {
+        false
+    }
+    /// The IUT is a real server reached over the network: it announces
+    /// its own SETTINGS whatever `open` asked (the replay learns them from
+    /// its first SETTINGS), and its application answers requests by
+    /// itself, when the trace does not say so.
+    fn autonomous(&self) -> bool {
+        false
+    }
     /// Write what crosses the wire from the next `open()` on to a pcap
     /// file at `path`, until `close()`; `None` stops capturing. A target
     /// that cannot capture says `Unsupported`.
