@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::deviations::Deviations;
+use crate::h2::servers::{ServedH2, ServerKind};
 use crate::h2::{H2Corpus, H2Target};
 use crate::load::Corpus;
 use crate::profile::Profile;
@@ -288,7 +289,53 @@ pub static ENTRIES: &[Entry] = &[
         tcp: None,
         h2: Some(|_| Ok(Box::new(crate::h2crate::H2Crate::new()))),
     },
+    Entry {
+        name: "nghttpd",
+        help: "nghttpd (Debian nghttp2-server), started by the suite on a loopback port, over h2c",
+        only: "nghttpd is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Nghttpd)),
+    },
+    Entry {
+        name: "nginx",
+        help: "nginx (Debian nginx-light), started by the suite on a loopback port, over h2c",
+        only: "nginx is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Nginx)),
+    },
+    Entry {
+        name: "h2o",
+        help: "h2o (Debian h2o), started by the suite on a loopback port, over h2c",
+        only: "h2o is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::H2o)),
+    },
+    Entry {
+        name: "apache",
+        help: "Apache httpd with mod_http2 (Debian apache2), started by the suite on a loopback port, over h2c",
+        only: "Apache httpd is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Apache)),
+    },
 ];
+
+/// A real server (`h2::servers`), started for the whole corpus: one
+/// server per replay, one connection per trace. It stops when the target
+/// is dropped, or on Ctrl-C. Not installed, or not starting, it cannot run
+/// on this machine (exit [`EXIT_UNAVAILABLE`], the reason on stderr).
+fn open_server(kind: ServerKind) -> Result<Box<dyn H2Target>, RegistryError> {
+    ServedH2::start(kind)
+        .map(|t| Box::new(t) as Box<dyn H2Target>)
+        .map_err(|e| RegistryError::Unavailable(e.to_string()))
+}
 
 #[cfg(target_os = "linux")]
 fn open_linux(_: &str) -> Result<TcpRunner, RegistryError> {
@@ -612,7 +659,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: unknown HTTP/2 target (known: bundled, h2crate)"
+            "smoltcp: unknown HTTP/2 target (known: bundled, h2crate, nghttpd, nginx, h2o, apache)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());

@@ -13,7 +13,9 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tracewright_conformance::h2::servers::{self, ServerError, ServerKind, LARGE_LEN, SMALL_BODY};
+use tracewright_conformance::h2::servers::{self, ServedH2, ServerError, ServerKind, LARGE_LEN, SMALL_BODY};
+use tracewright_conformance::h2::H2Target;
+use tracewright_conformance::registry::{self, Protocol};
 use tracewright_conformance::h2::{decode_frames, Encoder, FrameSpec, FrameType, PREFACE};
 
 /// The first SETTINGS each server sends, as documented on [`ServerKind`]:
@@ -158,4 +160,95 @@ fn h2o() {
 #[test]
 fn apache() {
     check(ServerKind::Apache);
+}
+
+/// The registry's entry for each installed server starts it for the
+/// replay, names the target by the server's kind (not its port), and
+/// stops it, directory and all, when the target goes.
+#[test]
+fn registry_entries_run_their_server_while_the_target_lives() {
+    for kind in ServerKind::ALL {
+        let entry = registry::lookup(kind.name(), Protocol::H2).unwrap();
+        assert!(!entry.serves(Protocol::Tcp), "{kind}");
+        let opened = match entry.open(kind.name(), Protocol::H2) {
+            Ok(t) => t,
+            Err(e) if kind.find().is_err() && !required(kind) => {
+                eprintln!("{kind} skipped: {e}");
+                continue;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(opened.name(), kind.name());
+        drop(opened);
+
+        let target = ServedH2::start(kind).unwrap();
+        assert_eq!(target.name(), kind.name());
+        let (pid, dir) = (target.server().pid(), target.server().dir.clone());
+        assert!(TcpStream::connect(target.server().addr).is_ok(), "{kind}");
+        drop(target);
+        assert!(!group_exists(pid), "{kind}: group {pid} still there after drop");
+        assert!(!dir.exists(), "{kind}");
+    }
+}
+
+/// Run by [`ctrl_c_stops_the_servers`] in a process of its own: starts a
+/// server, says where, and waits to be interrupted.
+#[test]
+#[ignore = "a helper: ctrl_c_stops_the_servers runs it"]
+fn hold_a_server_until_interrupted() {
+    let kind: ServerKind = match std::env::var("TRACEWRIGHT_HOLD_SERVER") {
+        Ok(name) => *ServerKind::ALL.iter().find(|k| k.name() == name).unwrap(),
+        Err(_) => return,
+    };
+    let server = servers::start(kind).unwrap();
+    println!("HOLDING {} {}", server.pid(), server.dir.display());
+    std::io::stdout().flush().unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("not interrupted within 60 s");
+}
+
+/// Ctrl-C (SIGINT) on a process that runs a server stops the server, its
+/// workers and its directory with it, and the process still dies of the
+/// signal. The server runs in a process group of its own, which a
+/// terminal's Ctrl-C would not reach: only the handler can stop it.
+#[test]
+fn ctrl_c_stops_the_servers() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    // nginx first: its master has a worker, so the group matters.
+    let Some(kind) = [ServerKind::Nginx, ServerKind::Nghttpd, ServerKind::H2o, ServerKind::Apache]
+        .into_iter()
+        .find(|k| k.find().is_ok())
+    else {
+        assert!(!required(ServerKind::Nginx), "no server installed");
+        eprintln!("skipped: no server installed");
+        return;
+    };
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "hold_a_server_until_interrupted", "--ignored", "--nocapture"])
+        .env("TRACEWRIGHT_HOLD_SERVER", kind.name())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with("HOLDING "))
+        .expect("the helper started no server");
+    let mut words = line.split(' ').skip(1);
+    let pid: u32 = words.next().unwrap().parse().unwrap();
+    let dir = std::path::PathBuf::from(words.next().unwrap());
+    assert!(group_exists(pid));
+    // SAFETY: SIGINT to the helper we spawned.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
+    // The killed server is reaped by init: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while group_exists(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!group_exists(pid), "{kind}: group {pid} outlived the interrupt");
+    assert!(!dir.exists(), "{kind}: {} outlived the interrupt", dir.display());
 }

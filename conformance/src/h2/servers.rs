@@ -38,6 +38,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::h2::{H2App, H2Settings, H2Target, StreamState};
+use crate::target::{Clock, TargetError};
+use crate::trace::Role;
+
 /// The small file's body (`/` and `/index.html`).
 pub const SMALL_BODY: &[u8] = b"tracewright\n";
 
@@ -582,6 +586,74 @@ fn install_signal_handler() {
             }
         });
     });
+}
+
+/// A server the suite runs, as an HTTP/2 target: the server lives as long
+/// as the target (one server for the whole corpus), and every trace is one
+/// h2c connection to it, made by the network target it delegates to.
+///
+/// It delegates every method of [`H2Target`]; one added to the trait must
+/// be delegated here too, or the default would answer for the server.
+pub struct ServedH2 {
+    inner: Box<dyn H2Target>,
+    // Dropped after `inner`, which may still hold a connection to it.
+    server: RunningServer,
+}
+
+impl ServedH2 {
+    /// Starts a `kind` server and connects the network target to it.
+    pub fn start(kind: ServerKind) -> Result<ServedH2, ServerError> {
+        let server = start(kind)?;
+        Ok(ServedH2 {
+            inner: ServedH2::connect(server.addr),
+            server,
+        })
+    }
+
+    /// The network target for `addr`: the one line the merge with
+    /// `h2/net.rs` changes.
+    fn connect(addr: SocketAddr) -> Box<dyn H2Target> {
+        crate::h2::net_stub::connect_h2c(addr)
+    }
+
+    pub fn server(&self) -> &RunningServer {
+        &self.server
+    }
+}
+
+impl H2Target for ServedH2 {
+    /// The server's kind, not its address: the port changes every run and
+    /// the reports must not.
+    fn name(&self) -> &str {
+        self.server.kind.name()
+    }
+    fn clock(&self) -> Clock {
+        self.inner.clock()
+    }
+    fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
+        self.inner.open(role, settings)
+    }
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        self.inner.app(call)
+    }
+    fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
+        self.inner.deliver(bytes)
+    }
+    fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
+        self.inner.poll()
+    }
+    fn advance(&mut self, d: Duration) -> Result<Vec<u8>, TargetError> {
+        self.inner.advance(d)
+    }
+    fn stream_state(&mut self, stream: u32) -> Result<Option<StreamState>, TargetError> {
+        self.inner.stream_state(stream)
+    }
+    fn close(&mut self) {
+        self.inner.close()
+    }
+    fn capture(&mut self, path: Option<&Path>) -> Result<(), TargetError> {
+        self.inner.capture(path)
+    }
 }
 
 #[cfg(test)]
