@@ -13,10 +13,12 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tracewright_conformance::h2::servers::{self, ServedH2, ServerError, ServerKind, LARGE_LEN, SMALL_BODY};
+use tracewright_conformance::h2::servers::{
+    self, ServedH2, ServerError, ServerKind, LARGE_LEN, SMALL_BODY,
+};
 use tracewright_conformance::h2::H2Target;
-use tracewright_conformance::registry::{self, Protocol};
 use tracewright_conformance::h2::{decode_frames, Encoder, FrameSpec, FrameType, PREFACE};
+use tracewright_conformance::registry::{self, Protocol};
 
 /// The first SETTINGS each server sends, as documented on [`ServerKind`]:
 /// MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE (`None`:
@@ -55,7 +57,9 @@ fn first_frame(stream: &mut TcpStream) -> (u8, u8, u32, Vec<u8>) {
             }
         }
         assert!(Instant::now() < deadline, "no frame within 5 s: {buf:?}");
-        let n = stream.read(&mut chunk).expect("reading the server's preface");
+        let n = stream
+            .read(&mut chunk)
+            .expect("reading the server's preface");
         assert!(n > 0, "the server closed the connection: {buf:?}");
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -72,7 +76,14 @@ fn setting(payload: &[u8], id: u16) -> Option<u32> {
 
 fn curl(url: &str) -> Option<Vec<u8>> {
     let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--fail", "--http2-prior-knowledge", "--max-time", "10"])
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--http2-prior-knowledge",
+            "--max-time",
+            "10",
+        ])
         .arg(url)
         .output()
         .ok()?;
@@ -117,12 +128,20 @@ fn check(kind: ServerKind) {
     // RFC 9113 §3.4: the server's preface is a SETTINGS frame (type 4),
     // not an ACK, on stream 0.
     assert_eq!((ty, flags & 0x1, stream), (4, 0, 0), "{kind}");
-    let got = (setting(&payload, 3), setting(&payload, 4), setting(&payload, 5));
+    let got = (
+        setting(&payload, 3),
+        setting(&payload, 4),
+        setting(&payload, 5),
+    );
     eprintln!(
         "{kind} on {}: first SETTINGS MAX_CONCURRENT_STREAMS {:?}, INITIAL_WINDOW_SIZE {:?}, MAX_FRAME_SIZE {:?}",
         server.addr, got.0, got.1, got.2
     );
-    assert_eq!(got, documented_settings(kind), "{kind}: update the doc on ServerKind::{kind:?}");
+    assert_eq!(
+        got,
+        documented_settings(kind),
+        "{kind}: update the doc on ServerKind::{kind:?}"
+    );
     drop(s);
 
     // The same by hand, as a user would: curl with prior knowledge.
@@ -137,9 +156,19 @@ fn check(kind: ServerKind) {
     }
 
     drop(server);
-    assert!(!process_exists(pid), "{kind}: pid {pid} still there after drop");
-    assert!(!group_exists(pid), "{kind}: a worker of group {pid} still there after drop");
-    assert!(!dir.exists(), "{kind}: {} still there after drop", dir.display());
+    assert!(
+        !process_exists(pid),
+        "{kind}: pid {pid} still there after drop"
+    );
+    assert!(
+        !group_exists(pid),
+        "{kind}: a worker of group {pid} still there after drop"
+    );
+    assert!(
+        !dir.exists(),
+        "{kind}: {} still there after drop",
+        dir.display()
+    );
 }
 
 #[test]
@@ -186,7 +215,10 @@ fn registry_entries_run_their_server_while_the_target_lives() {
         let (pid, dir) = (target.server().pid(), target.server().dir.clone());
         assert!(TcpStream::connect(target.server().addr).is_ok(), "{kind}");
         drop(target);
-        assert!(!group_exists(pid), "{kind}: group {pid} still there after drop");
+        assert!(
+            !group_exists(pid),
+            "{kind}: group {pid} still there after drop"
+        );
         assert!(!dir.exists(), "{kind}");
     }
 }
@@ -216,16 +248,25 @@ fn ctrl_c_stops_the_servers() {
     use std::io::BufRead;
     use std::os::unix::process::ExitStatusExt;
     // nginx first: its master has a worker, so the group matters.
-    let Some(kind) = [ServerKind::Nginx, ServerKind::Nghttpd, ServerKind::H2o, ServerKind::Apache]
-        .into_iter()
-        .find(|k| k.find().is_ok())
-    else {
+    let Some(kind) = [
+        ServerKind::Nginx,
+        ServerKind::Nghttpd,
+        ServerKind::H2o,
+        ServerKind::Apache,
+    ]
+    .into_iter()
+    .find(|k| k.find().is_ok()) else {
         assert!(!required(ServerKind::Nginx), "no server installed");
         eprintln!("skipped: no server installed");
         return;
     };
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "hold_a_server_until_interrupted", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "hold_a_server_until_interrupted",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("TRACEWRIGHT_HOLD_SERVER", kind.name())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -249,6 +290,13 @@ fn ctrl_c_stops_the_servers() {
     while group_exists(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(!group_exists(pid), "{kind}: group {pid} outlived the interrupt");
-    assert!(!dir.exists(), "{kind}: {} outlived the interrupt", dir.display());
+    assert!(
+        !group_exists(pid),
+        "{kind}: group {pid} outlived the interrupt"
+    );
+    assert!(
+        !dir.exists(),
+        "{kind}: {} outlived the interrupt",
+        dir.display()
+    );
 }

@@ -249,7 +249,9 @@ fn start_once(kind: ServerKind, binary: &Path) -> Result<RunningServer, ServerEr
             .current_dir(&dir)
             // A group of its own: the workers are stopped with it.
             .process_group(0);
-        let child = cmd.spawn().map_err(io(&format!("starting {}", binary.display())))?;
+        let child = cmd
+            .spawn()
+            .map_err(io(&format!("starting {}", binary.display())))?;
         remember(child.id(), &dir);
         let mut server = RunningServer {
             kind,
@@ -672,10 +674,18 @@ mod tests {
 
     #[test]
     fn nginx_takes_http2_on_from_1_25_1() {
-        assert!(!nginx_version_has_http2_directive("nginx version: nginx/1.22.1\n"));
-        assert!(!nginx_version_has_http2_directive("nginx version: nginx/1.25.0\n"));
-        assert!(nginx_version_has_http2_directive("nginx version: nginx/1.25.1\n"));
-        assert!(nginx_version_has_http2_directive("nginx version: nginx/1.26.3 (Debian)\n"));
+        assert!(!nginx_version_has_http2_directive(
+            "nginx version: nginx/1.22.1\n"
+        ));
+        assert!(!nginx_version_has_http2_directive(
+            "nginx version: nginx/1.25.0\n"
+        ));
+        assert!(nginx_version_has_http2_directive(
+            "nginx version: nginx/1.25.1\n"
+        ));
+        assert!(nginx_version_has_http2_directive(
+            "nginx version: nginx/1.26.3 (Debian)\n"
+        ));
         assert!(!nginx_version_has_http2_directive("garbage"));
     }
 }
