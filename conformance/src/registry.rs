@@ -111,9 +111,7 @@ pub enum TcpRunner {
     /// The linux target inside a User-Mode Linux guest in virtual time:
     /// this very binary replays the corpus in the guest and writes the
     /// report ([`replay_in_guest`]); `kernel` is `6.1`, `6.12` or a path.
-    Guest {
-        kernel: String,
-    },
+    Guest { kernel: String },
 }
 
 /// A target, opened for one protocol.
