@@ -576,10 +576,18 @@ fn install_signal_handler() {
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 // Not waiting for a graceful exit: the user wants out now.
-                for (pid, dir) in lock_running().drain(..) {
+                let running: Vec<_> = lock_running().drain(..).collect();
+                for (pid, _) in &running {
                     // SAFETY: the group of a server we started and have
                     // not reaped (reaping happens after `forget`).
-                    unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
+                    unsafe { libc::killpg(*pid as libc::pid_t, libc::SIGKILL) };
+                }
+                // Each leader dead before we go (init reaps them after).
+                let deadline = Instant::now() + STOP_GRACE;
+                for (pid, dir) in &running {
+                    while !exited(*pid) && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
                     let _ = fs::remove_dir_all(dir);
                 }
                 // The process ends as the signal would have ended it.
