@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::deviations::Deviations;
+use crate::h2::servers::{ServedH2, ServerKind};
 use crate::h2::{H2Corpus, H2Target};
 use crate::load::Corpus;
 use crate::profile::Profile;
@@ -323,11 +324,57 @@ pub static ENTRIES: &[Entry] = &[
                 .map_err(|e| RegistryError::Address(e.to_string()))
         }),
     },
+    Entry {
+        name: "nghttpd",
+        help: "nghttpd (Debian nghttp2-server), started by the suite on a loopback port, over h2c",
+        only: "nghttpd is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Nghttpd)),
+    },
+    Entry {
+        name: "nginx",
+        help: "nginx (Debian nginx-light), started by the suite on a loopback port, over h2c",
+        only: "nginx is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Nginx)),
+    },
+    Entry {
+        name: "h2o",
+        help: "h2o (Debian h2o), started by the suite on a loopback port, over h2c",
+        only: "h2o is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::H2o)),
+    },
+    Entry {
+        name: "apache",
+        help: "Apache httpd with mod_http2 (Debian apache2), started by the suite on a loopback port, over h2c",
+        only: "Apache httpd is an HTTP/2 server (the kernel's TCP is linux)",
+        deviations: &[],
+        captures: true,
+        tcp: None,
+        h2: Some(|_| open_server(ServerKind::Apache)),
+    },
 ];
 
 /// `--insecure`: the `h2://` target takes any certificate (a test
 /// server's). Set before the target is opened.
 pub static INSECURE_TLS: AtomicBool = AtomicBool::new(false);
+
+/// A real server (`h2::servers`), started for the whole corpus: one
+/// server per replay, one connection per trace. It stops when the target
+/// is dropped, or on Ctrl-C. Not installed, or not starting, it cannot run
+/// on this machine (exit [`EXIT_UNAVAILABLE`], the reason on stderr).
+fn open_server(kind: ServerKind) -> Result<Box<dyn H2Target>, RegistryError> {
+    ServedH2::start(kind)
+        .map(|t| Box::new(t) as Box<dyn H2Target>)
+        .map_err(|e| RegistryError::Unavailable(e.to_string()))
+}
 
 #[cfg(target_os = "linux")]
 fn open_linux(_: &str) -> Result<TcpRunner, RegistryError> {
@@ -687,7 +734,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());

@@ -33,6 +33,7 @@ pub mod bundled;
 pub mod codec;
 pub mod net;
 pub mod replay;
+pub mod servers;
 pub mod target;
 
 pub use tracewright_vocab::h2::*;
