@@ -44,7 +44,7 @@ use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
 /// How long an answer of the client may take.
-pub const DEFAULT_TOLERANCE: Duration = Duration::from_millis(500);
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(1);
 /// How long the client may take to start and connect.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The tail of the client's stderr kept for error messages.
