@@ -360,6 +360,40 @@ pub static ENTRIES: &[Entry] = &[
         tcp: None,
         h2: Some(|_| open_server(ServerKind::Apache)),
     },
+    Entry {
+        name: "h2exec:COMMAND",
+        help: "any HTTP/2 implementation behind an adapter process (see README.md)",
+        only: "the h2exec adapter protocol carries HTTP/2 connections only (exec:COMMAND is TCP's)",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|command| {
+            if command.trim().is_empty() {
+                return Err(RegistryError::Argument {
+                    target: "h2exec:COMMAND",
+                    why: "the command is empty",
+                });
+            }
+            Ok(Box::new(crate::h2::exec::H2ExecTarget::new(command)))
+        }),
+    },
+    Entry {
+        name: "h2-client:COMMAND",
+        help: "an HTTP/2 client program, started per trace against the harness as server on 127.0.0.1 ({url}, {addr}, {port} in COMMAND; see README.md)",
+        only: "an HTTP/2 client program has no TCP target",
+        deviations: &[],
+        captures: false,
+        tcp: None,
+        h2: Some(|command| {
+            if command.trim().is_empty() {
+                return Err(RegistryError::Argument {
+                    target: "h2-client:COMMAND",
+                    why: "the command is empty",
+                });
+            }
+            Ok(Box::new(crate::h2::client::H2ClientTarget::new(command)))
+        }),
+    },
 ];
 
 /// `--insecure`: the `h2://` target takes any certificate (a test
@@ -734,7 +768,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache, h2exec:COMMAND, h2-client:COMMAND)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());

@@ -30,7 +30,9 @@
 //! runs joined) is in [`replay`].
 
 pub mod bundled;
+pub mod client;
 pub mod codec;
+pub mod exec;
 pub mod net;
 pub mod replay;
 pub mod servers;
