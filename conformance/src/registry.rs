@@ -660,7 +660,7 @@ mod tests {
         let e = lookup("nope", Protocol::Tcp).err().unwrap().to_string();
         assert_eq!(
             e,
-            "nope: unknown target (known: bundled, smoltcp, linux, exec:COMMAND)"
+            "nope: unknown target (known: bundled, smoltcp, linux, uml:KERNEL, exec:COMMAND)"
         );
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
