@@ -160,13 +160,24 @@ struct Outputs {
 }
 
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so printing to a closed pipe (`check tcp |
-    // head -1`) would panic; the default ends the process quietly, with the
-    // conventional status of a command whose reader left.
-    // SAFETY: set once, before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Rust ignores SIGPIPE (and must: a write to an exec adapter that
+    // exited is an error verdict, not the end of the run), so printing to a
+    // closed stdout (`check tcp | head -1`) panics in println!. End quietly
+    // instead, with the status a shell gives a command whose reader left
+    // (128 + SIGPIPE).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
