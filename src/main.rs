@@ -7,7 +7,7 @@
 //! are the model crate's (`tracewright_model::configs`); what the commands
 //! print is in `print.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -160,24 +160,7 @@ struct Outputs {
 }
 
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE (and must: a write to an exec adapter that
-    // exited is an error verdict, not the end of the run), so printing to a
-    // closed stdout (`check tcp | head -1`) panics in println!. End quietly
-    // instead, with the status a shell gives a command whose reader left
-    // (128 + SIGPIPE).
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(141);
-        }
-        default_hook(info);
-    }));
+    print::quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -196,40 +179,6 @@ fn profile(arg: &str) -> Result<Profile> {
     })
 }
 
-/// A profile file named like a built-in profile (`name: rfc9293` in a
-/// copy) would regenerate that profile's committed corpus with other
-/// parameters: only the built-in file itself may, or any file with `--out`.
-fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
-    let built_in = Path::new("profiles").join(format!("{}.yaml", p.name));
-    let is_built_in_name = p.name == "rfc9293" || built_in.is_file();
-    if !is_built_in_name {
-        return Ok(());
-    }
-    // As `registry::load_profile` resolves the argument.
-    let given = if arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml") {
-        PathBuf::from(arg)
-    } else {
-        Path::new("profiles").join(format!("{arg}.yaml"))
-    };
-    let same_file = match (given.canonicalize(), built_in.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        // rfc9293 is built into the binary when profiles/ is absent.
-        _ => !given.exists() && arg == "rfc9293",
-    };
-    let same_profile = match registry::load_profile(&p.name) {
-        Ok(b) => b == *p,
-        Err(_) => false,
-    };
-    if same_file || same_profile {
-        return Ok(());
-    }
-    bail!(
-        "{}: `name: {}` is a built-in profile but this file is not {}: generating would overwrite its corpus; rename the profile or pass --out DIR",
-        given.display(),
-        p.name,
-        built_in.display()
-    )
-}
 
 impl ModelArgs {
     fn options(&self) -> TcpOptions {
@@ -327,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None if suite == Suite::H2 => suite.corpus(&Profile::rfc9293()),
                 None => {
                     let p = profile(&model.profile)?;
-                    not_posing_as_built_in(&model.profile, &p)?;
+                    print::not_posing_as_built_in(&model.profile, &p)?;
                     suite.corpus(&p)
                 }
             };

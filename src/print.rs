@@ -624,3 +624,60 @@ pub fn finish_report(
         ExitCode::SUCCESS
     })
 }
+
+/// Printing to a closed stdout ends quietly.
+pub(crate) fn quiet_on_closed_stdout() {
+    // Rust ignores SIGPIPE (and must: a write to an exec adapter that
+    // exited is an error verdict, not the end of the run), so printing to a
+    // closed stdout (`check tcp | head -1`) panics in println!. End quietly
+    // instead, with the status a shell gives a command whose reader left
+    // (128 + SIGPIPE).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
+}
+
+/// A profile file named like a built-in profile (`name: rfc9293` in a
+/// copy) would regenerate that profile's committed corpus with other
+/// parameters: only the built-in file itself may, or any file with `--out`.
+pub(crate) fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
+    let built_in = Path::new("profiles").join(format!("{}.yaml", p.name));
+    let is_built_in_name = p.name == "rfc9293" || built_in.is_file();
+    if !is_built_in_name {
+        return Ok(());
+    }
+    // As `registry::load_profile` resolves the argument.
+    let given = if arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml") {
+        std::path::PathBuf::from(arg)
+    } else {
+        Path::new("profiles").join(format!("{arg}.yaml"))
+    };
+    let same_file = match (given.canonicalize(), built_in.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        // rfc9293 is built into the binary when profiles/ is absent.
+        _ => !given.exists() && arg == "rfc9293",
+    };
+    let same_profile = match tracewright_conformance::registry::load_profile(&p.name) {
+        Ok(b) => b == *p,
+        Err(_) => false,
+    };
+    if same_file || same_profile {
+        return Ok(());
+    }
+    bail!(
+        "{}: `name: {}` is a built-in profile but this file is not {}: generating would overwrite its corpus; rename the profile or pass --out DIR",
+        given.display(),
+        p.name,
+        built_in.display()
+    )
+}
