@@ -197,7 +197,11 @@ fn a_broken_adapter_still_gets_its_report_written() {
 #[test]
 fn h2exec_serves_http2_only_and_needs_a_command() {
     let e = registry::lookup("h2exec:x", Protocol::Tcp).err().unwrap();
-    assert!(e.to_string().starts_with("h2exec:x: unknown target"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("h2exec:x: the h2exec adapter protocol carries HTTP/2 connections only"),
+        "{e}"
+    );
     let e = registry::h2("h2exec: ").err().unwrap().to_string();
     assert_eq!(e, "h2exec:COMMAND: the command is empty");
 }
