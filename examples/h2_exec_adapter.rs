@@ -50,12 +50,28 @@ struct Announce {
 #[derive(Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Call {
-    Request { stream: u32, end_stream: bool },
-    Respond { stream: u32, end_stream: bool },
-    Data { stream: u32, end_stream: bool, len: u32 },
-    End { stream: u32 },
-    Reset { stream: u32 },
-    Push { stream: u32 },
+    Request {
+        stream: u32,
+        end_stream: bool,
+    },
+    Respond {
+        stream: u32,
+        end_stream: bool,
+    },
+    Data {
+        stream: u32,
+        end_stream: bool,
+        len: u32,
+    },
+    End {
+        stream: u32,
+    },
+    Reset {
+        stream: u32,
+    },
+    Push {
+        stream: u32,
+    },
     Goaway,
 }
 

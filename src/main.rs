@@ -179,7 +179,6 @@ fn profile(arg: &str) -> Result<Profile> {
     })
 }
 
-
 impl ModelArgs {
     fn options(&self) -> TcpOptions {
         TcpOptions {
@@ -238,8 +237,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let at = ("127.0.0.1", port);
             // stateright's server panics on a port in use: say so first.
-            std::net::TcpListener::bind(at)
-                .with_context(|| format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N"))?;
+            std::net::TcpListener::bind(at).with_context(|| {
+                format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N")
+            })?;
             let serving = || {
                 println!(
                     "serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)"

@@ -30,5 +30,8 @@ fn explore_on_a_taken_port_is_a_clear_error() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(!err.contains("panicked") && err.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert!(
+        !err.contains("panicked") && err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
 }

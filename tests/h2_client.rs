@@ -53,9 +53,15 @@ fn curl_report() {
     )
     .unwrap();
     let corpus = registry::load(Suite::H2, &traces, &profile).unwrap();
-    let report =
-        registry::replay(&corpus, &mut target, &profile, deviations, None, &mut |_, _| {})
-            .unwrap();
+    let report = registry::replay(
+        &corpus,
+        &mut target,
+        &profile,
+        deviations,
+        None,
+        &mut |_, _| {},
+    )
+    .unwrap();
     let c = report.counts();
     // Every failure is explained, no entry is stale.
     assert_eq!((c.fail, c.error, c.stale), (0, 0, 0), "{}", report.render());
@@ -88,7 +94,8 @@ fn a_client_that_hangs_is_killed_at_the_end_of_its_trace() {
     let mut corpus = load_h2_corpus(&root().join("traces/h2")).unwrap();
     corpus.traces.retain(|t| t.iut == Role::Client);
     corpus.traces.truncate(2);
-    let dir = std::env::temp_dir().join(format!("tracewright-h2client-hang-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tracewright-h2client-hang-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pids = dir.join("pids");
     // Connects, says nothing, and stays (with a child of its own).
@@ -96,13 +103,15 @@ fn a_client_that_hangs_is_killed_at_the_end_of_its_trace() {
         "sleep 1000 < /dev/tcp/127.0.0.1/{{port}} & echo $! >> {}; wait",
         pids.display()
     );
-    let mut target = H2ClientTarget::with_tolerance(
-        &format!("bash -c '{command}'"),
-        Duration::from_millis(200),
-    );
+    let mut target =
+        H2ClientTarget::with_tolerance(&format!("bash -c '{command}'"), Duration::from_millis(200));
     let start = Instant::now();
     let report = run_h2_corpus(&corpus, &mut target, &mut |_, _| {});
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
     for r in &report.results {
         assert!(
             matches!(&r.verdict, Verdict::Fail { reason, .. } if reason == "nothing came"),

@@ -190,7 +190,10 @@ fn a_broken_adapter_still_gets_its_report_written() {
     let text = std::fs::read_to_string(&report).unwrap();
     let n = corpus().traces.len();
     assert!(text.contains(&format!("error: {n}")), "{text}");
-    assert!(text.contains("oops"), "the adapter's stderr is shown:\n{text}");
+    assert!(
+        text.contains("oops"),
+        "the adapter's stderr is shown:\n{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -168,7 +168,14 @@ fn a_trace_id_that_could_forge_a_report_line_is_refused() {
     // A file name with a newline, and the id to match it.
     let id = "x\nPASS  forged";
     let f = d.join(format!("{id}.yaml"));
-    std::fs::write(&f, text.replace(&format!("id: {TCP}"), "id: \"x\\nPASS  forged\"")).unwrap();
+    std::fs::write(
+        &f,
+        text.replace(&format!("id: {TCP}"), "id: \"x\\nPASS  forged\""),
+    )
+    .unwrap();
     let e = load_trace(&f).unwrap_err().to_string();
-    assert!(e.contains(": id: \"x\\nPASS  forged\" is not a plain identifier ([a-z0-9_-]+)"), "{e}");
+    assert!(
+        e.contains(": id: \"x\\nPASS  forged\" is not a plain identifier ([a-z0-9_-]+)"),
+        "{e}"
+    );
 }

@@ -1,8 +1,8 @@
 //! tracewright's models: stateright references of the TCP connection
 //! lifecycle, of a listener under a SYN flood and of HTTP/2 streams, their
 //! properties, and trace generation (path → trace, [`gen`]).
-pub mod gen;
 pub mod configs;
+pub mod gen;
 pub mod h2;
 pub mod ladder;
 pub mod listener;

@@ -361,7 +361,10 @@ impl H2Target for H2ClientTarget {
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
         match *call {
-            H2App::Request { stream: 1, end_stream } => {
+            H2App::Request {
+                stream: 1,
+                end_stream,
+            } => {
                 if self.session()?.requested {
                     return Err(TargetError::Unsupported(
                         "the client program makes one request on stream 1".into(),

@@ -409,7 +409,9 @@ impl H2Target for H2ExecTarget {
             Ok(r) => match r.state {
                 None => Ok(None),
                 Some(s) => s.parse().map(Some).map_err(|e| {
-                    self.broken(format!("the adapter answered a state of stream {stream}: {e}"))
+                    self.broken(format!(
+                        "the adapter answered a state of stream {stream}: {e}"
+                    ))
                 }),
             },
             // An adapter that cannot tell, as `null` says.
