@@ -27,22 +27,19 @@
 //! error verdict); it is killed, and the next `open` starts it again.
 
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::process::{kill_group, spawn_group, StderrTail};
 use crate::profile::Profile;
 use crate::target::{Clock, Segment, Target, TargetError};
 use crate::trace::{AppCall, Flags, Role, TcpState};
 
 /// How long the adapter may take to answer one request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The tail of the adapter's stderr kept for error messages.
-const STDERR_TAIL: usize = 2048;
 /// The longest line read from an adapter (README "Limits"): a longer one
 /// breaks the adapter, so an endless line cannot take the memory.
 pub const MAX_LINE: usize = 1 << 20;
@@ -180,21 +177,14 @@ struct Adapter {
     /// read cannot block the harness: its answer times out instead.
     requests: SyncSender<String>,
     lines: Receiver<std::io::Result<String>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr: StderrTail,
 }
 
 impl Adapter {
     /// Kills the adapter's whole process group (`sh -c` and what it
     /// started) and reaps the adapter, so nothing is left running.
     fn kill(mut self) {
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            // SAFETY: kill(2) on a process group we created; no memory involved.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
 }
 
@@ -266,19 +256,11 @@ impl ExecTarget {
     }
 
     fn spawn(&self) -> Result<Adapter, TargetError> {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // A group of its own, so a timeout kills what the adapter started too.
-            .process_group(0)
-            .spawn()
+        // A group of its own, so a timeout kills what the adapter started too.
+        let (mut child, stderr) = spawn_group(&self.command, true)
             .map_err(|e| TargetError::Broken(format!("cannot start {:?}: {e}", self.command)))?;
         let mut stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
         let (tx, lines) = mpsc::sync_channel(LINES_AHEAD);
         // Reads and writes run on threads of their own, so that a call
         // can time out; they end when the adapter's pipes close.
@@ -294,25 +276,11 @@ impl ExecTarget {
                 }
             }
         });
-        let tail = Arc::new(Mutex::new(Vec::new()));
-        let keep = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
-                t.extend_from_slice(&buf[..n]);
-                let excess = t.len().saturating_sub(STDERR_TAIL);
-                t.drain(..excess);
-            }
-        });
         Ok(Adapter {
             child,
             requests,
             lines,
-            stderr: tail,
+            stderr,
         })
     }
 
@@ -325,12 +293,10 @@ impl ExecTarget {
             if let Ok(Some(status)) = a.child.try_wait() {
                 message += &format!(" (the adapter exited: {status})");
             }
-            let tail = a.stderr.lock().map(|t| t.clone()).unwrap_or_default();
-            let tail = String::from_utf8_lossy(&tail);
-            if let Some(last) = tail.lines().rev().find(|l| !l.trim().is_empty()) {
-                message += &format!("; its stderr: {}", last.trim());
+            kill_group(&mut a.child);
+            if let Some(last) = a.stderr.last_line() {
+                message += &format!("; its stderr: {last}");
             }
-            a.kill();
         }
         TargetError::Broken(message)
     }

@@ -13,6 +13,7 @@ pub mod h2crate;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod pcap;
+pub(crate) mod process;
 pub mod registry;
 pub mod replay;
 pub mod report;

@@ -32,14 +32,13 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use super::codec::PREFACE;
 use super::target::{H2Settings, H2Target, StreamState};
 use crate::h2::H2App;
+use crate::process::{kill_group, spawn_group, StderrTail};
 use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
@@ -47,8 +46,6 @@ use crate::trace::Role;
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(1);
 /// How long the client may take to start and connect.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The tail of the client's stderr kept for error messages.
-const STDERR_TAIL: usize = 2048;
 /// HTTP/2's frame header (RFC 9113 §4.1).
 const FRAME_HEADER: usize = 9;
 const HEADERS: u8 = 0x1;
@@ -163,7 +160,7 @@ impl Session {
 
     fn kill(mut self) {
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
-        super::exec::kill_group(&mut self.child);
+        kill_group(&mut self.child);
     }
 }
 
@@ -214,39 +211,13 @@ impl H2ClientTarget {
             .replace("{url}", &format!("http://{addr}/"))
             .replace("{addr}", &addr.to_string())
             .replace("{port}", &addr.port().to_string());
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            // A group of its own, so that what `sh -c` started dies with it.
-            .process_group(0)
-            .spawn()
+        // A group of its own, so that what `sh -c` started dies with it.
+        let (mut child, stderr) = spawn_group(&command, false)
             .map_err(|e| broken(&format!("cannot start {command:?}"), e))?;
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut err) = child.stderr.take() {
-            let keep = Arc::clone(&stderr);
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 1024];
-                while let Ok(n) = err.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
-                    t.extend_from_slice(&buf[..n]);
-                    let excess = t.len().saturating_sub(STDERR_TAIL);
-                    t.drain(..excess);
-                }
-            });
-        }
-        let fail = |mut child: Child, why: String, stderr: &Arc<Mutex<Vec<u8>>>| {
-            super::exec::kill_group(&mut child);
-            let tail = stderr.lock().map(|t| t.clone()).unwrap_or_default();
-            let tail = String::from_utf8_lossy(&tail);
-            let last = tail.lines().rev().find(|l| !l.trim().is_empty());
-            TargetError::Broken(match last {
-                Some(l) => format!("{why}; its stderr: {}", l.trim()),
+        let fail = |mut child: Child, why: String, stderr: &StderrTail| {
+            kill_group(&mut child);
+            TargetError::Broken(match stderr.last_line() {
+                Some(l) => format!("{why}; its stderr: {l}"),
                 None => why,
             })
         };

@@ -37,10 +37,8 @@
 //! the next `open` starts it again.
 
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +46,7 @@ use serde::{Deserialize, Serialize};
 use super::target::{H2Settings, H2Target, StreamState};
 use crate::exec::{ErrorBody, ErrorKind};
 use crate::h2::H2App;
+use crate::process::{kill_group, spawn_group, StderrTail};
 use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
@@ -57,8 +56,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// bytes, far beyond any trace's); a longer one breaks the adapter rather
 /// than the harness's memory.
 pub const MAX_LINE: usize = 16 << 20;
-/// The tail of the adapter's stderr kept for error messages.
-const STDERR_TAIL: usize = 2048;
 
 /// A request to the adapter.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -172,7 +169,7 @@ struct Adapter {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<Line>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr: StderrTail,
 }
 
 impl Adapter {
@@ -180,23 +177,6 @@ impl Adapter {
     fn kill(mut self) {
         kill_group(&mut self.child);
     }
-}
-
-/// Kills `child`'s process group (the child made it with
-/// `process_group(0)`: what `sh -c` forked is in it too), then reaps the
-/// child.
-pub(crate) fn kill_group(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        if child.try_wait().ok().flatten().is_none() {
-            // SAFETY: kill(2) with a negative pid signals the group whose
-            // id is our own child's pid; it touches no memory.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// An HTTP/2 target behind an adapter process.
@@ -233,39 +213,17 @@ impl H2ExecTarget {
     }
 
     fn spawn(&self) -> Result<Adapter, TargetError> {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // A group of its own, so that what `sh -c` started dies with it.
-            .process_group(0)
-            .spawn()
+        // A group of its own, so that what `sh -c` started dies with it.
+        let (mut child, stderr) = spawn_group(&self.command, true)
             .map_err(|e| TargetError::Broken(format!("cannot start {:?}: {e}", self.command)))?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
         let lines = read_lines(stdout, self.max_line);
-        let tail = Arc::new(Mutex::new(Vec::new()));
-        let keep = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
-                t.extend_from_slice(&buf[..n]);
-                let excess = t.len().saturating_sub(STDERR_TAIL);
-                t.drain(..excess);
-            }
-        });
         Ok(Adapter {
             child,
             stdin,
             lines,
-            stderr: tail,
+            stderr,
         })
     }
 
@@ -278,12 +236,10 @@ impl H2ExecTarget {
             if let Ok(Some(status)) = a.child.try_wait() {
                 message += &format!(" (the adapter exited: {status})");
             }
-            let tail = a.stderr.lock().map(|t| t.clone()).unwrap_or_default();
-            let tail = String::from_utf8_lossy(&tail);
-            if let Some(last) = tail.lines().rev().find(|l| !l.trim().is_empty()) {
-                message += &format!("; its stderr: {}", last.trim());
+            kill_group(&mut a.child);
+            if let Some(last) = a.stderr.last_line() {
+                message += &format!("; its stderr: {last}");
             }
-            a.kill();
         }
         TargetError::Broken(message)
     }
