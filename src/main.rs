@@ -13,14 +13,16 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use stateright::Model;
 use tracewright_conformance::profile::Profile;
 use tracewright_conformance::registry::{self, ProfileLookupError, RegistryError, Suite};
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
+mod colour;
 mod print;
+mod progress;
+mod run;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +33,10 @@ mod print;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print every PASS line of a report on the terminal, not only the
+    /// traces that did not pass (a report file always has them all).
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,15 +154,56 @@ enum Command {
         /// `h2://HOST:PORT`: take any certificate (a test server's own).
         #[arg(long)]
         insecure: bool,
+        /// Replay only the traces whose id matches PATTERN: a glob (`*`,
+        /// `?`) over the whole id, or else a part of it. Repeat it for
+        /// more than one.
+        #[arg(long, value_name = "PATTERN")]
+        only: Vec<String>,
+        /// Stop at the first trace that fails or errs (a documented
+        /// deviation does not stop it); the report has the traces that ran.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Traces at once: threads each with a target of its own for the
+        /// in-process and adapter targets (default 1), namespaces for
+        /// linux (default 48).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// How long an exec: or h2exec: adapter may take to answer
+        /// (`500ms`, `5s`, `1m`; default 5s).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        adapter_timeout: Option<std::time::Duration>,
     },
 }
 
-/// Where a replay writes, beyond stdout.
+/// Where a replay writes, beyond stdout, and which traces it runs how.
 struct Outputs {
     report: Option<PathBuf>,
     junit: Option<PathBuf>,
     capture: Option<PathBuf>,
     deviations: Option<PathBuf>,
+    sel: run::Selection,
+    /// Part of `replay all`: a suite `--only` matches nothing in is skipped.
+    in_all: bool,
+}
+
+/// `--adapter-timeout`: `250ms`, `5s`, `1.5s`, `1m`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: f64 = n
+        .parse()
+        .map_err(|_| format!("`{s}`: a number and a unit (500ms, 5s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("`{s}`: the unit is ms, s or m (500ms, 5s, 1m)")),
+    };
+    if !(secs > 0.0 && secs < 86_400.0) {
+        return Err(format!("`{s}`: between 1ms and a day"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs).max(std::time::Duration::from_millis(1)))
 }
 
 fn main() -> ExitCode {
@@ -196,6 +243,15 @@ fn model_for(args: &ModelArgs, default_loss: impl Fn(&TcpConfig) -> u8) -> Resul
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    print::VERBOSE.store(cli.verbose, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut running) = print::RUNNING.lock() {
+        *running = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     if let Command::Check {
         protocol: Protocol::All,
         ..
@@ -296,13 +352,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             capture,
             deviations,
             insecure,
+            only,
+            fail_fast,
+            jobs,
+            adapter_timeout,
         } => {
             registry::INSECURE_TLS.store(insecure, std::sync::atomic::Ordering::Relaxed);
+            if let Some(t) = adapter_timeout {
+                registry::ADAPTER_TIMEOUT_MS
+                    .store(t.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
             let out = Outputs {
                 report,
                 junit,
                 capture,
                 deviations,
+                sel: run::Selection {
+                    only,
+                    jobs: jobs.map(usize::from),
+                    fail_fast,
+                },
+                in_all: false,
             };
             if protocol != Protocol::All {
                 return replay(protocol.suite(), &target, &profile, traces, &out);
@@ -310,8 +380,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if traces.is_some() {
                 bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
             }
-            // Every suite, so a target that serves one protocol is refused
-            // before anything runs.
+            // Every suite, so a target that serves one protocol (or no
+            // target at all, or no such profile) is refused before
+            // anything runs.
             for p in [registry::Protocol::Tcp, registry::Protocol::H2] {
                 match registry::find(&target) {
                     Some(e) if !e.serves(p) => bail!(
@@ -319,9 +390,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         e.only,
                         e.protocols().join(" or ")
                     ),
-                    _ => {}
+                    _ => {
+                        registry::lookup(&target, p).map_err(|e| anyhow!("--target {e}"))?;
+                    }
                 }
             }
+            self::profile(&profile)?;
             // One report after the other, one exit code; the files named
             // after each suite.
             let with = |p: &Option<PathBuf>, suite: &str| {
@@ -346,6 +420,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     junit: with(&out.junit, name),
                     capture: out.capture.clone().filter(|_| tcp),
                     deviations: out.deviations.clone().filter(|_| tcp),
+                    sel: out.sel.clone(),
+                    in_all: true,
                 };
                 codes.push(replay(suite, &target, &profile, None, &out)?);
             }
@@ -382,6 +458,9 @@ fn replay(
     };
     #[cfg(target_os = "linux")]
     if let registry::Opened::Tcp(registry::TcpRunner::Guest { kernel }) = &target {
+        if !out.sel.only.is_empty() || out.sel.fail_fast || out.sel.jobs.is_some() {
+            bail!("--only, --fail-fast and --jobs are not passed into a uml: guest (yet); run the whole corpus");
+        }
         let args = tracewright_conformance::linux::uml::ReplayArgs {
             suite: suite.name(),
             profile: profile_arg,
@@ -400,19 +479,32 @@ fn replay(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let corpus = registry::load(suite, &traces, &profile)?;
-    let pb = ProgressBar::new(corpus.len() as u64);
-    pb.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
+    let corpus = match run::only(corpus, &out.sel.only, &traces) {
+        Err(e) if out.in_all => {
+            println!("replay {}: skipped, {e}", suite.name());
+            return Ok(ExitCode::SUCCESS);
+        }
+        c => c?,
+    };
+    let pb = progress::Progress::bar(
+        &format!("replay {} against {spec}", suite.name()),
+        corpus.len() as u64,
     );
     let start = Instant::now();
-    let report = registry::replay(
+    let (report, not_run) = run::replay(
         &corpus,
+        spec,
+        suite,
         &mut target,
         &profile,
         deviations,
         out.capture.as_deref(),
+        &out.sel,
         &mut |done, _| pb.set_position(done as u64),
     )?;
+    if not_run > 0 {
+        println!("--fail-fast: stopped at the first failure; {not_run} traces not run");
+    }
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     if let Some(dir) = &out.capture {

@@ -8,13 +8,17 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
 use stateright::{Checker, Expectation, Model};
 use tracewright_conformance::profile::Profile;
 
 use tracewright_model::listener::{self, ListenerModel, ListenerVariant};
 use tracewright_model::tcp::{property_rfc, TcpModel, Variant};
 
+use crate::colour::{self, Hue};
+use crate::progress::Progress;
 use crate::{model_for, profile, ModelArgs};
 
 /// Never overwrite the corpus of another profile (the writer checks it
@@ -26,12 +30,15 @@ fn not_another_profiles_corpus(out: &Path, profile: &str) -> Result<()> {
     )?)
 }
 
-fn spinner(msg: &str) -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap());
-    pb.set_message(msg.to_string());
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
+/// `-v`: print every PASS line of a report, not only the others.
+pub static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// What a plain progress line names: the command being run.
+pub static RUNNING: Mutex<String> = Mutex::new(String::new());
+
+fn spinner(msg: &str) -> Progress {
+    let label = RUNNING.lock().map(|s| s.clone()).unwrap_or_default();
+    Progress::spinner(&label, msg)
 }
 
 /// Runs stateright's BFS checker with a spinner; returns it and the time taken.
@@ -101,16 +108,17 @@ where
             (_, None) => ("holds".to_string(), false),
             (_, Some(n)) => (format!("VIOLATED ({n} steps)"), true),
         };
+        // Padded before it is painted: escape codes have no width.
+        let verdict = colour::paint(
+            &format!("{verdict:<28}"),
+            if bad { Hue::Bad } else { Hue::Good },
+        );
         let kind = match p.expectation {
             Expectation::Always => "always",
             Expectation::Eventually => "eventually",
             Expectation::Sometimes => "sometimes",
         };
-        println!(
-            "  {kind:<9} {:<width$} {verdict:<28} {}",
-            p.name,
-            rfc(p.name)
-        );
+        println!("  {kind:<9} {:<width$} {verdict} {}", p.name, rfc(p.name));
         failed |= bad;
     }
     failed
@@ -592,7 +600,8 @@ pub fn finish_report(
             std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?;
             println!("report written to {}", p.display());
         }
-        None => print!("{text}"),
+        None if VERBOSE.load(Ordering::Relaxed) => print!("{}", colour::report(&text)),
+        None => print!("{}", colour::report(&without_passes(&text))),
     }
     if let Some(p) = junit {
         std::fs::write(p, report.junit_xml())
@@ -608,14 +617,14 @@ pub fn finish_report(
         String::new()
     };
     println!(
-        "{} traces in {:.3} s ({:.0} traces/s): {} pass, {} fail, {} inconclusive, {} error{deviations}",
+        "{} traces in {:.3} s ({:.0} traces/s): {}, {}, {}, {}{deviations}",
         report.results.len(),
         elapsed.as_secs_f64(),
         report.results.len() as f64 / elapsed.as_secs_f64().max(1e-9),
-        counts.pass,
-        counts.fail,
-        counts.inconclusive,
-        counts.error
+        colour::count(counts.pass, "pass", false),
+        colour::count(counts.fail, "fail", true),
+        colour::count(counts.inconclusive, "inconclusive", false),
+        colour::count(counts.error, "error", true),
     );
     // A stale deviation entry fails the run: the list must stay honest.
     Ok(if counts.fail + counts.error + counts.stale > 0 {
@@ -623,6 +632,31 @@ pub fn finish_report(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A report as the terminal shows it without `-v`: the verdict list
+/// names the traces that did not pass, and counts the others (the report
+/// file keeps every line).
+fn without_passes(text: &str) -> String {
+    let Some(at) = text.rfind("\nverdicts:\n") else {
+        return text.to_string();
+    };
+    let (head, list) = text.split_at(at + "\nverdicts:\n".len());
+    let mut out = head.to_string();
+    let mut hidden = 0;
+    for line in list.lines() {
+        // `PASS (STALE)` fails the run: it stays.
+        if line.starts_with("  PASS ") && !line.starts_with("  PASS (") {
+            hidden += 1;
+        } else {
+            out += line;
+            out.push('\n');
+        }
+    }
+    if hidden > 0 {
+        out += &format!("  ({hidden} passing traces not listed; -v lists them)\n");
+    }
+    out
 }
 
 /// Printing to a closed stdout ends quietly.
@@ -651,7 +685,9 @@ pub(crate) fn quiet_on_closed_stdout() {
 /// copy) would regenerate that profile's committed corpus with other
 /// parameters: only the built-in file itself may, or any file with `--out`.
 pub(crate) fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
-    let built_in = Path::new("profiles").join(format!("{}.yaml", p.name));
+    let built_in = tracewright_conformance::registry::locate(
+        &Path::new("profiles").join(format!("{}.yaml", p.name)),
+    );
     let is_built_in_name = p.name == "rfc9293" || built_in.is_file();
     if !is_built_in_name {
         return Ok(());
@@ -660,7 +696,9 @@ pub(crate) fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
     let given = if arg.contains('/') || arg.ends_with(".yaml") || arg.ends_with(".yml") {
         std::path::PathBuf::from(arg)
     } else {
-        Path::new("profiles").join(format!("{arg}.yaml"))
+        tracewright_conformance::registry::locate(
+            &Path::new("profiles").join(format!("{arg}.yaml")),
+        )
     };
     let same_file = match (given.canonicalize(), built_in.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

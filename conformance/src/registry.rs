@@ -12,7 +12,7 @@
 //! first `:` picks the entry, so a URL scheme can pick one too.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::deviations::Deviations;
 use crate::h2::servers::{ServedH2, ServerKind};
@@ -284,7 +284,10 @@ pub static ENTRIES: &[Entry] = &[
                 });
             }
             Ok(TcpRunner::Serial(Box::new(
-                crate::exec::ExecTarget::new(command),
+                crate::exec::ExecTarget::with_timeout(
+                    command,
+                    adapter_timeout(crate::exec::DEFAULT_TIMEOUT),
+                ),
             )))
         }),
         h2: None,
@@ -374,7 +377,11 @@ pub static ENTRIES: &[Entry] = &[
                     why: "the command is empty",
                 });
             }
-            Ok(Box::new(crate::h2::exec::H2ExecTarget::new(command)))
+            Ok(Box::new(crate::h2::exec::H2ExecTarget::with_limits(
+                command,
+                adapter_timeout(crate::h2::exec::DEFAULT_TIMEOUT),
+                crate::h2::exec::MAX_LINE,
+            )))
         }),
     },
     Entry {
@@ -399,6 +406,18 @@ pub static ENTRIES: &[Entry] = &[
 /// `--insecure`: the `h2://` target takes any certificate (a test
 /// server's). Set before the target is opened.
 pub static INSECURE_TLS: AtomicBool = AtomicBool::new(false);
+
+/// `--adapter-timeout`: how long the exec and h2exec targets wait for an
+/// adapter's answer, in milliseconds (0: their default, 5 s). Set before
+/// the target is opened.
+pub static ADAPTER_TIMEOUT_MS: AtomicU64 = AtomicU64::new(0);
+
+fn adapter_timeout(default: std::time::Duration) -> std::time::Duration {
+    match ADAPTER_TIMEOUT_MS.load(Ordering::Relaxed) {
+        0 => default,
+        ms => std::time::Duration::from_millis(ms),
+    }
+}
 
 /// A real server (`h2::servers`), started for the whole corpus: one
 /// server per replay, one connection per trace. It stops when the target
@@ -537,6 +556,51 @@ pub fn help() -> String {
         .join("\n")
 }
 
+// ---------------------------------------------------------------- paths
+
+/// Where the suite's own files are found when the current folder does not
+/// hold them: `TRACEWRIGHT_HOME`, then the folders above the binary (a
+/// build's `target/release/` lies in the checkout), then the checkout the
+/// binary was built from (`cargo install --path .` copies only the
+/// binary). They are read from disk rather than embedded, so `generate`
+/// followed by `replay` replays the corpus just written, with no rebuild.
+pub fn roots() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Some(home) = std::env::var_os("TRACEWRIGHT_HOME") {
+        roots.push(PathBuf::from(home));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).take(4).map(Path::to_path_buf));
+    }
+    if let Some(checkout) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
+        roots.push(checkout.to_path_buf());
+    }
+    roots
+}
+
+/// `rel` (`traces/tcp`, `profiles/linux.yaml`) as the current folder has
+/// it, or else in the first of [`roots`] that has it; as given when none
+/// does (the error then names it as the user wrote it). Absolute paths
+/// and paths that exist are returned as they are.
+pub fn locate(rel: &Path) -> PathBuf {
+    if rel.is_absolute() || rel.exists() {
+        return rel.to_path_buf();
+    }
+    roots()
+        .into_iter()
+        .map(|r| r.join(rel))
+        .find(|p| is_suite_file(p))
+        .unwrap_or_else(|| rel.to_path_buf())
+}
+
+/// A path under a root that holds the suite (its `profiles/` beside its
+/// `traces/`), so that a stray `traces/` above the binary is not taken.
+fn is_suite_file(p: &Path) -> bool {
+    p.exists()
+        && p.ancestors()
+            .any(|a| a.join("profiles").is_dir() && a.join("traces").is_dir())
+}
+
 // ---------------------------------------------------------------- profiles
 
 #[derive(Debug, thiserror::Error)]
@@ -554,7 +618,7 @@ pub fn load_profile(arg: &str) -> Result<Profile, ProfileLookupError> {
     let path = if looks_like_path {
         PathBuf::from(arg)
     } else {
-        Path::new("profiles").join(format!("{arg}.yaml"))
+        locate(&Path::new("profiles").join(format!("{arg}.yaml")))
     };
     if path.exists() {
         return Ok(Profile::load(&path)?);
@@ -625,6 +689,7 @@ impl Loaded {
 /// Loads the corpus of `suite` in `dir`; a TCP corpus must be `profile`'s
 /// (its timers and retry counts are in the traces).
 pub fn load(suite: Suite, dir: &Path, profile: &Profile) -> Result<Loaded, ReplayError> {
+    let dir = &locate(dir);
     let load_err = |source| ReplayError::Load {
         dir: dir.to_path_buf(),
         source,
@@ -660,7 +725,7 @@ pub fn load_deviations(
     let own = find(target).and_then(|e| e.deviations.iter().find(|(s, _)| *s == suite));
     let path = match (explicit, own) {
         (Some(p), _) => p.to_path_buf(),
-        (None, Some((_, file))) if traces == suite.corpus(profile) => PathBuf::from(file),
+        (None, Some((_, file))) if traces == suite.corpus(profile) => locate(Path::new(file)),
         (None, _) => return Ok(None),
     };
     let d = Deviations::load(&path)?;

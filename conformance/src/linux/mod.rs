@@ -64,6 +64,9 @@ const CHILD_EHASH: &str = "128";
 /// small machine. The longest traces start first.
 pub const WORKERS: usize = 48;
 
+/// `--jobs`: how many traces run at once instead of [`WORKERS`] (0: that).
+pub static JOBS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The exit code of the CLI when the machine cannot make a namespace:
 /// "unsupported here", distinct from a failed run (1) and a usage error (2).
 pub const EXIT_UNAVAILABLE: u8 = 3;
@@ -761,7 +764,10 @@ pub fn run_linux_corpus(
         "linux",
         &profile.name,
         corpus.into(),
-        WORKERS,
+        match JOBS.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => WORKERS,
+            n => n,
+        },
         &order,
         &|| {
             let mut target = LinuxTarget::new();
