@@ -23,6 +23,7 @@ mod colour;
 mod print;
 mod progress;
 mod run;
+mod show;
 
 #[derive(Parser)]
 #[command(
@@ -121,6 +122,16 @@ enum Command {
         /// Where to write the traces (default traces/tcp or traces/h2).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Draw one trace's ladder diagram (harness left, IUT right), in the
+    /// terminal and, with --svg, as an SVG picture.
+    Show {
+        /// A trace id (looked up in the corpora under traces/) or a trace
+        /// file's path.
+        trace: String,
+        /// Also write the ladder as SVG to this file.
+        #[arg(long, value_name = "PATH")]
+        svg: Option<PathBuf>,
     },
     /// Replay the corpus against a target and write its report.
     Replay {
@@ -268,6 +279,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         bail!("`all` is for replay; check, explore and generate take tcp, tcp-listener or h2");
     }
     match cli.command {
+        Command::Show { trace, svg } => show::show(&trace, svg.as_deref()),
         Command::Check {
             protocol,
             model,
