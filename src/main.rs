@@ -20,6 +20,7 @@ use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
 mod colour;
+mod html;
 mod print;
 mod progress;
 mod run;
@@ -154,6 +155,10 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Also write the report as one self-contained HTML file here: the
+        /// summary, the state × event matrix, each trace's ladder as SVG.
+        #[arg(long, value_name = "PATH")]
+        html: Option<PathBuf>,
         /// Write one pcap per trace (ID.pcap, raw IP) into this directory
         /// (targets that can capture: smoltcp; h2c:// and h2://).
         #[arg(long)]
@@ -190,6 +195,7 @@ enum Command {
 struct Outputs {
     report: Option<PathBuf>,
     junit: Option<PathBuf>,
+    html: Option<PathBuf>,
     capture: Option<PathBuf>,
     deviations: Option<PathBuf>,
     sel: run::Selection,
@@ -361,6 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             traces,
             report,
             junit,
+            html,
             capture,
             deviations,
             insecure,
@@ -377,6 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = Outputs {
                 report,
                 junit,
+                html,
                 capture,
                 deviations,
                 sel: run::Selection {
@@ -430,6 +438,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let out = Outputs {
                     report: with(&out.report, name),
                     junit: with(&out.junit, name),
+                    html: with(&out.html, name),
                     capture: out.capture.clone().filter(|_| tcp),
                     deviations: out.deviations.clone().filter(|_| tcp),
                     sel: out.sel.clone(),
@@ -473,6 +482,9 @@ fn replay(
         if !out.sel.only.is_empty() || out.sel.fail_fast || out.sel.jobs.is_some() {
             bail!("--only, --fail-fast and --jobs are not passed into a uml: guest (yet); run the whole corpus");
         }
+        if out.html.is_some() {
+            bail!("--html is not passed into a uml: guest (yet); use --report");
+        }
         let args = tracewright_conformance::linux::uml::ReplayArgs {
             suite: suite.name(),
             profile: profile_arg,
@@ -514,6 +526,10 @@ fn replay(
         &out.sel,
         &mut |done, _| pb.set_position(done as u64),
     )?;
+    if let Some(p) = &out.html {
+        html::write(&report, &corpus, p)?;
+        println!("HTML report written to {}", p.display());
+    }
     if not_run > 0 {
         println!("--fail-fast: stopped at the first failure; {not_run} traces not run");
     }

@@ -114,6 +114,9 @@ pub struct Rung {
     pub text: String,
     /// The IUT's state after this line, where the trace checks it.
     pub state: Option<String>,
+    /// The index of the trace step it draws (a replay's divergence names
+    /// its step).
+    pub step: usize,
 }
 
 impl Rung {
@@ -122,18 +125,26 @@ impl Rung {
             way,
             text: text.into(),
             state: None,
+            step: 0,
         }
+    }
+
+    /// The rung drawn for trace step `step`.
+    pub fn at(mut self, step: usize) -> Rung {
+        self.step = step;
+        self
     }
 }
 
 /// Sets the state of the last rung, or adds a note when it has one.
-fn state_after(rungs: &mut Vec<Rung>, state: String) {
+fn state_after(rungs: &mut Vec<Rung>, state: String, step: usize) {
     match rungs.last_mut() {
         Some(r) if r.state.is_none() => r.state = Some(state),
         _ => rungs.push(Rung {
             way: Way::Note,
             text: String::new(),
             state: Some(state),
+            step,
         }),
     }
 }
@@ -167,7 +178,8 @@ fn segment_text(
 pub fn trace_rungs(t: &tracewright_vocab::trace::Trace) -> Vec<Rung> {
     use tracewright_vocab::trace::Step;
     let mut rungs = Vec::new();
-    for step in &t.steps {
+    for (i, step) in t.steps.iter().enumerate() {
+        let n = rungs.len();
         match step {
             Step::App(call) => rungs.push(Rung::new(Way::Note, format!("app {call}"))),
             Step::Send(s) => rungs.push(Rung::new(
@@ -189,9 +201,10 @@ pub fn trace_rungs(t: &tracewright_vocab::trace::Trace) -> Vec<Rung> {
                 rungs.push(Rung::new(Way::FromIut, alts.join(" | ")));
             }
             Step::Wait(w) => rungs.push(Rung::new(Way::Note, format!("wait {w}"))),
-            Step::State(s) => state_after(&mut rungs, s.to_string()),
-            Step::Delivered(n) => rungs.push(Rung::new(Way::Note, format!("delivered {n}"))),
+            Step::State(s) => state_after(&mut rungs, s.to_string(), i),
+            Step::Delivered(d) => rungs.push(Rung::new(Way::Note, format!("delivered {d}"))),
         }
+        rungs[n..].iter_mut().for_each(|r| r.step = i);
     }
     rungs
 }
@@ -201,7 +214,8 @@ pub fn trace_rungs(t: &tracewright_vocab::trace::Trace) -> Vec<Rung> {
 pub fn h2_trace_rungs(t: &tracewright_vocab::h2::H2Trace) -> Vec<Rung> {
     use tracewright_vocab::h2::H2Step;
     let mut rungs = Vec::new();
-    for step in &t.steps {
+    for (i, step) in t.steps.iter().enumerate() {
+        let n = rungs.len();
         match step {
             // Its Display says `app …` already.
             H2Step::App(call) => rungs.push(Rung::new(Way::Note, call.to_string())),
@@ -210,8 +224,9 @@ pub fn h2_trace_rungs(t: &tracewright_vocab::h2::H2Trace) -> Vec<Rung> {
                 let alts: Vec<String> = e.any_of.iter().map(|f| f.to_string()).collect();
                 rungs.push(Rung::new(Way::FromIut, alts.join(" | ")));
             }
-            H2Step::State(c) => state_after(&mut rungs, format!("{}: {}", c.stream, c.is)),
+            H2Step::State(c) => state_after(&mut rungs, format!("{}: {}", c.stream, c.is), i),
         }
+        rungs[n..].iter_mut().for_each(|r| r.step = i);
     }
     rungs
 }
@@ -259,7 +274,14 @@ fn xml(s: &str) -> String {
 pub fn svg(title: &str, iut: &str, rungs: &[Rung], marked: &[usize]) -> String {
     const ROW: usize = 26;
     const TOP: usize = 62;
-    let (left, right, width) = (70usize, 470usize, 700usize);
+    // Wide enough for the longest label between the lifelines and the
+    // longest state beside the IUT's (about 7.3 px a character at 12 px).
+    let chars = |f: &dyn Fn(&Rung) -> usize| rungs.iter().map(f).max().unwrap_or(0);
+    let label = chars(&|r| r.text.chars().count());
+    let state = chars(&|r| r.state.as_deref().map_or(0, |s| s.chars().count()));
+    let left = 60usize;
+    let right = left + (label * 73 / 10 + 30).max(300);
+    let width = (right + 20 + state * 73 / 10).max(right + 60);
     let height = TOP + ROW * rungs.len() + 20;
     let mut out = String::new();
     let _ = writeln!(
@@ -268,7 +290,7 @@ pub fn svg(title: &str, iut: &str, rungs: &[Rung], marked: &[usize]) -> String {
     );
     let _ = writeln!(
         out,
-        r##"<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="context-stroke"/></marker></defs>"##
+        r##"<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#444"/></marker></defs>"##
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
