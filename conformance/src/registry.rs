@@ -99,8 +99,9 @@ fn corpus_of(base: &str, profile: &Profile) -> PathBuf {
     }
 }
 
-/// A runner of whole corpora: corpus, profile, progress (done, total).
-pub type RunCorpus = fn(&Corpus, &Profile, &mut dyn FnMut(usize, usize)) -> Report;
+/// A runner of whole corpora: corpus, profile, the folder of one pcap per
+/// trace (`--capture`), progress (done, total).
+pub type RunCorpus = fn(&Corpus, &Profile, Option<&Path>, &mut dyn FnMut(usize, usize)) -> Report;
 
 /// A TCP target, opened: the replay runs its traces one after another, or
 /// the target runs the whole corpus its own way.
@@ -136,15 +137,14 @@ impl Opened {
         }
     }
 
-    /// Whether `--capture` can work: the target says so itself, or cannot.
+    /// Whether `--capture` can work: the target says so itself; a corpus
+    /// runner (the kernel's) captures each trace on its own device; a uml:
+    /// guest passes `--capture` to the linux target inside.
     pub fn check_capture(&mut self) -> Result<(), TargetError> {
         match self {
             Opened::Tcp(TcpRunner::Serial(t)) => t.capture(None),
             Opened::H2(t) => t.capture(None),
-            other => Err(TargetError::Unsupported(format!(
-                "the {} target does not capture packets",
-                other.name()
-            ))),
+            Opened::Tcp(TcpRunner::Corpus { .. } | TcpRunner::Guest { .. }) => Ok(()),
         }
     }
 }
@@ -219,11 +219,13 @@ pub static ENTRIES: &[Entry] = &[
         help: "the bundled TCP endpoint and HTTP/2 connection (tracewright-stack), in-process, on a virtual clock",
         only: "",
         deviations: &[],
-        captures: false,
+        // TCP through the harness (what it delivers and what comes back);
+        // HTTP/2 as its connection's byte stream.
+        captures: true,
         tcp: Some(|_| {
-            Ok(TcpRunner::Serial(Box::new(
-                crate::bundled::BundledTarget::new(),
-            )))
+            Ok(TcpRunner::Serial(Box::new(crate::pcap::CapturedTcp::new(
+                Box::new(crate::bundled::BundledTarget::new()),
+            ))))
         }),
         h2: Some(|_| Ok(Box::new(crate::h2::BundledH2::new()))),
     },
@@ -245,7 +247,8 @@ pub static ENTRIES: &[Entry] = &[
         help: "the running kernel's TCP, each trace in a network namespace of its own",
         only: "the kernel has no HTTP/2",
         deviations: &[(Suite::Tcp, "conformance/deviations/linux.yaml")],
-        captures: false,
+        // What crosses each trace's TUN device.
+        captures: true,
         tcp: Some(open_linux),
         h2: None,
     },
@@ -256,7 +259,8 @@ pub static ENTRIES: &[Entry] = &[
         // The guest's linux target loads conformance/deviations/linux.yaml,
         // with the entries for the guest's kernel.
         deviations: &[],
-        captures: false,
+        // The guest's linux target captures on its TUN devices.
+        captures: true,
         tcp: Some(|kernel| {
             if kernel.trim().is_empty() {
                 return Err(RegistryError::Argument {
@@ -275,7 +279,8 @@ pub static ENTRIES: &[Entry] = &[
         help: "any TCP stack behind an adapter process (see README.md)",
         only: "the exec adapter protocol carries TCP segments only",
         deviations: &[],
-        captures: false,
+        // Through the harness: the segments it exchanges with the adapter.
+        captures: true,
         tcp: Some(|command| {
             if command.trim().is_empty() {
                 return Err(RegistryError::Argument {
@@ -283,12 +288,12 @@ pub static ENTRIES: &[Entry] = &[
                     why: "the command is empty",
                 });
             }
-            Ok(TcpRunner::Serial(Box::new(
-                crate::exec::ExecTarget::with_timeout(
+            Ok(TcpRunner::Serial(Box::new(crate::pcap::CapturedTcp::new(
+                Box::new(crate::exec::ExecTarget::with_timeout(
                     command,
                     adapter_timeout(crate::exec::DEFAULT_TIMEOUT),
-                ),
-            )))
+                )),
+            ))))
         }),
         h2: None,
     },
@@ -297,9 +302,14 @@ pub static ENTRIES: &[Entry] = &[
         help: "the h2 crate (hyperium, 0.4) in-process, over an in-memory duplex",
         only: "the h2 crate has no TCP of its own",
         deviations: &[(Suite::H2, "conformance/deviations/h2crate.yaml")],
-        captures: false,
+        // Its connection's byte stream, through the harness.
+        captures: true,
         tcp: None,
-        h2: Some(|_| Ok(Box::new(crate::h2crate::H2Crate::new()))),
+        h2: Some(|_| {
+            Ok(Box::new(crate::pcap::CapturedH2::new(Box::new(
+                crate::h2crate::H2Crate::new(),
+            ))))
+        }),
     },
     Entry {
         name: "h2c://HOST:PORT",
@@ -368,7 +378,7 @@ pub static ENTRIES: &[Entry] = &[
         help: "any HTTP/2 implementation behind an adapter process (see README.md)",
         only: "the h2exec adapter protocol carries HTTP/2 connections only (exec:COMMAND is TCP's)",
         deviations: &[],
-        captures: false,
+        captures: true,
         tcp: None,
         h2: Some(|command| {
             if command.trim().is_empty() {
@@ -377,11 +387,13 @@ pub static ENTRIES: &[Entry] = &[
                     why: "the command is empty",
                 });
             }
-            Ok(Box::new(crate::h2::exec::H2ExecTarget::with_limits(
-                command,
-                adapter_timeout(crate::h2::exec::DEFAULT_TIMEOUT),
-                crate::h2::exec::MAX_LINE,
-            )))
+            Ok(Box::new(crate::pcap::CapturedH2::new(Box::new(
+                crate::h2::exec::H2ExecTarget::with_limits(
+                    command,
+                    adapter_timeout(crate::h2::exec::DEFAULT_TIMEOUT),
+                    crate::h2::exec::MAX_LINE,
+                ),
+            ))))
         }),
     },
     Entry {
@@ -389,7 +401,7 @@ pub static ENTRIES: &[Entry] = &[
         help: "an HTTP/2 client program, started per trace against the harness as server on 127.0.0.1 ({url}, {addr}, {port} in COMMAND; see README.md)",
         only: "an HTTP/2 client program has no TCP target",
         deviations: &[],
-        captures: false,
+        captures: true,
         tcp: None,
         h2: Some(|command| {
             if command.trim().is_empty() {
@@ -398,7 +410,9 @@ pub static ENTRIES: &[Entry] = &[
                     why: "the command is empty",
                 });
             }
-            Ok(Box::new(crate::h2::client::H2ClientTarget::new(command)))
+            Ok(Box::new(crate::pcap::CapturedH2::new(Box::new(
+                crate::h2::client::H2ClientTarget::new(command),
+            ))))
         }),
     },
 ];
@@ -766,7 +780,7 @@ pub fn replay(
             crate::report::run_corpus_capturing(c, t.as_mut(), profile, capture, on_progress)
         }
         (Loaded::Tcp(c), Opened::Tcp(TcpRunner::Corpus { run, .. })) => {
-            let report = run(c, profile, on_progress);
+            let report = run(c, profile, capture, on_progress);
             // A list read off several kernels names the ones an entry is
             // about: those of the running kernel apply.
             #[cfg(target_os = "linux")]
@@ -899,23 +913,29 @@ mod tests {
 
     #[test]
     fn capture_is_the_targets_to_refuse() {
+        // Every target captures now: the ones without a wire of their own
+        // through the harness (pcap::CapturedTcp, pcap::CapturedH2).
+        assert!(ENTRIES.iter().all(|e| e.captures));
         let mut linux_like = Opened::Tcp(TcpRunner::Corpus {
             name: "linux",
-            run: |_, _, _| unreachable!(),
+            run: |_, _, _, _| unreachable!(),
         });
-        assert!(matches!(
-            linux_like.check_capture(),
-            Err(TargetError::Unsupported(_))
-        ));
-        let mut bundled = Opened::Tcp(tcp("bundled").unwrap());
-        assert!(bundled.check_capture().is_err());
-        for e in ENTRIES.iter().filter(|e| e.captures) {
+        assert!(linux_like.check_capture().is_ok());
+        // Not the ones that start a server or enter a namespace on open.
+        for e in ENTRIES
+            .iter()
+            .filter(|e| !["linux", "nghttpd", "nginx", "h2o", "apache"].contains(&e.name))
+        {
             let p = if e.serves(Protocol::Tcp) {
                 Protocol::Tcp
             } else {
                 Protocol::H2
             };
-            let spec = e.name.replace("HOST:PORT", "127.0.0.1:9");
+            let spec = e
+                .name
+                .replace("HOST:PORT", "127.0.0.1:9")
+                .replace("COMMAND", "true")
+                .replace("KERNEL", "6.1");
             let mut t = e.open(&spec, p).unwrap();
             assert!(t.check_capture().is_ok(), "{}", e.name);
         }

@@ -88,6 +88,10 @@ pub struct LinuxTarget {
     /// The namespace belongs to the thread that made it: a target must stay
     /// on its thread (not `Send`).
     _thread_bound: PhantomData<*const ()>,
+    /// `--capture`: every packet written to and read from the TUN device,
+    /// stamped from `open`.
+    capture_to: Option<std::path::PathBuf>,
+    pcap: Option<(crate::pcap::PcapFile, Instant)>,
 }
 
 impl Default for LinuxTarget {
@@ -107,6 +111,18 @@ impl LinuxTarget {
             delivered: 0,
             in_own_netns: false,
             _thread_bound: PhantomData,
+            capture_to: None,
+            pcap: None,
+        }
+    }
+
+    /// A packet that crossed the TUN device, into the capture if any. A
+    /// capture that cannot be written stops; the trace goes on.
+    fn captured(&mut self, packet: &[u8]) {
+        if let Some((file, opened)) = &mut self.pcap {
+            if file.packet(opened.elapsed(), packet).is_err() {
+                self.pcap = None;
+            }
         }
     }
 
@@ -213,6 +229,7 @@ impl LinuxTarget {
                     _ => Err(TargetError::Broken(format!("reading the TUN device: {e}"))),
                 };
             }
+            self.captured(&buf[..n as usize]);
             // Anything but TCP over IPv4 is not the IUT talking to us.
             if let Ok(d) = decode_ipv4(&buf[..n as usize]) {
                 out.push((since.elapsed(), d.segment));
@@ -444,6 +461,11 @@ impl Target for LinuxTarget {
             )));
         }
         let retries2 = retries2_for(profile).map_err(TargetError::Unsupported)?;
+        if let Some(path) = &self.capture_to {
+            let file = crate::pcap::PcapFile::create(path)
+                .map_err(|e| TargetError::Broken(format!("creating {}: {e}", path.display())))?;
+            self.pcap = Some((file, Instant::now()));
+        }
         self.setup(profile, retries2)
             .map_err(|e| TargetError::Broken(format!("setting up the namespace: {e}")))
     }
@@ -574,6 +596,7 @@ impl Target for LinuxTarget {
 
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
         let packet = encode_ipv4(&seg, HARNESS_ADDR, IUT_ADDR, None);
+        self.captured(&packet);
         let fd = self.tun()?.as_raw_fd();
         // SAFETY: packet is valid for its length.
         let n = unsafe { libc::write(fd, packet.as_ptr().cast(), packet.len()) };
@@ -638,6 +661,12 @@ impl Target for LinuxTarget {
         self.conn = None;
         self.listener = None;
         self.tun = None;
+        self.pcap = None;
+    }
+
+    fn capture(&mut self, path: Option<&std::path::Path>) -> Result<(), TargetError> {
+        self.capture_to = path.map(std::path::Path::to_path_buf);
+        Ok(())
     }
 }
 
@@ -754,6 +783,7 @@ pub fn kernel_release() -> String {
 pub fn run_linux_corpus(
     corpus: &Corpus,
     profile: &Profile,
+    capture: Option<&std::path::Path>,
     on_progress: &mut dyn FnMut(usize, usize),
 ) -> Report {
     let mut order: Vec<usize> = (0..corpus.traces.len()).collect();
@@ -771,7 +801,11 @@ pub fn run_linux_corpus(
         &order,
         &|| {
             let mut target = LinuxTarget::new();
-            Box::new(move |trace: &Trace| replay(trace, &mut target, profile))
+            Box::new(move |trace: &Trace| {
+                let to = capture.map(|dir| dir.join(format!("{}.pcap", trace.id)));
+                let _ = target.capture(to.as_deref());
+                replay(trace, &mut target, profile)
+            })
         },
         on_progress,
     )
