@@ -159,8 +159,8 @@ enum Command {
         /// summary, the state × event matrix, each trace's ladder as SVG.
         #[arg(long, value_name = "PATH")]
         html: Option<PathBuf>,
-        /// Write one pcap per trace (ID.pcap, raw IP) into this directory
-        /// (targets that can capture: smoltcp; h2c:// and h2://).
+        /// Write one pcap per trace (ID.pcap, raw IP) into this directory,
+        /// for every target (HTTP/2 as its connection's TCP stream).
         #[arg(long)]
         capture: Option<PathBuf>,
         /// The target's documented deviations (default: its own list under
