@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stateright::Model;
 use tracewright_conformance::profile::Profile;
 use tracewright_conformance::registry::{self, ProfileLookupError, RegistryError, Suite};
+use tracewright_conformance::results;
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
@@ -137,6 +138,14 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Also write the results here as JSON Lines, a line per trace as
+        /// its verdict arrives (README.md, "JSON results and shards").
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Replay one shard of the corpus, K of N (`2/4`): its ids sorted,
+        /// every N-th from the K-th. `merge` puts the shards together.
+        #[arg(long)]
+        shard: Option<results::Shard>,
         /// Write one pcap per trace (ID.pcap, raw IP) into this directory
         /// (targets that can capture: smoltcp; h2c:// and h2://).
         #[arg(long)]
@@ -149,12 +158,28 @@ enum Command {
         #[arg(long)]
         insecure: bool,
     },
+    /// Merge the JSON results of `replay --json` (shards, kernels, servers,
+    /// profiles) into one report; exits 1 if a trace failed or a shard is
+    /// missing or incomplete.
+    Merge {
+        /// JSON results files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the report here (default: print it).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
 }
 
 /// Where a replay writes, beyond stdout.
 struct Outputs {
     report: Option<PathBuf>,
     junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    shard: Option<results::Shard>,
     capture: Option<PathBuf>,
     deviations: Option<PathBuf>,
 }
@@ -293,6 +318,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             traces,
             report,
             junit,
+            json,
+            shard,
             capture,
             deviations,
             insecure,
@@ -301,6 +328,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = Outputs {
                 report,
                 junit,
+                json,
+                shard,
                 capture,
                 deviations,
             };
@@ -344,16 +373,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let out = Outputs {
                     report: with(&out.report, name),
                     junit: with(&out.junit, name),
+                    json: with(&out.json, name),
+                    shard: out.shard,
                     capture: out.capture.clone().filter(|_| tcp),
                     deviations: out.deviations.clone().filter(|_| tcp),
                 };
                 codes.push(replay(suite, &target, &profile, None, &out)?);
+                if print::interrupted() {
+                    break;
+                }
             }
             Ok(codes
                 .into_iter()
                 .find(|c| *c != ExitCode::SUCCESS)
                 .unwrap_or(ExitCode::SUCCESS))
         }
+        Command::Merge {
+            files,
+            report,
+            junit,
+        } => print::merge(&files, report.as_deref(), junit.as_deref()),
     }
 }
 
@@ -382,6 +421,9 @@ fn replay(
     };
     #[cfg(target_os = "linux")]
     if let registry::Opened::Tcp(registry::TcpRunner::Guest { kernel }) = &target {
+        if out.json.is_some() || out.shard.is_some() {
+            bail!("--json and --shard are not passed into a uml: guest yet; use --report and --junit");
+        }
         let args = tracewright_conformance::linux::uml::ReplayArgs {
             suite: suite.name(),
             profile: profile_arg,
@@ -399,29 +441,36 @@ fn replay(
             .map_err(|e| anyhow!("--capture: {e}"))?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let corpus = registry::load(suite, &traces, &profile)?;
+    let mut corpus = registry::load(suite, &traces, &profile)?;
+    if let Some(shard) = out.shard {
+        results::shard_corpus(&mut corpus, shard);
+    }
+    let streamer = print::streamer(suite, out.report.clone(), out.junit.clone(), out.json.clone(), out.shard, deviations.clone())?;
     let pb = ProgressBar::new(corpus.len() as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
     );
     let start = Instant::now();
-    let report = registry::replay(
-        &corpus,
-        &mut target,
-        &profile,
-        deviations,
-        out.capture.as_deref(),
-        &mut |done, _| pb.set_position(done as u64),
-    )?;
+    let report = results::streaming(streamer.clone(), || {
+        registry::replay(
+            &corpus,
+            &mut target,
+            &profile,
+            deviations,
+            out.capture.as_deref(),
+            &mut |done, _| pb.set_position(done as u64),
+        )
+    })?;
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     if let Some(dir) = &out.capture {
         println!("pcap files written to {}", dir.display());
     }
-    print::finish_report(
+    let code = print::finish_report(
         &report,
         elapsed,
         out.report.as_deref(),
         out.junit.as_deref(),
-    )
+    )?;
+    print::finish_streamed(&streamer, &report, code)
 }
