@@ -451,7 +451,7 @@ fn replay(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),
     );
     let start = Instant::now();
-    let report = results::streaming(streamer.clone(), || {
+    let mut report = results::streaming(streamer.clone(), || {
         registry::replay(
             &corpus,
             &mut target,
@@ -461,6 +461,7 @@ fn replay(
             &mut |done, _| pb.set_position(done as u64),
         )
     })?;
+    report.suite = suite.name().to_string();
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     if let Some(dir) = &out.capture {
