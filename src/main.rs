@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use stateright::Model;
 use tracewright_conformance::profile::Profile;
 use tracewright_conformance::registry::{self, ProfileLookupError, RegistryError, Suite};
+use tracewright_conformance::results;
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
@@ -159,6 +160,14 @@ enum Command {
         /// summary, the state × event matrix, each trace's ladder as SVG.
         #[arg(long, value_name = "PATH")]
         html: Option<PathBuf>,
+        /// Also write the results here as JSON Lines, a line per trace as
+        /// its verdict arrives (README.md, "JSON results and shards").
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Replay one shard of the corpus, K of N (`2/4`): its ids sorted,
+        /// every N-th from the K-th. `merge` puts the shards together.
+        #[arg(long)]
+        shard: Option<results::Shard>,
         /// Write one pcap per trace (ID.pcap, raw IP) into this directory,
         /// for every target (HTTP/2 as its connection's TCP stream).
         #[arg(long)]
@@ -189,6 +198,20 @@ enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         adapter_timeout: Option<std::time::Duration>,
     },
+    /// Merge the JSON results of `replay --json` (shards, kernels, servers,
+    /// profiles) into one report; exits 1 if a trace failed or a shard is
+    /// missing or incomplete.
+    Merge {
+        /// JSON results files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the report here (default: print it).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
 }
 
 /// Where a replay writes, beyond stdout, and which traces it runs how.
@@ -196,6 +219,8 @@ struct Outputs {
     report: Option<PathBuf>,
     junit: Option<PathBuf>,
     html: Option<PathBuf>,
+    json: Option<PathBuf>,
+    shard: Option<results::Shard>,
     capture: Option<PathBuf>,
     deviations: Option<PathBuf>,
     sel: run::Selection,
@@ -368,6 +393,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report,
             junit,
             html,
+            json,
+            shard,
             capture,
             deviations,
             insecure,
@@ -385,6 +412,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report,
                 junit,
                 html,
+                json,
+                shard,
                 capture,
                 deviations,
                 sel: run::Selection {
@@ -439,18 +468,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     report: with(&out.report, name),
                     junit: with(&out.junit, name),
                     html: with(&out.html, name),
+                    json: with(&out.json, name),
+                    shard: out.shard,
                     capture: out.capture.clone().filter(|_| tcp),
                     deviations: out.deviations.clone().filter(|_| tcp),
                     sel: out.sel.clone(),
                     in_all: true,
                 };
                 codes.push(replay(suite, &target, &profile, None, &out)?);
+                if print::interrupted() {
+                    break;
+                }
             }
             Ok(codes
                 .into_iter()
                 .find(|c| *c != ExitCode::SUCCESS)
                 .unwrap_or(ExitCode::SUCCESS))
         }
+        Command::Merge {
+            files,
+            report,
+            junit,
+        } => print::merge(&files, report.as_deref(), junit.as_deref()),
     }
 }
 
@@ -482,8 +521,8 @@ fn replay(
         if !out.sel.only.is_empty() || out.sel.fail_fast || out.sel.jobs.is_some() {
             bail!("--only, --fail-fast and --jobs are not passed into a uml: guest (yet); run the whole corpus");
         }
-        if out.html.is_some() {
-            bail!("--html is not passed into a uml: guest (yet); use --report");
+        if out.html.is_some() || out.json.is_some() || out.shard.is_some() {
+            bail!("--html, --json and --shard are not passed into a uml: guest (yet); use --report and --junit");
         }
         let args = tracewright_conformance::linux::uml::ReplayArgs {
             suite: suite.name(),
@@ -503,29 +542,43 @@ fn replay(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let corpus = registry::load(suite, &traces, &profile)?;
-    let corpus = match run::only(corpus, &out.sel.only, &traces) {
+    let mut corpus = match run::only(corpus, &out.sel.only, &traces) {
         Err(e) if out.in_all => {
             println!("replay {}: skipped, {e}", suite.name());
             return Ok(ExitCode::SUCCESS);
         }
         c => c?,
     };
+    if let Some(shard) = out.shard {
+        results::shard_corpus(&mut corpus, shard);
+    }
+    let streamer = print::streamer(
+        suite,
+        out.report.clone(),
+        out.junit.clone(),
+        out.json.clone(),
+        out.shard,
+        deviations.clone(),
+    )?;
     let pb = progress::Progress::bar(
         &format!("replay {} against {spec}", suite.name()),
         corpus.len() as u64,
     );
     let start = Instant::now();
-    let (report, not_run) = run::replay(
-        &corpus,
-        spec,
-        suite,
-        &mut target,
-        &profile,
-        deviations,
-        out.capture.as_deref(),
-        &out.sel,
-        &mut |done, _| pb.set_position(done as u64),
-    )?;
+    let (mut report, not_run) = results::streaming(streamer.clone(), || {
+        run::replay(
+            &corpus,
+            spec,
+            suite,
+            &mut target,
+            &profile,
+            deviations,
+            out.capture.as_deref(),
+            &out.sel,
+            &mut |done, _| pb.set_position(done as u64),
+        )
+    })?;
+    report.suite = suite.name().to_string();
     if let Some(p) = &out.html {
         html::write(&report, &corpus, p)?;
         println!("HTML report written to {}", p.display());
@@ -538,10 +591,11 @@ fn replay(
     if let Some(dir) = &out.capture {
         println!("pcap files written to {}", dir.display());
     }
-    print::finish_report(
+    let code = print::finish_report(
         &report,
         elapsed,
         out.report.as_deref(),
         out.junit.as_deref(),
-    )
+    )?;
+    print::finish_streamed(&streamer, &report, code)
 }

@@ -719,3 +719,112 @@ pub(crate) fn not_posing_as_built_in(arg: &str, p: &Profile) -> Result<()> {
         built_in.display()
     )
 }
+
+/// The sink a replay streams its verdicts into (`results::Streamer`):
+/// the report, JUnit and JSON files complete for every finished trace, and
+/// the first Ctrl-C or SIGTERM stopping the run after the traces in flight.
+pub(crate) fn streamer(
+    suite: tracewright_conformance::registry::Suite,
+    report: Option<std::path::PathBuf>,
+    junit: Option<std::path::PathBuf>,
+    json: Option<std::path::PathBuf>,
+    shard: Option<tracewright_conformance::results::Shard>,
+    deviations: Option<tracewright_conformance::deviations::Deviations>,
+) -> Result<std::rc::Rc<std::cell::RefCell<tracewright_conformance::results::Streamer>>> {
+    use tracewright_conformance::results::{stop_on_signals, Files, Streamer};
+    let files = Files {
+        report,
+        junit,
+        json,
+    };
+    let json_path = files.json.clone();
+    let s = Streamer::new(
+        files,
+        suite.name(),
+        shard.map(|s| s.to_string()),
+        deviations,
+        Some(stop_on_signals()),
+    )
+    .with_context(|| format!("--json {}", json_path.unwrap_or_default().display()))?;
+    Ok(std::rc::Rc::new(std::cell::RefCell::new(s)))
+}
+
+/// Whether Ctrl-C or SIGTERM asked the run to stop.
+pub(crate) fn interrupted() -> bool {
+    tracewright_conformance::results::stop_on_signals().load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// After `finish_report`: the JSON's last line, the files marked
+/// incomplete if the run was interrupted (exit 130, as a shell reports
+/// SIGINT), and a failed write said.
+pub(crate) fn finish_streamed(
+    streamer: &std::cell::RefCell<tracewright_conformance::results::Streamer>,
+    report: &tracewright_conformance::report::Report,
+    code: ExitCode,
+) -> Result<ExitCode> {
+    let mut s = streamer.borrow_mut();
+    s.finish(report);
+    if let Some(e) = s.failed.take() {
+        bail!("{e}");
+    }
+    if s.interrupted() {
+        eprintln!(
+            "interrupted: {} of {} traces done; the report, JUnit and JSON files hold their verdicts",
+            report.results.len(),
+            s.expected()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(code)
+}
+
+/// `merge FILES...`: one report from the JSON results of several runs.
+pub fn merge(
+    files: &[std::path::PathBuf],
+    report: Option<&Path>,
+    junit: Option<&Path>,
+) -> Result<ExitCode> {
+    use tracewright_conformance::results;
+    let merged = results::merge(files)?;
+    if merged.is_empty() {
+        bail!("merge: no results in {} files", files.len());
+    }
+    let text = results::merged_text(&merged);
+    match report {
+        Some(p) => {
+            results::write_atomically(p, text.as_bytes())
+                .with_context(|| format!("writing {}", p.display()))?;
+            println!("report written to {}", p.display());
+        }
+        None => print!("{text}"),
+    }
+    if let Some(p) = junit {
+        results::write_atomically(p, results::merged_junit(&merged).as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let mut ok = true;
+    for m in &merged {
+        let r = &m.report;
+        let c = r.counts();
+        println!(
+            "{} against {} (profile {}): {} traces: {} pass, {} fail, {} deviation, {} inconclusive, {} error, {} stale{}",
+            r.suite,
+            tracewright_conformance::report::clean(&r.target),
+            r.profile,
+            r.results.len(),
+            c.pass,
+            c.fail,
+            c.deviation,
+            c.inconclusive,
+            c.error,
+            c.stale,
+            if m.gaps.is_empty() {
+                String::new()
+            } else {
+                format!("; INCOMPLETE: {}", m.gaps.join("; "))
+            }
+        );
+        ok &= c.fail + c.error + c.stale == 0 && m.gaps.is_empty();
+    }
+    Ok(exit(ok))
+}

@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
 use tracewright_conformance::deviations::Deviations;
@@ -21,6 +22,8 @@ use tracewright_conformance::profile::Profile;
 use tracewright_conformance::registry::{self, Loaded, Opened, Suite, TcpRunner};
 use tracewright_conformance::replay::TraceResult;
 use tracewright_conformance::report::Report;
+use tracewright_conformance::results;
+use tracewright_conformance::trace::Protocol;
 
 /// `--only`, `--jobs`, `--fail-fast`.
 #[derive(Clone, Debug, Default)]
@@ -141,6 +144,20 @@ pub fn replay(
         return Ok((only_listed_that_ran(report, sel), 0));
     }
     let total = corpus.len();
+    // The parts below are replayed with the streaming sink set aside
+    // (`results::muted`); their verdicts stream from this thread as one run.
+    let (protocol, errors, coverage) = match corpus {
+        Loaded::Tcp(c) => (Protocol::Tcp, &c.errors[..], c.coverage.as_ref()),
+        Loaded::H2(c) => (Protocol::H2, &c.errors[..], c.coverage.as_ref()),
+    };
+    results::emit_start(&results::RunStart {
+        protocol,
+        target: target.name(),
+        profile: &profile.name,
+        traces: total,
+        errors,
+        coverage,
+    });
     let (results, first, not_run) = if serial {
         serial_jobs(
             corpus,
@@ -163,14 +180,19 @@ pub fn replay(
         let mut done = 0;
         for idx in (0..total).collect::<Vec<_>>().chunks(chunk.max(1)) {
             let part = subset(corpus, idx);
-            let r = registry::replay(
-                &part,
-                target,
-                profile,
-                deviations.clone(),
-                capture,
-                &mut |_, _| {},
-            )?;
+            let began = Instant::now();
+            let r = results::muted(|| {
+                registry::replay(
+                    &part,
+                    target,
+                    profile,
+                    deviations.clone(),
+                    capture,
+                    &mut |_, _| {},
+                )
+            })?;
+            let took = began.elapsed() / idx.len().max(1) as u32;
+            r.results.iter().for_each(|t| results::emit(t, took));
             done += idx.len();
             on_progress(done, total);
             let stop = failed(&r);
@@ -241,10 +263,12 @@ fn serial_jobs(
     let stop = AtomicBool::new(false);
     let first: Mutex<Option<Report>> = Mutex::new(None);
     let broken: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let (tx, rx) = mpsc::channel::<Vec<TraceResult>>();
+    let (tx, rx) = mpsc::channel::<(Vec<TraceResult>, Duration)>();
     // One trace after another on `t`, until the corpus is done or a
     // failure stops the run.
-    let work = |t: &mut Opened, tx: mpsc::Sender<Vec<TraceResult>>, after: &mut dyn FnMut()| loop {
+    let work = |t: &mut Opened,
+                tx: mpsc::Sender<(Vec<TraceResult>, Duration)>,
+                after: &mut dyn FnMut()| loop {
         after();
         if stop.load(Ordering::Relaxed) {
             return;
@@ -254,14 +278,18 @@ fn serial_jobs(
             return;
         }
         let part = subset(corpus, &[i]);
-        match registry::replay(
-            &part,
-            t,
-            profile,
-            deviations.clone(),
-            capture,
-            &mut |_, _| {},
-        ) {
+        let began = Instant::now();
+        let replayed = results::muted(|| {
+            registry::replay(
+                &part,
+                t,
+                profile,
+                deviations.clone(),
+                capture,
+                &mut |_, _| {},
+            )
+        });
+        match replayed {
             Ok(r) => {
                 if fail_fast && failed(&r) {
                     stop.store(true, Ordering::Relaxed);
@@ -270,7 +298,7 @@ fn serial_jobs(
                 if let Ok(mut f) = first.lock() {
                     f.get_or_insert(r);
                 }
-                if tx.send(results).is_err() {
+                if tx.send((results, began.elapsed())).is_err() {
                     return;
                 }
             }
@@ -316,7 +344,8 @@ fn serial_jobs(
         // This thread replays too, on the target already open (a target
         // need not be Send), and counts progress between its traces.
         let mut drain = |block: bool| {
-            let mut take = |r: Vec<TraceResult>| {
+            let mut take = |(r, took): (Vec<TraceResult>, Duration)| {
+                r.iter().for_each(|t| results::emit(t, took));
                 results.extend(r);
                 on_progress(results.len(), total);
             };

@@ -6,18 +6,22 @@
 //! A protocol plugs in through [`CorpusTarget`], which pairs its target with
 //! its replay; [`run`] is the serial runner, [`run_parallel`] the one for
 //! targets on a real clock that run many traces at once (the kernel's,
-//! `crate::linux`).
+//! `crate::linux`). Both hand each verdict, as it arrives, to the sink
+//! installed around them ([`results::streaming`]), and stop taking traces
+//! when it says so.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::h2::{replay_h2_with, H2Corpus, H2Settings, H2Target, H2Trace};
 use crate::load::{Corpus, LoadError};
 use crate::profile::Profile;
 use crate::replay::{replay, TraceResult};
 use crate::report::Report;
+use crate::results;
 use crate::target::{Target, TargetError};
 use crate::trace::{Coverage, Protocol, Trace, Transition};
 
@@ -149,7 +153,12 @@ pub fn run<T: Traced>(
     let name = target.name();
     let total = corpus.traces.len();
     let mut results = Vec::with_capacity(total + corpus.errors.len());
+    start_streaming(protocol, &name, profile, &corpus);
     for (i, trace) in corpus.traces.iter().enumerate() {
+        if results::stopping() {
+            break;
+        }
+        let began = Instant::now();
         let captured = match capture {
             Some(dir) => target.capture(Some(&dir.join(format!("{}.pcap", trace.id())))),
             None => Ok(()),
@@ -160,6 +169,7 @@ pub fn run<T: Traced>(
                 TraceResult::error(trace.id(), trace.covers(), format!("capture: {w}"))
             }
         });
+        results::emit(results.last().expect("just pushed"), began.elapsed());
         on_progress(i + 1, total);
     }
     if capture.is_some() {
@@ -173,6 +183,19 @@ pub fn run<T: Traced>(
         corpus.errors,
         corpus.coverage.cloned(),
     )
+}
+
+/// Tells the sink of this thread, if any, what the run is
+/// ([`results::streaming`]).
+fn start_streaming<T>(protocol: Protocol, target: &str, profile: &str, corpus: &Loaded<'_, T>) {
+    results::emit_start(&results::RunStart {
+        protocol,
+        target,
+        profile,
+        traces: corpus.traces.len(),
+        errors: corpus.errors,
+        coverage: corpus.coverage,
+    });
 }
 
 /// A worker's replay of one trace after another, with a target of its own.
@@ -196,8 +219,9 @@ pub fn run_parallel<'a, T: Traced + Sync>(
 ) -> Report {
     let total = corpus.traces.len();
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<TraceResult>();
+    let (tx, rx) = mpsc::channel::<(TraceResult, Duration)>();
     let mut results = Vec::with_capacity(total + corpus.errors.len());
+    start_streaming(protocol, target, profile, &corpus);
     std::thread::scope(|s| {
         for _ in 0..workers.min(total) {
             let (tx, next, traces) = (tx.clone(), &next, corpus.traces);
@@ -205,16 +229,23 @@ pub fn run_parallel<'a, T: Traced + Sync>(
                 let mut replay = worker();
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let trace = &traces[i];
-                    if tx.send(guarded(trace, target, || replay(trace))).is_err() {
+                    let began = Instant::now();
+                    let r = guarded(trace, target, || replay(trace));
+                    if tx.send((r, began.elapsed())).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        for r in rx {
+        for (r, took) in rx {
+            results::emit(&r, took);
             results.push(r);
             on_progress(results.len(), total);
+            if results::stopping() {
+                // Workers finish the traces they hold and take no more.
+                next.store(order.len(), Ordering::SeqCst);
+            }
         }
     });
     Report::assemble(

@@ -17,6 +17,7 @@ pub(crate) mod process;
 pub mod registry;
 pub mod replay;
 pub mod report;
+pub mod results;
 pub mod smoltcp;
 pub mod target;
 pub mod wire;

@@ -3,6 +3,7 @@
 //! (harness left, IUT right, one line a segment, the IUT's state beside it).
 //! Deterministic text, so that it can be an insta snapshot; also JUnit XML.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::deviations::{Deviation, Deviations};
@@ -19,6 +20,9 @@ const MID: usize = 40;
 #[derive(Debug)]
 pub struct Report {
     pub protocol: String,
+    /// As `replay` names it (`tcp`, `tcp-listener`, `h2`): the JUnit
+    /// suite's name; the protocol unless the caller says.
+    pub suite: String,
     pub target: String,
     pub profile: String,
     /// One per trace and per file that did not load, sorted by id.
@@ -57,6 +61,7 @@ impl Report {
         results.sort_by(|a, b| a.id.cmp(&b.id));
         Report {
             protocol: protocol.into(),
+            suite: protocol.into(),
             target: target.into(),
             profile: profile.into(),
             results,
@@ -111,7 +116,27 @@ impl Report {
     }
 }
 
+/// `s` on one line: control characters (a newline, an escape sequence) as
+/// Rust writes them in a string literal (`\n`, `\u{1b}`), so that text from
+/// a file name, a trace, a deviation list or an adapter cannot start a line
+/// of its own (a forged `PASS` line) or drive a terminal.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn arrow(dir: Dir, text: &str) -> String {
+    let text = clean(text);
     match dir {
         Dir::ToIut => {
             let body = format!("--- {text} ");
@@ -126,10 +151,10 @@ fn arrow(dir: Dir, text: &str) -> String {
 }
 
 fn ladder_line(out: &mut String, l: &LadderLine) {
-    let state = l.state.clone().unwrap_or_default();
+    let state = clean(l.state.as_deref().unwrap_or_default()).into_owned();
     match l.dir {
         Dir::Note => {
-            let _ = writeln!(out, "       |{:<MID$}|  {state:<13} {}", "", l.text);
+            let _ = writeln!(out, "       |{:<MID$}|  {state:<13} {}", "", clean(&l.text));
         }
         _ => {
             let _ = writeln!(out, "       |{}|  {state}", arrow(l.dir, &l.text));
@@ -138,7 +163,7 @@ fn ladder_line(out: &mut String, l: &LadderLine) {
 }
 
 fn note(out: &mut String, text: &str) {
-    let _ = writeln!(out, "       |{:<MID$}|  {text}", "");
+    let _ = writeln!(out, "       |{:<MID$}|  {}", "", clean(text));
 }
 
 impl Report {
@@ -177,7 +202,9 @@ impl Report {
         let _ = writeln!(
             out,
             "tracewright report: {} against {} (profile {})",
-            self.protocol, self.target, self.profile
+            clean(&self.protocol),
+            clean(&self.target),
+            clean(&self.profile)
         );
         let _ = writeln!(out);
         match &self.deviations {
@@ -207,7 +234,7 @@ impl Report {
                     out,
                     "deviations: {} entries in {}; {} stale (listed, but the trace passes or does not exist)",
                     d.entries.len(),
-                    d.file,
+                    clean(&d.file),
                     c.stale
                 );
                 let why = if self.applicable_deviations().is_some() {
@@ -219,7 +246,7 @@ impl Report {
                     )
                 };
                 for e in self.unmatched_deviations() {
-                    let _ = writeln!(out, "  STALE {}: {why}", e.id);
+                    let _ = writeln!(out, "  STALE {}: {why}", clean(&e.id));
                 }
             }
         }
@@ -254,8 +281,8 @@ impl Report {
                         out,
                         "  not covered: {} {}: {}",
                         t.role,
-                        t.transition,
-                        t.uncovered.as_deref().unwrap_or("no reason recorded")
+                        clean(&t.transition.to_string()),
+                        clean(t.uncovered.as_deref().unwrap_or("no reason recorded"))
                     );
                 }
             }
@@ -268,33 +295,35 @@ impl Report {
             if r.verdict == Verdict::Pass {
                 if let (Some(d), Some(file)) = (deviation, &self.deviations) {
                     let _ = writeln!(out);
-                    let _ = writeln!(out, "STALE DEVIATION {}", r.id);
+                    let _ = writeln!(out, "STALE DEVIATION {}", clean(&r.id));
                     let _ = writeln!(
                         out,
                         "  the trace passes, but {} lists it ({}): {}",
-                        file.file, d.id, d.reason
+                        clean(&file.file),
+                        clean(&d.id),
+                        clean(&d.reason)
                     );
                 }
                 continue;
             }
             let _ = writeln!(out);
-            let _ = writeln!(out, "{} {}", self.label(r), r.id);
+            let _ = writeln!(out, "{} {}", self.label(r), clean(&r.id));
             for t in &r.covers {
-                let _ = writeln!(out, "  covers: {t}");
+                let _ = writeln!(out, "  covers: {}", clean(&t.to_string()));
             }
             if let (Verdict::Fail { .. }, Some(d)) = (&r.verdict, deviation) {
-                let _ = writeln!(out, "  documented deviation: {}", d.reason);
+                let _ = writeln!(out, "  documented deviation: {}", clean(&d.reason));
             }
             match &r.verdict {
                 Verdict::Error { step: None, reason } => {
-                    let _ = writeln!(out, "  {reason}");
+                    let _ = writeln!(out, "  {}", clean(reason));
                     continue;
                 }
                 Verdict::Error { reason, .. } | Verdict::Inconclusive { reason, .. } => {
-                    let _ = writeln!(out, "  {reason}");
+                    let _ = writeln!(out, "  {}", clean(reason));
                 }
                 Verdict::Fail { reason, .. } => {
-                    let _ = writeln!(out, "  {reason}");
+                    let _ = writeln!(out, "  {}", clean(reason));
                 }
                 Verdict::Pass => {}
             }
@@ -303,7 +332,7 @@ impl Report {
                 out,
                 "{:<w$}IUT ({})",
                 "    harness",
-                self.target,
+                clean(&self.target),
                 w = MID + 11
             );
             let n = r.transcript.len();
@@ -334,7 +363,7 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(out, "verdicts:");
         for r in &self.results {
-            let _ = writeln!(out, "  {:<13} {}", self.label(r), r.id);
+            let _ = writeln!(out, "  {:<13} {}", self.label(r), clean(&r.id));
         }
         out
     }
@@ -442,19 +471,14 @@ impl Report {
 
     /// The report as JUnit XML, one test case per trace.
     pub fn junit_xml(&self) -> String {
-        let esc = |s: &str| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-        };
+        let esc = xml_escape;
         let c = self.counts();
         let mut out = String::new();
         let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
         let _ = writeln!(
             out,
             r#"<testsuite name="tracewright {} {}" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
-            self.protocol,
+            esc(&self.suite),
             esc(&self.target),
             self.results.len(),
             c.fail + c.stale,
@@ -465,7 +489,7 @@ impl Report {
             let _ = write!(
                 out,
                 r#"  <testcase classname="{}" name="{}""#,
-                self.protocol,
+                esc(&self.suite),
                 esc(&r.id)
             );
             match (&r.verdict, self.deviation(&r.id)) {
@@ -523,4 +547,30 @@ impl Report {
         let _ = writeln!(out, "</testsuite>");
         out
     }
+}
+
+/// Text as XML 1.0 character data or a double-quoted attribute value. XML
+/// 1.0 cannot carry most control characters even as references, so they
+/// are written as [`clean`] writes them; tab, newline and carriage return
+/// become references, which attribute normalisation would otherwise turn
+/// into spaces.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            // Not XML 1.0 characters (§2.2), as references or otherwise.
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.extend(c.escape_debug())
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -179,3 +179,42 @@ fn a_trace_id_that_could_forge_a_report_line_is_refused() {
         "{e}"
     );
 }
+
+/// A trace built in memory (past the loader's limits) that asks the harness
+/// for a frame longer than 2^24 - 1 bytes gets an error verdict naming the
+/// limit: the replay writes through `try_encode`, so nothing truncated
+/// reaches the IUT as if it were the frame under test.
+#[test]
+fn the_h2_replay_refuses_a_frame_the_length_field_cannot_carry() {
+    use tracewright_conformance::h2::{load_h2_corpus, replay_h2, BundledH2, H2Step};
+    use tracewright_conformance::replay::Verdict;
+    let d = scratch("h2-wire");
+    let name =
+        "h2-server-open-recv-rst-stream-bad-length-sends-goaway-last-1-frame-size-error-to-open";
+    std::fs::copy(
+        root().join(format!("traces/h2/{name}.yaml")),
+        d.join(format!("{name}.yaml")),
+    )
+    .unwrap();
+    let mut trace = load_h2_corpus(&d).unwrap().traces.remove(0);
+    let step = trace
+        .steps
+        .iter_mut()
+        .position(|s| matches!(s, H2Step::Send(f) if f.length == Some(3)))
+        .unwrap();
+    let H2Step::Send(f) = &mut trace.steps[step] else {
+        unreachable!()
+    };
+    f.length = Some(1 << 24);
+    let r = replay_h2(&trace, &mut BundledH2::new());
+    match r.verdict {
+        Verdict::Error {
+            step: Some(s),
+            reason,
+        } => {
+            assert_eq!(s, step);
+            assert!(reason.contains("24-bit length field"), "{reason}");
+        }
+        v => panic!("expected an error at step {step}, got {v:?}"),
+    }
+}

@@ -515,7 +515,12 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                     FrameType::Continuation | FrameType::PushPromise => false,
                     _ => h.header_block_open,
                 };
-                let bytes = h.enc.encode(f);
+                // A length the 24-bit field cannot carry is the harness's
+                // error, never a truncated frame (RFC 9113 §4.1).
+                let bytes = h
+                    .enc
+                    .try_encode(f)
+                    .map_err(|e| crate::target::TargetError::Broken(e.to_string()))?;
                 h.target.deliver(&bytes)
             })
         }
