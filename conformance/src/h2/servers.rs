@@ -125,10 +125,15 @@ impl ServerKind {
             // nginx runs a request's handler once its header block is in
             // (src/http/v2/ngx_http_v2.c, ngx_http_v2_state_header_complete
             // -> ngx_http_v2_run_request); the static handler discards a
-            // body it does not need. nghttpd answers in on_request_recv,
-            // called on END_STREAM (src/HttpServer.cc,
-            // hd_on_frame_recv_callback); h2o and Apache's mod_http2 too.
-            answers_at_headers: matches!(self, ServerKind::Nginx),
+            // body it does not need. mod_http2 schedules a request for a
+            // worker when its headers end (h2_stream.c,
+            // h2_stream_end_headers; h2_session.c, on_end_headers), the
+            // body streaming in after. nghttpd answers in
+            // on_request_recv, called on END_STREAM (src/HttpServer.cc,
+            // hd_on_frame_recv_callback); h2o 2.2 buffers a request's
+            // body before its file handler runs (lib/http2/connection.c,
+            // handle_incoming_request / execute_or_enqueue_request).
+            answers_at_headers: matches!(self, ServerKind::Nginx | ServerKind::Apache),
             body_len: LARGE_LEN as u64,
         }
     }
