@@ -13,14 +13,21 @@
 //!   back) asks for them. The answer then appears where the model has the
 //!   application act, which the model allows (RFC 9113 §8.1: a response may
 //!   come at any point after the request);
-//! - the server's real stream state includes its answer, so once the
-//!   harness sends anything on that stream, or the server sends anything
-//!   else on it (RST_STREAM), what is held is handed over first: the replay
-//!   sees the answer before what follows, and a trace that did not expect
-//!   it is inconclusive, never a pass on a state the server was not in;
-//! - an answer the trace never asks for and never touches again stays
-//!   held: the server's application answered after the trace's end, as far
-//!   as the trace goes;
+//! - an answer that has not ended (its body is longer than any window the
+//!   harness opens) leaves the stream in the state the model has it in
+//!   (HEADERS and DATA without END_STREAM change no state, §5.1), so it
+//!   stays held while the harness goes on, and is legal whenever it was
+//!   sent: the model's application may answer at any point. An answer
+//!   that *ended* the stream changed its state: once the harness sends
+//!   anything on that stream, the held frames are handed over first, and
+//!   a trace that did not expect them is inconclusive, never a pass on a
+//!   state the server was not in;
+//! - DATA beyond a window the harness opened (§6.9.1) is never held: the
+//!   trace sees it where it came;
+//! - after the harness resets a stream, what the server had sent on it
+//!   crossed the reset and is dropped, as the RFC has a receiver ignore it
+//!   (§5.1, closed); after the server resets a stream, what it held was
+//!   sent while the model allows it, and the RST_STREAM goes through;
 //! - what the answer cannot be made to be (a response without a body, a
 //!   body that ends where the trace says, a reset, a push, a GOAWAY) is
 //!   `TargetError::Unsupported`: the trace is inconclusive with the reason.
@@ -121,6 +128,12 @@ struct Answer {
     owed: u64,
     /// Everything goes through from now on.
     open: bool,
+    /// The server reset the stream.
+    reset_by_server: bool,
+}
+
+fn ends_stream(f: &Raw) -> bool {
+    matches!(f.kind, DATA | HEADERS) && f.flags & END_STREAM != 0
 }
 
 /// The harness's view of one connection to a server whose application it
@@ -184,9 +197,21 @@ impl Answers {
         self.tx.extend_from_slice(bytes);
         for f in frames(&mut self.tx) {
             let s = f.stream;
-            if s != 0 {
-                // The server's state includes its answer: whatever the
-                // harness now does on the stream meets that state.
+            if f.kind == RST_STREAM {
+                // What the server sent before it read the reset crossed
+                // it; the harness ignores it (RFC 9113 §5.1, closed).
+                if let Some(a) = self.streams.get_mut(&s) {
+                    a.held.clear();
+                    a.open = true;
+                }
+            } else if self
+                .streams
+                .get(&s)
+                .is_some_and(|a| a.held.iter().any(ends_stream))
+            {
+                // An answer that ended changed the stream's state: what
+                // the harness does now meets that state, so the trace
+                // sees the answer first.
                 self.release_all(s);
             }
             match f.kind {
@@ -260,17 +285,27 @@ impl Answers {
                 self.out.extend_from_slice(&f.bytes);
                 continue;
             };
-            let ends = matches!(f.kind, DATA | HEADERS) && f.flags & END_STREAM != 0;
-            a.ended |= ends || f.kind == RST_STREAM;
+            a.ended |= ends_stream(&f) || f.kind == RST_STREAM;
             a.headers_seen |= f.kind == HEADERS;
+            let overrun = f.kind == DATA && (a.window < 0 || self.conn_window < 0);
             if a.open {
+                self.out.extend_from_slice(&f.bytes);
+            } else if overrun {
+                // DATA beyond a window the harness opened (RFC 9113
+                // §6.9.1) is never held: the trace sees it, and fails.
+                self.release_all(s);
                 self.out.extend_from_slice(&f.bytes);
             } else if matches!(f.kind, HEADERS | CONTINUATION | DATA) {
                 a.held.push_back(f);
                 self.pay(s);
             } else {
-                // Anything else on the stream comes after its answer.
-                self.release_all(s);
+                if f.kind == RST_STREAM {
+                    // The answer ends with the stream; what was held of it
+                    // was sent before, in a state the model allows it.
+                    a.held.clear();
+                    a.reset_by_server = true;
+                    a.open = true;
+                }
                 self.out.extend_from_slice(&f.bytes);
             }
         }
@@ -353,6 +388,9 @@ impl Answers {
                 "{server} answers only requests, and the harness made none on stream {stream}"
             ));
         };
+        if a.reset_by_server {
+            return Err(format!("{server} reset stream {stream}"));
+        }
         if a.open {
             return Err(format!(
                 "{server}'s answer on stream {stream} was handed over already"
@@ -484,7 +522,7 @@ mod tests {
     }
 
     #[test]
-    fn the_harness_touching_the_stream_releases_its_answer_first() {
+    fn the_harness_touching_a_stream_whose_answer_ended_releases_it_first() {
         let mut a = app();
         a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
         a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
@@ -495,24 +533,57 @@ mod tests {
             "connection frames pass"
         );
         a.out.clear();
+        // An answer still going changes no state: it stays held.
         a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
-        assert_eq!(a.out, frame(HEADERS, END_HEADERS, 1, b"h"));
+        assert!(a.out.is_empty());
+        a.from_server(&frame(DATA, END_STREAM, 1, b"d"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, END_STREAM, 1, b"d"));
+        assert_eq!(a.out, want);
         a.out.clear();
         // From then on, everything on the stream goes through.
-        a.from_server(&frame(DATA, 0, 1, b"d"));
-        assert_eq!(a.out, frame(DATA, 0, 1, b"d"));
+        a.from_server(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
+        assert_eq!(a.out, frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
     }
 
     #[test]
-    fn a_reset_from_the_server_comes_after_what_it_held() {
+    fn data_beyond_the_window_is_never_held() {
+        let mut a = app();
+        a.from_harness(&frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 1]));
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_server(&frame(DATA, 0, 1, b"dd"));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, 0, 1, b"dd"));
+        assert_eq!(a.out, want);
+    }
+
+    #[test]
+    fn resets_drop_what_crossed_them() {
         let mut a = app();
         a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
         a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
-        a.from_server(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 8]));
-        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
-        want.extend(frame(RST_STREAM, 0, 1, &[0, 0, 0, 8]));
-        assert_eq!(a.out, want);
+        a.from_harness(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 8]));
+        assert!(a.out.is_empty());
+        a.from_server(&frame(DATA, 0, 1, b"d"));
+        assert_eq!(a.out, frame(DATA, 0, 1, b"d"), "sent after the reset: seen");
+        a.out.clear();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 3, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 3, b"h"));
+        a.from_server(&frame(RST_STREAM, 0, 3, &[0, 0, 0, 5]));
+        assert_eq!(a.out, frame(RST_STREAM, 0, 3, &[0, 0, 0, 5]));
         assert!(!a.unsettled());
+        let e = a
+            .app(
+                &H2App::Respond {
+                    stream: 3,
+                    end_stream: false,
+                },
+                "s",
+            )
+            .unwrap_err();
+        assert!(e.contains("reset"), "{e}");
     }
 
     #[test]
