@@ -56,6 +56,8 @@ pub struct ServerApp {
 
 const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
+#[cfg(test)]
+const PRIORITY: u8 = 0x2;
 const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
 const GOAWAY: u8 = 0x7;
@@ -208,11 +210,29 @@ impl Answers {
                 .streams
                 .get(&s)
                 .is_some_and(|a| a.held.iter().any(ends_stream))
+                || (f.kind == WINDOW_UPDATE && s != 0 && self.holds_data(s))
             {
                 // An answer that ended changed the stream's state: what
                 // the harness does now meets that state, so the trace
                 // sees the answer first.
                 self.release_all(s);
+            }
+            // DATA the server sent and the trace has not asked for took
+            // window the model still counts as open: where the harness
+            // changes a window, the trace must see that DATA (an overflow
+            // of 2^31-1, §6.9.1, depends on it).
+            let window_change = (f.kind == WINDOW_UPDATE && s == 0)
+                || (f.kind == SETTINGS && f.flags & ACK == 0);
+            if window_change {
+                let with_data: Vec<u32> = self
+                    .streams
+                    .keys()
+                    .copied()
+                    .filter(|&k| self.holds_data(k))
+                    .collect();
+                for k in with_data {
+                    self.release_all(k);
+                }
             }
             match f.kind {
                 SETTINGS if f.flags & ACK == 0 => {
@@ -309,6 +329,12 @@ impl Answers {
                 self.out.extend_from_slice(&f.bytes);
             }
         }
+    }
+
+    fn holds_data(&self, stream: u32) -> bool {
+        self.streams
+            .get(&stream)
+            .is_some_and(|a| a.held.iter().any(|f| f.kind == DATA))
     }
 
     fn release_all(&mut self, stream: u32) {
@@ -534,7 +560,7 @@ mod tests {
         );
         a.out.clear();
         // An answer still going changes no state: it stays held.
-        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
+        a.from_harness(&frame(PRIORITY, 0, 1, &[0, 0, 0, 0, 9]));
         assert!(a.out.is_empty());
         a.from_server(&frame(DATA, END_STREAM, 1, b"d"));
         a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
@@ -545,6 +571,20 @@ mod tests {
         // From then on, everything on the stream goes through.
         a.from_server(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
         assert_eq!(a.out, frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
+    }
+
+    #[test]
+    fn a_window_update_meets_the_data_that_took_the_window() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
+        assert!(a.out.is_empty(), "no DATA held: the window is the model's");
+        a.from_server(&frame(DATA, 0, 1, b"d"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0x7f, 0xff, 0xff, 0xff]));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, 0, 1, b"d"));
+        assert_eq!(a.out, want);
     }
 
     #[test]
