@@ -148,7 +148,16 @@ fn check(kind: ServerKind) {
     let base = format!("http://{}", server.addr);
     match curl(&format!("{base}/")) {
         Some(body) => {
-            assert_eq!(body, SMALL_BODY, "{kind} /");
+            assert_eq!(
+                body.len(),
+                LARGE_LEN,
+                "{kind} /: the answer the harness's GET / gets"
+            );
+            assert_eq!(
+                curl(&format!("{base}/small")).unwrap(),
+                SMALL_BODY,
+                "{kind} /small"
+            );
             let large = curl(&format!("{base}/large")).unwrap();
             assert_eq!(large.len(), LARGE_LEN, "{kind} /large");
         }

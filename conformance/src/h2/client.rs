@@ -379,6 +379,22 @@ impl H2Target for H2ClientTarget {
         Ok(None)
     }
 
+    /// A client program announces its own SETTINGS (curl: 100 concurrent
+    /// streams, and no option to change it): the replay takes its
+    /// MAX_CONCURRENT_STREAMS as the value of the trace's parameter, and
+    /// gives up (inconclusive) only a trace that depends on the model's 2.
+    fn autonomous(&self) -> bool {
+        true
+    }
+
+    /// The program closed the connection (it exits once its request is
+    /// answered): nothing more will come, so no PING is waited for.
+    fn closed(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.eof && s.raw.is_empty() && s.out.is_empty())
+    }
+
     fn close(&mut self) {
         if let Some(s) = self.session.take() {
             s.kill();

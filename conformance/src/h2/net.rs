@@ -27,6 +27,12 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
+pub mod answers;
+
+pub use answers::ServerApp;
+
+use answers::Answers;
+
 use super::target::{H2Settings, H2Target, StreamState};
 use crate::h2::H2App;
 use crate::pcap::StreamCapture;
@@ -56,7 +62,15 @@ pub struct NetH2 {
     closed: bool,
     capture_to: Option<PathBuf>,
     capture: Option<StreamCapture>,
+    /// What the suite knows of the server's application, if it runs it:
+    /// then the trace's `app` steps map onto its answers ([`answers`]).
+    app: Option<ServerApp>,
+    answers: Option<Answers>,
 }
+
+/// How long each read blocks while the harness waits for an answer to
+/// settle.
+const SLICE: Duration = Duration::from_millis(5);
 
 struct Conn {
     sock: TcpStream,
@@ -131,7 +145,70 @@ impl NetH2 {
             closed: false,
             capture_to: None,
             capture: None,
+            app: None,
+            answers: None,
         }
+    }
+
+    /// The same target for a server whose application the suite knows:
+    /// the trace's `app` steps map onto its answers to requests.
+    pub fn with_app(mut self, app: ServerApp) -> NetH2 {
+        self.app = Some(app);
+        self
+    }
+
+    /// The same target under another name in reports (a server the suite
+    /// runs on a port that changes every run).
+    pub fn named(mut self, name: &str) -> NetH2 {
+        self.name = name.to_string();
+        self
+    }
+
+    /// What the replay gets: the server's bytes, with what answers hold
+    /// back held.
+    fn take(&mut self, wait: Option<Duration>) -> Result<Vec<u8>, TargetError> {
+        let raw = self.read(wait)?;
+        match &mut self.answers {
+            Some(a) => {
+                a.from_server(&raw);
+                Ok(std::mem::take(&mut a.out))
+            }
+            None => Ok(raw),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
+        let conn = self.conn()?;
+        conn.blocking(true)?;
+        match conn.write_all(bytes) {
+            Ok(()) => Ok(()),
+            // The server closed: what the harness writes now is lost.
+            Err(e) if is_reset(&e) => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) if is_timeout(&e) => Err(TargetError::Broken(format!(
+                "the server read nothing for {TOLERANCE:?}: a write did not complete"
+            ))),
+            Err(e) => Err(TargetError::Broken(format!("writing: {e}"))),
+        }
+    }
+
+    /// Reads until every answer due is settled (ended, reset, or held by
+    /// a window), the connection closed, or the tolerance passed.
+    fn settle(&mut self) -> Result<(), TargetError> {
+        let deadline = Instant::now() + TOLERANCE;
+        while self.answers.as_ref().is_some_and(Answers::unsettled) && !self.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let raw = self.read(Some(left.min(SLICE)))?;
+            if let Some(a) = &mut self.answers {
+                a.from_server(&raw);
+            }
+        }
+        Ok(())
     }
 
     fn conn(&mut self) -> Result<&mut Conn, TargetError> {
@@ -335,43 +412,38 @@ impl H2Target for NetH2 {
             };
         self.conn = Some(conn);
         self.closed = false;
+        self.answers = self.app.map(Answers::new);
         Ok(())
     }
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
-        Err(TargetError::Unsupported(format!(
-            "{} answers requests by itself; its application cannot be told `{call}`",
-            self.name
-        )))
+        let name = self.name.clone();
+        match &mut self.answers {
+            Some(a) => a.app(call, &name).map_err(TargetError::Unsupported),
+            None => Err(TargetError::Unsupported(format!(
+                "{name} answers requests by itself; its application cannot be told `{call}`"
+            ))),
+        }
     }
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
         self.record(true, bytes)?;
+        if let Some(a) = &mut self.answers {
+            a.from_harness(bytes);
+        }
         if self.closed {
             return Ok(());
         }
-        let conn = self.conn()?;
-        conn.blocking(true)?;
-        match conn.write_all(bytes) {
-            Ok(()) => Ok(()),
-            // The server closed: what the harness writes now is lost.
-            Err(e) if is_reset(&e) => {
-                self.closed = true;
-                Ok(())
-            }
-            Err(e) if is_timeout(&e) => Err(TargetError::Broken(format!(
-                "the server read nothing for {TOLERANCE:?}: a write did not complete"
-            ))),
-            Err(e) => Err(TargetError::Broken(format!("writing: {e}"))),
-        }
+        self.write(bytes)?;
+        self.settle()
     }
 
     fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
-        self.read(None)
+        self.take(None)
     }
 
     fn advance(&mut self, d: Duration) -> Result<Vec<u8>, TargetError> {
-        self.read(Some(d))
+        self.take(Some(d))
     }
 
     /// A server over the network does not say.
@@ -389,6 +461,7 @@ impl H2Target for NetH2 {
             let _ = c.sock.shutdown(std::net::Shutdown::Both);
         }
         self.capture = None;
+        self.answers = None;
     }
 
     fn closed(&self) -> bool {

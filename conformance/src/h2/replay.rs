@@ -307,6 +307,15 @@ impl Plugin for H2<'_> {
 
     fn step(run: &mut Run<Self>, i: usize, step: &H2Step) -> Result<(), Verdict> {
         if !matches!(step, H2Step::Expect(_)) {
+            // On a real clock, what the IUT says to the last frame must be
+            // in before the harness acts again, or it lands before or after
+            // the next frame as the IUT's speed has it (RFC 9113 §6.7).
+            if matches!(step, H2Step::Send(_) | H2Step::App(_))
+                && !run.proto.proven
+                && run.queue.is_empty()
+            {
+                sync(run, i)?;
+            }
             own_answer(run, i, None)?;
         }
         do_step(run, i, step)?;

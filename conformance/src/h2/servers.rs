@@ -8,10 +8,11 @@
 //!
 //! The directory holds everything the server writes (config, document
 //! root, error log, pid file, temp paths), so a run touches nothing
-//! outside it and leaves nothing behind. The document root has a small
-//! file and one of [`LARGE_LEN`] bytes, larger than any initial window
-//! (RFC 9113 §6.9.2: 65,535 by default), so its response waits on flow
-//! control.
+//! outside it and leaves nothing behind. The document root's index (what
+//! the harness's `GET /` asks for) and `/large` are [`LARGE_LEN`] bytes,
+//! larger than any window the harness opens (RFC 9113 §6.9.2: 65,535 by
+//! default), so an answer waits on flow control as the model's
+//! application data does; `/small` is a short file for a check by hand.
 //!
 //! Each server runs in a process group of its own, so that stopping it
 //! takes its workers too (SIGTERM to the group, SIGKILL after a grace
@@ -38,15 +39,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::h2::net::ServerApp;
 use crate::h2::{H2App, H2Settings, H2Target, StreamState};
 use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
-/// The small file's body (`/` and `/index.html`).
+/// The small file's body (`/small`).
 pub const SMALL_BODY: &[u8] = b"tracewright\n";
 
-/// The large file's length (`/large`): 1 MiB, sixteen times the default
-/// initial window of 65,535 (RFC 9113 §6.9.2), so DATA waits on WINDOW_UPDATE.
+/// The large body's length (`/`, `/index.html` and `/large`): 1 MiB,
+/// sixteen times the default initial window of 65,535 (RFC 9113 §6.9.2),
+/// so DATA waits on WINDOW_UPDATE.
 pub const LARGE_LEN: usize = 1 << 20;
 
 /// How long a server has to accept its first connection.
@@ -110,6 +113,28 @@ impl ServerKind {
             ServerKind::Nginx => "nginx",
             ServerKind::H2o => "h2o",
             ServerKind::Apache => "apache2",
+        }
+    }
+
+    /// What the suite knows of its application ([`ServerApp`]): when it
+    /// answers the harness's `GET /`, and with how long a body. Read off
+    /// each server by the replay (an answer that comes at another moment
+    /// shows as a verdict that varies between runs).
+    pub fn app(self) -> ServerApp {
+        ServerApp {
+            // nginx runs a request's handler once its header block is in
+            // (src/http/v2/ngx_http_v2.c, ngx_http_v2_state_header_complete
+            // -> ngx_http_v2_run_request); the static handler discards a
+            // body it does not need. mod_http2 schedules a request for a
+            // worker when its headers end (h2_stream.c,
+            // h2_stream_end_headers; h2_session.c, on_end_headers), the
+            // body streaming in after. nghttpd answers in
+            // on_request_recv, called on END_STREAM (src/HttpServer.cc,
+            // hd_on_frame_recv_callback); h2o 2.2 buffers a request's
+            // body before its file handler runs (lib/http2/connection.c,
+            // handle_incoming_request / execute_or_enqueue_request).
+            answers_at_headers: matches!(self, ServerKind::Nginx | ServerKind::Apache),
+            body_len: LARGE_LEN as u64,
         }
     }
 
@@ -332,9 +357,10 @@ fn make_dir(kind: ServerKind) -> io::Result<PathBuf> {
 fn write_docroot(www: &Path) -> io::Result<()> {
     fs::create_dir(www)?;
     fs::set_permissions(www, fs::Permissions::from_mode(0o755))?;
-    fs::write(www.join("index.html"), SMALL_BODY)?;
+    fs::write(www.join("small"), SMALL_BODY)?;
     // Not all one byte, so a body that arrives shifted is visible.
     let large: Vec<u8> = (0..LARGE_LEN).map(|i| b'a' + (i % 26) as u8).collect();
+    fs::write(www.join("index.html"), &large)?;
     fs::write(www.join("large"), large)?;
     Ok(())
 }
@@ -615,15 +641,17 @@ impl ServedH2 {
     pub fn start(kind: ServerKind) -> Result<ServedH2, ServerError> {
         let server = start(kind)?;
         Ok(ServedH2 {
-            inner: ServedH2::connect(server.addr),
+            inner: ServedH2::connect(server.addr, kind),
             server,
         })
     }
 
-    /// The network target for `addr`: HTTP/2 with prior knowledge.
-    fn connect(addr: SocketAddr) -> Box<dyn H2Target> {
+    /// The network target for `addr`: HTTP/2 with prior knowledge, the
+    /// trace's application calls mapped onto the server's answers, and
+    /// named by the server's kind (its port changes every run).
+    fn connect(addr: SocketAddr, kind: ServerKind) -> Box<dyn H2Target> {
         match crate::h2::NetH2::cleartext(&addr.to_string()) {
-            Ok(t) => Box::new(t),
+            Ok(t) => Box::new(t.with_app(kind.app()).named(kind.name())),
             // A SocketAddr always parses as HOST:PORT.
             Err(e) => panic!("h2c://{addr}: {e}"),
         }

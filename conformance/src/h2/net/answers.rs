@@ -1,0 +1,645 @@
+//! A server's application, as the harness sees it through the trace's
+//! `app` steps (the HTTP/2 plug-in of [`super::net`]).
+//!
+//! A real server cannot be told "respond now": it answers each request by
+//! itself, at a moment of its own. What the suite knows of a server it runs
+//! ([`ServerApp`]: when it answers, and how long its answer to `GET /` is)
+//! lets the harness map the trace's application calls onto that answer:
+//!
+//! - the server's frames that carry its answer (HEADERS, CONTINUATION and
+//!   DATA on a stream the harness opened) are *held*, not handed to the
+//!   replay, until the trace's `app: respond` (the HEADERS) or `app: data`
+//!   (that many bytes of DATA, waiting for the rest if the windows hold it
+//!   back) asks for them. The answer then appears where the model has the
+//!   application act, which the model allows (RFC 9113 §8.1: a response may
+//!   come at any point after the request);
+//! - an answer that has not ended (its body is longer than any window the
+//!   harness opens) leaves the stream in the state the model has it in
+//!   (HEADERS and DATA without END_STREAM change no state, §5.1), so it
+//!   stays held while the harness goes on, and is legal whenever it was
+//!   sent: the model's application may answer at any point. An answer
+//!   that *ended* the stream changed its state: once the harness sends
+//!   anything on that stream, the held frames are handed over first, and
+//!   a trace that did not expect them is inconclusive, never a pass on a
+//!   state the server was not in;
+//! - DATA beyond a window the harness opened (§6.9.1) is never held: the
+//!   trace sees it where it came;
+//! - after the harness resets a stream, what the server had sent on it
+//!   crossed the reset and is dropped, as the RFC has a receiver ignore it
+//!   (§5.1, closed); after the server resets a stream, what it held was
+//!   sent while the model allows it, and the RST_STREAM goes through;
+//! - what the answer cannot be made to be (a response without a body, a
+//!   body that ends where the trace says, a reset, a push, a GOAWAY) is
+//!   `TargetError::Unsupported`: the trace is inconclusive with the reason.
+//!
+//! Determinism: after every delivery the harness waits until each answer
+//! due is *settled* (ended, reset, or blocked by a flow-control window the
+//! harness has not opened: RFC 9113 §6.9), so what is held does not depend
+//! on how fast the server was. The wait is bounded by the target's
+//! tolerance; it ends as soon as the frames are in, never on a timer.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::h2::{H2App, PREFACE};
+
+/// What the suite knows of a server's application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerApp {
+    /// It answers a request as soon as its header block is in (nginx),
+    /// not only once the request ended with END_STREAM (nghttpd).
+    pub answers_at_headers: bool,
+    /// The length of the body it answers `GET /` with (the harness's
+    /// request); longer than any window the harness opens, so the answer
+    /// waits on flow control.
+    pub body_len: u64,
+}
+
+const DATA: u8 = 0x0;
+const HEADERS: u8 = 0x1;
+#[cfg(test)]
+const PRIORITY: u8 = 0x2;
+const RST_STREAM: u8 = 0x3;
+const SETTINGS: u8 = 0x4;
+const GOAWAY: u8 = 0x7;
+const WINDOW_UPDATE: u8 = 0x8;
+const CONTINUATION: u8 = 0x9;
+const END_STREAM: u8 = 0x1;
+const ACK: u8 = 0x1;
+const END_HEADERS: u8 = 0x4;
+const PADDED: u8 = 0x8;
+/// RFC 9113 §6.9.2.
+const DEFAULT_WINDOW: i64 = 65_535;
+
+/// One whole frame, as bytes, with its header read (RFC 9113 §4.1).
+struct Raw {
+    kind: u8,
+    flags: u8,
+    stream: u32,
+    bytes: Vec<u8>,
+}
+
+impl Raw {
+    fn len(&self) -> usize {
+        self.bytes.len() - 9
+    }
+}
+
+/// Whole frames off the front of `buf`.
+fn frames(buf: &mut Vec<u8>) -> Vec<Raw> {
+    let mut out = Vec::new();
+    loop {
+        if buf.len() < 9 {
+            return out;
+        }
+        let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+        if buf.len() < 9 + len {
+            return out;
+        }
+        let bytes: Vec<u8> = buf.drain(..9 + len).collect();
+        out.push(Raw {
+            kind: bytes[3],
+            flags: bytes[4],
+            stream: u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) & 0x7fff_ffff,
+            bytes,
+        });
+    }
+}
+
+/// A request the harness made, and the server's answer to it.
+#[derive(Default)]
+struct Answer {
+    /// The harness ended its request (END_STREAM).
+    request_ended: bool,
+    /// Its header block is complete.
+    headers_done: bool,
+    /// The harness reset the stream.
+    reset_by_harness: bool,
+    /// The server ended (END_STREAM) or reset the stream.
+    ended: bool,
+    /// The server sent its HEADERS.
+    headers_seen: bool,
+    /// The server's send window on the stream (§6.9).
+    window: i64,
+    /// Frames of the answer not yet handed over.
+    held: VecDeque<Raw>,
+    /// `respond` handed the HEADERS over.
+    responded: bool,
+    /// Body bytes the trace's `data` steps asked for.
+    asked: u64,
+    /// Of those, bytes the server has not sent yet.
+    owed: u64,
+    /// Everything goes through from now on.
+    open: bool,
+    /// The server reset the stream.
+    reset_by_server: bool,
+}
+
+fn ends_stream(f: &Raw) -> bool {
+    matches!(f.kind, DATA | HEADERS) && f.flags & END_STREAM != 0
+}
+
+/// The harness's view of one connection to a server whose application it
+/// knows.
+pub(super) struct Answers {
+    app: ServerApp,
+    /// The server's bytes not yet cut into frames.
+    rx: Vec<u8>,
+    /// The harness's bytes not yet cut into frames.
+    tx: Vec<u8>,
+    /// What the replay gets next.
+    pub(super) out: Vec<u8>,
+    streams: BTreeMap<u32, Answer>,
+    /// SETTINGS_INITIAL_WINDOW_SIZE as the harness announced it.
+    initial_window: i64,
+    /// The server's connection send window.
+    conn_window: i64,
+    goaway: bool,
+    past_preface: bool,
+}
+
+/// Why an answer cannot be made to be what the trace asks.
+pub(super) type Why = String;
+
+impl Answers {
+    pub(super) fn new(app: ServerApp) -> Answers {
+        Answers {
+            app,
+            rx: Vec::new(),
+            tx: Vec::new(),
+            out: Vec::new(),
+            streams: BTreeMap::new(),
+            initial_window: DEFAULT_WINDOW,
+            conn_window: DEFAULT_WINDOW,
+            goaway: false,
+            past_preface: false,
+        }
+    }
+
+    /// Whether the server owes an answer it has not settled: it is due,
+    /// and neither ended, nor reset, nor blocked by a window.
+    pub(super) fn unsettled(&self) -> bool {
+        !self.goaway
+            && self.streams.values().any(|a| {
+                let due = a.headers_done
+                    && (a.request_ended || self.app.answers_at_headers)
+                    && !a.reset_by_harness;
+                let blocked = a.headers_seen && (a.window <= 0 || self.conn_window <= 0);
+                due && !a.ended && !blocked
+            })
+    }
+
+    /// The harness's bytes, before they go out: what they change of the
+    /// windows and the requests, and what they release.
+    pub(super) fn from_harness(&mut self, mut bytes: &[u8]) {
+        if !self.past_preface {
+            // The client preface (RFC 9113 §3.4) is no frame.
+            self.past_preface = true;
+            bytes = bytes.strip_prefix(PREFACE).unwrap_or(bytes);
+        }
+        self.tx.extend_from_slice(bytes);
+        for f in frames(&mut self.tx) {
+            let s = f.stream;
+            if f.kind == RST_STREAM {
+                // What the server sent before it read the reset crossed
+                // it; the harness ignores it (RFC 9113 §5.1, closed).
+                if let Some(a) = self.streams.get_mut(&s) {
+                    a.held.clear();
+                    a.open = true;
+                }
+            } else if self
+                .streams
+                .get(&s)
+                .is_some_and(|a| a.held.iter().any(ends_stream))
+                || (f.kind == WINDOW_UPDATE && s != 0 && self.holds_data(s))
+            {
+                // An answer that ended changed the stream's state: what
+                // the harness does now meets that state, so the trace
+                // sees the answer first.
+                self.release_all(s);
+            }
+            // DATA the server sent and the trace has not asked for took
+            // window the model still counts as open: where the harness
+            // changes a window, the trace must see that DATA (an overflow
+            // of 2^31-1, §6.9.1, depends on it).
+            let window_change = (f.kind == WINDOW_UPDATE && s == 0)
+                || (f.kind == SETTINGS && f.flags & ACK == 0);
+            if window_change {
+                let with_data: Vec<u32> = self
+                    .streams
+                    .keys()
+                    .copied()
+                    .filter(|&k| self.holds_data(k))
+                    .collect();
+                for k in with_data {
+                    self.release_all(k);
+                }
+            }
+            match f.kind {
+                SETTINGS if f.flags & ACK == 0 => {
+                    for c in f.bytes[9..].chunks_exact(6) {
+                        if u16::from_be_bytes([c[0], c[1]]) == 4 {
+                            let w = u32::from_be_bytes([c[2], c[3], c[4], c[5]]) as i64;
+                            // §6.9.2: the change applies to every stream.
+                            for a in self.streams.values_mut() {
+                                a.window += w - self.initial_window;
+                            }
+                            self.initial_window = w;
+                        }
+                    }
+                }
+                WINDOW_UPDATE if f.len() == 4 => {
+                    let b = &f.bytes[9..13];
+                    let inc = (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) & 0x7fff_ffff) as i64;
+                    if s == 0 {
+                        self.conn_window += inc;
+                    } else if let Some(a) = self.streams.get_mut(&s) {
+                        a.window += inc;
+                    }
+                }
+                HEADERS if s % 2 == 1 => {
+                    let window = self.initial_window;
+                    let a = self.streams.entry(s).or_insert_with(|| Answer {
+                        window,
+                        ..Answer::default()
+                    });
+                    a.request_ended |= f.flags & END_STREAM != 0;
+                    a.headers_done = f.flags & END_HEADERS != 0;
+                }
+                CONTINUATION => {
+                    if let Some(a) = self.streams.get_mut(&s) {
+                        a.headers_done |= f.flags & END_HEADERS != 0;
+                    }
+                }
+                DATA => {
+                    if let Some(a) = self.streams.get_mut(&s) {
+                        a.request_ended |= f.flags & END_STREAM != 0;
+                    }
+                }
+                RST_STREAM => {
+                    if let Some(a) = self.streams.get_mut(&s) {
+                        a.reset_by_harness = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The server's bytes: its answers held, the rest passed on.
+    pub(super) fn from_server(&mut self, bytes: &[u8]) {
+        self.rx.extend_from_slice(bytes);
+        for f in frames(&mut self.rx) {
+            let s = f.stream;
+            match f.kind {
+                GOAWAY => self.goaway = true,
+                DATA => {
+                    let n = f.len() as i64;
+                    self.conn_window -= n;
+                    if let Some(a) = self.streams.get_mut(&s) {
+                        a.window -= n;
+                    }
+                }
+                _ => {}
+            }
+            let Some(a) = self.streams.get_mut(&s) else {
+                self.out.extend_from_slice(&f.bytes);
+                continue;
+            };
+            a.ended |= ends_stream(&f) || f.kind == RST_STREAM;
+            a.headers_seen |= f.kind == HEADERS;
+            let overrun = f.kind == DATA && (a.window < 0 || self.conn_window < 0);
+            if a.open {
+                self.out.extend_from_slice(&f.bytes);
+            } else if overrun {
+                // DATA beyond a window the harness opened (RFC 9113
+                // §6.9.1) is never held: the trace sees it, and fails.
+                self.release_all(s);
+                self.out.extend_from_slice(&f.bytes);
+            } else if matches!(f.kind, HEADERS | CONTINUATION | DATA) {
+                a.held.push_back(f);
+                self.pay(s);
+            } else {
+                if f.kind == RST_STREAM {
+                    // The answer ends with the stream; what was held of it
+                    // was sent before, in a state the model allows it.
+                    a.held.clear();
+                    a.reset_by_server = true;
+                    a.open = true;
+                }
+                self.out.extend_from_slice(&f.bytes);
+            }
+        }
+    }
+
+    fn holds_data(&self, stream: u32) -> bool {
+        self.streams
+            .get(&stream)
+            .is_some_and(|a| a.held.iter().any(|f| f.kind == DATA))
+    }
+
+    fn release_all(&mut self, stream: u32) {
+        if let Some(a) = self.streams.get_mut(&stream) {
+            a.open = true;
+            for f in a.held.drain(..) {
+                self.out.extend_from_slice(&f.bytes);
+            }
+        }
+    }
+
+    /// Hands over held DATA up to what the trace asked for, cutting a
+    /// frame where the ask ends (how a sender cuts DATA is its own, §4.2).
+    fn pay(&mut self, stream: u32) {
+        let Some(a) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        while a.owed > 0 {
+            let Some(f) = a.held.front_mut() else { return };
+            if f.kind != DATA {
+                return;
+            }
+            let n = f.len() as u64;
+            if n <= a.owed || f.flags & PADDED != 0 {
+                a.owed = a.owed.saturating_sub(n);
+                let f = a.held.pop_front().expect("a front");
+                self.out.extend_from_slice(&f.bytes);
+                continue;
+            }
+            let k = a.owed as usize;
+            let mut first = f.bytes[..9 + k].to_vec();
+            first[..3].copy_from_slice(&(k as u32).to_be_bytes()[1..]);
+            first[4] &= !END_STREAM;
+            self.out.extend_from_slice(&first);
+            let mut rest = f.bytes[..9].to_vec();
+            rest[..3].copy_from_slice(&((n as usize - k) as u32).to_be_bytes()[1..]);
+            rest.extend_from_slice(&f.bytes[9 + k..]);
+            f.bytes = rest;
+            a.owed = 0;
+        }
+    }
+
+    /// The trace's application call, mapped onto the server's answer.
+    pub(super) fn app(&mut self, call: &H2App, server: &str) -> Result<(), Why> {
+        let body = self.app.body_len;
+        let stream = match *call {
+            H2App::Respond { stream, .. } | H2App::Data { stream, .. } => stream,
+            H2App::End { .. } => {
+                return Err(format!(
+                    "{server} ends its answer with its last DATA (a body of {body} bytes), never with an empty DATA frame"
+                ))
+            }
+            H2App::Reset { .. } => {
+                return Err(format!(
+                    "{server}'s application cannot be made to reset a stream it answers"
+                ))
+            }
+            H2App::Push { .. } => {
+                return Err(format!("{server} is not configured to push"))
+            }
+            H2App::Goaway => {
+                return Err(format!(
+                    "{server} cannot be made to send GOAWAY while the connection is in use"
+                ))
+            }
+            H2App::Request { .. } => {
+                return Err(format!("{server} is a server: it makes no requests"))
+            }
+        };
+        let when = if self.app.answers_at_headers {
+            "once its HEADERS are in"
+        } else {
+            "once it ended (END_STREAM)"
+        };
+        let Some(a) = self.streams.get_mut(&stream) else {
+            return Err(format!(
+                "{server} answers only requests, and the harness made none on stream {stream}"
+            ));
+        };
+        if a.reset_by_server {
+            return Err(format!("{server} reset stream {stream}"));
+        }
+        if a.open {
+            return Err(format!(
+                "{server}'s answer on stream {stream} was handed over already"
+            ));
+        }
+        match *call {
+            H2App::Respond { end_stream, .. } => {
+                if end_stream {
+                    return Err(format!(
+                        "{server} answers GET / with a body of {body} bytes: its HEADERS do not end the stream"
+                    ));
+                }
+                if !a.headers_seen {
+                    return Err(format!(
+                        "{server} answers a request {when}; it did not answer stream {stream}"
+                    ));
+                }
+                while let Some(f) = a.held.pop_front() {
+                    let last = f.kind != DATA && f.flags & END_HEADERS != 0;
+                    if f.kind == DATA {
+                        a.held.push_front(f);
+                        break;
+                    }
+                    self.out.extend_from_slice(&f.bytes);
+                    if last {
+                        break;
+                    }
+                }
+                a.responded = true;
+                Ok(())
+            }
+            H2App::Data {
+                len, end_stream, ..
+            } => {
+                if !a.responded {
+                    return Err(format!(
+                        "{server}'s answer on stream {stream} has no HEADERS handed over yet"
+                    ));
+                }
+                let after = a.asked + u64::from(len);
+                if after > body || end_stream != (after == body) {
+                    return Err(format!(
+                        "{server}'s body is {body} bytes: it cannot {} after {after}",
+                        if end_stream { "end" } else { "go on" }
+                    ));
+                }
+                a.asked = after;
+                a.owed += u64::from(len);
+                self.pay(stream);
+                Ok(())
+            }
+            _ => unreachable!("the other calls returned above"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut b = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        b.push(kind);
+        b.push(flags);
+        b.extend(stream.to_be_bytes());
+        b.extend(payload);
+        b
+    }
+
+    fn app() -> Answers {
+        Answers::new(ServerApp {
+            answers_at_headers: false,
+            body_len: 100,
+        })
+    }
+
+    #[test]
+    fn an_answer_is_held_until_the_trace_asks_and_data_is_cut_where_it_asks() {
+        let mut a = app();
+        a.from_harness(&frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 30]));
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        assert!(a.unsettled(), "an answer is due");
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        assert!(a.unsettled(), "its body is not blocked yet");
+        a.from_server(&frame(DATA, 0, 1, &[7; 30]));
+        assert!(!a.unsettled(), "blocked by the stream window of 30");
+        assert!(a.out.is_empty(), "held");
+        a.app(
+            &H2App::Respond {
+                stream: 1,
+                end_stream: false,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.out.clear();
+        a.app(
+            &H2App::Data {
+                stream: 1,
+                end_stream: false,
+                len: 20,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, frame(DATA, 0, 1, &[7; 20]));
+        a.out.clear();
+        // The body's end cannot come where the body does not end.
+        assert!(a
+            .app(
+                &H2App::Data {
+                    stream: 1,
+                    end_stream: true,
+                    len: 20
+                },
+                "s"
+            )
+            .is_err());
+        assert!(a
+            .app(
+                &H2App::Respond {
+                    stream: 3,
+                    end_stream: false
+                },
+                "s"
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn the_harness_touching_a_stream_whose_answer_ended_releases_it_first() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_server(&frame(SETTINGS, ACK, 0, b""));
+        assert_eq!(
+            a.out,
+            frame(SETTINGS, ACK, 0, b""),
+            "connection frames pass"
+        );
+        a.out.clear();
+        // An answer still going changes no state: it stays held.
+        a.from_harness(&frame(PRIORITY, 0, 1, &[0, 0, 0, 0, 9]));
+        assert!(a.out.is_empty());
+        a.from_server(&frame(DATA, END_STREAM, 1, b"d"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, END_STREAM, 1, b"d"));
+        assert_eq!(a.out, want);
+        a.out.clear();
+        // From then on, everything on the stream goes through.
+        a.from_server(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
+        assert_eq!(a.out, frame(RST_STREAM, 0, 1, &[0, 0, 0, 5]));
+    }
+
+    #[test]
+    fn a_window_update_meets_the_data_that_took_the_window() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0, 0, 0, 1]));
+        assert!(a.out.is_empty(), "no DATA held: the window is the model's");
+        a.from_server(&frame(DATA, 0, 1, b"d"));
+        a.from_harness(&frame(WINDOW_UPDATE, 0, 1, &[0x7f, 0xff, 0xff, 0xff]));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, 0, 1, b"d"));
+        assert_eq!(a.out, want);
+    }
+
+    #[test]
+    fn data_beyond_the_window_is_never_held() {
+        let mut a = app();
+        a.from_harness(&frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 1]));
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_server(&frame(DATA, 0, 1, b"dd"));
+        let mut want = frame(HEADERS, END_HEADERS, 1, b"h");
+        want.extend(frame(DATA, 0, 1, b"dd"));
+        assert_eq!(a.out, want);
+    }
+
+    #[test]
+    fn resets_drop_what_crossed_them() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, b"h"));
+        a.from_harness(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 8]));
+        assert!(a.out.is_empty());
+        a.from_server(&frame(DATA, 0, 1, b"d"));
+        assert_eq!(a.out, frame(DATA, 0, 1, b"d"), "sent after the reset: seen");
+        a.out.clear();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 3, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 3, b"h"));
+        a.from_server(&frame(RST_STREAM, 0, 3, &[0, 0, 0, 5]));
+        assert_eq!(a.out, frame(RST_STREAM, 0, 3, &[0, 0, 0, 5]));
+        assert!(!a.unsettled());
+        let e = a
+            .app(
+                &H2App::Respond {
+                    stream: 3,
+                    end_stream: false,
+                },
+                "s",
+            )
+            .unwrap_err();
+        assert!(e.contains("reset"), "{e}");
+    }
+
+    #[test]
+    fn an_open_request_is_not_answered_by_a_server_that_waits_for_its_end() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS, 1, b"x"));
+        assert!(!a.unsettled(), "nothing due yet");
+        let e = a
+            .app(
+                &H2App::Respond {
+                    stream: 1,
+                    end_stream: false,
+                },
+                "s",
+            )
+            .unwrap_err();
+        assert!(e.contains("once it ended"), "{e}");
+    }
+}
