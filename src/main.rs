@@ -422,7 +422,9 @@ fn replay(
     #[cfg(target_os = "linux")]
     if let registry::Opened::Tcp(registry::TcpRunner::Guest { kernel }) = &target {
         if out.json.is_some() || out.shard.is_some() {
-            bail!("--json and --shard are not passed into a uml: guest yet; use --report and --junit");
+            bail!(
+                "--json and --shard are not passed into a uml: guest yet; use --report and --junit"
+            );
         }
         let args = tracewright_conformance::linux::uml::ReplayArgs {
             suite: suite.name(),
@@ -442,10 +444,19 @@ fn replay(
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut corpus = registry::load(suite, &traces, &profile)?;
-    if let Some(shard) = out.shard {
-        results::shard_corpus(&mut corpus, shard);
-    }
-    let streamer = print::streamer(suite, out.report.clone(), out.junit.clone(), out.json.clone(), out.shard, deviations.clone())?;
+    // The JSON keeps the whole list, for `merge`.
+    let streamer = print::streamer(
+        suite,
+        out.report.clone(),
+        out.junit.clone(),
+        out.json.clone(),
+        out.shard,
+        deviations.clone(),
+    )?;
+    let deviations = match out.shard {
+        Some(shard) => results::shard_corpus(&mut corpus, shard, deviations),
+        None => deviations,
+    };
     let pb = ProgressBar::new(corpus.len() as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} traces [{elapsed}] {msg}").unwrap(),

@@ -694,7 +694,11 @@ pub(crate) fn streamer(
     deviations: Option<tracewright_conformance::deviations::Deviations>,
 ) -> Result<std::rc::Rc<std::cell::RefCell<tracewright_conformance::results::Streamer>>> {
     use tracewright_conformance::results::{stop_on_signals, Files, Streamer};
-    let files = Files { report, junit, json };
+    let files = Files {
+        report,
+        junit,
+        json,
+    };
     let json_path = files.json.clone();
     let s = Streamer::new(
         files,

@@ -162,12 +162,18 @@ fn ctrl_c_stops_the_run_with_every_finished_verdict_written() {
 
     let report = std::fs::read_to_string(dir.join("r.txt")).unwrap();
     assert!(
-        report.starts_with(&format!("INCOMPLETE: interrupted after {} of 5 traces", done.len())),
+        report.starts_with(&format!(
+            "INCOMPLETE: interrupted after {} of 5 traces",
+            done.len()
+        )),
         "{report}"
     );
     let verdicts = report.split("verdicts:\n").nth(1).unwrap();
     for id in &done {
-        assert!(verdicts.contains(id.as_str()), "{id} missing from\n{verdicts}");
+        assert!(
+            verdicts.contains(id.as_str()),
+            "{id} missing from\n{verdicts}"
+        );
     }
     assert!(!verdicts.contains(ids[4].as_str()));
 
@@ -200,7 +206,10 @@ fn a_killed_run_leaves_complete_files() {
         .output()
         .unwrap();
     let pgid = String::from_utf8_lossy(&pgid.stdout).trim().to_string();
-    assert!(!pgid.is_empty(), "the adapter ({pid}) is gone: who ended it?");
+    assert!(
+        !pgid.is_empty(),
+        "the adapter ({pid}) is gone: who ended it?"
+    );
     let ended = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
         .status()
@@ -222,7 +231,13 @@ fn shards_run_apart_merge_into_the_unsharded_report() {
     let dir = scratch("shards");
     let p = |name: &str| dir.join(name).display().to_string();
     let (code, _, err) = tracewright(&[
-        "replay", "tcp", "--report", &p("full.txt"), "--junit", &p("full.xml"), "--json",
+        "replay",
+        "tcp",
+        "--report",
+        &p("full.txt"),
+        "--junit",
+        &p("full.xml"),
+        "--json",
         &p("full.jsonl"),
     ]);
     assert_eq!(code, 0, "{err}");
@@ -247,7 +262,12 @@ fn shards_run_apart_merge_into_the_unsharded_report() {
 
     let mut args = vec!["merge".to_string()];
     args.extend(shard_files.iter().cloned());
-    args.extend(["--report".into(), p("merged.txt"), "--junit".into(), p("merged.xml")]);
+    args.extend([
+        "--report".into(),
+        p("merged.txt"),
+        "--junit".into(),
+        p("merged.xml"),
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, out, err) = tracewright(&args);
     assert_eq!(code, 0, "{out}{err}");
@@ -263,7 +283,10 @@ fn shards_run_apart_merge_into_the_unsharded_report() {
     // A shard missing is said, and fails the merge.
     let (code, out, _) = tracewright(&["merge", &shard_files[0], &shard_files[2]]);
     assert_eq!(code, 1);
-    assert!(out.contains("INCOMPLETE: tcp against bundled (profile rfc9293): shard 2/3 is missing"), "{out}");
+    assert!(
+        out.contains("INCOMPLETE: tcp against bundled (profile rfc9293): shard 2/3 is missing"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -272,7 +295,14 @@ fn replay_all_names_its_files_and_suites_and_merges_them() {
     let dir = scratch("all");
     let p = |name: &str| dir.join(name).display().to_string();
     let (code, _, err) = tracewright(&[
-        "replay", "all", "--report", &p("out.txt"), "--junit", &p("out.xml"), "--json", &p("out.jsonl"),
+        "replay",
+        "all",
+        "--report",
+        &p("out.txt"),
+        "--junit",
+        &p("out.xml"),
+        "--json",
+        &p("out.jsonl"),
     ]);
     assert_eq!(code, 0, "{err}");
     for suite in ["tcp", "tcp-listener", "h2"] {
@@ -295,12 +325,21 @@ fn replay_all_names_its_files_and_suites_and_merges_them() {
         &p("merged.xml"),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with("tracewright merged report: 3 runs"), "{out}");
-    assert!(out.contains("tcp-listener against bundled (profile rfc9293): 11 traces: 11 pass"), "{out}");
+    assert!(
+        out.starts_with("tracewright merged report: 3 runs"),
+        "{out}"
+    );
+    assert!(
+        out.contains("tcp-listener against bundled (profile rfc9293): 11 traces: 11 pass"),
+        "{out}"
+    );
     let xml = std::fs::read_to_string(dir.join("merged.xml")).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert_eq!(
-        doc.root_element().children().filter(|n| n.has_tag_name("testsuite")).count(),
+        doc.root_element()
+            .children()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .count(),
         3
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -313,4 +352,44 @@ fn bad_shards_are_usage_errors() {
         assert_eq!(code, 2, "{bad}: {err}");
         assert!(err.contains("K/N"), "{err}");
     }
+}
+
+/// A target with a deviations list: each shard passes on its own (an entry
+/// about another shard's trace is not stale here) and the merge is the
+/// unsharded report, stale counts and all.
+#[test]
+fn shards_of_a_target_with_deviations_pass_alone_and_merge() {
+    let dir = scratch("shards-dev");
+    let p = |name: &str| dir.join(name).display().to_string();
+    let base = [
+        "replay",
+        "tcp",
+        "--target",
+        "smoltcp",
+        "--profile",
+        "smoltcp",
+    ];
+    let full_txt = p("full.txt");
+    let mut full = base.to_vec();
+    full.extend(["--report", &full_txt]);
+    let (code, _, err) = tracewright(&full);
+    assert_eq!(code, 0, "{err}");
+    let mut files = Vec::new();
+    for k in 1..=2 {
+        let f = p(&format!("s{k}.jsonl"));
+        let shard = format!("{k}/2");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard, "--json", &f]);
+        let (code, out, err) = tracewright(&args);
+        assert_eq!(code, 0, "shard {k}: {out}{err}");
+        files.push(f);
+    }
+    let (code, out, err) =
+        tracewright(&["merge", &files[0], &files[1], "--report", &p("merged.txt")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("merged.txt")).unwrap(),
+        std::fs::read_to_string(dir.join("full.txt")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

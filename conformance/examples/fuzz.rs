@@ -51,7 +51,13 @@ fn main() {
             let _ = std::fs::create_dir_all(&out);
             let file = out.join(format!("{}-{i}.bin", c.target));
             let _ = std::fs::write(&file, &c.input);
-            println!("  CRASH {}: {} -> {} ({})", c.target, c.what, file.display(), hex(&c.input[..c.input.len().min(64)]));
+            println!(
+                "  CRASH {}: {} -> {} ({})",
+                c.target,
+                c.what,
+                file.display(),
+                hex(&c.input[..c.input.len().min(64)])
+            );
         }
     }
     println!(

@@ -90,16 +90,57 @@ pub struct Target {
 }
 
 const YAML_TOKENS: &[&[u8]] = &[
-    b"\n", b"  ", b"- ", b": ", b"[", b"]", b"{", b"}", b",", b"\"", b"'", b"&a ", b"*a", b"!!binary ",
-    b"~", b"4294967295", b"18446744073709551616", b"-1", b"1e999", b"0x10", b".nan", b"<<: *a",
-    b"? ", b"|\n", b">\n", b"#", b"\t", b"\xff", b"len: ", b"length: ", b"send: ", b"steps: ",
-    b"any_of: ", b"wait: ", b"rto(4294967295)", b"ms(18446744073709551615)", b"2msl", b"peer: ",
+    b"\n",
+    b"  ",
+    b"- ",
+    b": ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b",",
+    b"\"",
+    b"'",
+    b"&a ",
+    b"*a",
+    b"!!binary ",
+    b"~",
+    b"4294967295",
+    b"18446744073709551616",
+    b"-1",
+    b"1e999",
+    b"0x10",
+    b".nan",
+    b"<<: *a",
+    b"? ",
+    b"|\n",
+    b">\n",
+    b"#",
+    b"\t",
+    b"\xff",
+    b"len: ",
+    b"length: ",
+    b"send: ",
+    b"steps: ",
+    b"any_of: ",
+    b"wait: ",
+    b"rto(4294967295)",
+    b"ms(18446744073709551615)",
+    b"2msl",
+    b"peer: ",
 ];
 
 const WIRE_TOKENS: &[&[u8]] = &[
-    b"\x00\x00\x00", b"\xff\xff\xff", b"\x00\x00\x08\x06\x00\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
-    b"\x80\x00\x00\x00", b"\x00\x00\x00\x04\x01\x00\x00\x00\x00", b"\x3f\xe1\x1f", b"\xff\xff\xff\xff\x0f",
-    b"\x40\x01a\x01b", b"\x20",
+    b"\x00\x00\x00",
+    b"\xff\xff\xff",
+    b"\x00\x00\x08\x06\x00\x00\x00\x00\x00",
+    b"\x7f\xff\xff\xff",
+    b"\x80\x00\x00\x00",
+    b"\x00\x00\x00\x04\x01\x00\x00\x00\x00",
+    b"\x3f\xe1\x1f",
+    b"\xff\xff\xff\xff\x0f",
+    b"\x40\x01a\x01b",
+    b"\x20",
 ];
 
 fn text(data: &[u8]) -> String {
@@ -252,7 +293,11 @@ fn tcp_stack(data: &[u8]) -> Outcome {
         } else {
             let f = b(0);
             let seg = Segment {
-                src_port: if b(10) & 0x40 != 0 { 40000 + u16::from(b(10) & 3) } else { 40000 },
+                src_port: if b(10) & 0x40 != 0 {
+                    40000 + u16::from(b(10) & 3)
+                } else {
+                    40000
+                },
                 dst_port: 5000,
                 seq: SeqNumber(u32_at(1)),
                 ack: SeqNumber(u32_at(5)),
@@ -347,7 +392,11 @@ fn frame_seeds() -> Vec<Vec<u8>> {
     for (i, k) in kinds.into_iter().enumerate() {
         let mut enc = Encoder::new(i % 2 == 0);
         let mut f = FrameSpec::new(k);
-        f.stream = Some(if k == FrameType::Settings || k == FrameType::Ping { 0 } else { 1 });
+        f.stream = Some(if k == FrameType::Settings || k == FrameType::Ping {
+            0
+        } else {
+            1
+        });
         if k == FrameType::Data {
             f.len = Some(5);
         }
@@ -362,7 +411,11 @@ fn frame_seeds() -> Vec<Vec<u8>> {
 fn hpack_seeds() -> Vec<Vec<u8>> {
     let mut e = loona_hpack::Encoder::new();
     vec![
-        e.encode([(&b":method"[..], &b"GET"[..]), (b":path", b"/"), (b"x-a", b"b")]),
+        e.encode([
+            (&b":method"[..], &b"GET"[..]),
+            (b":path", b"/"),
+            (b"x-a", b"b"),
+        ]),
         e.encode([(&b":status"[..], &b"200"[..]), (b"x-a", b"b")]),
         vec![0x3f, 0xe1, 0x1f, 0x82],
     ]
@@ -405,14 +458,54 @@ fn tcp_stack_seeds() -> Vec<Vec<u8>> {
 
 pub fn targets() -> Vec<Target> {
     vec![
-        Target { name: "tcp-trace", run: tcp_trace, seeds: tcp_seeds, tokens: YAML_TOKENS },
-        Target { name: "h2-trace", run: h2_trace, seeds: h2_seeds, tokens: YAML_TOKENS },
-        Target { name: "profile", run: profile, seeds: profile_seeds, tokens: YAML_TOKENS },
-        Target { name: "deviations", run: deviations, seeds: deviation_seeds, tokens: YAML_TOKENS },
-        Target { name: "h2-frames", run: frames, seeds: frame_seeds, tokens: WIRE_TOKENS },
-        Target { name: "hpack", run: hpack, seeds: hpack_seeds, tokens: WIRE_TOKENS },
-        Target { name: "h2-stack", run: h2_stack, seeds: h2_stack_seeds, tokens: WIRE_TOKENS },
-        Target { name: "tcp-stack", run: tcp_stack, seeds: tcp_stack_seeds, tokens: WIRE_TOKENS },
+        Target {
+            name: "tcp-trace",
+            run: tcp_trace,
+            seeds: tcp_seeds,
+            tokens: YAML_TOKENS,
+        },
+        Target {
+            name: "h2-trace",
+            run: h2_trace,
+            seeds: h2_seeds,
+            tokens: YAML_TOKENS,
+        },
+        Target {
+            name: "profile",
+            run: profile,
+            seeds: profile_seeds,
+            tokens: YAML_TOKENS,
+        },
+        Target {
+            name: "deviations",
+            run: deviations,
+            seeds: deviation_seeds,
+            tokens: YAML_TOKENS,
+        },
+        Target {
+            name: "h2-frames",
+            run: frames,
+            seeds: frame_seeds,
+            tokens: WIRE_TOKENS,
+        },
+        Target {
+            name: "hpack",
+            run: hpack,
+            seeds: hpack_seeds,
+            tokens: WIRE_TOKENS,
+        },
+        Target {
+            name: "h2-stack",
+            run: h2_stack,
+            seeds: h2_stack_seeds,
+            tokens: WIRE_TOKENS,
+        },
+        Target {
+            name: "tcp-stack",
+            run: tcp_stack,
+            seeds: tcp_stack_seeds,
+            tokens: WIRE_TOKENS,
+        },
     ]
 }
 
@@ -485,8 +578,18 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>], tokens: &[&[u8]
                 let at = rng.below(len);
                 if let Some(d) = input[at..].iter().position(u8::is_ascii_digit) {
                     let at = at + d;
-                    let end = input[at..].iter().position(|b| !b.is_ascii_digit()).map_or(input.len(), |e| at + e);
-                    let big = [&b"4294967295"[..], b"16777216", b"1048577", b"0", b"65536", b"99999999999999999999"];
+                    let end = input[at..]
+                        .iter()
+                        .position(|b| !b.is_ascii_digit())
+                        .map_or(input.len(), |e| at + e);
+                    let big = [
+                        &b"4294967295"[..],
+                        b"16777216",
+                        b"1048577",
+                        b"0",
+                        b"65536",
+                        b"99999999999999999999",
+                    ];
                     input.splice(at..end, big[rng.below(big.len())].iter().copied());
                 }
             }
@@ -551,14 +654,18 @@ pub fn fuzz(target: &Target, seed: u64, execs: u64, until: Option<Instant>) -> (
                     .unwrap_or_default()
             )),
             Ok(Err(e)) => Some(e),
-            Ok(Ok(())) if peak > MEMORY_LIMIT => {
-                Some(format!("allocated {peak} bytes at the peak (limit {MEMORY_LIMIT})"))
-            }
+            Ok(Ok(())) if peak > MEMORY_LIMIT => Some(format!(
+                "allocated {peak} bytes at the peak (limit {MEMORY_LIMIT})"
+            )),
             Ok(Ok(())) => None,
         };
         if let Some(what) = what {
             if crashes.len() < 5 {
-                crashes.push(Crash { target: target.name, input: input.clone(), what });
+                crashes.push(Crash {
+                    target: target.name,
+                    input: input.clone(),
+                    what,
+                });
             }
         } else if n % 16 == 0 && seeds.len() < 256 && !input.is_empty() {
             // No coverage to guide it: keep a sample of what parsed or
@@ -569,7 +676,12 @@ pub fn fuzz(target: &Target, seed: u64, execs: u64, until: Option<Instant>) -> (
     }
     std::panic::set_hook(hook);
     (
-        Stats { target: target.name, execs: n, elapsed: started.elapsed(), peak: worst },
+        Stats {
+            target: target.name,
+            execs: n,
+            elapsed: started.elapsed(),
+            peak: worst,
+        },
         crashes,
     )
 }

@@ -255,7 +255,13 @@ impl TraceLine {
                 reason,
                 expected,
                 got,
-            } => ("fail", Some(*step), Some(reason), expected.clone(), got.clone()),
+            } => (
+                "fail",
+                Some(*step),
+                Some(reason),
+                expected.clone(),
+                got.clone(),
+            ),
             Verdict::Inconclusive { step, reason } => {
                 ("inconclusive", Some(*step), Some(reason), Vec::new(), None)
             }
@@ -275,7 +281,14 @@ impl TraceLine {
             transcript: r
                 .transcript
                 .iter()
-                .map(|l| (l.step, dir_name(l.dir).into(), l.text.clone(), l.state.clone()))
+                .map(|l| {
+                    (
+                        l.step,
+                        dir_name(l.dir).into(),
+                        l.text.clone(),
+                        l.state.clone(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -324,10 +337,7 @@ impl TraceLine {
             transcript,
             // The report quotes a handful of RFC sections, one string per
             // merged trace at most: leaking keeps `TraceResult` as it is.
-            rfc: self
-                .rfc
-                .clone()
-                .map(|s| &*Box::leak(s.into_boxed_str())),
+            rfc: self.rfc.clone().map(|s| &*Box::leak(s.into_boxed_str())),
         })
     }
 }
@@ -779,24 +789,49 @@ pub fn merge(files: &[PathBuf]) -> Result<Vec<Merged>, MergeError> {
     Ok(merged)
 }
 
-/// Keeps the traces (and the files that did not load) of one shard.
-pub fn shard_corpus(corpus: &mut crate::registry::Loaded, shard: Shard) {
+/// Keeps the traces (and the files that did not load) of one shard, and
+/// returns the deviations list for the shard's own report: without the
+/// entries about traces of other shards only, which would otherwise count
+/// as stale here (the JSON keeps the whole list, for [`merge`]).
+pub fn shard_corpus(
+    corpus: &mut crate::registry::Loaded,
+    shard: Shard,
+    deviations: Option<Deviations>,
+) -> Option<Deviations> {
     use crate::registry::Loaded;
     fn cut<T>(
         traces: &mut Vec<T>,
         errors: &mut Vec<LoadError>,
         id: impl Fn(&T) -> &str,
         shard: Shard,
-    ) {
-        let error_ids: Vec<String> = errors.iter().map(LoadError::id).collect();
-        let keep = shard.select(traces.iter().map(&id).chain(error_ids.iter().map(String::as_str)));
+    ) -> (Vec<String>, Vec<String>) {
+        let mut all: Vec<String> = traces.iter().map(|t| id(t).to_string()).collect();
+        all.extend(errors.iter().map(LoadError::id));
+        let keep = shard.select(all.iter().map(String::as_str));
         traces.retain(|t| keep.contains(id(t)));
         errors.retain(|e| keep.contains(&e.id()));
+        all.retain(|i| !keep.contains(i));
+        (keep.into_iter().collect(), all)
     }
-    match corpus {
+    let (kept, others) = match corpus {
         Loaded::Tcp(c) => cut(&mut c.traces, &mut c.errors, |t| t.id.as_str(), shard),
         Loaded::H2(c) => cut(&mut c.traces, &mut c.errors, |t| t.id.as_str(), shard),
-    }
+    };
+    deviations.map(|mut d| {
+        let entries = std::mem::take(&mut d.entries);
+        for e in entries {
+            let one = Deviations {
+                entries: vec![e.clone()],
+                ..d.clone()
+            };
+            let here = kept.iter().any(|i| one.find(i).is_some());
+            let elsewhere = others.iter().any(|i| one.find(i).is_some());
+            if here || !elsewhere {
+                d.entries.push(e);
+            }
+        }
+        d
+    })
 }
 
 /// The text of merged runs: one run's report as `replay` writes it; for
@@ -825,7 +860,16 @@ pub fn merged_text(runs: &[Merged]) -> String {
     let _ = writeln!(
         out,
         "{:<14} {:<24} {:<10} {:>6} {:>6} {:>6} {:>9} {:>12} {:>6} {:>6}",
-        "suite", "target", "profile", "traces", "pass", "fail", "deviation", "inconclusive", "error", "stale"
+        "suite",
+        "target",
+        "profile",
+        "traces",
+        "pass",
+        "fail",
+        "deviation",
+        "inconclusive",
+        "error",
+        "stale"
     );
     for m in runs {
         let r = &m.report;

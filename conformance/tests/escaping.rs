@@ -51,7 +51,10 @@ fn an_id_with_a_newline_cannot_forge_a_pass_line() {
     let r = report(vec![failing(&hostile(), &hostile())]);
     let text = r.render();
     assert_eq!(forged_lines(&text), Vec::<&str>::new(), "{text}");
-    assert!(!text.contains('\u{1b}'), "an escape sequence reached the report");
+    assert!(
+        !text.contains('\u{1b}'),
+        "an escape sequence reached the report"
+    );
     assert!(text.contains("evil\\n  PASS"), "{text}");
     // Only the one FAIL in the verdict list.
     let verdicts = text.split("verdicts:\n").nth(1).unwrap();
@@ -69,7 +72,13 @@ fn a_deviation_list_cannot_forge_lines_either() {
         "tcp",
         "x",
         "rfc9293",
-        vec![failing("tcp-a", "no"), TraceResult { verdict: Verdict::Pass, ..failing("tcp-b", "") }],
+        vec![
+            failing("tcp-a", "no"),
+            TraceResult {
+                verdict: Verdict::Pass,
+                ..failing("tcp-b", "")
+            },
+        ],
         &[],
         None,
     )
@@ -88,7 +97,14 @@ fn a_load_error_named_with_a_newline_cannot_forge_a_pass_line() {
     std::fs::write(dir.join(format!("x\n{FORGED}.yaml")), "format: [\n").unwrap();
     let corpus = load_corpus(&dir).unwrap();
     assert_eq!(corpus.errors.len(), 1);
-    let r = Report::assemble("tcp", "bundled", "rfc9293", Vec::new(), &corpus.errors, None);
+    let r = Report::assemble(
+        "tcp",
+        "bundled",
+        "rfc9293",
+        Vec::new(),
+        &corpus.errors,
+        None,
+    );
     let text = r.render();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(forged_lines(&text), Vec::<&str>::new(), "{text}");
@@ -101,25 +117,41 @@ fn junit_is_well_formed_xml_whatever_the_text() {
         failing(&hostile(), &hostile()),
         TraceResult::error("e\u{0}\u{7}", &[], hostile()),
         TraceResult {
-            verdict: Verdict::Inconclusive { step: 0, reason: hostile() },
+            verdict: Verdict::Inconclusive {
+                step: 0,
+                reason: hostile(),
+            },
             ..failing("i\u{fffe}", "")
         },
     ]);
     let xml = r.junit_xml();
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
     assert_eq!(cases.len(), 3);
     // The newline survives as a newline in the attribute (a reference, not
     // normalised away), the control characters as escapes.
-    let failure = doc.descendants().find(|n| n.has_tag_name("failure")).unwrap();
-    assert!(failure.attribute("message").unwrap().contains("evil\n  PASS"));
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(failure
+        .attribute("message")
+        .unwrap()
+        .contains("evil\n  PASS"));
     assert!(failure.attribute("message").unwrap().contains("\\u{1b}"));
 }
 
 #[test]
 fn json_lines_stay_one_line_and_round_trip() {
     let r = failing(&hostile(), &hostile());
-    let line = Line::Trace(Box::new(TraceLine::new(&r, "FAIL", Duration::from_millis(3))));
+    let line = Line::Trace(Box::new(TraceLine::new(
+        &r,
+        "FAIL",
+        Duration::from_millis(3),
+    )));
     let text = serde_json::to_string(&line).unwrap();
     assert!(!text.contains('\n'));
     let Line::Trace(back) = serde_json::from_str::<Line>(&text).unwrap() else {

@@ -33,7 +33,12 @@ fn every_target_survives_a_bounded_run() {
         );
         assert_eq!(stats.execs, EXECS);
         for c in crashes {
-            failed.push(format!("{}: {} (input {})", c.target, c.what, hex(&c.input)));
+            failed.push(format!(
+                "{}: {} (input {})",
+                c.target,
+                c.what,
+                hex(&c.input)
+            ));
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
@@ -56,9 +61,20 @@ fn the_fuzzer_reports_what_breaks_a_property() {
         Ok(())
     }
     let seeds = || vec![b"abcdef".to_vec()];
-    for (run, what) in [(panics as fn(&[u8]) -> targets::Outcome, "panic: boom"), (hogs, "allocated")] {
-        let t = targets::Target { name: "probe", run, seeds, tokens: &[b"x"] };
+    for (run, what) in [
+        (panics as fn(&[u8]) -> targets::Outcome, "panic: boom"),
+        (hogs, "allocated"),
+    ] {
+        let t = targets::Target {
+            name: "probe",
+            run,
+            seeds,
+            tokens: &[b"x"],
+        };
         let (_, crashes) = fuzz(&t, 1, 20, None);
-        assert!(!crashes.is_empty() && crashes[0].what.starts_with(what), "{what}");
+        assert!(
+            !crashes.is_empty() && crashes[0].what.starts_with(what),
+            "{what}"
+        );
     }
 }

@@ -189,7 +189,8 @@ fn the_h2_replay_refuses_a_frame_the_length_field_cannot_carry() {
     use tracewright_conformance::h2::{load_h2_corpus, replay_h2, BundledH2, H2Step};
     use tracewright_conformance::replay::Verdict;
     let d = scratch("h2-wire");
-    let name = "h2-server-open-recv-rst-stream-bad-length-sends-goaway-last-1-frame-size-error-to-open";
+    let name =
+        "h2-server-open-recv-rst-stream-bad-length-sends-goaway-last-1-frame-size-error-to-open";
     std::fs::copy(
         root().join(format!("traces/h2/{name}.yaml")),
         d.join(format!("{name}.yaml")),
@@ -201,11 +202,16 @@ fn the_h2_replay_refuses_a_frame_the_length_field_cannot_carry() {
         .iter_mut()
         .position(|s| matches!(s, H2Step::Send(f) if f.length == Some(3)))
         .unwrap();
-    let H2Step::Send(f) = &mut trace.steps[step] else { unreachable!() };
+    let H2Step::Send(f) = &mut trace.steps[step] else {
+        unreachable!()
+    };
     f.length = Some(1 << 24);
     let r = replay_h2(&trace, &mut BundledH2::new());
     match r.verdict {
-        Verdict::Error { step: Some(s), reason } => {
+        Verdict::Error {
+            step: Some(s),
+            reason,
+        } => {
             assert_eq!(s, step);
             assert!(reason.contains("24-bit length field"), "{reason}");
         }
