@@ -474,7 +474,8 @@ impl Streamer {
     /// saying how far it got. The JSON gets its `end` line.
     pub fn finish(&mut self, report: &Report) {
         let done = report.results.len();
-        let complete = done >= self.expected && !self.interrupted();
+        // A signal after the last verdict interrupts nothing.
+        let complete = done >= self.expected;
         let banner = (!complete).then(|| {
             format!(
                 "INCOMPLETE: interrupted after {done} of {} traces; the verdicts below are those of the finished traces",
