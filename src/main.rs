@@ -549,9 +549,7 @@ fn replay(
         }
         c => c?,
     };
-    if let Some(shard) = out.shard {
-        results::shard_corpus(&mut corpus, shard);
-    }
+    // The JSON keeps the whole list, for `merge`.
     let streamer = print::streamer(
         suite,
         out.report.clone(),
@@ -560,6 +558,10 @@ fn replay(
         out.shard,
         deviations.clone(),
     )?;
+    let deviations = match out.shard {
+        Some(shard) => results::shard_corpus(&mut corpus, shard, deviations),
+        None => deviations,
+    };
     let pb = progress::Progress::bar(
         &format!("replay {} against {spec}", suite.name()),
         corpus.len() as u64,

@@ -767,7 +767,7 @@ pub(crate) fn finish_streamed(
     if let Some(e) = s.failed.take() {
         bail!("{e}");
     }
-    if s.interrupted() {
+    if s.interrupted() && report.results.len() < s.expected() {
         eprintln!(
             "interrupted: {} of {} traces done; the report, JUnit and JSON files hold their verdicts",
             report.results.len(),

@@ -353,3 +353,43 @@ fn bad_shards_are_usage_errors() {
         assert!(err.contains("K/N"), "{err}");
     }
 }
+
+/// A target with a deviations list: each shard passes on its own (an entry
+/// about another shard's trace is not stale here) and the merge is the
+/// unsharded report, stale counts and all.
+#[test]
+fn shards_of_a_target_with_deviations_pass_alone_and_merge() {
+    let dir = scratch("shards-dev");
+    let p = |name: &str| dir.join(name).display().to_string();
+    let base = [
+        "replay",
+        "tcp",
+        "--target",
+        "smoltcp",
+        "--profile",
+        "smoltcp",
+    ];
+    let full_txt = p("full.txt");
+    let mut full = base.to_vec();
+    full.extend(["--report", &full_txt]);
+    let (code, _, err) = tracewright(&full);
+    assert_eq!(code, 0, "{err}");
+    let mut files = Vec::new();
+    for k in 1..=2 {
+        let f = p(&format!("s{k}.jsonl"));
+        let shard = format!("{k}/2");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard, "--json", &f]);
+        let (code, out, err) = tracewright(&args);
+        assert_eq!(code, 0, "shard {k}: {out}{err}");
+        files.push(f);
+    }
+    let (code, out, err) =
+        tracewright(&["merge", &files[0], &files[1], "--report", &p("merged.txt")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("merged.txt")).unwrap(),
+        std::fs::read_to_string(dir.join("full.txt")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

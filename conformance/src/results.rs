@@ -487,7 +487,8 @@ impl Streamer {
     /// saying how far it got. The JSON gets its `end` line.
     pub fn finish(&mut self, report: &Report) {
         let done = report.results.len();
-        let complete = done >= self.expected && !self.interrupted();
+        // A signal after the last verdict interrupts nothing.
+        let complete = done >= self.expected;
         let banner = (!complete).then(|| {
             format!(
                 "INCOMPLETE: interrupted after {done} of {} traces; the verdicts below are those of the finished traces",
@@ -802,29 +803,49 @@ pub fn merge(files: &[PathBuf]) -> Result<Vec<Merged>, MergeError> {
     Ok(merged)
 }
 
-/// Keeps the traces (and the files that did not load) of one shard.
-pub fn shard_corpus(corpus: &mut crate::registry::Loaded, shard: Shard) {
+/// Keeps the traces (and the files that did not load) of one shard, and
+/// returns the deviations list for the shard's own report: without the
+/// entries about traces of other shards only, which would otherwise count
+/// as stale here (the JSON keeps the whole list, for [`merge`]).
+pub fn shard_corpus(
+    corpus: &mut crate::registry::Loaded,
+    shard: Shard,
+    deviations: Option<Deviations>,
+) -> Option<Deviations> {
     use crate::registry::Loaded;
     fn cut<T>(
         traces: &mut Vec<T>,
         errors: &mut Vec<LoadError>,
         id: impl Fn(&T) -> &str,
         shard: Shard,
-    ) {
-        let error_ids: Vec<String> = errors.iter().map(LoadError::id).collect();
-        let keep = shard.select(
-            traces
-                .iter()
-                .map(&id)
-                .chain(error_ids.iter().map(String::as_str)),
-        );
+    ) -> (Vec<String>, Vec<String>) {
+        let mut all: Vec<String> = traces.iter().map(|t| id(t).to_string()).collect();
+        all.extend(errors.iter().map(LoadError::id));
+        let keep = shard.select(all.iter().map(String::as_str));
         traces.retain(|t| keep.contains(id(t)));
         errors.retain(|e| keep.contains(&e.id()));
+        all.retain(|i| !keep.contains(i));
+        (keep.into_iter().collect(), all)
     }
-    match corpus {
+    let (kept, others) = match corpus {
         Loaded::Tcp(c) => cut(&mut c.traces, &mut c.errors, |t| t.id.as_str(), shard),
         Loaded::H2(c) => cut(&mut c.traces, &mut c.errors, |t| t.id.as_str(), shard),
-    }
+    };
+    deviations.map(|mut d| {
+        let entries = std::mem::take(&mut d.entries);
+        for e in entries {
+            let one = Deviations {
+                entries: vec![e.clone()],
+                ..d.clone()
+            };
+            let here = kept.iter().any(|i| one.find(i).is_some());
+            let elsewhere = others.iter().any(|i| one.find(i).is_some());
+            if here || !elsewhere {
+                d.entries.push(e);
+            }
+        }
+        d
+    })
 }
 
 /// The text of merged runs: one run's report as `replay` writes it; for
