@@ -25,8 +25,8 @@ use tracewright_vocab::trace::{Coverage, Event, Protocol, Role, Transition, FORM
 use super::tcp::role_of;
 use super::{cover, Corpus, Label, Plugin, WriteError, Written};
 use crate::h2::{
-    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, DATA_UNIT,
-    HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
+    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, Shape, World, CLIENT,
+    DATA_UNIT, HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
 };
 
 /// The generated HTTP/2 corpus.
@@ -156,6 +156,7 @@ fn frame_type(k: Kind) -> FrameType {
         Kind::GoAway => FrameType::Goaway,
         Kind::WindowUpdate => FrameType::WindowUpdate,
         Kind::Continuation => FrameType::Continuation,
+        Kind::Unknown => FrameType::Unknown,
     }
 }
 
@@ -199,8 +200,33 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
             _ => 3,
         });
     }
+    match f.shape {
+        Shape::Plain => {}
+        // The IUT announces no SETTINGS_MAX_FRAME_SIZE: the default, 2^14
+        // (RFC 9113 §6.5.2).
+        Shape::Oversized => s.len = Some(DEFAULT_MAX_FRAME_SIZE + 1),
+        Shape::MaxSize => s.len = Some(DEFAULT_MAX_FRAME_SIZE),
+        Shape::Padded => s.pad = Some(PAD),
+        Shape::BadPadding => s.bad_pad = true,
+        Shape::UnknownFlags => s.flags = Some(UNKNOWN_FLAGS),
+        Shape::ReservedBit => s.reserved_bit = true,
+        Shape::UnknownCode => {
+            s.error = None;
+            s.error_code = Some(UNKNOWN_ERROR_CODE);
+        }
+    }
     s
 }
+
+/// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2).
+pub const DEFAULT_MAX_FRAME_SIZE: u32 = 1 << 14;
+/// Octets of padding in a padded probe.
+const PAD: u8 = 4;
+/// Flag bits no frame type the probes use defines (0x40 and 0x80 are
+/// undefined for all of RFC 9113's types).
+const UNKNOWN_FLAGS: u8 = 0xc0;
+/// An error code RFC 9113 §7 does not define.
+const UNKNOWN_ERROR_CODE: u32 = 0xbad;
 
 /// A model frame the IUT emits, as a pattern.
 pub fn pattern(f: &Frame) -> FrameSpec {
