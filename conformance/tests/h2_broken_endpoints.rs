@@ -39,6 +39,10 @@ enum Breakage {
     /// SETTINGS_MAX_FRAME_SIZE (2^14) but takes frames of up to 2^24−1
     /// octets, where a larger frame is a FRAME_SIZE_ERROR.
     AcceptsOversizedFrames,
+    /// Header blocks (RFC 9113 §6.10): while the peer's header block waits
+    /// for its CONTINUATION, any other frame is dropped without a word,
+    /// where it is a connection error PROTOCOL_ERROR.
+    AcceptsFramesInsideHeaderBlock,
 }
 
 const HEADER_LEN: usize = 9;
@@ -72,6 +76,9 @@ struct Broken {
     announced: Vec<u8>,
     /// The extra connection window was slipped in.
     widened: bool,
+    /// The stream of the peer's header block still waiting for its
+    /// CONTINUATION.
+    open_block: Option<u32>,
 }
 
 impl Broken {
@@ -87,6 +94,7 @@ impl Broken {
             swallowed: 0,
             announced: Vec::new(),
             widened: false,
+            open_block: None,
         }
     }
 
@@ -138,6 +146,17 @@ impl Broken {
                 self.peer_opened.insert(id);
                 false
             }
+            Breakage::AcceptsFramesInsideHeaderBlock => {
+                if let Some(b) = self.open_block {
+                    if ty != CONTINUATION || id != b {
+                        return true;
+                    }
+                }
+                if matches!(ty, HEADERS | PUSH_PROMISE | CONTINUATION) {
+                    self.open_block = (flags & END_HEADERS == 0).then_some(id);
+                }
+                false
+            }
             Breakage::IgnoresMaxConcurrentStreams
             | Breakage::IgnoresConnectionWindow
             | Breakage::AcceptsOversizedFrames => false,
@@ -163,6 +182,7 @@ impl H2Target for Broken {
         self.swallowed = 0;
         self.announced.clear();
         self.widened = false;
+        self.open_block = None;
         self.inner.open(role, settings)?;
         // The bundled connection, opened with other settings than it
         // announces: the wrapper rewrites its first SETTINGS.
@@ -395,6 +415,19 @@ fn exercises_oversized_frames(t: &H2Trace) -> bool {
     })
 }
 
+/// The trace sends, right after a HEADERS without END_HEADERS, a frame
+/// other than a CONTINUATION on that stream (RFC 9113 §6.10).
+fn exercises_frames_inside_a_header_block(t: &H2Trace) -> bool {
+    t.steps.windows(2).any(|w| match w {
+        [H2Step::Send(h), H2Step::Send(f)] => {
+            h.kind == FrameType::Headers
+                && h.end_headers == Some(false)
+                && (f.kind != FrameType::Continuation || f.stream != h.stream)
+        }
+        _ => false,
+    })
+}
+
 /// The trace covers a stream refused for going over the limit.
 fn exercises_max_concurrent_streams(t: &H2Trace) -> bool {
     t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
@@ -462,7 +495,9 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
     // The wrappers that swallow frames did so wherever a trace fails.
     if matches!(
         how,
-        Breakage::AcceptsDataOnClosedStream | Breakage::AcceptsLowerStreamId
+        Breakage::AcceptsDataOnClosedStream
+            | Breakage::AcceptsLowerStreamId
+            | Breakage::AcceptsFramesInsideHeaderBlock
     ) {
         let unswallowed: BTreeSet<_> = failed.difference(&swallowed).cloned().collect();
         assert!(
@@ -540,6 +575,14 @@ fn h2_an_endpoint_that_ignores_the_connection_window_fails_those_traces() {
 #[test]
 fn h2_an_endpoint_that_accepts_oversized_frames_fails_those_traces() {
     check(Breakage::AcceptsOversizedFrames, exercises_oversized_frames);
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_frames_inside_a_header_block_fails_those_traces() {
+    check(
+        Breakage::AcceptsFramesInsideHeaderBlock,
+        exercises_frames_inside_a_header_block,
+    );
 }
 
 /// The report a broken endpoint gets, with each failure drawn as a ladder

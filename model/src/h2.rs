@@ -59,6 +59,8 @@ pub const MAX_CONCURRENT: usize = 2;
 pub const HARNESS_WINDOW: u8 = 1;
 /// A send window that never runs out here (the RFC's default, 65 535).
 pub const BIG_WINDOW: u8 = u8::MAX;
+/// The stream on which the header-block probes open a block.
+pub const BLOCK_STREAM: u8 = 1;
 /// One unit of the IUT's DATA, in bytes: a third of the connection window.
 pub const DATA_UNIT: u32 = 21_845;
 /// The connection-level send window, in units: 65 535 bytes (§6.9.2).
@@ -266,6 +268,10 @@ pub enum Shape {
     /// RST_STREAM or GOAWAY with an error code §7 does not define: it
     /// "MUST NOT trigger any special behavior" (§7).
     UnknownCode,
+    /// Sent right after a HEADERS (END_STREAM, without END_HEADERS) on
+    /// stream 1 opened a header block: anything but a CONTINUATION on that
+    /// stream is a connection error PROTOCOL_ERROR (§4.3, §6.10).
+    InsideBlock,
 }
 
 impl Shape {
@@ -280,6 +286,7 @@ impl Shape {
             Shape::UnknownFlags => " with unknown flags",
             Shape::ReservedBit => " with the reserved bit",
             Shape::UnknownCode => " with an unknown error code",
+            Shape::InsideBlock => " inside a header block",
         }
     }
 }
@@ -936,6 +943,12 @@ impl H2Model {
                     return None;
                 }
                 w.probed = true;
+                if frame.shape == Shape::InsideBlock {
+                    w.net[end].push(Frame {
+                        end_headers: false,
+                        ..Frame::headers(BLOCK_STREAM, true)
+                    });
+                }
                 w.net[end].push(frame);
                 Some((w, None))
             }
@@ -1477,7 +1490,11 @@ impl H2Model {
                         }
                         let end = &mut w.ends[r];
                         end.highest_peer = f.stream;
-                        end.processed = f.stream;
+                        // A stream whose header block is not whole yet was
+                        // not processed (§6.8): it counts once the block is.
+                        if f.end_headers {
+                            end.processed = f.stream;
+                        }
                         Self::open_implicitly(end, f.stream);
                         let st = end.stream_mut(f.stream);
                         st.state = Open;
@@ -1496,7 +1513,11 @@ impl H2Model {
                     }
                 }
                 Kind::Continuation => {
-                    end.block = None;
+                    if let Some(b) = end.block.take() {
+                        if !Self::own(r, b) && end.highest_peer == b {
+                            end.processed = end.processed.max(b);
+                        }
+                    }
                 }
                 Kind::PushPromise => {
                     end.highest_peer = f.promised;
@@ -1586,7 +1607,29 @@ impl H2Model {
         });
         v.push(Frame::new(Kind::Settings, 1));
         v.extend(Self::frame_rule_probes());
+        v.extend(Self::header_block_probes());
         v
+    }
+
+    /// Header blocks (RFC 9113 §4.3, §6.10): frames of every kind that may
+    /// not come between a HEADERS without END_HEADERS on stream 1 and its
+    /// CONTINUATION (a CONTINUATION on another stream among them).
+    pub fn header_block_probes() -> Vec<Frame> {
+        let inside = |f: Frame| Frame {
+            shape: Shape::InsideBlock,
+            ..f
+        };
+        vec![
+            inside(Frame::data(BLOCK_STREAM, 1, false)),
+            inside(Frame::new(Kind::Priority, BLOCK_STREAM)),
+            inside(Frame::rst(BLOCK_STREAM, Code::Cancel)),
+            inside(Frame::new(Kind::WindowUpdate, 0)),
+            inside(Frame::new(Kind::Ping, 0)),
+            inside(Frame::new(Kind::Settings, 0)),
+            inside(Frame::headers(3, true)),
+            inside(Frame::new(Kind::Continuation, 3)),
+            inside(Frame::new(Kind::Unknown, BLOCK_STREAM)),
+        ]
     }
 
     /// The frame rules of RFC 9113 §4 and §6, on stream 1 (whose states

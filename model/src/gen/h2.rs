@@ -92,6 +92,20 @@ impl Plugin for H2 {
                 continue;
             };
             let d = Action::NetDeliver { from: harness };
+            if frame.shape == Shape::InsideBlock {
+                // The HEADERS that opens the block first: only where the
+                // IUT takes it and waits for its CONTINUATION.
+                let Some((opened, _)) = m.step(&after_probe, d) else {
+                    continue;
+                };
+                if opened.ends[iut].block.is_none() {
+                    continue;
+                }
+                if let Some((_, Some(es))) = m.step(&opened, d) {
+                    found(vec![a, d, d], label_of(&es));
+                }
+                continue;
+            }
             if let Some((_, Some(es))) = m.step(&after_probe, d) {
                 found(vec![a, d], label_of(&es));
             }
@@ -214,6 +228,7 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
             s.error = None;
             s.error_code = Some(UNKNOWN_ERROR_CODE);
         }
+        Shape::InsideBlock => {}
     }
     s
 }
@@ -299,6 +314,11 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
             Action::NetDeliver { from } if from != iut => w.net[from].first().copied(),
             _ => None,
         };
+        // A header block open at the IUT: where the stream's state moves
+        // (with its HEADERS or once the block is whole) is the
+        // implementation's, so a connection error inside the block leaves
+        // the state unchecked.
+        let block_before = w.ends[iut].block.is_some();
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
         if let Some(f) = delivered {
@@ -332,7 +352,11 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
         }
         // A header block's stream changes state once the block is whole
         // (END_HEADERS), so no state is checked in between.
-        if es.stream != 0 && w.ends[iut].block.is_none() {
+        let error_in_block = block_before && w.ends[iut].dead;
+        if error_in_block {
+            last_stream = 0;
+        }
+        if es.stream != 0 && w.ends[iut].block.is_none() && !error_in_block {
             last_stream = es.stream;
             if es.before != es.after {
                 steps.push(H2Step::State(StreamCheck {
