@@ -1378,10 +1378,30 @@ impl H2Model {
         };
         let reaction = rs[0];
         let alternatives = rs[1..].to_vec();
-        let alternatives: Vec<Option<Frame>> = alternatives
+        let mut alternatives: Vec<Option<Frame>> = alternatives
             .iter()
             .map(|a| a.frame(f.stream, last))
             .collect();
+        // A connection error inside a header block that opens a peer's
+        // stream: whether that stream was processed yet (§6.8) is the
+        // implementation's view, so its GOAWAY may leave it out.
+        if let (Reaction::ConnError(c), Some(b)) = (reaction, end.block) {
+            if !Self::own(r, b) && b == last {
+                let before = STREAM_IDS
+                    .iter()
+                    .zip(&end.streams)
+                    .filter(|(&id, s)| {
+                        id < b
+                            && !Self::own(r, id)
+                            && s.state != StreamState::Idle
+                            && s.why != Why::Implicit
+                    })
+                    .map(|(&id, _)| id)
+                    .max()
+                    .unwrap_or(0);
+                alternatives.push(Some(Frame::goaway(before, c)));
+            }
+        }
         let end = &mut w.ends[r];
         match reaction {
             Reaction::Ignore => {}
@@ -1490,11 +1510,7 @@ impl H2Model {
                         }
                         let end = &mut w.ends[r];
                         end.highest_peer = f.stream;
-                        // A stream whose header block is not whole yet was
-                        // not processed (§6.8): it counts once the block is.
-                        if f.end_headers {
-                            end.processed = f.stream;
-                        }
+                        end.processed = f.stream;
                         Self::open_implicitly(end, f.stream);
                         let st = end.stream_mut(f.stream);
                         st.state = Open;
@@ -1513,11 +1529,7 @@ impl H2Model {
                     }
                 }
                 Kind::Continuation => {
-                    if let Some(b) = end.block.take() {
-                        if !Self::own(r, b) && end.highest_peer == b {
-                            end.processed = end.processed.max(b);
-                        }
-                    }
+                    end.block = None;
                 }
                 Kind::PushPromise => {
                     end.highest_peer = f.promised;
