@@ -35,6 +35,14 @@ enum Breakage {
     /// than the peer gave (RFC 9113 §6.9.1): it sends when the window is
     /// spent and takes 2^31−1 as an overflow when it is empty.
     IgnoresConnectionWindow,
+    /// Frame rules (RFC 9113 §4.2): the IUT announces the default
+    /// SETTINGS_MAX_FRAME_SIZE (2^14) but takes frames of up to 2^24−1
+    /// octets, where a larger frame is a FRAME_SIZE_ERROR.
+    AcceptsOversizedFrames,
+    /// Header blocks (RFC 9113 §6.10): while the peer's header block waits
+    /// for its CONTINUATION, any other frame is dropped without a word,
+    /// where it is a connection error PROTOCOL_ERROR.
+    AcceptsFramesInsideHeaderBlock,
 }
 
 const HEADER_LEN: usize = 9;
@@ -68,6 +76,9 @@ struct Broken {
     announced: Vec<u8>,
     /// The extra connection window was slipped in.
     widened: bool,
+    /// The stream of the peer's header block still waiting for its
+    /// CONTINUATION.
+    open_block: Option<u32>,
 }
 
 impl Broken {
@@ -83,6 +94,7 @@ impl Broken {
             swallowed: 0,
             announced: Vec::new(),
             widened: false,
+            open_block: None,
         }
     }
 
@@ -99,8 +111,14 @@ impl Broken {
         let id = u32::from_be_bytes([frame[5], frame[6], frame[7], frame[8]]) & 0x7fff_ffff;
         let payload = &frame[HEADER_LEN..];
         match self.how {
+            // Plain DATA only: a frame that breaks a frame rule as well
+            // (padding, size, flags, the reserved bit) is judged by that
+            // rule, which this endpoint keeps.
             Breakage::AcceptsDataOnClosedStream => {
                 ty == DATA
+                    && flags & !0x1 == 0
+                    && frame[5] & 0x80 == 0
+                    && payload.len() <= 1 << 14
                     && id != 0
                     && self.inner.stream_state(id) == Ok(Some(StreamState::Closed))
             }
@@ -128,7 +146,20 @@ impl Broken {
                 self.peer_opened.insert(id);
                 false
             }
-            Breakage::IgnoresMaxConcurrentStreams | Breakage::IgnoresConnectionWindow => false,
+            Breakage::AcceptsFramesInsideHeaderBlock => {
+                if let Some(b) = self.open_block {
+                    if ty != CONTINUATION || id != b {
+                        return true;
+                    }
+                }
+                if matches!(ty, HEADERS | PUSH_PROMISE | CONTINUATION) {
+                    self.open_block = (flags & END_HEADERS == 0).then_some(id);
+                }
+                false
+            }
+            Breakage::IgnoresMaxConcurrentStreams
+            | Breakage::IgnoresConnectionWindow
+            | Breakage::AcceptsOversizedFrames => false,
         }
     }
 }
@@ -151,39 +182,63 @@ impl H2Target for Broken {
         self.swallowed = 0;
         self.announced.clear();
         self.widened = false;
+        self.open_block = None;
         self.inner.open(role, settings)?;
-        if self.how == Breakage::IgnoresMaxConcurrentStreams {
-            // The bundled connection, opened with no limit of its own and
-            // everything else as usual.
-            let r = match role {
-                Role::Client => stack::Role::Client,
-                Role::Server => stack::Role::Server,
-                Role::Listener => unreachable!("open() refuses a listener"),
-            };
-            let settings = settings_of(&H2Settings {
-                max_concurrent_streams: None,
-                ..*settings
-            });
-            let conn = self
-                .inner
-                .connection_mut()
-                .ok_or_else(|| TargetError::Broken("not open".into()))?;
-            *conn = stack::Connection::new(r, settings);
-            // It still announces SETTINGS_MAX_CONCURRENT_STREAMS 2 (what
-            // the traces expect of every IUT); it just does not enforce it.
-            let mut out = conn.poll_transmit().unwrap_or_default();
-            let at = if role == Role::Client {
-                PREFACE.len()
-            } else {
-                0
-            };
-            let len = u32::from_be_bytes([0, out[at], out[at + 1], out[at + 2]]) as usize;
-            assert_eq!(out[at + 3], 0x4, "the preface's SETTINGS");
-            let end = at + HEADER_LEN + len;
-            out.splice(end..end, [0, 3, 0, 0, 0, 2]);
-            out[at..at + 3].copy_from_slice(&((len + 6) as u32).to_be_bytes()[1..]);
-            self.announced = out;
+        // The bundled connection, opened with other settings than it
+        // announces: the wrapper rewrites its first SETTINGS.
+        let (enforced, announce): (H2Settings, Option<(u16, u32)>) = match self.how {
+            // No limit of its own, and everything else as usual. It still
+            // announces SETTINGS_MAX_CONCURRENT_STREAMS 2 (what the traces
+            // expect of every IUT); it just does not enforce it.
+            Breakage::IgnoresMaxConcurrentStreams => (
+                H2Settings {
+                    max_concurrent_streams: None,
+                    ..*settings
+                },
+                Some((3, 2)),
+            ),
+            Breakage::AcceptsOversizedFrames => (*settings, None),
+            _ => return Ok(()),
+        };
+        let r = match role {
+            Role::Client => stack::Role::Client,
+            Role::Server => stack::Role::Server,
+            Role::Listener => unreachable!("open() refuses a listener"),
+        };
+        let mut stack_settings = settings_of(&enforced);
+        if self.how == Breakage::AcceptsOversizedFrames {
+            stack_settings.max_frame_size = (1 << 24) - 1;
         }
+        let conn = self
+            .inner
+            .connection_mut()
+            .ok_or_else(|| TargetError::Broken("not open".into()))?;
+        *conn = stack::Connection::new(r, stack_settings);
+        let mut out = conn.poll_transmit().unwrap_or_default();
+        let at = if role == Role::Client {
+            PREFACE.len()
+        } else {
+            0
+        };
+        let len = u32::from_be_bytes([0, out[at], out[at + 1], out[at + 2]]) as usize;
+        assert_eq!(out[at + 3], 0x4, "the preface's SETTINGS");
+        let start = at + HEADER_LEN;
+        // Its parameters as announced: without SETTINGS_MAX_FRAME_SIZE (it
+        // claims the default), plus what it claims and does not do.
+        let mut params: Vec<u8> = out[start..start + len]
+            .chunks(6)
+            .filter(|c| u16::from_be_bytes([c[0], c[1]]) != 5)
+            .flatten()
+            .copied()
+            .collect();
+        if let Some((id, value)) = announce {
+            params.extend(id.to_be_bytes());
+            params.extend(value.to_be_bytes());
+        }
+        let new_len = params.len();
+        out.splice(start..start + len, params);
+        out[at..at + 3].copy_from_slice(&(new_len as u32).to_be_bytes()[1..]);
+        self.announced = out;
         Ok(())
     }
 
@@ -250,7 +305,13 @@ impl H2Target for Broken {
 /// model demands (STREAM_CLOSED or PROTOCOL_ERROR), not silence.
 fn exercises_data_on_closed_stream(t: &H2Trace) -> bool {
     t.covers.iter().any(|c| {
-        c.state == "closed" && c.event.to_string().starts_with("recv DATA") && c.output != "-"
+        let event = c.event.to_string();
+        c.state == "closed"
+            && matches!(
+                event.as_str(),
+                "recv DATA" | "recv DATA END_STREAM" | "recv DATA of SETTINGS_MAX_FRAME_SIZE"
+            )
+            && c.output != "-"
     })
 }
 
@@ -338,6 +399,35 @@ fn exercises_connection_window(t: &H2Trace) -> bool {
     false
 }
 
+/// The trace sends a frame above the default SETTINGS_MAX_FRAME_SIZE
+/// where the RFC leaves no answer but FRAME_SIZE_ERROR (RFC 9113 §4.2):
+/// where the plain frame would meet an error too (a closed stream), that
+/// error is allowed as well, and a connection that takes the size meets it.
+fn exercises_oversized_frames(t: &H2Trace) -> bool {
+    t.steps.windows(2).any(|w| match w {
+        [H2Step::Send(f), H2Step::Expect(e)] => {
+            f.len.is_some_and(|l| l > 1 << 14)
+                && e.any_of.iter().all(|p| {
+                    p.error == Some(tracewright_conformance::h2::ErrorName::FrameSizeError)
+                })
+        }
+        _ => false,
+    })
+}
+
+/// The trace sends, right after a HEADERS without END_HEADERS, a frame
+/// other than a CONTINUATION on that stream (RFC 9113 §6.10).
+fn exercises_frames_inside_a_header_block(t: &H2Trace) -> bool {
+    t.steps.windows(2).any(|w| match w {
+        [H2Step::Send(h), H2Step::Send(f)] => {
+            h.kind == FrameType::Headers
+                && h.end_headers == Some(false)
+                && (f.kind != FrameType::Continuation || f.stream != h.stream)
+        }
+        _ => false,
+    })
+}
+
 /// The trace covers a stream refused for going over the limit.
 fn exercises_max_concurrent_streams(t: &H2Trace) -> bool {
     t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
@@ -405,7 +495,9 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
     // The wrappers that swallow frames did so wherever a trace fails.
     if matches!(
         how,
-        Breakage::AcceptsDataOnClosedStream | Breakage::AcceptsLowerStreamId
+        Breakage::AcceptsDataOnClosedStream
+            | Breakage::AcceptsLowerStreamId
+            | Breakage::AcceptsFramesInsideHeaderBlock
     ) {
         let unswallowed: BTreeSet<_> = failed.difference(&swallowed).cloned().collect();
         assert!(
@@ -477,6 +569,19 @@ fn h2_an_endpoint_that_ignores_the_connection_window_fails_those_traces() {
     check(
         Breakage::IgnoresConnectionWindow,
         exercises_connection_window,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_oversized_frames_fails_those_traces() {
+    check(Breakage::AcceptsOversizedFrames, exercises_oversized_frames);
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_frames_inside_a_header_block_fails_those_traces() {
+    check(
+        Breakage::AcceptsFramesInsideHeaderBlock,
+        exercises_frames_inside_a_header_block,
     );
 }
 

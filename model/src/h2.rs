@@ -59,6 +59,8 @@ pub const MAX_CONCURRENT: usize = 2;
 pub const HARNESS_WINDOW: u8 = 1;
 /// A send window that never runs out here (the RFC's default, 65 535).
 pub const BIG_WINDOW: u8 = u8::MAX;
+/// The stream on which the header-block probes open a block.
+pub const BLOCK_STREAM: u8 = 1;
 /// One unit of the IUT's DATA, in bytes: a third of the connection window.
 pub const DATA_UNIT: u32 = 21_845;
 /// The connection-level send window, in units: 65 535 bytes (§6.9.2).
@@ -195,6 +197,8 @@ pub enum Kind {
     GoAway,
     WindowUpdate,
     Continuation,
+    /// A frame type no specification defines (§4.1, §5.5).
+    Unknown,
 }
 
 impl Kind {
@@ -220,6 +224,7 @@ impl Kind {
             Kind::GoAway => "GOAWAY",
             Kind::WindowUpdate => "WINDOW_UPDATE",
             Kind::Continuation => "CONTINUATION",
+            Kind::Unknown => "UNKNOWN",
         }
     }
 }
@@ -239,6 +244,51 @@ pub enum Inc {
     Zero,
     /// 2^31−1: overflows any window that is not empty (§6.9.1).
     Max,
+}
+
+/// How a probe departs from the plain frame of its kind (RFC 9113 §4, §6):
+/// abstract classes, which the generator turns into bytes. The IUT's own
+/// frames and the harness's ordinary ones are always [`Shape::Plain`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shape {
+    Plain,
+    /// One octet larger than the receiver's SETTINGS_MAX_FRAME_SIZE (§4.2).
+    Oversized,
+    /// Exactly SETTINGS_MAX_FRAME_SIZE: the largest frame it must take (§4.2).
+    MaxSize,
+    /// PADDED, with padding that fits (§6.1, §6.2).
+    Padded,
+    /// PADDED, with a pad length at or above the payload's length
+    /// (§6.1, §6.2): a connection error PROTOCOL_ERROR.
+    BadPadding,
+    /// Flags the type does not define (§4.1): ignored.
+    UnknownFlags,
+    /// The reserved bit of the stream identifier set (§4.1): ignored.
+    ReservedBit,
+    /// RST_STREAM or GOAWAY with an error code §7 does not define: it
+    /// "MUST NOT trigger any special behavior" (§7).
+    UnknownCode,
+    /// Sent right after a HEADERS (END_STREAM, without END_HEADERS) on
+    /// stream 1 opened a header block: anything but a CONTINUATION on that
+    /// stream is a connection error PROTOCOL_ERROR (§4.3, §6.10).
+    InsideBlock,
+}
+
+impl Shape {
+    /// How an event name spells it (empty for a plain frame).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Shape::Plain => "",
+            Shape::Oversized => " above SETTINGS_MAX_FRAME_SIZE",
+            Shape::MaxSize => " of SETTINGS_MAX_FRAME_SIZE",
+            Shape::Padded => " padded",
+            Shape::BadPadding => " with padding too long",
+            Shape::UnknownFlags => " with unknown flags",
+            Shape::ReservedBit => " with the reserved bit",
+            Shape::UnknownCode => " with an unknown error code",
+            Shape::InsideBlock => " inside a header block",
+        }
+    }
 }
 
 /// One frame. Fields a frame type does not use keep their defaults.
@@ -263,6 +313,8 @@ pub struct Frame {
     pub inc: Inc,
     /// A payload of the wrong length for the type (FRAME_SIZE_ERROR, §4.2).
     pub bad_len: bool,
+    /// How a probe departs from the plain frame (the frame rules of §4, §6).
+    pub shape: Shape,
 }
 
 impl Frame {
@@ -279,6 +331,7 @@ impl Frame {
             last: 0,
             inc: Inc::One,
             bad_len: false,
+            shape: Shape::Plain,
         }
     }
     pub fn data(stream: u8, len: u8, end_stream: bool) -> Frame {
@@ -343,6 +396,9 @@ impl Frame {
         }
         if self.bad_len {
             parts.push("bad length".into());
+        }
+        if self.shape != Shape::Plain {
+            parts.push(self.shape.suffix().trim().into());
         }
         if parts.is_empty() {
             self.kind.to_string()
@@ -865,6 +921,8 @@ impl H2Model {
                 }
             }
             Kind::Settings | Kind::Ping | Kind::GoAway => vec![ConnError(Code::ProtocolError)],
+            // §5.5: ignored, whatever the stream's state.
+            Kind::Unknown => vec![Ignore],
         }
     }
 
@@ -885,6 +943,12 @@ impl H2Model {
                     return None;
                 }
                 w.probed = true;
+                if frame.shape == Shape::InsideBlock {
+                    w.net[end].push(Frame {
+                        end_headers: false,
+                        ..Frame::headers(BLOCK_STREAM, true)
+                    });
+                }
                 w.net[end].push(frame);
                 Some((w, None))
             }
@@ -1189,6 +1253,90 @@ impl H2Model {
         };
     }
 
+    /// What receiving `f` does at `r`, judged as the plain frame of its
+    /// kind, most preferred first.
+    fn plain_reactions(&self, end: &End, r: usize, f: &Frame) -> Vec<Reaction> {
+        let stream = if matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway) {
+            0
+        } else {
+            f.stream
+        };
+        if stream == 0 && f.kind != Kind::WindowUpdate {
+            vec![match f.kind {
+                Kind::Settings | Kind::Ping | Kind::GoAway if f.stream == 0 => {
+                    // §6.5: a SETTINGS length not a multiple of 6; §6.7: a
+                    // PING length other than 8: FRAME_SIZE_ERROR.
+                    if f.bad_len && matches!(f.kind, Kind::Ping | Kind::Settings) {
+                        Reaction::ConnError(Code::FrameSizeError)
+                    } else {
+                        Reaction::Accept
+                    }
+                }
+                // §6.1–§6.4, §6.10: DATA, HEADERS, PRIORITY, RST_STREAM,
+                // CONTINUATION on stream 0; §6.5, §6.7, §6.8: SETTINGS,
+                // PING, GOAWAY on a stream: PROTOCOL_ERROR.
+                _ => Reaction::ConnError(Code::ProtocolError),
+            }]
+        } else if f.stream == 0 {
+            // WINDOW_UPDATE for the connection (§6.9).
+            vec![match (f.bad_len, f.inc) {
+                (true, _) => Reaction::ConnError(Code::FrameSizeError),
+                (_, Inc::Zero) => Reaction::ConnError(Code::ProtocolError),
+                // §6.9.1: a window above 2^31−1 is a connection error
+                // FLOW_CONTROL_ERROR; an empty window takes 2^31−1 exactly.
+                (_, Inc::Max) if end.conn_win > 0 => Reaction::ConnError(Code::FlowControlError),
+                _ => Reaction::Accept,
+            }]
+        } else {
+            self.reactions(end, r, f)
+        }
+    }
+
+    /// The reactions to a probe of shape `f.shape`, from those to the plain
+    /// frame. A malformed frame is judged by its frame rule first (§4.2,
+    /// §6.1); an implementation that judges the stream's state first may
+    /// answer as for the plain frame, unless that answer is to process it.
+    fn shaped(f: &Frame, plain: Vec<Reaction>) -> Vec<Reaction> {
+        use Reaction::*;
+        let mut v = match f.shape {
+            // > An endpoint MUST send an error code of FRAME_SIZE_ERROR if a
+            // > frame exceeds the size defined in SETTINGS_MAX_FRAME_SIZE ...
+            // > A frame size error in a frame that could alter the state of
+            // > the entire connection MUST be treated as a connection error
+            // > (§4.2): frames carrying a field block, SETTINGS, stream 0.
+            Shape::Oversized => {
+                let whole_connection = f.stream == 0
+                    || matches!(
+                        f.kind,
+                        Kind::Headers | Kind::PushPromise | Kind::Continuation | Kind::Settings
+                    );
+                if whole_connection {
+                    vec![ConnError(Code::FrameSizeError)]
+                } else {
+                    vec![
+                        StreamError(Code::FrameSizeError),
+                        ConnError(Code::FrameSizeError),
+                    ]
+                }
+            }
+            // > If the length of the padding is the length of the frame
+            // > payload or greater, the recipient MUST treat this as a
+            // > connection error (Section 5.4.1) of type PROTOCOL_ERROR.
+            // > (§6.1, §6.2)
+            Shape::BadPadding => vec![ConnError(Code::ProtocolError)],
+            // Valid padding, the largest frame, unknown flags, the reserved
+            // bit and unknown error codes change nothing (§4.1, §4.2, §6.1,
+            // §7).
+            _ => return plain,
+        };
+        for p in plain {
+            if p != Accept && !v.contains(&p) {
+                v.push(p);
+            }
+        }
+        v
+    }
+
     /// Endpoint `r` receives `f`.
     fn receive(&self, w: &mut World, r: usize, f: Frame) -> Option<EndStep> {
         use StreamState::*;
@@ -1209,48 +1357,51 @@ impl H2Model {
         } else {
             end.stream(stream).state.to_string()
         };
-        let mut alternatives = Vec::new();
         let last = end.processed;
-        let reaction: Reaction = if !end.got_settings && f.kind != Kind::Settings {
+        let rs: Vec<Reaction> = if !end.got_settings && f.kind != Kind::Settings {
             // §3.4: the preface's first frame MUST be SETTINGS.
-            Reaction::ConnError(Code::ProtocolError)
+            vec![Reaction::ConnError(Code::ProtocolError)]
         } else if end
             .block
             .is_some_and(|b| f.kind != Kind::Continuation || f.stream != b)
         {
-            // §6.2: a header block is contiguous; anything else in between
-            // is a connection error of type PROTOCOL_ERROR.
-            Reaction::ConnError(Code::ProtocolError)
-        } else if stream == 0 && f.kind != Kind::WindowUpdate {
-            match f.kind {
-                Kind::Settings | Kind::Ping | Kind::GoAway if f.stream == 0 => {
-                    if f.kind == Kind::Ping && f.bad_len {
-                        Reaction::ConnError(Code::FrameSizeError)
-                    } else {
-                        Reaction::Accept
-                    }
-                }
-                _ => Reaction::ConnError(Code::ProtocolError),
-            }
-        } else if f.stream == 0 {
-            // WINDOW_UPDATE for the connection (§6.9).
-            match (f.bad_len, f.inc) {
-                (true, _) => Reaction::ConnError(Code::FrameSizeError),
-                (_, Inc::Zero) => Reaction::ConnError(Code::ProtocolError),
-                // §6.9.1: a window above 2^31−1 is a connection error
-                // FLOW_CONTROL_ERROR; an empty window takes 2^31−1 exactly.
-                (_, Inc::Max) if end.conn_win > 0 => Reaction::ConnError(Code::FlowControlError),
-                _ => Reaction::Accept,
-            }
+            // §6.10: a header block is contiguous; "any other type of frame
+            // or a frame on a different stream" in between is a connection
+            // error of type PROTOCOL_ERROR (frames of unknown types too).
+            vec![Reaction::ConnError(Code::ProtocolError)]
+        } else if f.kind == Kind::Unknown {
+            // §4.1, §5.5: "Implementations MUST ignore and discard frames of
+            // unknown types."
+            vec![Reaction::Ignore]
         } else {
-            let rs = self.reactions(end, r, &f);
-            alternatives = rs[1..].to_vec();
-            rs[0]
+            Self::shaped(&f, self.plain_reactions(end, r, &f))
         };
-        let alternatives: Vec<Option<Frame>> = alternatives
+        let reaction = rs[0];
+        let alternatives = rs[1..].to_vec();
+        let mut alternatives: Vec<Option<Frame>> = alternatives
             .iter()
             .map(|a| a.frame(f.stream, last))
             .collect();
+        // A connection error inside a header block that opens a peer's
+        // stream: whether that stream was processed yet (§6.8) is the
+        // implementation's view, so its GOAWAY may leave it out.
+        if let (Reaction::ConnError(c), Some(b)) = (reaction, end.block) {
+            if !Self::own(r, b) && b == last {
+                let before = STREAM_IDS
+                    .iter()
+                    .zip(&end.streams)
+                    .filter(|(&id, s)| {
+                        id < b
+                            && !Self::own(r, id)
+                            && s.state != StreamState::Idle
+                            && s.why != Why::Implicit
+                    })
+                    .map(|(&id, _)| id)
+                    .max()
+                    .unwrap_or(0);
+                alternatives.push(Some(Frame::goaway(before, c)));
+            }
+        }
         let end = &mut w.ends[r];
         match reaction {
             Reaction::Ignore => {}
@@ -1337,7 +1488,7 @@ impl H2Model {
                     }
                     Self::flush(end, f.stream, &mut out);
                 }
-                Kind::Priority => {}
+                Kind::Priority | Kind::Unknown => {}
                 Kind::RstStream => {
                     let st = end.stream_mut(f.stream);
                     st.state = Closed;
@@ -1467,7 +1618,70 @@ impl H2Model {
             ..Frame::new(Kind::WindowUpdate, 0)
         });
         v.push(Frame::new(Kind::Settings, 1));
+        v.extend(Self::frame_rule_probes());
+        v.extend(Self::header_block_probes());
         v
+    }
+
+    /// Header blocks (RFC 9113 §4.3, §6.10): frames of every kind that may
+    /// not come between a HEADERS without END_HEADERS on stream 1 and its
+    /// CONTINUATION (a CONTINUATION on another stream among them).
+    pub fn header_block_probes() -> Vec<Frame> {
+        let inside = |f: Frame| Frame {
+            shape: Shape::InsideBlock,
+            ..f
+        };
+        vec![
+            inside(Frame::data(BLOCK_STREAM, 1, false)),
+            inside(Frame::new(Kind::Priority, BLOCK_STREAM)),
+            inside(Frame::rst(BLOCK_STREAM, Code::Cancel)),
+            inside(Frame::new(Kind::WindowUpdate, 0)),
+            inside(Frame::new(Kind::Ping, 0)),
+            inside(Frame::new(Kind::Settings, 0)),
+            inside(Frame::headers(3, true)),
+            inside(Frame::new(Kind::Continuation, 3)),
+            inside(Frame::new(Kind::Unknown, BLOCK_STREAM)),
+        ]
+    }
+
+    /// The frame rules of RFC 9113 §4 and §6, on stream 1 (whose states
+    /// reach idle, open, both half-closed and every way of closing) and on
+    /// the connection: sizes, padding, unknown types, flags and codes, the
+    /// reserved bit, wrong lengths, and frames on the wrong kind of stream.
+    pub fn frame_rule_probes() -> Vec<Frame> {
+        let shaped = |f: Frame, shape: Shape| Frame { shape, ..f };
+        let bad_len = |f: Frame| Frame { bad_len: true, ..f };
+        vec![
+            shaped(Frame::data(1, 1, false), Shape::Oversized),
+            shaped(Frame::data(1, 1, false), Shape::MaxSize),
+            shaped(Frame::data(1, 1, false), Shape::Padded),
+            shaped(Frame::data(1, 1, false), Shape::BadPadding),
+            shaped(Frame::headers(1, true), Shape::Padded),
+            shaped(Frame::headers(1, true), Shape::BadPadding),
+            shaped(Frame::data(1, 1, false), Shape::UnknownFlags),
+            shaped(Frame::data(1, 1, false), Shape::ReservedBit),
+            shaped(Frame::rst(1, Code::Cancel), Shape::UnknownCode),
+            Frame::new(Kind::Unknown, 1),
+            Frame::new(Kind::Unknown, 0),
+            shaped(Frame::new(Kind::Ping, 0), Shape::UnknownFlags),
+            // §6.7: "An endpoint MUST NOT respond to PING frames containing
+            // this flag."
+            Frame {
+                ack: true,
+                ..Frame::new(Kind::Ping, 0)
+            },
+            shaped(Frame::goaway(0, Code::NoError), Shape::UnknownCode),
+            bad_len(Frame::new(Kind::WindowUpdate, 1)),
+            bad_len(Frame::new(Kind::WindowUpdate, 0)),
+            bad_len(Frame::new(Kind::Settings, 0)),
+            Frame::new(Kind::Ping, 1),
+            Frame {
+                stream: 1,
+                ..Frame::goaway(0, Code::NoError)
+            },
+            Frame::new(Kind::Priority, 0),
+            Frame::rst(0, Code::Cancel),
+        ]
     }
 }
 
@@ -1505,10 +1719,11 @@ pub fn event_name(f: &Frame) -> String {
     if f.bad_len {
         s.push_str(" bad length");
     }
+    s.push_str(f.shape.suffix());
     if f.stream == 0
         && !matches!(
             f.kind,
-            Kind::Settings | Kind::Ping | Kind::GoAway | Kind::WindowUpdate
+            Kind::Settings | Kind::Ping | Kind::GoAway | Kind::WindowUpdate | Kind::Unknown
         )
     {
         s.push_str(" on stream 0");

@@ -4,7 +4,7 @@
 //! through `loona-hpack`; the IUT's header blocks are not decoded, only
 //! framed.
 
-use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType};
+use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType, UNKNOWN_TYPE_CODE};
 
 /// A frame's length field is 24 bits (RFC 9113 §4.1).
 pub const MAX_WIRE_LENGTH: u64 = 1 << 24;
@@ -92,6 +92,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             },
             max_concurrent_streams: setting(kind, &p, 3),
             initial_window_size: setting(kind, &p, 4),
+            max_frame_size: setting(kind, &p, 5),
         });
     }
     out
@@ -171,9 +172,8 @@ impl Encoder {
             FrameType::RstStream => (
                 3,
                 0,
-                f.error
-                    .unwrap_or(ErrorName::Cancel)
-                    .code()
+                f.error_code
+                    .unwrap_or_else(|| f.error.unwrap_or(ErrorName::Cancel).code())
                     .to_be_bytes()
                     .to_vec(),
             ),
@@ -197,13 +197,39 @@ impl Encoder {
             FrameType::Ping => (6, 0, b"tracewri".to_vec()),
             FrameType::Goaway => {
                 let mut p = f.last_stream.unwrap_or(0).to_be_bytes().to_vec();
-                p.extend(f.error.unwrap_or(ErrorName::NoError).code().to_be_bytes());
+                p.extend(
+                    f.error_code
+                        .unwrap_or_else(|| f.error.unwrap_or(ErrorName::NoError).code())
+                        .to_be_bytes(),
+                );
                 (7, 0, p)
             }
             FrameType::WindowUpdate => (8, 0, f.increment.unwrap_or(1).to_be_bytes().to_vec()),
             FrameType::Continuation => (9, 0x4, Vec::new()),
+            FrameType::Unknown => (UNKNOWN_TYPE_CODE, 0, b"tracewri".to_vec()),
             FrameType::None => return Ok(Vec::new()),
         };
+        // RFC 9113 §6.1, §6.2: a Pad Length octet first, padding last.
+        let payload = if matches!(f.kind, FrameType::Data | FrameType::Headers)
+            && (f.pad.is_some() || f.bad_pad)
+        {
+            flags |= 0x8;
+            let mut p = Vec::with_capacity(payload.len() + 256);
+            if f.bad_pad {
+                // As long as the whole payload, Pad Length octet included.
+                p.push(u8::try_from(payload.len() + 1).unwrap_or(u8::MAX));
+                p.extend(payload);
+            } else {
+                let n = f.pad.unwrap_or(0);
+                p.push(n);
+                p.extend(payload);
+                p.extend(std::iter::repeat_n(0, n.into()));
+            }
+            p
+        } else {
+            payload
+        };
+        flags |= f.flags.unwrap_or(0);
         if f.end_stream && matches!(f.kind, FrameType::Data | FrameType::Headers) {
             flags |= 0x1;
         }
@@ -224,7 +250,9 @@ impl Encoder {
         out.extend(&(payload.len() as u32).to_be_bytes()[1..]);
         out.push(ty);
         out.push(flags);
-        out.extend(stream.to_be_bytes());
+        // RFC 9113 §4.1: the reserved bit is ignored on receipt.
+        let r = if f.reserved_bit { 0x8000_0000 } else { 0 };
+        out.extend((stream | r).to_be_bytes());
         out.extend(payload);
         Ok(out)
     }

@@ -72,7 +72,16 @@ struct H2<'a> {
     answerable: BTreeSet<u32>,
     /// The trace's number of steps.
     steps: usize,
+    /// The SETTINGS_MAX_FRAME_SIZE the IUT announced in its first SETTINGS
+    /// (RFC 9113 §6.5.2; absent: the default, 2^14).
+    iut_max_frame_size: Option<u32>,
+    /// The IUT's first SETTINGS came.
+    iut_settings_seen: bool,
 }
+
+/// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2): the traces
+/// assume an IUT that announces no other.
+const DEFAULT_MAX_FRAME_SIZE: u32 = 1 << 14;
 
 /// On a real clock, how long each read for the PING's ACK may block.
 const SLICE: Duration = Duration::from_millis(10);
@@ -248,6 +257,10 @@ impl Plugin for H2<'_> {
 
     fn admit(&mut self, queue: &mut VecDeque<Frame>, f: Frame) {
         self.goaway_seen |= f.kind == FrameType::Goaway;
+        if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
+            self.iut_settings_seen = true;
+            self.iut_max_frame_size = f.max_frame_size;
+        }
         // How a receiver gives window back is its own (RFC 9113 §6.9.1).
         if f.kind == FrameType::WindowUpdate {
             return;
@@ -505,6 +518,22 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             })
         }
         H2Step::Send(f) => {
+            // A frame above the default SETTINGS_MAX_FRAME_SIZE tests that
+            // limit (RFC 9113 §4.2); an IUT that announced a larger one may
+            // take it.
+            let size = f.len.unwrap_or(0).max(f.length.unwrap_or(0));
+            if let Some(m) = run
+                .proto
+                .iut_max_frame_size
+                .filter(|&m| size > DEFAULT_MAX_FRAME_SIZE && m >= size)
+            {
+                return Err(Verdict::Inconclusive {
+                    step: i,
+                    reason: format!(
+                        "the IUT announces SETTINGS_MAX_FRAME_SIZE {m}; the trace sends {size} octets to exceed the default of {DEFAULT_MAX_FRAME_SIZE}"
+                    ),
+                });
+            }
             run.proto.proven = false;
             run.act(i, Dir::ToIut, f.to_string(), |h| {
                 h.last = rfc_of_frame(f.kind);
@@ -600,6 +629,7 @@ fn rfc_of_frame(k: FrameType) -> &'static str {
         FrameType::Goaway => "RFC 9113 §6.8",
         FrameType::WindowUpdate => "RFC 9113 §6.9",
         FrameType::Continuation => "RFC 9113 §6.10",
+        FrameType::Unknown => "RFC 9113 §4.1, §5.5",
         FrameType::None => "RFC 9113",
     }
 }
@@ -637,6 +667,8 @@ pub fn replay_h2_with(
         needs: concurrency_needs(&trace.steps, trace.iut),
         answerable: BTreeSet::new(),
         steps: trace.steps.len(),
+        iut_max_frame_size: None,
+        iut_settings_seen: false,
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }

@@ -97,9 +97,16 @@ pub enum FrameType {
     Goaway,
     WindowUpdate,
     Continuation,
+    /// A frame type no specification defines (RFC 9113 §4.1, §5.5: the
+    /// receiver ignores it): sent with type code [`UNKNOWN_TYPE_CODE`].
+    Unknown,
     /// Silence (patterns only).
     None,
 }
+
+/// The type code the harness writes for [`FrameType::Unknown`]: none of
+/// RFC 9113 §6, nor any registered extension's.
+pub const UNKNOWN_TYPE_CODE: u8 = 0xfa;
 
 impl FrameType {
     pub fn code(self) -> Option<u8> {
@@ -114,6 +121,7 @@ impl FrameType {
             FrameType::Goaway => 7,
             FrameType::WindowUpdate => 8,
             FrameType::Continuation => 9,
+            FrameType::Unknown => UNKNOWN_TYPE_CODE,
             FrameType::None => return None,
         })
     }
@@ -145,6 +153,7 @@ impl FrameType {
             FrameType::Goaway => "GOAWAY",
             FrameType::WindowUpdate => "WINDOW_UPDATE",
             FrameType::Continuation => "CONTINUATION",
+            FrameType::Unknown => "UNKNOWN",
             FrameType::None => "NONE",
         }
     }
@@ -274,6 +283,28 @@ pub struct FrameSpec {
     /// malformed frame).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u32>,
+    /// Send, DATA / HEADERS: the PADDED flag, a Pad Length of this many
+    /// octets and as many zero octets of padding (RFC 9113 §6.1, §6.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad: Option<u8>,
+    /// Send, DATA / HEADERS: the PADDED flag with a Pad Length equal to the
+    /// whole payload's length and no padding octets: padding as long as the
+    /// payload, a connection error PROTOCOL_ERROR (RFC 9113 §6.1, §6.2).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bad_pad: bool,
+    /// Send: flag bits the type does not define, set besides its own
+    /// (RFC 9113 §4.1: the receiver ignores them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u8>,
+    /// Send: the reserved bit of the stream identifier set (RFC 9113 §4.1:
+    /// the receiver ignores it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reserved_bit: bool,
+    /// Send, RST_STREAM / GOAWAY: this error code, one §7 need not name
+    /// (RFC 9113 §7: unknown codes trigger no special behavior); it
+    /// overrides `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
 }
 
 impl FrameSpec {
@@ -292,6 +323,11 @@ impl FrameSpec {
             initial_window_size: None,
             max_concurrent_streams: None,
             length: None,
+            pad: None,
+            bad_pad: false,
+            flags: None,
+            reserved_bit: false,
+            error_code: None,
         }
     }
 
@@ -350,6 +386,21 @@ impl fmt::Display for FrameSpec {
         }
         if let Some(l) = self.length {
             parts.push(format!("length={l}"));
+        }
+        if let Some(p) = self.pad {
+            parts.push(format!("pad={p}"));
+        }
+        if self.bad_pad {
+            parts.push("pad too long".into());
+        }
+        if let Some(x) = self.flags {
+            parts.push(format!("flags={x:#04x}"));
+        }
+        if self.reserved_bit {
+            parts.push("R".into());
+        }
+        if let Some(c) = self.error_code {
+            parts.push(format!("code={c:#x}"));
         }
         if !parts.is_empty() {
             write!(f, "[{}]", parts.join(","))?;
@@ -582,6 +633,8 @@ pub struct Frame {
     pub max_concurrent_streams: Option<u32>,
     /// SETTINGS: SETTINGS_INITIAL_WINDOW_SIZE, when present.
     pub initial_window_size: Option<u32>,
+    /// SETTINGS: SETTINGS_MAX_FRAME_SIZE, when present.
+    pub max_frame_size: Option<u32>,
 }
 
 impl fmt::Display for Frame {

@@ -25,8 +25,8 @@ use tracewright_vocab::trace::{Coverage, Event, Protocol, Role, Transition, FORM
 use super::tcp::role_of;
 use super::{cover, Corpus, Label, Plugin, WriteError, Written};
 use crate::h2::{
-    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, World, CLIENT, DATA_UNIT,
-    HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
+    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, Shape, World, CLIENT,
+    DATA_UNIT, HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
 };
 
 /// The generated HTTP/2 corpus.
@@ -92,6 +92,20 @@ impl Plugin for H2 {
                 continue;
             };
             let d = Action::NetDeliver { from: harness };
+            if frame.shape == Shape::InsideBlock {
+                // The HEADERS that opens the block first: only where the
+                // IUT takes it and waits for its CONTINUATION.
+                let Some((opened, _)) = m.step(&after_probe, d) else {
+                    continue;
+                };
+                if opened.ends[iut].block.is_none() {
+                    continue;
+                }
+                if let Some((_, Some(es))) = m.step(&opened, d) {
+                    found(vec![a, d, d], label_of(&es));
+                }
+                continue;
+            }
             if let Some((_, Some(es))) = m.step(&after_probe, d) {
                 found(vec![a, d], label_of(&es));
             }
@@ -156,6 +170,7 @@ fn frame_type(k: Kind) -> FrameType {
         Kind::GoAway => FrameType::Goaway,
         Kind::WindowUpdate => FrameType::WindowUpdate,
         Kind::Continuation => FrameType::Continuation,
+        Kind::Unknown => FrameType::Unknown,
     }
 }
 
@@ -199,8 +214,34 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
             _ => 3,
         });
     }
+    match f.shape {
+        Shape::Plain => {}
+        // The IUT announces no SETTINGS_MAX_FRAME_SIZE: the default, 2^14
+        // (RFC 9113 §6.5.2).
+        Shape::Oversized => s.len = Some(DEFAULT_MAX_FRAME_SIZE + 1),
+        Shape::MaxSize => s.len = Some(DEFAULT_MAX_FRAME_SIZE),
+        Shape::Padded => s.pad = Some(PAD),
+        Shape::BadPadding => s.bad_pad = true,
+        Shape::UnknownFlags => s.flags = Some(UNKNOWN_FLAGS),
+        Shape::ReservedBit => s.reserved_bit = true,
+        Shape::UnknownCode => {
+            s.error = None;
+            s.error_code = Some(UNKNOWN_ERROR_CODE);
+        }
+        Shape::InsideBlock => {}
+    }
     s
 }
+
+/// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2).
+pub const DEFAULT_MAX_FRAME_SIZE: u32 = 1 << 14;
+/// Octets of padding in a padded probe.
+const PAD: u8 = 4;
+/// Flag bits no frame type the probes use defines (0x40 and 0x80 are
+/// undefined for all of RFC 9113's types).
+const UNKNOWN_FLAGS: u8 = 0xc0;
+/// An error code RFC 9113 §7 does not define.
+const UNKNOWN_ERROR_CODE: u32 = 0xbad;
 
 /// A model frame the IUT emits, as a pattern.
 pub fn pattern(f: &Frame) -> FrameSpec {
@@ -273,6 +314,11 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
             Action::NetDeliver { from } if from != iut => w.net[from].first().copied(),
             _ => None,
         };
+        // A header block open at the IUT: where the stream's state moves
+        // (with its HEADERS or once the block is whole) is the
+        // implementation's, so a connection error inside the block leaves
+        // the state unchecked.
+        let block_before = w.ends[iut].block.is_some();
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
         if let Some(f) = delivered {
@@ -306,7 +352,11 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
         }
         // A header block's stream changes state once the block is whole
         // (END_HEADERS), so no state is checked in between.
-        if es.stream != 0 && w.ends[iut].block.is_none() {
+        let error_in_block = block_before && w.ends[iut].dead;
+        if error_in_block {
+            last_stream = 0;
+        }
+        if es.stream != 0 && w.ends[iut].block.is_none() && !error_in_block {
             last_stream = es.stream;
             if es.before != es.after {
                 steps.push(H2Step::State(StreamCheck {
