@@ -221,8 +221,8 @@ impl Answers {
             // window the model still counts as open: where the harness
             // changes a window, the trace must see that DATA (an overflow
             // of 2^31-1, §6.9.1, depends on it).
-            let window_change = (f.kind == WINDOW_UPDATE && s == 0)
-                || (f.kind == SETTINGS && f.flags & ACK == 0);
+            let window_change =
+                (f.kind == WINDOW_UPDATE && s == 0) || (f.kind == SETTINGS && f.flags & ACK == 0);
             if window_change {
                 let with_data: Vec<u32> = self
                     .streams
