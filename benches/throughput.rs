@@ -3,7 +3,10 @@
 //! `replay tcp --target smoltcp`, `replay h2 --target bundled` and
 //! `replay h2 --target h2crate` in traces per second, every target opened
 //! through the registry (criterion's
-//! `thrpt` line). Run `cargo bench`.
+//! `thrpt` line), and `replay h2` against the real servers the suite runs
+//! (`replay_h2_nghttpd`, `_nginx`, `_h2o`, `_apache`: one server started
+//! for all iterations, one connection per trace; a server that is not
+//! installed is skipped with a line saying so). Run `cargo bench`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stateright::{Checker, Model};
@@ -121,6 +124,34 @@ fn replay_h2_h2crate(c: &mut Criterion) {
     replay_h2(c, "h2crate")
 }
 
+/// A real server on a loopback port, started once through the registry:
+/// the corpus over real sockets, PING-proved silence and all.
+fn replay_h2_server(c: &mut Criterion, name: &str) {
+    use tracewright_conformance::h2::{load_h2_corpus, run_h2_corpus};
+    let mut target = match registry::h2(name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("replay_h2_{name} skipped: {e}");
+            return;
+        }
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let corpus = load_h2_corpus(format!("{root}/traces/h2").as_ref()).expect("the corpus loads");
+    let mut g = c.benchmark_group(format!("replay_h2_{name}"));
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(corpus.traces.len() as u64));
+    g.bench_function("corpus", |b| {
+        b.iter(|| run_h2_corpus(&corpus, target.as_mut(), &mut |_, _| {}))
+    });
+    g.finish();
+}
+
+fn replay_h2_servers(c: &mut Criterion) {
+    for name in ["nghttpd", "nginx", "h2o", "apache"] {
+        replay_h2_server(c, name);
+    }
+}
+
 criterion_group!(
     benches,
     check_tcp,
@@ -128,6 +159,7 @@ criterion_group!(
     replay_tcp_smoltcp,
     check_h2,
     replay_h2_bundled,
-    replay_h2_h2crate
+    replay_h2_h2crate,
+    replay_h2_servers
 );
 criterion_main!(benches);
