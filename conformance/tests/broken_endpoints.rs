@@ -31,6 +31,9 @@ enum Breakage {
     DeliversSynDataAtOnce,
     /// Acknowledges data but never hands it to the application.
     LosesReceivedData,
+    /// Advertises a zero window on every segment after its SYN or SYN-ACK,
+    /// though its application reads everything (RFC 9293 §3.8.6.2.2).
+    ClosesWindow,
 }
 
 struct Broken {
@@ -75,6 +78,7 @@ impl Broken {
                 Breakage::AcksWrongNumber if self.fin_arrived && s.flags.ack => {
                     s.ack = s.ack.wrapping_sub(1)
                 }
+                Breakage::ClosesWindow if !s.flags.syn && !s.flags.rst => s.window = 0,
                 Breakage::NeverRetransmitsFin if s.flags.fin => {
                     if self.fins_sent.contains(&s.seq) {
                         continue;
@@ -223,6 +227,22 @@ fn exercises_delivery(t: &Trace) -> bool {
         .any(|s| matches!(s, Step::Delivered(n) if *n > 0))
 }
 
+/// The trace expects the IUT's SYN or SYN-ACK and later a segment whose
+/// window it checks.
+fn exercises_window(t: &Trace) -> bool {
+    let expected = |s: &Step, syn: bool| match s {
+        Step::Expect(e) => {
+            let p = &e.any_of[0];
+            p.win.is_some() && !p.flags.rst && p.flags.syn == syn
+        }
+        _ => false,
+    };
+    let Some(syn) = t.steps.iter().position(|s| expected(s, true)) else {
+        return false;
+    };
+    t.steps[syn..].iter().any(|s| expected(s, false))
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -273,6 +293,11 @@ fn an_endpoint_that_delivers_syn_data_at_once_fails_the_syn_data_traces() {
 #[test]
 fn an_endpoint_that_loses_received_data_fails_the_delivery_checks() {
     check(Breakage::LosesReceivedData, exercises_delivery);
+}
+
+#[test]
+fn an_endpoint_that_closes_its_window_fails_the_window_checks() {
+    check(Breakage::ClosesWindow, exercises_window);
 }
 
 #[test]
