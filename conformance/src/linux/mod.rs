@@ -437,6 +437,11 @@ impl Target for LinuxTarget {
     fn resolve_wait(&self, w: Wait, profile: &Profile) -> Duration {
         match w {
             Wait::TwoMsl => TIME_WAIT_LEN + TIME_WAIT_LEN / 8,
+            // Kernel timers are never early: TIME-WAIT is still there the
+            // clock's tolerance before TCP_TIMEWAIT_LEN, and gone once the
+            // rest of the rounded wait has passed.
+            Wait::BeforeTwoMsl => TIME_WAIT_LEN - TOLERANCE,
+            Wait::AfterTwoMsl => TIME_WAIT_LEN / 8 + TOLERANCE,
             _ => profile.resolve(w),
         }
     }

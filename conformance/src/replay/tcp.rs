@@ -350,7 +350,7 @@ impl Plugin for Tcp<'_> {
             Step::Wait(w) => {
                 run.quiet(i)?;
                 run.proto.last_cause = match w {
-                    Wait::TwoMsl => Cause::TwoMsl,
+                    Wait::TwoMsl | Wait::BeforeTwoMsl | Wait::AfterTwoMsl => Cause::TwoMsl,
                     _ => Cause::Rto,
                 };
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);

@@ -795,6 +795,13 @@ pub enum Wait {
     TwoMsl,
     /// `ms(n)`: a fixed time.
     Ms(u64),
+    /// `before(2msl)`: until just before 2·MSL ends: 1 ms earlier on a
+    /// virtual clock, the clock's tolerance earlier on a real one. A silent
+    /// timer is checked from both sides: the state it ends must still be
+    /// there now, and gone after `after(2msl)`.
+    BeforeTwoMsl,
+    /// `after(2msl)`: what `before(2msl)` left of 2·MSL, to its end.
+    AfterTwoMsl,
 }
 
 impl fmt::Display for Wait {
@@ -803,6 +810,8 @@ impl fmt::Display for Wait {
             Wait::Rto(n) => write!(f, "rto({n})"),
             Wait::TwoMsl => f.write_str("2msl"),
             Wait::Ms(n) => write!(f, "ms({n})"),
+            Wait::BeforeTwoMsl => f.write_str("before(2msl)"),
+            Wait::AfterTwoMsl => f.write_str("after(2msl)"),
         }
     }
 }
@@ -811,8 +820,11 @@ impl FromStr for Wait {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("`{s}` is not a wait (expected `rto(N)`, `2msl` or `ms(N)`)");
-        if s == "2msl" {
-            return Ok(Wait::TwoMsl);
+        match s {
+            "2msl" => return Ok(Wait::TwoMsl),
+            "before(2msl)" => return Ok(Wait::BeforeTwoMsl),
+            "after(2msl)" => return Ok(Wait::AfterTwoMsl),
+            _ => {}
         }
         let (name, rest) = s.split_once('(').ok_or_else(bad)?;
         let arg = rest.strip_suffix(')').ok_or_else(bad)?;

@@ -150,7 +150,14 @@ pub fn project(
                 peer: 0,
             }),
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
-            Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),
+            Action::Timer2Msl(_) => {
+                // Both sides of the deadline: TIME-WAIT is still there
+                // just before 2·MSL ends (a stack whose TIME-WAIT is too
+                // short fails here), and over after it.
+                steps.push(Step::Wait(Wait::BeforeTwoMsl));
+                steps.push(Step::State(es.before));
+                Step::Wait(Wait::AfterTwoMsl)
+            }
             Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
         };
         steps.push(step);
