@@ -755,7 +755,11 @@ impl TcpModel {
                 // Where a listener reopens TIME-WAIT, its counterpart: the
                 // server connects to the client's port, whose TIME-WAIT has
                 // no listener behind it and answers the SYN with an ACK.
-                if e == SERVER && self.cfg.time_wait_reopen {
+                // Only once the network is empty: an old duplicate SYN
+                // meeting this active open would make a simultaneous open
+                // with a connection nobody asked for (the property is the
+                // listener's, RFC 9293 §3.5 figure 8).
+                if e == SERVER && self.cfg.time_wait_reopen && w.net.is_empty() {
                     actions.push(Action::AppConnect(e));
                 }
             }
