@@ -23,6 +23,10 @@ pub struct BundledTarget {
     now: stack::Instant,
     /// Bytes the application has read on the current connection.
     delivered: u64,
+    /// Fault injection for the runner's tests: the RFC name of a state in
+    /// which a delivered segment makes this target panic
+    /// (`TRACEWRIGHT_BUNDLED_PANIC_IN=TIME-WAIT`), read at `open`.
+    panic_in: Option<String>,
 }
 
 impl Default for BundledTarget {
@@ -39,6 +43,7 @@ impl BundledTarget {
             config: stack::Config::default(),
             now: stack::Instant::from_millis(0),
             delivered: 0,
+            panic_in: None,
         }
     }
 
@@ -185,6 +190,7 @@ impl Target for BundledTarget {
         self.now = stack::Instant::from_millis(0);
         self.listener = None;
         self.delivered = 0;
+        self.panic_in = std::env::var("TRACEWRIGHT_BUNDLED_PANIC_IN").ok();
         if role == Role::Listener {
             self.endpoint = None;
             self.listener = Some(stack::Listener::new(listener_config_of(profile), IUT_PORT));
@@ -265,6 +271,12 @@ impl Target for BundledTarget {
         self.read();
         let ep = self.ep()?;
         let before = ep.state();
+        if let Some(name) = &self.panic_in {
+            if state_of(before).to_string() == *name {
+                panic!("fault injected: a segment in {name} (TRACEWRIGHT_BUNDLED_PANIC_IN)");
+            }
+        }
+        let ep = self.ep()?;
         ep.handle_segment(now, &s);
         if before == stack::State::TimeWait && ep.state() == stack::State::SynReceived {
             // A SYN reopened TIME-WAIT: a new connection.

@@ -131,12 +131,17 @@ pub fn guarded<T: Traced>(
     target: &str,
     replay: impl FnOnce() -> TraceResult,
 ) -> TraceResult {
-    catch_unwind(AssertUnwindSafe(replay)).unwrap_or_else(|_| {
-        TraceResult::error(
-            trace.id(),
-            trace.covers(),
-            format!("the {target} target panicked"),
-        )
+    catch_unwind(AssertUnwindSafe(replay)).unwrap_or_else(|payload| {
+        // The panic's own words, so the report says where it broke.
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        let why = match message {
+            Some(m) => format!("the {target} target panicked: {m}"),
+            None => format!("the {target} target panicked"),
+        };
+        TraceResult::error(trace.id(), trace.covers(), why)
     })
 }
 

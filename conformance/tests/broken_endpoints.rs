@@ -12,7 +12,7 @@ use tracewright_conformance::profile::Profile;
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::report::run_corpus;
 use tracewright_conformance::target::{Clock, Segment, Target, TargetError};
-use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace};
+use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace, Wait};
 
 /// How an endpoint is broken.
 #[derive(Clone, Copy, PartialEq)]
@@ -31,6 +31,11 @@ enum Breakage {
     DeliversSynDataAtOnce,
     /// Acknowledges data but never hands it to the application.
     LosesReceivedData,
+    /// Leaves TIME-WAIT after one MSL instead of two.
+    ShortTimeWait,
+    /// Advertises a zero window on every segment after its SYN or SYN-ACK,
+    /// though its application reads everything (RFC 9293 §3.8.6.2.2).
+    ClosesWindow,
 }
 
 struct Broken {
@@ -44,6 +49,10 @@ struct Broken {
     opened: bool,
     /// Bytes of SYNs handed up at once.
     early: u64,
+    /// Virtual time since `open`, when TIME-WAIT began, and the MSL.
+    now: Duration,
+    time_wait_since: Option<Duration>,
+    msl: Duration,
 }
 
 impl Broken {
@@ -56,10 +65,18 @@ impl Broken {
             pending: Vec::new(),
             opened: false,
             early: 0,
+            now: Duration::ZERO,
+            time_wait_since: None,
+            msl: Duration::ZERO,
         }
     }
 
     fn after_op(&mut self) {
+        if self.inner.state() == Some(TcpState::TimeWait) {
+            self.time_wait_since.get_or_insert(self.now);
+        } else {
+            self.time_wait_since = None;
+        }
         if self.how == Breakage::SkipsTimeWait && self.inner.state() == Some(TcpState::TimeWait) {
             // What it sent on the way (the final ACK) still goes out.
             let sent = self.inner.poll().unwrap();
@@ -75,6 +92,7 @@ impl Broken {
                 Breakage::AcksWrongNumber if self.fin_arrived && s.flags.ack => {
                     s.ack = s.ack.wrapping_sub(1)
                 }
+                Breakage::ClosesWindow if !s.flags.syn && !s.flags.rst => s.window = 0,
                 Breakage::NeverRetransmitsFin if s.flags.fin => {
                     if self.fins_sent.contains(&s.seq) {
                         continue;
@@ -102,6 +120,9 @@ impl Target for Broken {
         self.pending.clear();
         self.opened = false;
         self.early = 0;
+        self.now = Duration::ZERO;
+        self.time_wait_since = None;
+        self.msl = Duration::from_millis(profile.msl_ms);
         self.inner.open(role, profile)
     }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
@@ -129,6 +150,19 @@ impl Target for Broken {
         Ok(())
     }
     fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+        if let (Breakage::ShortTimeWait, Some(since)) = (self.how, self.time_wait_since) {
+            let left = (since + self.msl).saturating_sub(self.now);
+            if left <= d {
+                // One MSL into TIME-WAIT it is over.
+                let mut out = self.inner.advance(left)?;
+                self.inner.reset_to_closed();
+                self.time_wait_since = None;
+                out.extend(self.inner.advance(d - left)?.into_iter().map(|(t, s)| (t + left, s)));
+                self.now += d;
+                return Ok(out);
+            }
+        }
+        self.now += d;
         let out = self.inner.advance(d)?;
         self.after_op();
         Ok(out
@@ -223,6 +257,29 @@ fn exercises_delivery(t: &Trace) -> bool {
         .any(|s| matches!(s, Step::Delivered(n) if *n > 0))
 }
 
+/// The trace checks that the IUT is still in TIME-WAIT just before 2·MSL.
+fn exercises_time_wait_length(t: &Trace) -> bool {
+    t.steps.windows(2).any(|w| {
+        w[0] == Step::Wait(Wait::BeforeTwoMsl) && w[1] == Step::State(TcpState::TimeWait)
+    })
+}
+
+/// The trace expects the IUT's SYN or SYN-ACK and later a segment whose
+/// window it checks.
+fn exercises_window(t: &Trace) -> bool {
+    let expected = |s: &Step, syn: bool| match s {
+        Step::Expect(e) => {
+            let p = &e.any_of[0];
+            p.win.is_some() && !p.flags.rst && p.flags.syn == syn
+        }
+        _ => false,
+    };
+    let Some(syn) = t.steps.iter().position(|s| expected(s, true)) else {
+        return false;
+    };
+    t.steps[syn..].iter().any(|s| expected(s, false))
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -273,6 +330,16 @@ fn an_endpoint_that_delivers_syn_data_at_once_fails_the_syn_data_traces() {
 #[test]
 fn an_endpoint_that_loses_received_data_fails_the_delivery_checks() {
     check(Breakage::LosesReceivedData, exercises_delivery);
+}
+
+#[test]
+fn an_endpoint_whose_time_wait_lasts_one_msl_fails_the_time_wait_length_checks() {
+    check(Breakage::ShortTimeWait, exercises_time_wait_length);
+}
+
+#[test]
+fn an_endpoint_that_closes_its_window_fails_the_window_checks() {
+    check(Breakage::ClosesWindow, exercises_window);
 }
 
 #[test]

@@ -752,6 +752,16 @@ impl TcpModel {
                 } else {
                     Action::AppListen(e)
                 });
+                // Where a listener reopens TIME-WAIT, its counterpart: the
+                // server connects to the client's port, whose TIME-WAIT has
+                // no listener behind it and answers the SYN with an ACK.
+                // Only once the network is empty: an old duplicate SYN
+                // meeting this active open would make a simultaneous open
+                // with a connection nobody asked for (the property is the
+                // listener's, RFC 9293 §3.5 figure 8).
+                if e == SERVER && self.cfg.time_wait_reopen && w.net.is_empty() {
+                    actions.push(Action::AppConnect(e));
+                }
             }
             if end.opened && !end.history.aborted {
                 let open_for_data =
@@ -1054,11 +1064,24 @@ fn synchronized_arrives(
     // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN whose
     // sequence number is above RCV.NXT (so no old duplicate can be taken
     // for the new connection's) reopens it, with an ISN above every number
-    // the old incarnation used.
-    if cfg.time_wait_reopen && e.state == TimeWait && f.syn && !f.ack && !f.rst && s.seq > e.rcv_nxt
+    // the old incarnation used. Only a connection from a passive OPEN has a
+    // listener behind it to take the new connection, as a server
+    // application keeps its listening socket (Linux: `TCP_TW_SYN` in
+    // `tcp_v4_rcv` looks up a listener, and without one answers with the
+    // TIME-WAIT ACK); an active opener's TIME-WAIT answers with an ACK.
+    if cfg.time_wait_reopen
+        && e.passive
+        && e.state == TimeWait
+        && f.syn
+        && !f.ack
+        && !f.rst
+        && s.seq > e.rcv_nxt
     {
         e.reincarnate(cfg.variant == Some(Variant::FixedIsn));
         e.opened = true;
+        // The new connection came through the listener: a RST in its
+        // SYN-RECEIVED returns to LISTEN.
+        e.passive = true;
         e.rcv_nxt = s.seq + 1;
         e.peer_inc = s.inc;
         e.snd_una = e.iss;

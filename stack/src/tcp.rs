@@ -787,8 +787,11 @@ impl Endpoint {
         // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN above
         // RCV.NXT (so no old duplicate can pass for the new connection's)
         // reopens the connection, with an ISN above the old numbers.
+        // Only a connection from a passive OPEN has a listener behind it to
+        // take the new connection; an active opener answers with an ACK.
         if self.state == State::TimeWait
             && self.config.time_wait_reopen
+            && self.passive
             && f.syn
             && !f.ack
             && !f.rst
@@ -796,7 +799,9 @@ impl Endpoint {
         {
             self.choose_iss(now);
             self.reset_connection();
-            self.passive = false;
+            // Taken by the listener again: a RST in SYN-RECEIVED returns
+            // to LISTEN (RFC 9293 §3.10.7.4).
+            self.passive = true;
             self.remote_port = seg.src_port;
             self.irs = seg.seq;
             self.rcv_nxt = seg.seq + 1usize;

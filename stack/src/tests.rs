@@ -740,3 +740,36 @@ fn test_events_own_close_and_abort_report_nothing() {
     ep.close(t(0)).unwrap();
     assert_eq!(events(&mut ep), []);
 }
+
+// --- TIME-WAIT reopened by a new SYN (RFC 9293 §3.10.7.4 MAY-2) ---------------
+
+#[test]
+fn test_time_wait_recv_new_syn_reopens_a_passive_connection() {
+    let mut ep = endpoint_time_wait();
+    ep.config_mut().time_wait_reopen = true;
+    recv(&mut ep, 1000, seg("S", 10, None, b""));
+    assert_eq!(ep.state(), State::SynReceived);
+    let s = ep.poll_transmit().unwrap();
+    assert!(s.flags.syn && s.flags.ack && s.ack == IRS + 11usize);
+    // The new connection is the listener's: a RST returns it to LISTEN.
+    recv(&mut ep, 1000, seg("R", 11, None, b""));
+    assert_eq!(ep.state(), State::Listen);
+}
+
+#[test]
+fn test_time_wait_recv_new_syn_acked_by_an_active_opener() {
+    // An active opener has no listener behind it to take a new
+    // connection: the SYN gets the TIME-WAIT ACK.
+    let mut ep = endpoint_syn_sent();
+    recv(&mut ep, 0, seg("SA", 0, Some(1), b""));
+    expect(&mut ep, &[("A", 1, Some(1), 0)]);
+    ep.close(t(0)).unwrap();
+    expect(&mut ep, &[("FA", 1, Some(1), 0)]);
+    recv(&mut ep, 0, seg("FA", 1, Some(2), b""));
+    expect(&mut ep, &[("A", 2, Some(2), 0)]);
+    assert_eq!(ep.state(), State::TimeWait);
+    ep.config_mut().time_wait_reopen = true;
+    recv(&mut ep, 1000, seg("S", 10, None, b""));
+    expect(&mut ep, &[("A", 2, Some(2), 0)]);
+    assert_eq!(ep.state(), State::TimeWait);
+}

@@ -80,6 +80,10 @@ pub struct LinuxTarget {
     tun: Option<OwnedFd>,
     listener: Option<OwnedFd>,
     conn: Option<OwnedFd>,
+    /// The application has had a connection since its last `listen` or
+    /// `connect`: once that connection is gone, the IUT is CLOSED, though
+    /// its listener stays open (see `try_accept`).
+    had_conn: bool,
     role: Role,
     /// Bytes the application has read on the current connection.
     delivered: u64,
@@ -107,6 +111,7 @@ impl LinuxTarget {
             tun: None,
             listener: None,
             conn: None,
+            had_conn: false,
             role: Role::Server,
             delivered: 0,
             in_own_netns: false,
@@ -267,13 +272,14 @@ impl LinuxTarget {
     }
 
     /// A listener's connection, once the handshake completed, is accepted:
-    /// the application's calls go to it from then on. The listener is
-    /// closed then, as RFC 9293's one TCB leaves LISTEN for the connection
-    /// (§3.10.7.2): a later SYN meets a closed port, not a new connection.
+    /// the application's calls go to it from then on. The listener stays
+    /// open, as a server application keeps its listening socket: Linux
+    /// reopens a TIME-WAIT connection by a new SYN only through a listener
+    /// (`TCP_TW_SYN` in `tcp_v4_rcv`), which the profile's
+    /// `time_wait_reopen` describes. A connection accepted while an older
+    /// one is held is the older one's next incarnation (a reopened
+    /// TIME-WAIT): the application's calls and its count move to it.
     fn try_accept(&mut self) {
-        if self.conn.is_some() {
-            return;
-        }
         let Some(l) = &self.listener else { return };
         // SAFETY: accept4 with null address pointers; on success we own the fd.
         let fd = unsafe {
@@ -285,9 +291,23 @@ impl LinuxTarget {
             )
         };
         if fd >= 0 {
+            if self.conn.is_some() {
+                self.delivered = 0;
+            }
             // SAFETY: fd is fresh and ours.
             self.conn = Some(unsafe { OwnedFd::from_raw_fd(fd) });
-            self.listener = None;
+            self.had_conn = true;
+        }
+    }
+
+    /// The IUT's state: its connection's, and CLOSED once the connection
+    /// the application had is gone, though the listener is still open
+    /// (RFC 9293's TCB of that connection is deleted; a server's listening
+    /// socket is not the connection).
+    fn iut_state(&self) -> Option<TcpState> {
+        match proc_tcp::read() {
+            Some(TcpState::Listen) if self.had_conn => Some(TcpState::Closed),
+            s => s,
         }
     }
 
@@ -437,6 +457,11 @@ impl Target for LinuxTarget {
     fn resolve_wait(&self, w: Wait, profile: &Profile) -> Duration {
         match w {
             Wait::TwoMsl => TIME_WAIT_LEN + TIME_WAIT_LEN / 8,
+            // Kernel timers are never early: TIME-WAIT is still there the
+            // clock's tolerance before TCP_TIMEWAIT_LEN, and gone once the
+            // rest of the rounded wait has passed.
+            Wait::BeforeTwoMsl => TIME_WAIT_LEN - TOLERANCE,
+            Wait::AfterTwoMsl => TIME_WAIT_LEN / 8 + TOLERANCE,
             _ => profile.resolve(w),
         }
     }
@@ -484,12 +509,16 @@ impl Target for LinuxTarget {
         }
         if matches!(call, AppCall::Listen | AppCall::Connect)
             && (self.conn.is_some() || self.listener.is_some())
-            && matches!(proc_tcp::read(), None | Some(TcpState::Closed))
+            && matches!(self.iut_state(), None | Some(TcpState::Closed))
         {
             // The last connection is over: the application opens a new one
-            // (a second incarnation) on a new socket.
+            // (a second incarnation), on a new socket for `connect`; a
+            // server's listener, still open, takes the next one.
             self.conn = None;
-            self.listener = None;
+            self.had_conn = false;
+            if *call == AppCall::Connect {
+                self.listener = None;
+            }
         }
         if matches!(call, AppCall::Listen | AppCall::Connect) {
             // A new connection: what the application reads starts afresh
@@ -508,7 +537,9 @@ impl Target for LinuxTarget {
                 ))
             }
             AppCall::Listen => {
-                if self.conn.is_none() && self.listener.is_none() {
+                if self.listener.is_some() && self.conn.is_none() {
+                    // Listening already (the socket stayed open): nothing to do.
+                } else if self.conn.is_none() && self.listener.is_none() {
                     if let Some(s) = iut_socket()? {
                         // SAFETY: plain syscall on our socket.
                         if unsafe { libc::listen(s.as_raw_fd(), 8) } == 0 {
@@ -531,6 +562,7 @@ impl Target for LinuxTarget {
                             )
                         };
                         self.conn = Some(s);
+                        self.had_conn = true;
                     }
                 }
             }
@@ -638,15 +670,14 @@ impl Target for LinuxTarget {
     }
 
     fn state(&mut self) -> Option<TcpState> {
-        proc_tcp::read()
+        self.iut_state()
     }
 
     /// What the application can read, read. A passive connection not yet
     /// accepted is accepted if the handshake is done, as after every
     /// `deliver` and `poll`; one in SYN-RECEIVED holds nothing readable: 0.
-    /// A SYN cannot reopen TIME-WAIT here (the listener is closed once its
-    /// connection is accepted), so only `open`, `listen` and `connect`
-    /// start the count afresh.
+    /// `open`, `listen`, `connect` and a connection accepted after a SYN
+    /// reopened TIME-WAIT start the count afresh.
     fn delivered(&mut self) -> Result<Option<u64>, TargetError> {
         if self.role == Role::Listener {
             return Ok(None);
@@ -659,6 +690,7 @@ impl Target for LinuxTarget {
 
     fn close(&mut self) {
         self.conn = None;
+        self.had_conn = false;
         self.listener = None;
         self.tun = None;
         self.pcap = None;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
 use crate::profile::Profile;
 use crate::target::{Clock, Segment, Target, HARNESS_ISN, HARNESS_PORT, IUT_PORT};
-use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Wait};
+use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Wait, WindowPattern};
 
 /// Until the IUT's ISN is learnt from its first SYN, its sequence space is
 /// taken to start here, so a RST answering our ACK (whose seq is our ack)
@@ -23,6 +23,8 @@ const PROVISIONAL_IUT_ISN: u32 = 0x8000_0000;
 pub struct Rel<'a> {
     seg: &'a Segment,
     iut_isn: u32,
+    /// The window is shown: it is what went wrong (a shrunk window).
+    show_window: bool,
 }
 
 impl fmt::Display for Rel<'_> {
@@ -46,6 +48,9 @@ impl fmt::Display for Rel<'_> {
         }
         if !s.payload.is_empty() {
             write!(f, " len={}", s.payload.len())?;
+        }
+        if self.show_window {
+            write!(f, " win={}", s.window)?;
         }
         // Only traces with several peers name them.
         let port = if harness { s.src_port } else { s.dst_port };
@@ -74,7 +79,24 @@ pub fn pattern_text(p: &SegmentPattern) -> String {
     if p.peer != 0 {
         s += &format!(" peer={}", p.peer);
     }
+    match p.win {
+        Some(WindowPattern::Wnd) => s += " win=wnd",
+        Some(WindowPattern::Exact(n)) => s += &format!(" win={n}"),
+        None => {}
+    }
     s
+}
+
+/// The right edge of the receive window a segment of the IUT advertises,
+/// relative to the harness's ISN: SEG.ACK + SEG.WND, or for a SYN without
+/// ACK 1 + SEG.WND (the harness's SYN is at 0).
+fn right_edge(s: &Segment) -> u32 {
+    let ack = if s.flags.ack {
+        s.ack.wrapping_sub(HARNESS_ISN)
+    } else {
+        1
+    };
+    ack.wrapping_add(u32::from(s.window))
 }
 
 /// The TCP side of one replay: the target, and the IUT's sequence spaces
@@ -90,6 +112,10 @@ struct Tcp<'a> {
     /// The highest sequence number the IUT has used towards each port,
     /// relative to its first ISN there (a new ISN must lie above it).
     iut_seq_max: BTreeMap<u16, u32>,
+    /// The right edge of the IUT's receive window towards each port, as
+    /// far as it advertised it (see [`right_edge`]): learnt from its SYN or
+    /// SYN-ACK, moved right by each segment matched since.
+    edges: BTreeMap<u16, u32>,
     /// The model's state, for the RFC citation.
     state: Option<TcpState>,
     /// The kind of the last harness-side step, for the RFC citation.
@@ -117,6 +143,16 @@ enum AppKind {
 }
 
 impl Tcp<'_> {
+    /// Whether a segment of the IUT advertises a right window edge left of
+    /// one it advertised before on this connection (RFC 9293 §3.8.6.2.2).
+    fn shrinks(&self, s: &Segment) -> bool {
+        !s.flags.syn
+            && self
+                .edges
+                .get(&s.dst_port)
+                .is_some_and(|&e| (right_edge(s).wrapping_sub(e) as i32) < 0)
+    }
+
     /// The IUT's current ISN towards harness port `port`.
     fn base(&self, port: u16) -> u32 {
         self.isns
@@ -210,6 +246,7 @@ impl Plugin for Tcp<'_> {
         Rel {
             seg,
             iut_isn: real.wrapping_sub(t),
+            show_window: seg.src_port == IUT_PORT && !seg.flags.rst && self.shrinks(seg),
         }
         .to_string()
     }
@@ -219,7 +256,15 @@ impl Plugin for Tcp<'_> {
     }
 
     fn matches(&self, p: &SegmentPattern, seg: &Segment) -> bool {
-        let seq_ok = if p.new_isn {
+        // A SYN of the new incarnation after the first (its SYN-ACK in a
+        // simultaneous open, a retransmission) repeats the ISN learnt from
+        // the first: its number is checked as any other.
+        let isn_known = p.seq.is_some_and(|s| {
+            self.isns
+                .get(&seg.dst_port)
+                .is_some_and(|v| v.len() > 1 && v.last().is_some_and(|&(t, _)| t == s))
+        });
+        let seq_ok = if p.new_isn && !isn_known {
             // A new incarnation's ISN: above every number the IUT used
             // (within half the sequence space, RFC 9293 §3.4).
             let port = seg.dst_port;
@@ -234,7 +279,14 @@ impl Plugin for Tcp<'_> {
             p.seq
                 .is_none_or(|s| seg.seq == self.iut_abs(seg.dst_port, s))
         };
+        let win_ok = match p.win {
+            None => true,
+            Some(WindowPattern::Exact(n)) => seg.window == n,
+            Some(WindowPattern::Wnd) if seg.flags.syn => seg.window > 0,
+            Some(WindowPattern::Wnd) => !self.shrinks(seg),
+        };
         p.flags.matches(seg.flags)
+            && win_ok
             && seq_ok
             && seg.dst_port == HARNESS_PORT.wrapping_add(p.peer)
             && p.ack.is_none_or(|a| seg.ack.wrapping_sub(HARNESS_ISN) == a)
@@ -242,11 +294,21 @@ impl Plugin for Tcp<'_> {
     }
 
     fn matched(&mut self, p: &SegmentPattern, seg: &Segment) {
+        if !seg.flags.rst {
+            // A SYN starts the connection's window afresh; later segments
+            // may only move its right edge on.
+            let edge = right_edge(seg);
+            let known = self.edges.entry(seg.dst_port).or_insert(edge);
+            if seg.flags.syn || (edge.wrapping_sub(*known) as i32) > 0 {
+                *known = edge;
+            }
+        }
         if p.new_isn {
-            self.isns
-                .entry(seg.dst_port)
-                .or_default()
-                .push((p.seq.unwrap_or(0), seg.seq));
+            let v = self.isns.entry(seg.dst_port).or_default();
+            let learnt = (p.seq.unwrap_or(0), seg.seq);
+            if v.len() < 2 || v.last() != Some(&learnt) {
+                v.push(learnt);
+            }
         }
         self.note_seq(seg);
     }
@@ -288,7 +350,7 @@ impl Plugin for Tcp<'_> {
             Step::Wait(w) => {
                 run.quiet(i)?;
                 run.proto.last_cause = match w {
-                    Wait::TwoMsl => Cause::TwoMsl,
+                    Wait::TwoMsl | Wait::BeforeTwoMsl | Wait::AfterTwoMsl => Cause::TwoMsl,
                     _ => Cause::Rto,
                 };
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
@@ -391,6 +453,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         profile,
         isns: BTreeMap::new(),
         iut_seq_max: BTreeMap::new(),
+        edges: BTreeMap::new(),
         state: Some(TcpState::Closed),
         last_cause: Cause::Start,
         since_state: 0,

@@ -138,6 +138,9 @@ impl Profile {
             Wait::Rto(n) => Duration::from_millis(self.initial_rto_ms << n.min(16)),
             Wait::TwoMsl => Duration::from_millis(2 * self.msl_ms),
             Wait::Ms(n) => Duration::from_millis(n),
+            // On a virtual clock, exact: 1 ms before the end, then 1 ms.
+            Wait::BeforeTwoMsl => Duration::from_millis((2 * self.msl_ms).saturating_sub(1)),
+            Wait::AfterTwoMsl => Duration::from_millis((2 * self.msl_ms).min(1)),
         }
     }
 }

@@ -65,6 +65,12 @@
 //!   the IUT used before (RFC 9293 §3.4.1; MAY-2 for a TIME-WAIT reopened),
 //!   and from the pattern's `seq` up, IUT numbers count from it. Lower
 //!   numbers (an old duplicate's ACK) still count from the earlier ISN.
+//! - `win: wnd` in a pattern checks the window the segment advertises: the
+//!   harness learns the IUT's receive window from its SYN or SYN-ACK (which
+//!   must offer more than zero), and the right edge SEG.ACK + SEG.WND of
+//!   every later segment must not lie left of what the IUT advertised
+//!   before (RFC 9293 §3.8.6.2.2, SHLD-14). `win: N` asks for exactly N.
+//!   Without `win` the window is not checked (RSTs, older traces).
 
 use std::fmt;
 use std::str::FromStr;
@@ -630,6 +636,63 @@ pub struct SegmentPattern {
     /// The harness peer it is sent to: port `HARNESS_PORT + peer`.
     #[serde(default, skip_serializing_if = "is_zero_u16")]
     pub peer: u16,
+    /// The window the segment advertises (RFC 9293 §3.8.6); absent, it is
+    /// not checked (traces written before it existed, and RSTs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub win: Option<WindowPattern>,
+}
+
+/// What an expected segment's window field must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WindowPattern {
+    /// `win: wnd`: the IUT's receive window as it advertised it. The harness
+    /// learns it from the IUT's SYN or SYN-ACK (the right edge SEG.ACK +
+    /// SEG.WND; on a SYN, 1 + SEG.WND above the harness's ISN); every later
+    /// segment's right edge must not lie left of it, as a receiver
+    /// "SHOULD NOT shrink the window" (RFC 9293 §3.8.6.2.2, SHLD-14): a
+    /// window closed while the application keeps up is a fault. A SYN or
+    /// SYN-ACK with `wnd` must advertise a window above zero.
+    Wnd,
+    /// `win: N`: exactly N.
+    Exact(u16),
+}
+
+impl fmt::Display for WindowPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WindowPattern::Wnd => f.write_str("wnd"),
+            WindowPattern::Exact(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for WindowPattern {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            WindowPattern::Wnd => s.serialize_str("wnd"),
+            WindowPattern::Exact(n) => s.serialize_u16(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WindowPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u16),
+            S(String),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("a window is `wnd` or a number from 0 to 65535")
+        })? {
+            Raw::N(n) => Ok(WindowPattern::Exact(n)),
+            Raw::S(s) if s == "wnd" => Ok(WindowPattern::Wnd),
+            Raw::S(s) => Err(serde::de::Error::custom(format!(
+                "`{s}` is not a window (expected `wnd` or a number from 0 to 65535)"
+            ))),
+        }
+    }
 }
 
 /// TCP control flags, written as letters in the order `S F R P A`
@@ -732,6 +795,13 @@ pub enum Wait {
     TwoMsl,
     /// `ms(n)`: a fixed time.
     Ms(u64),
+    /// `before(2msl)`: until just before 2·MSL ends: 1 ms earlier on a
+    /// virtual clock, the clock's tolerance earlier on a real one. A silent
+    /// timer is checked from both sides: the state it ends must still be
+    /// there now, and gone after `after(2msl)`.
+    BeforeTwoMsl,
+    /// `after(2msl)`: what `before(2msl)` left of 2·MSL, to its end.
+    AfterTwoMsl,
 }
 
 impl fmt::Display for Wait {
@@ -740,6 +810,8 @@ impl fmt::Display for Wait {
             Wait::Rto(n) => write!(f, "rto({n})"),
             Wait::TwoMsl => f.write_str("2msl"),
             Wait::Ms(n) => write!(f, "ms({n})"),
+            Wait::BeforeTwoMsl => f.write_str("before(2msl)"),
+            Wait::AfterTwoMsl => f.write_str("after(2msl)"),
         }
     }
 }
@@ -748,8 +820,11 @@ impl FromStr for Wait {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("`{s}` is not a wait (expected `rto(N)`, `2msl` or `ms(N)`)");
-        if s == "2msl" {
-            return Ok(Wait::TwoMsl);
+        match s {
+            "2msl" => return Ok(Wait::TwoMsl),
+            "before(2msl)" => return Ok(Wait::BeforeTwoMsl),
+            "after(2msl)" => return Ok(Wait::AfterTwoMsl),
+            _ => {}
         }
         let (name, rest) = s.split_once('(').ok_or_else(bad)?;
         let arg = rest.strip_suffix(')').ok_or_else(bad)?;
@@ -982,6 +1057,9 @@ fn step_flow(step: &Step) -> String {
                     );
                     if p.new_isn {
                         s.insert_str(s.len() - 1, ", new_isn: true");
+                    }
+                    if let Some(w) = p.win {
+                        s.insert_str(s.len() - 1, &format!(", win: {w}"));
                     }
                     s
                 })

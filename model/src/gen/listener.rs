@@ -83,6 +83,7 @@ fn pattern(s: &LSeg) -> SegmentPattern {
         len: 0,
         peer: s.peer.into(),
         new_isn: false,
+        win: None,
     }
 }
 

@@ -10,7 +10,7 @@
 
 use tracewright_vocab::trace::{
     AppCall, Expect, Flags, Protocol, Role, SegmentPattern, SegmentSpec, Step, Trace, Transition,
-    Wait, FORMAT,
+    Wait, WindowPattern, FORMAT,
 };
 
 use super::{cover, Label, Plugin};
@@ -102,6 +102,10 @@ fn pattern(s: &Segment) -> SegmentPattern {
         // The SYN of the IUT's second incarnation carries a new ISN.
         new_isn: s.flags.syn && s.inc > 0,
         peer: 0,
+        // The IUT's receive window as it advertised it on its SYN or
+        // SYN-ACK (RFC 9293 §3.8.6): not for a RST, whose window means
+        // nothing.
+        win: (!s.flags.rst).then_some(WindowPattern::Wnd),
     }
 }
 
@@ -146,7 +150,14 @@ pub fn project(
                 peer: 0,
             }),
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
-            Action::Timer2Msl(_) => Step::Wait(Wait::TwoMsl),
+            Action::Timer2Msl(_) => {
+                // Both sides of the deadline: TIME-WAIT is still there
+                // just before 2·MSL ends (a stack whose TIME-WAIT is too
+                // short fails here), and over after it.
+                steps.push(Step::Wait(Wait::BeforeTwoMsl));
+                steps.push(Step::State(es.before));
+                Step::Wait(Wait::AfterTwoMsl)
+            }
             Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
         };
         steps.push(step);
