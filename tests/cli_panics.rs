@@ -61,7 +61,8 @@ fn a_panicking_target_costs_one_trace_and_the_report_is_written() {
     let passes = text.lines().filter(|l| l.starts_with("  PASS")).count();
     assert!(!errs.is_empty(), "{text}");
     assert!(
-        errs.iter().any(|l| l.contains("tcp-server-time-wait-recv-fa-sends-a-to-time-wait")),
+        errs.iter()
+            .any(|l| l.contains("tcp-server-time-wait-recv-fa-sends-a-to-time-wait")),
         "{text}"
     );
     assert!(

