@@ -51,7 +51,7 @@ cp profiles/rfc9293.yaml "$W/copy.yaml"; sed -i 's/^msl_ms: .*/msl_ms: 1000/' "$
 PICK='error' run 'a copy keeping `name: rfc9293`, edited' "$BIN" generate tcp --profile "$W/copy.yaml"
 
 # 3. sizes.
-D=$(corpus len); sed 's/len: 1}/len: 4294967295}/' "$GOOD" | sed 's/^id: .*/id: tcp-big-len/' >"$D/tcp-big-len.yaml"
+D=$(corpus len); sed 's/len: 1\([,}]\)/len: 4294967295\1/' "$GOOD" | sed 's/^id: .*/id: tcp-big-len/' >"$D/tcp-big-len.yaml"
 PICK='^  [^ ]' run '`len: 4294967295` in a trace' "$BIN" replay tcp --traces "$D"
 D=$(corpus send); sed 's/app: {send: 1}/app: {send: 4294967295}/' "$GOOD" | sed 's/^id: .*/id: tcp-big-send/' >"$D/tcp-big-send.yaml"
 PICK='^  [^ ]' run '`app: {send: 4294967295}`' "$BIN" replay tcp --traces "$D"
