@@ -3,6 +3,8 @@
 //! lists are found without the current folder; `--traces` and `--profile`
 //! take paths, relative to where the user is.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -34,16 +36,7 @@ fn the_readme_commands_work(bin: &Path, dir: &Path) {
     assert!(out.contains("199 pass, 0 fail"), "{out}");
     let (code, out, err) = run_in(bin, dir, &["replay", "h2"]);
     assert_eq!(code, 0, "{out}{err}");
-    let h2 = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/h2"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("h2-")
-        })
-        .count();
+    let h2 = common::h2_traces();
     assert!(out.contains(&format!("{h2} pass, 0 fail")), "{out}");
     // A profile by name, its corpus and the target's own deviations list.
     let (code, out, err) = run_in(

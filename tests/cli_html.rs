@@ -174,15 +174,7 @@ fn html_report_renders_in_a_headless_browser() {
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(
         dom.matches("<section id=").count(),
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/h2"))
-            .unwrap()
-            .filter(|e| e
-                .as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("h2-"))
-            .count(),
+        common::h2_traces(),
         "{}",
         &dom[..dom.len().min(2000)]
     );

@@ -2,6 +2,8 @@
 //! terminal, colour only where asked for and never under NO_COLOR, a short
 //! report for an all-green run and every PASS line with `-v`.
 
+mod common;
+
 use std::process::Command;
 
 /// `tracewright ARGS` in the repository with `env` set; exit code, stdout,
@@ -154,16 +156,7 @@ fn progress_is_plain_lines_in_a_log() {
     let env = [("TRACEWRIGHT_PROGRESS_SECS", "0")];
     let (code, out, err) = run(&["replay", "h2", "--target", "bundled"], &env);
     assert_eq!(code, 0, "{out}{err}");
-    let total = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/h2"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("h2-")
-        })
-        .count();
+    let total = common::h2_traces();
     assert!(
         err.contains(&format!("replay h2 against bundled: 1/{total} traces")),
         "{err}"

@@ -1,5 +1,8 @@
 //! What the CLI tests share: running the binary as a user does.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::process::Command;
 
 /// Runs `tracewright ARGS` in the repository; its exit code, stdout, stderr.
@@ -14,4 +17,19 @@ pub fn tracewright(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// How many traces the committed HTTP/2 corpus holds (its `h2-*` files;
+/// `coverage.yaml` beside them is not a trace).
+pub fn h2_traces() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/h2"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("h2-")
+        })
+        .count()
 }
