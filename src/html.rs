@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use tracewright_conformance::registry::Loaded;
 use tracewright_conformance::replay::{Dir, TraceResult, Verdict};
-use tracewright_conformance::report::Report;
+use tracewright_conformance::report::{Report, MATRIX_COLUMNS};
 use tracewright_model::ladder::{self, Rung, Way};
 
 fn esc(s: &str) -> String {
@@ -21,41 +21,6 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
-
-/// As the text report orders the matrix's columns.
-const COLUMNS: [&str; 31] = [
-    "listen",
-    "connect",
-    "send",
-    "close",
-    "abort",
-    "S",
-    "SA",
-    "A",
-    "PA",
-    "FA",
-    "R",
-    "RA",
-    "rto",
-    "2msl",
-    "request",
-    "respond",
-    "data",
-    "end",
-    "reset",
-    "push",
-    "goaway",
-    "DATA",
-    "HEADERS",
-    "PRIORITY",
-    "RST_STREAM",
-    "PUSH_PROMISE",
-    "WINDOW_UPDATE",
-    "CONTINUATION",
-    "SETTINGS",
-    "PING",
-    "GOAWAY",
-];
 
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
@@ -158,7 +123,12 @@ fn matrix(out: &mut String, report: &Report) {
             cell.push(id.as_str());
         }
     }
-    columns.sort_by_key(|c| COLUMNS.iter().position(|o| o == c).unwrap_or(COLUMNS.len()));
+    columns.sort_by_key(|c| {
+        MATRIX_COLUMNS
+            .iter()
+            .position(|o| o == c)
+            .unwrap_or(MATRIX_COLUMNS.len())
+    });
     let rows: Vec<String> = if report.protocol == "h2" {
         let mut r: Vec<String> = tracewright_conformance::h2::STREAM_STATES
             .iter()

@@ -17,6 +17,43 @@ pub use crate::corpus::{run_corpus, run_corpus_capturing};
 const CONTEXT: usize = 8;
 const MID: usize = 40;
 
+/// The order of the state × event matrix's columns: app calls, then what
+/// arrives (TCP segments, HTTP/2 frames), then timers; a column not listed
+/// goes last. The text and HTML reports both draw it so.
+pub const MATRIX_COLUMNS: [&str; 31] = [
+    "listen",
+    "connect",
+    "send",
+    "close",
+    "abort",
+    "S",
+    "SA",
+    "A",
+    "PA",
+    "FA",
+    "R",
+    "RA",
+    "rto",
+    "2msl",
+    "request",
+    "respond",
+    "data",
+    "end",
+    "reset",
+    "push",
+    "goaway",
+    "DATA",
+    "HEADERS",
+    "PRIORITY",
+    "RST_STREAM",
+    "PUSH_PROMISE",
+    "WINDOW_UPDATE",
+    "CONTINUATION",
+    "SETTINGS",
+    "PING",
+    "GOAWAY",
+];
+
 #[derive(Debug)]
 pub struct Report {
     pub protocol: String,
@@ -389,40 +426,12 @@ impl Report {
                 cell.0 += passed.contains(id.as_str()) as usize;
             }
         }
-        let order = [
-            "listen",
-            "connect",
-            "send",
-            "close",
-            "abort",
-            "S",
-            "SA",
-            "A",
-            "PA",
-            "FA",
-            "R",
-            "RA",
-            "rto",
-            "2msl",
-            "request",
-            "respond",
-            "data",
-            "end",
-            "reset",
-            "push",
-            "goaway",
-            "DATA",
-            "HEADERS",
-            "PRIORITY",
-            "RST_STREAM",
-            "PUSH_PROMISE",
-            "WINDOW_UPDATE",
-            "CONTINUATION",
-            "SETTINGS",
-            "PING",
-            "GOAWAY",
-        ];
-        columns.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(order.len()));
+        columns.sort_by_key(|c| {
+            MATRIX_COLUMNS
+                .iter()
+                .position(|o| o == c)
+                .unwrap_or(MATRIX_COLUMNS.len())
+        });
         let _ = writeln!(out);
         let _ =
             writeln!(
