@@ -9,13 +9,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use stateright::Model;
 use tracewright_conformance::profile::Profile;
-use tracewright_conformance::registry::{self, ProfileLookupError, RegistryError, Suite};
+use tracewright_conformance::registry::{self, ProfileLookupError, Suite};
 use tracewright_conformance::results;
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
@@ -24,6 +22,7 @@ mod colour;
 mod html;
 mod print;
 mod progress;
+mod replay;
 mod run;
 mod show;
 
@@ -214,20 +213,6 @@ enum Command {
     },
 }
 
-/// Where a replay writes, beyond stdout, and which traces it runs how.
-struct Outputs {
-    report: Option<PathBuf>,
-    junit: Option<PathBuf>,
-    html: Option<PathBuf>,
-    json: Option<PathBuf>,
-    shard: Option<results::Shard>,
-    capture: Option<PathBuf>,
-    deviations: Option<PathBuf>,
-    sel: run::Selection,
-    /// Part of `replay all`: a suite `--only` matches nothing in is skipped.
-    in_all: bool,
-}
-
 /// `--adapter-timeout`: `250ms`, `5s`, `1.5s`, `1m`.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let (n, unit) = s
@@ -333,37 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             protocol,
             model,
             port,
-        } => {
-            let at = ("127.0.0.1", port);
-            // stateright's server panics on a port in use: say so first.
-            std::net::TcpListener::bind(at).with_context(|| {
-                format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N")
-            })?;
-            let serving = || {
-                println!(
-                    "serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)"
-                )
-            };
-            match protocol {
-                Protocol::H2 => {
-                    serving();
-                    tracewright_model::configs::h2_explore().checker().serve(at);
-                }
-                Protocol::TcpListener => {
-                    let p = profile(&model.profile)?;
-                    let m = tracewright_model::listener_gen::generation_model(&p)
-                        .map_err(anyhow::Error::msg)?;
-                    serving();
-                    m.checker().serve(at);
-                }
-                _ => {
-                    let m = model_for(&model, |_| 2)?;
-                    serving();
-                    m.checker().serve(at);
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => print::serve_explorer(protocol, &model, port),
         Command::Generate {
             protocol,
             model,
@@ -408,7 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 registry::ADAPTER_TIMEOUT_MS
                     .store(t.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
             }
-            let out = Outputs {
+            let out = replay::Outputs {
                 report,
                 junit,
                 html,
@@ -423,67 +378,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 in_all: false,
             };
-            if protocol != Protocol::All {
-                return replay(protocol.suite(), &target, &profile, traces, &out);
-            }
-            if traces.is_some() {
-                bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
-            }
-            // Every suite, so a target that serves one protocol (or no
-            // target at all, or no such profile) is refused before
-            // anything runs.
-            for p in [registry::Protocol::Tcp, registry::Protocol::H2] {
-                match registry::find(&target) {
-                    Some(e) if !e.serves(p) => bail!(
-                        "replay all --target {target}: {}; run replay {} --target {target}",
-                        e.only,
-                        e.protocols().join(" or ")
-                    ),
-                    _ => {
-                        registry::lookup(&target, p).map_err(|e| anyhow!("--target {e}"))?;
-                    }
+            if protocol == Protocol::All {
+                if traces.is_some() {
+                    bail!("replay all: --traces names one corpus; replay tcp or h2 with it");
                 }
+                return replay::all(&target, &profile, &out);
             }
-            self::profile(&profile)?;
-            // One report after the other, one exit code; the files named
-            // after each suite.
-            let with = |p: &Option<PathBuf>, suite: &str| {
-                p.as_ref().map(|p| {
-                    let stem = p.file_stem().unwrap_or_default().to_string_lossy();
-                    let ext = p
-                        .extension()
-                        .map_or(String::new(), |e| format!(".{}", e.to_string_lossy()));
-                    p.with_file_name(format!("{stem}-{suite}{ext}"))
-                })
-            };
-            let mut codes = Vec::new();
-            for (suite, name) in [
-                (Suite::Tcp, "tcp"),
-                (Suite::Listener, "tcp-listener"),
-                (Suite::H2, "h2"),
-            ] {
-                // --capture and --deviations are about the TCP suites.
-                let tcp = suite != Suite::H2;
-                let out = Outputs {
-                    report: with(&out.report, name),
-                    junit: with(&out.junit, name),
-                    html: with(&out.html, name),
-                    json: with(&out.json, name),
-                    shard: out.shard,
-                    capture: out.capture.clone().filter(|_| tcp),
-                    deviations: out.deviations.clone().filter(|_| tcp),
-                    sel: out.sel.clone(),
-                    in_all: true,
-                };
-                codes.push(replay(suite, &target, &profile, None, &out)?);
-                if print::interrupted() {
-                    break;
-                }
-            }
-            Ok(codes
-                .into_iter()
-                .find(|c| *c != ExitCode::SUCCESS)
-                .unwrap_or(ExitCode::SUCCESS))
+            replay::one(protocol.suite(), &target, &profile, traces, &out)
         }
         Command::Merge {
             files,
@@ -491,113 +392,4 @@ fn run(cli: Cli) -> Result<ExitCode> {
             junit,
         } => print::merge(&files, report.as_deref(), junit.as_deref()),
     }
-}
-
-/// `replay SUITE --target SPEC`: opens the target from the registry,
-/// replays the corpus, prints or writes the report. A target that cannot
-/// run on this machine prints one line and exits with
-/// `registry::EXIT_UNAVAILABLE`.
-fn replay(
-    suite: Suite,
-    spec: &str,
-    profile_arg: &str,
-    traces: Option<PathBuf>,
-    out: &Outputs,
-) -> Result<ExitCode> {
-    let entry = registry::lookup(spec, suite.protocol()).map_err(|e| anyhow!("--target {e}"))?;
-    let profile = profile(profile_arg)?;
-    let traces = traces.unwrap_or_else(|| suite.corpus(&profile));
-    let deviations =
-        registry::load_deviations(spec, suite, &traces, &profile, out.deviations.as_deref())?;
-    let mut target = match entry.open(spec, suite.protocol()) {
-        Err(RegistryError::Unavailable(why)) => {
-            eprintln!("{why}");
-            return Ok(ExitCode::from(registry::EXIT_UNAVAILABLE));
-        }
-        opened => opened.map_err(|e| anyhow!("--target {e}"))?,
-    };
-    #[cfg(target_os = "linux")]
-    if let registry::Opened::Tcp(registry::TcpRunner::Guest { kernel }) = &target {
-        if !out.sel.only.is_empty() || out.sel.fail_fast || out.sel.jobs.is_some() {
-            bail!("--only, --fail-fast and --jobs are not passed into a uml: guest (yet); run the whole corpus");
-        }
-        if out.html.is_some() || out.json.is_some() || out.shard.is_some() {
-            bail!("--html, --json and --shard are not passed into a uml: guest (yet); use --report and --junit");
-        }
-        let args = tracewright_conformance::linux::uml::ReplayArgs {
-            suite: suite.name(),
-            profile: profile_arg,
-            traces: &traces,
-            report: out.report.as_deref(),
-            junit: out.junit.as_deref(),
-            capture: out.capture.as_deref(),
-            deviations: out.deviations.as_deref(),
-        };
-        return Ok(ExitCode::from(registry::replay_in_guest(kernel, &args)));
-    }
-    if let Some(dir) = &out.capture {
-        target
-            .check_capture()
-            .map_err(|e| anyhow!("--capture: {e}"))?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let corpus = registry::load(suite, &traces, &profile)?;
-    let mut corpus = match run::only(corpus, &out.sel.only, &traces) {
-        Err(e) if out.in_all => {
-            println!("replay {}: skipped, {e}", suite.name());
-            return Ok(ExitCode::SUCCESS);
-        }
-        c => c?,
-    };
-    // The JSON keeps the whole list, for `merge`.
-    let streamer = print::streamer(
-        suite,
-        out.report.clone(),
-        out.junit.clone(),
-        out.json.clone(),
-        out.shard,
-        deviations.clone(),
-    )?;
-    let deviations = match out.shard {
-        Some(shard) => results::shard_corpus(&mut corpus, shard, deviations),
-        None => deviations,
-    };
-    let pb = progress::Progress::bar(
-        &format!("replay {} against {spec}", suite.name()),
-        corpus.len() as u64,
-    );
-    let start = Instant::now();
-    let (mut report, not_run) = results::streaming(streamer.clone(), || {
-        run::replay(
-            &corpus,
-            spec,
-            suite,
-            &mut target,
-            &profile,
-            deviations,
-            out.capture.as_deref(),
-            &out.sel,
-            &mut |done, _| pb.set_position(done as u64),
-        )
-    })?;
-    report.suite = suite.name().to_string();
-    if let Some(p) = &out.html {
-        html::write(&report, &corpus, p)?;
-        println!("HTML report written to {}", p.display());
-    }
-    if not_run > 0 {
-        println!("--fail-fast: stopped at the first failure; {not_run} traces not run");
-    }
-    let elapsed = start.elapsed();
-    pb.finish_and_clear();
-    if let Some(dir) = &out.capture {
-        println!("pcap files written to {}", dir.display());
-    }
-    let code = print::finish_report(
-        &report,
-        elapsed,
-        out.report.as_deref(),
-        out.junit.as_deref(),
-    )?;
-    print::finish_streamed(&streamer, &report, code)
 }

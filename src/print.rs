@@ -828,3 +828,33 @@ pub fn merge(
     }
     Ok(exit(ok))
 }
+
+/// `explore`: stateright's Explorer on a loopback port, for the TCP model
+/// of a profile, the listener or HTTP/2.
+pub fn serve_explorer(protocol: crate::Protocol, model: &ModelArgs, port: u16) -> Result<ExitCode> {
+    let at = ("127.0.0.1", port);
+    // stateright's server panics on a port in use: say so first.
+    std::net::TcpListener::bind(at)
+        .with_context(|| format!("explore: cannot listen on 127.0.0.1:{port}; pass --port N"))?;
+    let serving =
+        || println!("serving stateright's Explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+    match protocol {
+        crate::Protocol::H2 => {
+            serving();
+            tracewright_model::configs::h2_explore().checker().serve(at);
+        }
+        crate::Protocol::TcpListener => {
+            let p = profile(&model.profile)?;
+            let m = tracewright_model::listener_gen::generation_model(&p)
+                .map_err(anyhow::Error::msg)?;
+            serving();
+            m.checker().serve(at);
+        }
+        _ => {
+            let m = model_for(model, |_| 2)?;
+            serving();
+            m.checker().serve(at);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

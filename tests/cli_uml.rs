@@ -20,6 +20,10 @@ fn an_unknown_kernel_is_a_usage_error() {
     assert!(err.contains("uml:5.4: unknown kernel"), "{err}");
 }
 
+/// The tests that boot a guest take turns: each checks that its run left
+/// no temporary directory behind, which another guest's would confuse.
+static ONE_GUEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The temporary directories of UML runs that are still there.
 fn leftovers() -> Vec<String> {
     std::fs::read_dir(std::env::temp_dir())
@@ -32,6 +36,7 @@ fn leftovers() -> Vec<String> {
 
 #[test]
 fn replay_tcp_in_uml_runs_or_says_how_to_build_the_kernel() {
+    let _turn = ONE_GUEST.lock().unwrap_or_else(|e| e.into_inner());
     // A SYN to a closed port, and TIME-WAIT's whole 60 s (67.5 s with the
     // tolerance), in a corpus of their own.
     let dir = std::env::temp_dir().join(format!("tracewright-cli-uml-{}", std::process::id()));
@@ -87,4 +92,63 @@ fn replay_tcp_in_uml_runs_or_says_how_to_build_the_kernel() {
         }
         _ => panic!("exit {code}\n{out}\n{err}"),
     }
+}
+
+#[test]
+fn the_guest_takes_only_jobs_html_json_and_shard() {
+    let _turn = ONE_GUEST.lock().unwrap_or_else(|e| e.into_inner());
+    let dir =
+        std::env::temp_dir().join(format!("tracewright-cli-uml-flags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, html) = (dir.join("r.json"), dir.join("r.html"));
+    let (code, out, err) = tracewright(&[
+        "replay",
+        "tcp",
+        "--target",
+        "uml:6.1",
+        "--only",
+        "tcp-server-closed-recv-*",
+        "--jobs",
+        "2",
+        "--shard",
+        "1/2",
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let lines = std::fs::read_to_string(&json).unwrap_or_default();
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    std::fs::remove_dir_all(&dir).unwrap();
+    if code == 3 {
+        eprintln!("skipped: {}", err.lines().next().unwrap_or(""));
+        return;
+    }
+    assert!(code == 0 || code == 1, "exit {code}\n{out}\n{err}");
+    // The CLOSED traces the glob picks, every other one of them: each
+    // verdict a JSON line, every id in the HTML.
+    let ids: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"trace\""))
+        .filter_map(|l| l.split("\"id\":\"").nth(1))
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert!(!ids.is_empty(), "{lines}\n{out}\n{err}");
+    for id in &ids {
+        assert!(
+            id.starts_with("tcp-server-closed-recv-"),
+            "{id} is not --only's"
+        );
+        assert!(page.contains(id), "{id} is not in the HTML report");
+    }
+    let all = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/tcp"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("tcp-server-closed-recv-")
+        })
+        .count();
+    assert_eq!(ids.len(), all.div_ceil(2), "shard 1/2 of {all}: {ids:?}");
 }

@@ -137,6 +137,14 @@ pub struct ReplayArgs<'a> {
     pub junit: Option<&'a Path>,
     pub capture: Option<&'a Path>,
     pub deviations: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+    pub json: Option<&'a Path>,
+    /// `K/N`, as `--shard` takes it.
+    pub shard: Option<String>,
+    /// `--only` patterns.
+    pub only: &'a [String],
+    pub fail_fast: bool,
+    pub jobs: Option<usize>,
 }
 
 impl ReplayArgs<'_> {
@@ -154,11 +162,25 @@ impl ReplayArgs<'_> {
             ("--junit", self.junit),
             ("--capture", self.capture),
             ("--deviations", self.deviations),
+            ("--html", self.html),
+            ("--json", self.json),
         ] {
             if let Some(v) = value {
                 argv.push(flag.into());
                 argv.push(v.into());
             }
+        }
+        if let Some(shard) = &self.shard {
+            argv.extend(["--shard".into(), shard.into()]);
+        }
+        for pattern in self.only {
+            argv.extend(["--only".into(), pattern.into()]);
+        }
+        if self.fail_fast {
+            argv.push("--fail-fast".into());
+        }
+        if let Some(jobs) = self.jobs {
+            argv.extend(["--jobs".into(), jobs.to_string().into()]);
         }
         argv
     }
@@ -437,6 +459,12 @@ mod tests {
             junit: None,
             capture: Some(Path::new("pcaps")),
             deviations: None,
+            html: None,
+            json: Some(Path::new("r.json")),
+            shard: Some("2/4".into()),
+            only: &["*time-wait*".to_string()],
+            fail_fast: true,
+            jobs: Some(2),
         };
         let argv: Vec<String> = args
             .argv()
@@ -445,7 +473,8 @@ mod tests {
             .collect();
         assert_eq!(
             argv.join(" "),
-            "replay tcp --target linux --profile linux --traces traces/tcp-linux --report r.txt --capture pcaps"
+            "replay tcp --target linux --profile linux --traces traces/tcp-linux --report r.txt --capture pcaps \
+             --json r.json --shard 2/4 --only *time-wait* --fail-fast --jobs 2"
         );
     }
 
