@@ -43,3 +43,31 @@ fn replay_tcp_against_the_kernel_runs_or_says_in_one_line_why_not() {
         _ => panic!("exit {code}\n{out}\n{err}"),
     }
 }
+
+/// The listener corpus checks the listener: LISTEN while connections wait
+/// in its queues, none accepted until the trace's application accepts, the
+/// profile's accept queue and SYN cookies. 7 s of real time.
+#[test]
+fn the_listener_corpus_passes_on_the_kernel_or_says_why_not() {
+    let (code, out, err) = tracewright(&["replay", "tcp-listener", "--target", "linux"]);
+    match code {
+        0 => {
+            let traces =
+                std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/tcp-listener"))
+                    .unwrap()
+                    .filter(|e| {
+                        e.as_ref().is_ok_and(|e| {
+                            e.file_name().to_string_lossy().starts_with("tcp-listener-")
+                        })
+                    })
+                    .count();
+            assert!(
+                out.contains(&format!("{traces} traces in"))
+                    && out.contains(&format!(": {traces} pass,")),
+                "{out}"
+            );
+        }
+        3 => eprintln!("skipped: {err}"),
+        _ => panic!("exit {code}\n{out}\n{err}"),
+    }
+}

@@ -40,6 +40,15 @@ for target in linux uml:6.1 uml:6.12; do
 done
 
 # The traces whose verdicts differ between kernels, per corpus.
+echo "== the listener corpus on each kernel"
+for target in linux uml:6.1 uml:6.12; do
+  t0=$(date +%s.%N) rc=0
+  "$bin" replay tcp-listener --target "$target" >"$out/${target/:/-}-listener.out" 2>&1 || rc=$?
+  t1=$(date +%s.%N)
+  printf '%-9s %-8s %7.2f s wall  exit %s  %s\n' "$target" listener \
+    "$(echo "$t1 - $t0" | bc)" "$rc" "$(grep -E '^[0-9]+ traces in' "$out/${target/:/-}-listener.out" | tail -1)"
+done
+
 echo "== verdicts that differ between kernels"
 for profile in rfc9293 linux; do
   reports=()

@@ -85,6 +85,11 @@ pub struct LinuxTarget {
     /// its listener stays open (see `try_accept`).
     had_conn: bool,
     role: Role,
+    /// What the listener corpus's application accepted.
+    accepted: Vec<OwnedFd>,
+    /// `listen()`'s backlog: the profile's accept queue in the listener
+    /// corpus (see `open`).
+    backlog: i32,
     /// Bytes the application has read on the current connection.
     delivered: u64,
     /// Whether the thread is in a namespace this target made (see `setup`).
@@ -113,6 +118,8 @@ impl LinuxTarget {
             conn: None,
             had_conn: false,
             role: Role::Server,
+            backlog: 8,
+            accepted: Vec::new(),
             delivered: 0,
             in_own_netns: false,
             _thread_bound: PhantomData,
@@ -159,7 +166,7 @@ impl LinuxTarget {
         }
         netns::enter_new_netns()?;
         let rto_min_us = (profile.initial_rto_ms * 1000).to_string();
-        let settings: [(&str, String, bool); 19] = [
+        let settings: [(&str, String, bool); 20] = [
             ("net/ipv4/tcp_child_ehash_entries", CHILD_EHASH.into(), true),
             // The profile's retry limits: counted for SYN and SYN-ACK …
             (
@@ -178,6 +185,14 @@ impl LinuxTarget {
             // not after 4 linear ones (Linux ≥ 6.5's default).
             ("net/ipv4/tcp_syn_linear_timeouts", "0".into(), true),
             ("net/ipv4/tcp_rto_min_us", rto_min_us, true),
+            // SYN cookies when the half-open queue is full (RFC 4987 §3.6),
+            // as the profile says; a kernel built without CONFIG_SYN_COOKIES
+            // (UML's defconfig) has neither the sysctl nor the cookies.
+            (
+                "net/ipv4/tcp_syncookies",
+                u8::from(profile.syn_cookies).to_string(),
+                true,
+            ),
             // RFC 1337 as the profile says.
             (
                 "net/ipv4/tcp_rfc1337",
@@ -280,6 +295,12 @@ impl LinuxTarget {
     /// one is held is the older one's next incarnation (a reopened
     /// TIME-WAIT): the application's calls and its count move to it.
     fn try_accept(&mut self) {
+        // The listener corpus keeps its connections in the accept queue
+        // until its application calls accept(), which this target does not
+        // offer yet: nothing is accepted behind its back.
+        if self.role == Role::Listener {
+            return;
+        }
         let Some(l) = &self.listener else { return };
         // SAFETY: accept4 with null address pointers; on success we own the fd.
         let fd = unsafe {
@@ -303,8 +324,12 @@ impl LinuxTarget {
     /// The IUT's state: its connection's, and CLOSED once the connection
     /// the application had is gone, though the listener is still open
     /// (RFC 9293's TCB of that connection is deleted; a server's listening
-    /// socket is not the connection).
+    /// socket is not the connection). In the listener corpus, the
+    /// listener's own.
     fn iut_state(&self) -> Option<TcpState> {
+        if self.role == Role::Listener {
+            return proc_tcp::read_listener();
+        }
         match proc_tcp::read() {
             Some(TcpState::Listen) if self.had_conn => Some(TcpState::Closed),
             s => s,
@@ -479,6 +504,16 @@ impl Target for LinuxTarget {
         self.close();
         self.role = role;
         self.delivered = 0;
+        // Linux queues one connection more than listen() asks for:
+        // sk_acceptq_is_full() (include/net/sock.h) tests
+        // `sk_ack_backlog > sk_max_ack_backlog`. The listener corpus's
+        // queue is the profile's, so ask for one fewer.
+        self.backlog = match role {
+            Role::Listener => {
+                i32::try_from(profile.accept_backlog).map_or(i32::MAX, |b| (b - 1).max(0))
+            }
+            _ => 8,
+        };
         if profile.initial_rto_ms != TIMEOUT_INIT_MS {
             return Err(TargetError::Unsupported(format!(
                 "Linux's initial RTO of a SYN is fixed at {TIMEOUT_INIT_MS} ms (TCP_TIMEOUT_INIT); profile {} has {} ms",
@@ -531,10 +566,24 @@ impl Target for LinuxTarget {
         // the IUT emits, or that it emits nothing.
         match call {
             AppCall::Accept => {
-                return Err(TargetError::Unsupported(
-                    "accept(): the listener corpus (several peers) is not wired to this target yet"
-                        .into(),
-                ))
+                let Some(l) = &self.listener else {
+                    return Err(TargetError::Broken("accept() before listen()".into()));
+                };
+                // SAFETY: accept4 with null address pointers; on success we
+                // own the fd. An empty queue (EAGAIN) is the IUT's answer.
+                let fd = unsafe {
+                    libc::accept4(
+                        l.as_raw_fd(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                    )
+                };
+                if fd >= 0 {
+                    // SAFETY: fd is fresh and ours. Held open, as an
+                    // application holds what it accepted, until `close`.
+                    self.accepted.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
             }
             AppCall::Listen => {
                 if self.listener.is_some() && self.conn.is_none() {
@@ -542,7 +591,7 @@ impl Target for LinuxTarget {
                 } else if self.conn.is_none() && self.listener.is_none() {
                     if let Some(s) = iut_socket()? {
                         // SAFETY: plain syscall on our socket.
-                        if unsafe { libc::listen(s.as_raw_fd(), 8) } == 0 {
+                        if unsafe { libc::listen(s.as_raw_fd(), self.backlog) } == 0 {
                             self.listener = Some(s);
                         }
                     }
@@ -691,6 +740,7 @@ impl Target for LinuxTarget {
     fn close(&mut self) {
         self.conn = None;
         self.had_conn = false;
+        self.accepted.clear();
         self.listener = None;
         self.tun = None;
         self.pcap = None;

@@ -60,9 +60,46 @@ pub fn iut_state(table: &str) -> Option<TcpState> {
     })
 }
 
+/// The state of a listener on `IUT_PORT`, whatever connections it holds in
+/// its queues: LISTEN while the listening socket is open, else CLOSED. The
+/// listener corpus checks the listener, whose half-open and accepted
+/// connections are its queues' business (RFC 9293 §3.10.7.2, RFC 4987).
+pub fn listener_state(table: &str) -> Option<TcpState> {
+    let mut listening = false;
+    for line in table.lines().skip(1) {
+        let mut f = line.split_whitespace();
+        let (Some(_sl), Some(local), Some(_remote), Some(st)) =
+            (f.next(), f.next(), f.next(), f.next())
+        else {
+            return None;
+        };
+        let port = local
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())?;
+        listening |= port == IUT_PORT && u8::from_str_radix(st, 16).ok()? == 0x0A;
+    }
+    Some(if listening {
+        TcpState::Listen
+    } else {
+        TcpState::Closed
+    })
+}
+
 /// The table of the calling thread's namespace.
+fn table() -> Option<String> {
+    std::fs::read_to_string("/proc/thread-self/net/tcp").ok()
+}
+
+/// The IUT's state, as [`iut_state`] reads it off this namespace's table.
 pub fn read() -> Option<TcpState> {
-    iut_state(&std::fs::read_to_string("/proc/thread-self/net/tcp").ok()?)
+    iut_state(&table()?)
+}
+
+/// The listener's state, as [`listener_state`] reads it off this
+/// namespace's table.
+pub fn read_listener() -> Option<TcpState> {
+    listener_state(&table()?)
 }
 
 #[cfg(test)]
@@ -87,5 +124,18 @@ mod tests {
         assert_eq!(iut_state(&t), Some(TcpState::Listen));
         assert_eq!(iut_state(HEAD), Some(TcpState::Closed));
         assert_eq!(iut_state(&format!("{HEAD}garbage\n")), None);
+    }
+
+    #[test]
+    fn a_listener_with_queued_connections_is_listen() {
+        let t = format!(
+            "{HEAD}   0: 020200C0:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n   1: 020200C0:1388 010200C0:9C40 01 00000000:00000000 00:00000000 00000000     0        0 0 3 0\n"
+        );
+        assert_eq!(listener_state(&t), Some(TcpState::Listen));
+        assert_eq!(iut_state(&t), Some(TcpState::Established));
+        let queued_only = format!(
+            "{HEAD}   1: 020200C0:1388 010200C0:9C40 01 00000000:00000000 00:00000000 00000000     0        0 0 3 0\n"
+        );
+        assert_eq!(listener_state(&queued_only), Some(TcpState::Closed));
     }
 }
