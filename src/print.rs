@@ -50,7 +50,10 @@ where
 {
     let pb = spinner("exploring");
     let start = Instant::now();
-    let checker = model.clone().checker().spawn_bfs();
+    // Every core: stateright's BFS shares its queue and visited set
+    // between threads.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let checker = model.clone().checker().threads(threads).spawn_bfs();
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
         pb.set_message(format!(
