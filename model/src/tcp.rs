@@ -351,6 +351,10 @@ pub struct End {
     /// Data that came on the peer's SYN (RFC 9293 §3.10.7.2).
     pub syn_data: SynData,
     pub history: History,
+    /// In TIME-WAIT, half of 2·MSL has passed since it began (or since a
+    /// FIN restarted it): one abstract tick, so that a FIN retransmitted
+    /// now must restart the timer well after the original deadline.
+    pub tw_late: bool,
 }
 
 /// Data on the peer's SYN, while the connection lasts.
@@ -412,6 +416,7 @@ impl End {
             peer_inc: 0,
             syn_data: SynData::default(),
             history: History::default(),
+            tw_late: false,
         }
     }
 
@@ -498,6 +503,9 @@ pub enum Action {
     TimerRto(usize),
     /// Endpoint `.0`'s TIME-WAIT timer (2·MSL) expires (RFC 9293 §3.6.1).
     Timer2Msl(usize),
+    /// Half of 2·MSL passes in endpoint `.0`'s TIME-WAIT while its peer
+    /// still has a FIN to retransmit: the FIN then arrives late.
+    TimeWaitTick(usize),
 }
 
 pub fn end_name(i: usize) -> &'static str {
@@ -525,6 +533,9 @@ impl fmt::Display for Action {
             }
             Action::TimerRto(e) => write!(f, "{} rto expires", end_name(e)),
             Action::Timer2Msl(e) => write!(f, "{} 2msl expires", end_name(e)),
+            Action::TimeWaitTick(e) => {
+                write!(f, "{} half of 2msl passes in TIME-WAIT", end_name(e))
+            }
         }
     }
 }
@@ -594,6 +605,9 @@ impl TcpModel {
                 if r.syn_data.pending && (r.state == TcpState::SynReceived || s.len > 0) {
                     event = event.with(Qualifier::DataOnSynPending);
                 }
+                if r.tw_late {
+                    event = event.with(Qualifier::LateInTimeWait);
+                }
                 (rcv, event)
             }
             Action::TimerRto(e) => (e, Event::timer(Timer::Rto)),
@@ -608,6 +622,12 @@ impl TcpModel {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.insert(i, s);
                 w.duplicated += 1;
+                return Some((w, None));
+            }
+            Action::TimeWaitTick(e) => {
+                // Time passes; no transition of its own (the segment that
+                // arrives late is one).
+                w.ends[e].tw_late = true;
                 return Some((w, None));
             }
         };
@@ -638,6 +658,11 @@ impl TcpModel {
                 w.net.remove(i);
                 let (rcv, snd) = split(&mut w.ends, end);
                 let ok = segment_arrives(&self.cfg, rcv, snd, &s, &mut out);
+                // A FIN in TIME-WAIT restarts the 2·MSL timeout (RFC 9293
+                // §3.10.7.4, eighth): the time that passed counts no more.
+                if before == TcpState::TimeWait && s.flags.fin {
+                    rcv.tw_late = false;
+                }
                 if !ok {
                     w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
                 }
@@ -661,7 +686,9 @@ impl TcpModel {
                 rto_expires(&mut w.ends[e], limit, &mut out)
             }
             Action::Timer2Msl(e) => w.ends[e].set_state(TcpState::Closed),
-            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!(),
+            Action::NetLose(_) | Action::NetDuplicate(_) | Action::TimeWaitTick(_) => {
+                unreachable!()
+            }
         }
         match variant {
             Some(Variant::NoTimeWait) if w.ends[end].state == TcpState::TimeWait => {
@@ -795,6 +822,15 @@ impl TcpModel {
                     actions.push(Action::Timer2Msl(e));
                 }
             }
+            // Half of 2·MSL passes in TIME-WAIT while the peer still has
+            // its FIN to retransmit: the retransmission then comes late.
+            if end.state == TimeWait
+                && !end.tw_late
+                && w.net.is_empty()
+                && w.ends[1 - e].awaiting_ack()
+            {
+                actions.push(Action::TimeWaitTick(e));
+            }
             if end.state == TimeWait && self.cfg.variant == Some(Variant::ShortTimeWait) {
                 // 2·MSL shorter than a segment's life and the peer's retries.
                 actions.push(Action::Timer2Msl(e));
@@ -864,6 +900,9 @@ impl End {
         if s == TcpState::Closed {
             // The connection is gone, and with it the SYN's text.
             self.syn_data = SynData::default();
+        }
+        if s != TcpState::TimeWait {
+            self.tw_late = false;
         }
         self.state = s;
     }

@@ -117,6 +117,7 @@ pub fn project(
     iut: usize,
     label: &Label,
 ) -> Trace {
+    let path = &with_restarted_time_wait(model, init, path, iut, label)[..];
     let mut w = init.clone();
     let mut steps = Vec::new();
     let mut covers: Vec<Transition> = Vec::new();
@@ -127,8 +128,14 @@ pub fn project(
     for &a in path {
         let retries = w.ends[iut].retries;
         let delivered_before = w.ends[iut].delivered;
+        let was_late = w.ends[iut].tw_late;
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
+        if a == Action::TimeWaitTick(iut) {
+            steps.push(Step::Wait(Wait::HalfTwoMsl));
+            checked_state_last = false;
+            continue;
+        }
         let Some(es) = es.filter(|es| es.end == iut) else {
             continue;
         };
@@ -149,7 +156,20 @@ pub fn project(
                 len: s.len.into(),
                 peer: 0,
             }),
+            Action::TimerRto(_) if es.output.is_none() => {
+                // A give-up is silent: both sides of its deadline, as for
+                // TIME-WAIT (a stack that gives up early fails before it,
+                // one that never does after it).
+                steps.push(Step::Wait(Wait::BeforeRto(retries.into())));
+                steps.push(Step::State(es.before));
+                Step::Wait(Wait::AfterRto(retries.into()))
+            }
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
+            Action::Timer2Msl(_) if was_late => {
+                // Half of 2·MSL had passed already (never on a shortest
+                // path to an expiry: the tick costs a step).
+                Step::Wait(Wait::HalfTwoMsl)
+            }
             Action::Timer2Msl(_) => {
                 // Both sides of the deadline: TIME-WAIT is still there
                 // just before 2·MSL ends (a stack whose TIME-WAIT is too
@@ -158,7 +178,9 @@ pub fn project(
                 steps.push(Step::State(es.before));
                 Step::Wait(Wait::AfterTwoMsl)
             }
-            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
+            Action::NetLose(_) | Action::NetDuplicate(_) | Action::TimeWaitTick(_) => {
+                unreachable!("network or the peer only")
+            }
         };
         steps.push(step);
         if let Some(out) = es.output {
@@ -207,6 +229,61 @@ pub fn project(
         covers,
         steps,
     }
+}
+
+/// The path to a label, and for a segment that arrived late in TIME-WAIT
+/// (its FIN restarted 2·MSL), on until TIME-WAIT expires: the trace checks
+/// that TIME-WAIT outlasts the original deadline and ends after the
+/// restarted one. The harness's side finishes first (the IUT's ACK reaches
+/// the peer, the peer's timers run), as the model lets 2·MSL expire only
+/// when nothing is in flight and the peer has nothing left to retransmit.
+fn with_restarted_time_wait(
+    model: &TcpModel,
+    init: &World,
+    path: &[Action],
+    iut: usize,
+    label: &Label,
+) -> Vec<Action> {
+    let mut path = path.to_vec();
+    // Only a FIN restarts 2·MSL; other late segments end their trace there.
+    let event = &label.1.event;
+    let late_fin = event
+        .qualifiers()
+        .contains(&tracewright_vocab::trace::Qualifier::LateInTimeWait)
+        && matches!(event, tracewright_vocab::trace::Event::Recv { what, .. } if what.contains('F'));
+    if !late_fin {
+        return path;
+    }
+    let mut w = init.clone();
+    for &a in &path {
+        w = model.step(&w, a).expect("a path of the model").0;
+    }
+    let peer = 1 - iut;
+    let mut actions = Vec::new();
+    // Bounded: each step below delivers a segment to the peer or runs
+    // the peer's timer, which ends in a give-up.
+    for _ in 0..16 {
+        if w.ends[iut].state != crate::tcp::TcpState::TimeWait {
+            break;
+        }
+        actions.clear();
+        stateright::Model::actions(model, &w, &mut actions);
+        let next = actions
+            .iter()
+            .copied()
+            .find(|&a| a == Action::Timer2Msl(iut))
+            .or_else(|| {
+                actions.iter().copied().find(|&a| {
+                    matches!(a, Action::NetDeliver(s) if s.from as usize == iut)
+                        || a == Action::TimerRto(peer)
+                        || a == Action::Timer2Msl(peer)
+                })
+            });
+        let Some(a) = next else { break };
+        w = model.step(&w, a).expect("an enabled action").0;
+        path.push(a);
+    }
+    path
 }
 
 /// The model `generate` explores for a profile: its retry limits, one loss
