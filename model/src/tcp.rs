@@ -100,6 +100,10 @@ pub struct TcpConfig {
     /// Data on a SYN arriving in LISTEN is queued and processed once the
     /// connection is ESTABLISHED (RFC 9293 §3.10.7.2); otherwise dropped.
     pub queue_syn_data: bool,
+    /// The harness may once send a segment no peer's state machine sends
+    /// ([`Probe`]); the run ends there. For generation only: the
+    /// properties do not hold for a run a forged segment disturbed.
+    pub probes: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -181,6 +185,7 @@ impl TcpConfig {
             time_wait_reopen: false,
             client_syn_data: false,
             queue_syn_data: true,
+            probes: false,
         }
     }
 
@@ -213,6 +218,7 @@ impl TcpConfig {
     /// simultaneous open keep it exhaustive.
     pub fn with_incarnations(mut self) -> Self {
         self.incarnations = true;
+        self.probes = false;
         self.loss_budget = 0;
         self.dup_budget = 1;
         self.simultaneous_open = false;
@@ -224,6 +230,7 @@ impl TcpConfig {
     /// open keep it small.
     pub fn with_syn_data(mut self) -> Self {
         self.client_syn_data = true;
+        self.probes = false;
         self.loss_budget = 1;
         self.dup_budget = 1;
         self.simultaneous_open = false;
@@ -482,6 +489,8 @@ pub struct World {
     /// The scenario in which the server never opens: the client's SYN is
     /// refused (RFC 9293 §3.10.7.1).
     pub server_absent: bool,
+    /// The harness sent a probe: the run ends with the answer.
+    pub probed: bool,
 }
 
 /// What can happen next. Named subject + verb, as stateright's examples do.
@@ -506,6 +515,96 @@ pub enum Action {
     /// Half of 2·MSL passes in endpoint `.0`'s TIME-WAIT while its peer
     /// still has a FIN to retransmit: the FIN then arrives late.
     TimeWaitTick(usize),
+    /// The harness sends endpoint `.0` a crafted segment (`probes`).
+    Probe(usize, Probe),
+}
+
+/// A segment no peer's state machine sends, for the cells of RFC 9293
+/// §3.10.7's event table the two endpoints never reach: illegal flag
+/// combinations, a SYN where the peer has long synchronized, numbers at
+/// the window's edge, an ACK of something never sent, a SYN-ACK or RST+ACK
+/// out of nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Probe {
+    /// SYN at RCV.NXT in a synchronized state.
+    SynAtNxt,
+    /// SYN at RCV.NXT+1.
+    SynPastNxt,
+    /// RST at RCV.NXT+1: in the window, not exact (RFC 5961 §3.2).
+    RstPastNxt,
+    /// ACK at RCV.NXT acknowledging SND.NXT+1.
+    AckAbove,
+    /// SYN+FIN at RCV.NXT.
+    SynFin,
+    /// No flag at all, at RCV.NXT.
+    NoFlags,
+    /// FIN without ACK at RCV.NXT.
+    FinNoAck,
+    /// RST carrying a data byte at RCV.NXT (RFC 1122 §4.2.2.12).
+    RstData,
+    /// SYN+ACK in LISTEN or TIME-WAIT.
+    SynAck,
+    /// RST+ACK in LISTEN or TIME-WAIT.
+    RstAck,
+}
+
+impl Probe {
+    pub const ALL: [Probe; 10] = [
+        Probe::SynAtNxt,
+        Probe::SynPastNxt,
+        Probe::RstPastNxt,
+        Probe::AckAbove,
+        Probe::SynFin,
+        Probe::NoFlags,
+        Probe::FinNoAck,
+        Probe::RstData,
+        Probe::SynAck,
+        Probe::RstAck,
+    ];
+
+    /// Whether the harness sends it to an endpoint in `state`.
+    fn applies(self, state: TcpState) -> bool {
+        use TcpState::*;
+        let synchronized = !matches!(state, Closed | Listen | SynSent);
+        match self {
+            Probe::AckAbove => synchronized || state == SynSent,
+            Probe::SynAck | Probe::RstAck => matches!(state, Listen | TimeWait),
+            _ => synchronized,
+        }
+    }
+
+    fn qualifier(self) -> Option<Qualifier> {
+        match self {
+            Probe::SynAtNxt => Some(Qualifier::AtRcvNxt),
+            Probe::SynPastNxt | Probe::RstPastNxt => Some(Qualifier::PastRcvNxt),
+            Probe::AckAbove => Some(Qualifier::AckAboveSndNxt),
+            _ => None,
+        }
+    }
+
+    /// The segment, in the numbers of `e`, the endpoint it is sent to.
+    pub fn segment(self, e: &End, from: u8, inc: u8) -> Segment {
+        let (flags_text, seq, ack, len) = match self {
+            Probe::SynAtNxt => ("S", e.rcv_nxt, 0, 0),
+            Probe::SynPastNxt => ("S", e.rcv_nxt + 1, 0, 0),
+            Probe::RstPastNxt => ("R", e.rcv_nxt + 1, 0, 0),
+            Probe::AckAbove => ("A", e.rcv_nxt, e.snd_nxt + 1, 0),
+            Probe::SynFin => ("SF", e.rcv_nxt, 0, 0),
+            Probe::NoFlags => ("", e.rcv_nxt, 0, 0),
+            Probe::FinNoAck => ("F", e.rcv_nxt, 0, 0),
+            Probe::RstData => ("R", e.rcv_nxt, 0, 1),
+            Probe::SynAck => ("SA", e.rcv_nxt, e.snd_nxt, 0),
+            Probe::RstAck => ("RA", e.rcv_nxt, e.snd_nxt, 0),
+        };
+        Segment {
+            from,
+            flags: flags(flags_text),
+            seq,
+            ack,
+            len,
+            inc,
+        }
+    }
 }
 
 pub fn end_name(i: usize) -> &'static str {
@@ -536,6 +635,7 @@ impl fmt::Display for Action {
             Action::TimeWaitTick(e) => {
                 write!(f, "{} half of 2msl passes in TIME-WAIT", end_name(e))
             }
+            Action::Probe(e, p) => write!(f, "harness sends {} a {p:?} probe", end_name(e)),
         }
     }
 }
@@ -560,6 +660,12 @@ pub struct EndStep {
 impl TcpModel {
     pub fn new(cfg: TcpConfig) -> Self {
         TcpModel { cfg }
+    }
+
+    /// The segment a probe sends to endpoint `e` in world `w`.
+    pub fn probe_segment(&self, w: &World, e: usize, p: Probe) -> Segment {
+        let peer = 1 - e;
+        p.segment(&w.ends[e], peer as u8, w.ends[peer].incarnation)
     }
 
     /// Variant `three-way-close`: the application still believes it is in
@@ -612,6 +718,14 @@ impl TcpModel {
             }
             Action::TimerRto(e) => (e, Event::timer(Timer::Rto)),
             Action::Timer2Msl(e) => (e, Event::timer(Timer::TwoMsl)),
+            Action::Probe(e, p) => {
+                let s = self.probe_segment(&w, e, p);
+                let mut event = Event::recv(s.kind());
+                if let Some(q) = p.qualifier() {
+                    event = event.with(q);
+                }
+                (e, event)
+            }
             Action::NetLose(s) => {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);
@@ -686,6 +800,14 @@ impl TcpModel {
                 rto_expires(&mut w.ends[e], limit, &mut out)
             }
             Action::Timer2Msl(e) => w.ends[e].set_state(TcpState::Closed),
+            Action::Probe(e, p) => {
+                let s = self.probe_segment(&w, e, p);
+                w.probed = true;
+                let (rcv, snd) = split(&mut w.ends, e);
+                if !segment_arrives(&self.cfg, rcv, snd, &s, &mut out) {
+                    w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
+                }
+            }
             Action::NetLose(_) | Action::NetDuplicate(_) | Action::TimeWaitTick(_) => {
                 unreachable!()
             }
@@ -744,6 +866,10 @@ impl TcpModel {
     /// itself rejects.
     fn enabled_actions(&self, w: &World, actions: &mut Vec<Action>) {
         use TcpState::*;
+        if w.probed {
+            // The trace ends with the probe's answer.
+            return;
+        }
         let someone_aborted = w.ends.iter().any(|e| e.history.aborted);
         for e in [CLIENT, SERVER] {
             let end = &w.ends[e];
@@ -834,6 +960,18 @@ impl TcpModel {
             if end.state == TimeWait && self.cfg.variant == Some(Variant::ShortTimeWait) {
                 // 2·MSL shorter than a segment's life and the peer's retries.
                 actions.push(Action::Timer2Msl(e));
+            }
+        }
+        if self.cfg.probes && w.net.is_empty() {
+            for e in [CLIENT, SERVER] {
+                let end = &w.ends[e];
+                if end.opened {
+                    for p in Probe::ALL {
+                        if p.applies(end.state) {
+                            actions.push(Action::Probe(e, p));
+                        }
+                    }
+                }
             }
         }
         let mut prev = None;
@@ -1322,6 +1460,7 @@ impl Model for TcpModel {
                 duplicated: 0,
                 violations: 0,
                 server_absent,
+                probed: false,
             })
             .collect()
     }

@@ -279,10 +279,18 @@ pub enum Qualifier {
     /// passed there, so a FIN it carries restarts the timer well past the
     /// original deadline (RFC 9293 §3.10.7.4).
     LateInTimeWait,
+    /// TCP: a segment the harness crafts (no peer's state machine sends
+    /// it) with its sequence number exactly RCV.NXT.
+    AtRcvNxt,
+    /// TCP: the same at RCV.NXT+1, inside the window but not next.
+    PastRcvNxt,
+    /// TCP: its ACK field acknowledges something not yet sent
+    /// (SEG.ACK > SND.NXT, RFC 9293 §3.10.7.3, §3.10.7.4 fifth).
+    AckAboveSndNxt,
 }
 
 impl Qualifier {
-    const ALL: [Qualifier; 9] = [
+    const ALL: [Qualifier; 12] = [
         Qualifier::OldIncarnation,
         Qualifier::DataOnSynPending,
         Qualifier::HalfOpenQueueFull,
@@ -292,6 +300,9 @@ impl Qualifier {
         Qualifier::RetriesExhausted,
         Qualifier::EndStream,
         Qualifier::LateInTimeWait,
+        Qualifier::AtRcvNxt,
+        Qualifier::PastRcvNxt,
+        Qualifier::AckAboveSndNxt,
     ];
 
     pub fn text(self) -> &'static str {
@@ -305,6 +316,9 @@ impl Qualifier {
             Qualifier::RetriesExhausted => "retries exhausted",
             Qualifier::EndStream => "END_STREAM",
             Qualifier::LateInTimeWait => "late in TIME-WAIT",
+            Qualifier::AtRcvNxt => "at RCV.NXT",
+            Qualifier::PastRcvNxt => "at RCV.NXT+1",
+            Qualifier::AckAboveSndNxt => "ack above SND.NXT",
         }
     }
 

@@ -42,6 +42,8 @@ impl Plugin for Tcp<'_> {
         let model = self.0;
         let mut models = vec![model.clone()];
         if !model.cfg.incarnations && !model.cfg.client_syn_data && model.cfg.variant.is_none() {
+            // The harness's crafted segments, in the profile's model only.
+            models[0].cfg.probes = true;
             models.push(TcpModel::new(model.cfg.clone().with_incarnations()));
             models.push(TcpModel::new(model.cfg.clone().with_syn_data()));
         }
@@ -109,6 +111,21 @@ fn pattern(s: &Segment) -> SegmentPattern {
     }
 }
 
+/// What the harness sends for a segment of the model.
+fn spec_of(s: &Segment) -> SegmentSpec {
+    SegmentSpec {
+        flags: Flags {
+            psh: s.len > 0,
+            ..s.flags
+        },
+        seq: s.seq.into(),
+        ack: s.flags.ack.then_some(s.ack.into()),
+        win: None,
+        len: s.len.into(),
+        peer: 0,
+    }
+}
+
 /// Projects a path of the model onto endpoint `iut`.
 pub fn project(
     model: &TcpModel,
@@ -129,6 +146,10 @@ pub fn project(
         let retries = w.ends[iut].retries;
         let delivered_before = w.ends[iut].delivered;
         let was_late = w.ends[iut].tw_late;
+        let probe = match a {
+            Action::Probe(e, p) => Some(model.probe_segment(&w, e, p)),
+            _ => None,
+        };
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
         if a == Action::TimeWaitTick(iut) {
@@ -145,17 +166,8 @@ pub fn project(
             Action::AppSend(_) => Step::App(AppCall::Send(1)),
             Action::AppClose(_) => Step::App(AppCall::Close),
             Action::AppAbort(_) => Step::App(AppCall::Abort),
-            Action::NetDeliver(s) => Step::Send(SegmentSpec {
-                flags: Flags {
-                    psh: s.len > 0,
-                    ..s.flags
-                },
-                seq: s.seq.into(),
-                ack: s.flags.ack.then_some(s.ack.into()),
-                win: None,
-                len: s.len.into(),
-                peer: 0,
-            }),
+            Action::NetDeliver(s) => Step::Send(spec_of(&s)),
+            Action::Probe(..) => Step::Send(spec_of(&probe.expect("computed above"))),
             Action::TimerRto(_) if es.output.is_none() => {
                 // A give-up is silent: both sides of its deadline, as for
                 // TIME-WAIT (a stack that gives up early fails before it,
@@ -292,7 +304,9 @@ fn with_restarted_time_wait(
 pub fn generation_model(profile: &tracewright_vocab::profile::Profile) -> Result<TcpModel, String> {
     let cfg = crate::tcp::TcpConfig::from_profile(profile)?;
     let loss = cfg.syn_retries.max(cfg.synack_retries).max(cfg.retries) + 1;
-    Ok(TcpModel::new(cfg.with_budgets(loss, 1)))
+    let mut cfg = cfg.with_budgets(loss, 1);
+    cfg.probes = true;
+    Ok(TcpModel::new(cfg))
 }
 
 /// Explores the profile's model (and the models that add to it) and builds
