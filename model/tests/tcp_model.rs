@@ -37,7 +37,7 @@ fn generation_budgets_hold_every_property() {
     // so that every give-up is reached.
     let checker = model(3, 1).checker().spawn_bfs().join();
     checker.assert_properties();
-    assert_eq!(checker.unique_state_count(), 940_071);
+    assert_eq!(checker.unique_state_count(), 942_659);
 }
 
 fn run(m: &TcpModel, w: &World, actions: &[Action]) -> World {
