@@ -35,7 +35,7 @@ fn only_takes_a_part_of_an_id_or_a_glob() {
     let (code, out, err) = tracewright(&["replay", "tcp", "--only", "time-wait", "-v"]);
     assert_eq!(code, 0, "{out}{err}");
     let listed = verdicts(&out);
-    assert!(listed.len() > 5 && listed.len() < 199, "{out}");
+    assert!(listed.len() > 5 && listed.len() < common::tcp_traces(), "{out}");
     assert!(listed.iter().all(|l| l.contains("time-wait")), "{out}");
     let (code, out, _) = tracewright(&[
         "replay",
@@ -90,7 +90,7 @@ fn fail_fast_stops_at_the_first_failure() {
     // a corpus of one's own).
     let (code, all, _) = tracewright(&["replay", "tcp", "--target", "smoltcp", "--traces", traces]);
     assert_eq!(code, 1);
-    assert!(all.contains("199 traces in"), "{all}");
+    assert!(all.contains(&format!("{} traces in", common::tcp_traces())), "{all}");
     for jobs in ["1", "2"] {
         let (code, out, _) = tracewright(&[
             "replay",
@@ -108,7 +108,7 @@ fn fail_fast_stops_at_the_first_failure() {
             .lines()
             .find_map(|l| l.split(" traces in ").next()?.parse().ok())
             .expect("a summary line");
-        assert!(ran < 199, "--jobs {jobs}: {ran} ran");
+        assert!(ran < common::tcp_traces(), "--jobs {jobs}: {ran} ran");
         // At most one failure per thread: none starts after the first.
         let fails = out.lines().filter(|l| l.starts_with("FAIL ")).count();
         assert!(
@@ -118,7 +118,7 @@ fn fail_fast_stops_at_the_first_failure() {
         assert!(
             out.contains(&format!(
                 "--fail-fast: stopped at the first failure; {} traces not run",
-                199 - ran
+                common::tcp_traces() - ran
             )),
             "{out}"
         );

@@ -36,6 +36,9 @@ enum Breakage {
     /// Advertises a zero window on every segment after its SYN or SYN-ACK,
     /// though its application reads everything (RFC 9293 §3.8.6.2.2).
     ClosesWindow,
+    /// Leaves TIME-WAIT 2·MSL after it began, whatever arrived since: a
+    /// retransmitted FIN does not restart the timer (RFC 9293 §3.10.7.4).
+    NeverRestartsTimeWait,
 }
 
 struct Broken {
@@ -150,10 +153,15 @@ impl Target for Broken {
         Ok(())
     }
     fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
-        if let (Breakage::ShortTimeWait, Some(since)) = (self.how, self.time_wait_since) {
-            let left = (since + self.msl).saturating_sub(self.now);
+        let life = match self.how {
+            Breakage::ShortTimeWait => Some(self.msl),
+            Breakage::NeverRestartsTimeWait => Some(self.msl * 2),
+            _ => None,
+        };
+        if let (Some(life), Some(since)) = (life, self.time_wait_since) {
+            let left = (since + life).saturating_sub(self.now);
             if left <= d {
-                // One MSL into TIME-WAIT it is over.
+                // One MSL (or 2·MSL from its start) into TIME-WAIT it is over.
                 let mut out = self.inner.advance(left)?;
                 self.inner.reset_to_closed();
                 self.time_wait_since = None;
@@ -262,11 +270,50 @@ fn exercises_delivery(t: &Trace) -> bool {
         .any(|s| matches!(s, Step::Delivered(n) if *n > 0))
 }
 
-/// The trace checks that the IUT is still in TIME-WAIT just before 2·MSL.
-fn exercises_time_wait_length(t: &Trace) -> bool {
+/// Where the trace checks that the IUT is still in TIME-WAIT just before
+/// 2·MSL.
+fn time_wait_checked_before_2msl(t: &Trace) -> Vec<usize> {
+    (0..t.steps.len().saturating_sub(1))
+        .filter(|&i| {
+            t.steps[i] == Step::Wait(Wait::BeforeTwoMsl)
+                && t.steps[i + 1] == Step::State(TcpState::TimeWait)
+        })
+        .collect()
+}
+
+/// Where half of 2·MSL passes in TIME-WAIT.
+fn half_time_wait(t: &Trace) -> Option<usize> {
     t.steps
-        .windows(2)
-        .any(|w| w[0] == Step::Wait(Wait::BeforeTwoMsl) && w[1] == Step::State(TcpState::TimeWait))
+        .iter()
+        .position(|s| *s == Step::Wait(Wait::HalfTwoMsl))
+}
+
+/// The trace checks that the IUT is still in TIME-WAIT just before 2·MSL,
+/// or, one MSL into TIME-WAIT, expects it to answer or to be there.
+fn exercises_time_wait_length(t: &Trace) -> bool {
+    !time_wait_checked_before_2msl(t).is_empty()
+        || half_time_wait(t).is_some_and(|h| {
+            t.steps[h..]
+                .iter()
+                .any(|s| matches!(s, Step::Expect(_) | Step::State(TcpState::TimeWait)))
+        })
+}
+
+/// Half of 2·MSL into TIME-WAIT the harness sends a FIN, and TIME-WAIT is
+/// checked just before the restarted 2·MSL ends.
+fn exercises_time_wait_restart(t: &Trace) -> bool {
+    let Some(h) = half_time_wait(t) else {
+        return false;
+    };
+    let Some(fin) = t.steps[h..]
+        .iter()
+        .position(|s| matches!(s, Step::Send(seg) if seg.flags.fin))
+    else {
+        return false;
+    };
+    time_wait_checked_before_2msl(t)
+        .iter()
+        .any(|&i| i > h + fin)
 }
 
 /// The trace expects the IUT's SYN or SYN-ACK and later a segment whose
@@ -340,6 +387,11 @@ fn an_endpoint_that_loses_received_data_fails_the_delivery_checks() {
 #[test]
 fn an_endpoint_whose_time_wait_lasts_one_msl_fails_the_time_wait_length_checks() {
     check(Breakage::ShortTimeWait, exercises_time_wait_length);
+}
+
+#[test]
+fn an_endpoint_that_never_restarts_time_wait_fails_the_restart_traces() {
+    check(Breakage::NeverRestartsTimeWait, exercises_time_wait_restart);
 }
 
 #[test]

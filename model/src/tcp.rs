@@ -100,6 +100,10 @@ pub struct TcpConfig {
     /// Data on a SYN arriving in LISTEN is queued and processed once the
     /// connection is ESTABLISHED (RFC 9293 §3.10.7.2); otherwise dropped.
     pub queue_syn_data: bool,
+    /// The harness may once send a segment no peer's state machine sends
+    /// ([`Probe`]); the run ends there. For generation only: the
+    /// properties do not hold for a run a forged segment disturbed.
+    pub probes: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -181,6 +185,7 @@ impl TcpConfig {
             time_wait_reopen: false,
             client_syn_data: false,
             queue_syn_data: true,
+            probes: false,
         }
     }
 
@@ -213,6 +218,7 @@ impl TcpConfig {
     /// simultaneous open keep it exhaustive.
     pub fn with_incarnations(mut self) -> Self {
         self.incarnations = true;
+        self.probes = false;
         self.loss_budget = 0;
         self.dup_budget = 1;
         self.simultaneous_open = false;
@@ -224,6 +230,7 @@ impl TcpConfig {
     /// open keep it small.
     pub fn with_syn_data(mut self) -> Self {
         self.client_syn_data = true;
+        self.probes = false;
         self.loss_budget = 1;
         self.dup_budget = 1;
         self.simultaneous_open = false;
@@ -351,6 +358,10 @@ pub struct End {
     /// Data that came on the peer's SYN (RFC 9293 §3.10.7.2).
     pub syn_data: SynData,
     pub history: History,
+    /// In TIME-WAIT, half of 2·MSL has passed since it began (or since a
+    /// FIN restarted it): one abstract tick, so that a FIN retransmitted
+    /// now must restart the timer well after the original deadline.
+    pub tw_late: bool,
 }
 
 /// Data on the peer's SYN, while the connection lasts.
@@ -412,6 +423,7 @@ impl End {
             peer_inc: 0,
             syn_data: SynData::default(),
             history: History::default(),
+            tw_late: false,
         }
     }
 
@@ -477,6 +489,8 @@ pub struct World {
     /// The scenario in which the server never opens: the client's SYN is
     /// refused (RFC 9293 §3.10.7.1).
     pub server_absent: bool,
+    /// The harness sent a probe: the run ends with the answer.
+    pub probed: bool,
 }
 
 /// What can happen next. Named subject + verb, as stateright's examples do.
@@ -498,6 +512,99 @@ pub enum Action {
     TimerRto(usize),
     /// Endpoint `.0`'s TIME-WAIT timer (2·MSL) expires (RFC 9293 §3.6.1).
     Timer2Msl(usize),
+    /// Half of 2·MSL passes in endpoint `.0`'s TIME-WAIT while its peer
+    /// still has a FIN to retransmit: the FIN then arrives late.
+    TimeWaitTick(usize),
+    /// The harness sends endpoint `.0` a crafted segment (`probes`).
+    Probe(usize, Probe),
+}
+
+/// A segment no peer's state machine sends, for the cells of RFC 9293
+/// §3.10.7's event table the two endpoints never reach: illegal flag
+/// combinations, a SYN where the peer has long synchronized, numbers at
+/// the window's edge, an ACK of something never sent, a SYN-ACK or RST+ACK
+/// out of nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Probe {
+    /// SYN at RCV.NXT in a synchronized state.
+    SynAtNxt,
+    /// SYN at RCV.NXT+1.
+    SynPastNxt,
+    /// RST at RCV.NXT+1: in the window, not exact (RFC 5961 §3.2).
+    RstPastNxt,
+    /// ACK at RCV.NXT acknowledging SND.NXT+1.
+    AckAbove,
+    /// SYN+FIN at RCV.NXT.
+    SynFin,
+    /// No flag at all, at RCV.NXT.
+    NoFlags,
+    /// FIN without ACK at RCV.NXT.
+    FinNoAck,
+    /// RST carrying a data byte at RCV.NXT (RFC 1122 §4.2.2.12).
+    RstData,
+    /// SYN+ACK in LISTEN or TIME-WAIT.
+    SynAck,
+    /// RST+ACK in LISTEN or TIME-WAIT.
+    RstAck,
+}
+
+impl Probe {
+    pub const ALL: [Probe; 10] = [
+        Probe::SynAtNxt,
+        Probe::SynPastNxt,
+        Probe::RstPastNxt,
+        Probe::AckAbove,
+        Probe::SynFin,
+        Probe::NoFlags,
+        Probe::FinNoAck,
+        Probe::RstData,
+        Probe::SynAck,
+        Probe::RstAck,
+    ];
+
+    /// Whether the harness sends it to an endpoint in `state`.
+    fn applies(self, state: TcpState) -> bool {
+        use TcpState::*;
+        let synchronized = !matches!(state, Closed | Listen | SynSent);
+        match self {
+            Probe::AckAbove => synchronized || state == SynSent,
+            Probe::SynAck | Probe::RstAck => matches!(state, Listen | TimeWait),
+            _ => synchronized,
+        }
+    }
+
+    fn qualifier(self) -> Option<Qualifier> {
+        match self {
+            Probe::SynAtNxt => Some(Qualifier::AtRcvNxt),
+            Probe::SynPastNxt | Probe::RstPastNxt => Some(Qualifier::PastRcvNxt),
+            Probe::AckAbove => Some(Qualifier::AckAboveSndNxt),
+            _ => None,
+        }
+    }
+
+    /// The segment, in the numbers of `e`, the endpoint it is sent to.
+    pub fn segment(self, e: &End, from: u8, inc: u8) -> Segment {
+        let (flags_text, seq, ack, len) = match self {
+            Probe::SynAtNxt => ("S", e.rcv_nxt, 0, 0),
+            Probe::SynPastNxt => ("S", e.rcv_nxt + 1, 0, 0),
+            Probe::RstPastNxt => ("R", e.rcv_nxt + 1, 0, 0),
+            Probe::AckAbove => ("A", e.rcv_nxt, e.snd_nxt + 1, 0),
+            Probe::SynFin => ("SF", e.rcv_nxt, 0, 0),
+            Probe::NoFlags => ("", e.rcv_nxt, 0, 0),
+            Probe::FinNoAck => ("F", e.rcv_nxt, 0, 0),
+            Probe::RstData => ("R", e.rcv_nxt, 0, 1),
+            Probe::SynAck => ("SA", e.rcv_nxt, e.snd_nxt, 0),
+            Probe::RstAck => ("RA", e.rcv_nxt, e.snd_nxt, 0),
+        };
+        Segment {
+            from,
+            flags: flags(flags_text),
+            seq,
+            ack,
+            len,
+            inc,
+        }
+    }
 }
 
 pub fn end_name(i: usize) -> &'static str {
@@ -525,6 +632,10 @@ impl fmt::Display for Action {
             }
             Action::TimerRto(e) => write!(f, "{} rto expires", end_name(e)),
             Action::Timer2Msl(e) => write!(f, "{} 2msl expires", end_name(e)),
+            Action::TimeWaitTick(e) => {
+                write!(f, "{} half of 2msl passes in TIME-WAIT", end_name(e))
+            }
+            Action::Probe(e, p) => write!(f, "harness sends {} a {p:?} probe", end_name(e)),
         }
     }
 }
@@ -549,6 +660,12 @@ pub struct EndStep {
 impl TcpModel {
     pub fn new(cfg: TcpConfig) -> Self {
         TcpModel { cfg }
+    }
+
+    /// The segment a probe sends to endpoint `e` in world `w`.
+    pub fn probe_segment(&self, w: &World, e: usize, p: Probe) -> Segment {
+        let peer = 1 - e;
+        p.segment(&w.ends[e], peer as u8, w.ends[peer].incarnation)
     }
 
     /// Variant `three-way-close`: the application still believes it is in
@@ -594,10 +711,21 @@ impl TcpModel {
                 if r.syn_data.pending && (r.state == TcpState::SynReceived || s.len > 0) {
                     event = event.with(Qualifier::DataOnSynPending);
                 }
+                if r.tw_late {
+                    event = event.with(Qualifier::LateInTimeWait);
+                }
                 (rcv, event)
             }
             Action::TimerRto(e) => (e, Event::timer(Timer::Rto)),
             Action::Timer2Msl(e) => (e, Event::timer(Timer::TwoMsl)),
+            Action::Probe(e, p) => {
+                let s = self.probe_segment(&w, e, p);
+                let mut event = Event::recv(s.kind());
+                if let Some(q) = p.qualifier() {
+                    event = event.with(q);
+                }
+                (e, event)
+            }
             Action::NetLose(s) => {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);
@@ -608,6 +736,12 @@ impl TcpModel {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.insert(i, s);
                 w.duplicated += 1;
+                return Some((w, None));
+            }
+            Action::TimeWaitTick(e) => {
+                // Time passes; no transition of its own (the segment that
+                // arrives late is one).
+                w.ends[e].tw_late = true;
                 return Some((w, None));
             }
         };
@@ -638,6 +772,11 @@ impl TcpModel {
                 w.net.remove(i);
                 let (rcv, snd) = split(&mut w.ends, end);
                 let ok = segment_arrives(&self.cfg, rcv, snd, &s, &mut out);
+                // A FIN in TIME-WAIT restarts the 2·MSL timeout (RFC 9293
+                // §3.10.7.4, eighth): the time that passed counts no more.
+                if before == TcpState::TimeWait && s.flags.fin {
+                    rcv.tw_late = false;
+                }
                 if !ok {
                     w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
                 }
@@ -661,7 +800,17 @@ impl TcpModel {
                 rto_expires(&mut w.ends[e], limit, &mut out)
             }
             Action::Timer2Msl(e) => w.ends[e].set_state(TcpState::Closed),
-            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!(),
+            Action::Probe(e, p) => {
+                let s = self.probe_segment(&w, e, p);
+                w.probed = true;
+                let (rcv, snd) = split(&mut w.ends, e);
+                if !segment_arrives(&self.cfg, rcv, snd, &s, &mut out) {
+                    w.violations |= violation::ACCEPT_OUTSIDE_WINDOW;
+                }
+            }
+            Action::NetLose(_) | Action::NetDuplicate(_) | Action::TimeWaitTick(_) => {
+                unreachable!()
+            }
         }
         match variant {
             Some(Variant::NoTimeWait) if w.ends[end].state == TcpState::TimeWait => {
@@ -717,6 +866,10 @@ impl TcpModel {
     /// itself rejects.
     fn enabled_actions(&self, w: &World, actions: &mut Vec<Action>) {
         use TcpState::*;
+        if w.probed {
+            // The trace ends with the probe's answer.
+            return;
+        }
         let someone_aborted = w.ends.iter().any(|e| e.history.aborted);
         for e in [CLIENT, SERVER] {
             let end = &w.ends[e];
@@ -795,9 +948,30 @@ impl TcpModel {
                     actions.push(Action::Timer2Msl(e));
                 }
             }
+            // Half of 2·MSL passes in TIME-WAIT while the peer still has
+            // its FIN to retransmit: the retransmission then comes late.
+            if end.state == TimeWait
+                && !end.tw_late
+                && w.net.is_empty()
+                && w.ends[1 - e].awaiting_ack()
+            {
+                actions.push(Action::TimeWaitTick(e));
+            }
             if end.state == TimeWait && self.cfg.variant == Some(Variant::ShortTimeWait) {
                 // 2·MSL shorter than a segment's life and the peer's retries.
                 actions.push(Action::Timer2Msl(e));
+            }
+        }
+        if self.cfg.probes && w.net.is_empty() {
+            for e in [CLIENT, SERVER] {
+                let end = &w.ends[e];
+                if end.opened {
+                    for p in Probe::ALL {
+                        if p.applies(end.state) {
+                            actions.push(Action::Probe(e, p));
+                        }
+                    }
+                }
             }
         }
         let mut prev = None;
@@ -864,6 +1038,9 @@ impl End {
         if s == TcpState::Closed {
             // The connection is gone, and with it the SYN's text.
             self.syn_data = SynData::default();
+        }
+        if s != TcpState::TimeWait {
+            self.tw_late = false;
         }
         self.state = s;
     }
@@ -1283,6 +1460,7 @@ impl Model for TcpModel {
                 duplicated: 0,
                 violations: 0,
                 server_absent,
+                probed: false,
             })
             .collect()
     }

@@ -33,3 +33,16 @@ pub fn h2_traces() -> usize {
         })
         .count()
 }
+
+/// How many traces the rfc9293 TCP corpus holds (read, never pinned).
+#[allow(dead_code)]
+pub fn tcp_traces() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/tcp"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("tcp-") && name.ends_with(".yaml")
+        })
+        .count()
+}

@@ -487,6 +487,13 @@ impl Target for LinuxTarget {
             // rest of the rounded wait has passed.
             Wait::BeforeTwoMsl => TIME_WAIT_LEN - TOLERANCE,
             Wait::AfterTwoMsl => TIME_WAIT_LEN / 8 + TOLERANCE,
+            // The half that passes before a FIN restarts TIME-WAIT.
+            Wait::HalfTwoMsl => TIME_WAIT_LEN / 2,
+            // A give-up's deadline from both sides, as TIME-WAIT's: the
+            // state check after it waits the timer wheel's slack too
+            // (`timer_slack` of the whole timeout).
+            Wait::BeforeRto(n) => profile.resolve(Wait::Rto(n)).saturating_sub(TOLERANCE),
+            Wait::AfterRto(_) => TOLERANCE,
             _ => profile.resolve(w),
         }
     }

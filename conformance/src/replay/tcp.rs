@@ -350,13 +350,21 @@ impl Plugin for Tcp<'_> {
             Step::Wait(w) => {
                 run.quiet(i)?;
                 run.proto.last_cause = match w {
-                    Wait::TwoMsl | Wait::BeforeTwoMsl | Wait::AfterTwoMsl => Cause::TwoMsl,
+                    Wait::TwoMsl | Wait::BeforeTwoMsl | Wait::AfterTwoMsl | Wait::HalfTwoMsl => {
+                        Cause::TwoMsl
+                    }
                     _ => Cause::Rto,
                 };
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
                 run.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 let emitted = run.proto.advance(i, d)?;
-                run.slack = run.proto.target.timer_slack(d);
+                // The rest of a timeout after its `before`: the timer was
+                // armed a whole timeout ago, and may be that late.
+                let armed = match *w {
+                    Wait::AfterRto(n) => run.proto.target.resolve_wait(Wait::Rto(n), run.proto.profile),
+                    _ => d,
+                };
+                run.slack = run.proto.target.timer_slack(armed);
                 let tolerance = run.tolerance();
                 for (at, seg) in emitted {
                     if at + tolerance < d {

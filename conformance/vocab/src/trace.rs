@@ -275,10 +275,22 @@ pub enum Qualifier {
     RetriesExhausted,
     /// HTTP/2: the frame the call sends ends the stream.
     EndStream,
+    /// TCP: the segment arrives in TIME-WAIT after half of 2·MSL has
+    /// passed there, so a FIN it carries restarts the timer well past the
+    /// original deadline (RFC 9293 §3.10.7.4).
+    LateInTimeWait,
+    /// TCP: a segment the harness crafts (no peer's state machine sends
+    /// it) with its sequence number exactly RCV.NXT.
+    AtRcvNxt,
+    /// TCP: the same at RCV.NXT+1, inside the window but not next.
+    PastRcvNxt,
+    /// TCP: its ACK field acknowledges something not yet sent
+    /// (SEG.ACK > SND.NXT, RFC 9293 §3.10.7.3, §3.10.7.4 fifth).
+    AckAboveSndNxt,
 }
 
 impl Qualifier {
-    const ALL: [Qualifier; 8] = [
+    const ALL: [Qualifier; 12] = [
         Qualifier::OldIncarnation,
         Qualifier::DataOnSynPending,
         Qualifier::HalfOpenQueueFull,
@@ -287,6 +299,10 @@ impl Qualifier {
         Qualifier::CookieAcceptQueueFull,
         Qualifier::RetriesExhausted,
         Qualifier::EndStream,
+        Qualifier::LateInTimeWait,
+        Qualifier::AtRcvNxt,
+        Qualifier::PastRcvNxt,
+        Qualifier::AckAboveSndNxt,
     ];
 
     pub fn text(self) -> &'static str {
@@ -299,6 +315,10 @@ impl Qualifier {
             Qualifier::CookieAcceptQueueFull => "cookie, accept queue full",
             Qualifier::RetriesExhausted => "retries exhausted",
             Qualifier::EndStream => "END_STREAM",
+            Qualifier::LateInTimeWait => "late in TIME-WAIT",
+            Qualifier::AtRcvNxt => "at RCV.NXT",
+            Qualifier::PastRcvNxt => "at RCV.NXT+1",
+            Qualifier::AckAboveSndNxt => "ack above SND.NXT",
         }
     }
 
@@ -802,6 +822,16 @@ pub enum Wait {
     BeforeTwoMsl,
     /// `after(2msl)`: what `before(2msl)` left of 2·MSL, to its end.
     AfterTwoMsl,
+    /// `before(rto(n))`: until just before the retransmission timeout
+    /// after n backoffs ends, as `before(2msl)`: a give-up is silent, so
+    /// the state it ends is checked just before the deadline too.
+    BeforeRto(u32),
+    /// `after(rto(n))`: what `before(rto(n))` left of it, to its end.
+    AfterRto(u32),
+    /// `half(2msl)`: half of the TIME-WAIT period passes, so that a FIN
+    /// retransmitted now arrives well after TIME-WAIT began and must restart
+    /// its 2·MSL (RFC 9293 §3.10.7.4, the eighth check in TIME-WAIT).
+    HalfTwoMsl,
 }
 
 impl fmt::Display for Wait {
@@ -812,6 +842,9 @@ impl fmt::Display for Wait {
             Wait::Ms(n) => write!(f, "ms({n})"),
             Wait::BeforeTwoMsl => f.write_str("before(2msl)"),
             Wait::AfterTwoMsl => f.write_str("after(2msl)"),
+            Wait::BeforeRto(n) => write!(f, "before(rto({n}))"),
+            Wait::AfterRto(n) => write!(f, "after(rto({n}))"),
+            Wait::HalfTwoMsl => f.write_str("half(2msl)"),
         }
     }
 }
@@ -824,7 +857,20 @@ impl FromStr for Wait {
             "2msl" => return Ok(Wait::TwoMsl),
             "before(2msl)" => return Ok(Wait::BeforeTwoMsl),
             "after(2msl)" => return Ok(Wait::AfterTwoMsl),
+            "half(2msl)" => return Ok(Wait::HalfTwoMsl),
             _ => {}
+        }
+        // `before(rto(N))`, `after(rto(N))`: the two sides of a give-up.
+        for (side, make) in [
+            ("before(", Wait::BeforeRto as fn(u32) -> Wait),
+            ("after(", Wait::AfterRto),
+        ] {
+            if let Some(inner) = s.strip_prefix(side).and_then(|r| r.strip_suffix(')')) {
+                return match inner.parse::<Wait>()? {
+                    Wait::Rto(n) => Ok(make(n)),
+                    _ => Err(bad()),
+                };
+            }
         }
         let (name, rest) = s.split_once('(').ok_or_else(bad)?;
         let arg = rest.strip_suffix(')').ok_or_else(bad)?;
@@ -1107,6 +1153,19 @@ mod tests {
             "app end stream".parse::<Event>(),
             Ok(Event::app(Call::EndStream))
         );
+    }
+
+    /// Both sides of a give-up and half of TIME-WAIT read and print back;
+    /// a `before` of anything but a timeout is refused.
+    #[test]
+    fn timer_bounds_read_and_print_back() {
+        for text in ["before(rto(2))", "after(rto(0))", "half(2msl)", "before(2msl)"] {
+            assert_eq!(text.parse::<Wait>().unwrap().to_string(), text);
+        }
+        assert_eq!("before(rto(3))".parse::<Wait>(), Ok(Wait::BeforeRto(3)));
+        assert!("before(ms(3))".parse::<Wait>().is_err());
+        assert!("after(rto(x))".parse::<Wait>().is_err());
+        assert!("before(rto(17))".parse::<Wait>().is_err());
     }
 
     #[test]

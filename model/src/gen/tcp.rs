@@ -42,6 +42,8 @@ impl Plugin for Tcp<'_> {
         let model = self.0;
         let mut models = vec![model.clone()];
         if !model.cfg.incarnations && !model.cfg.client_syn_data && model.cfg.variant.is_none() {
+            // The harness's crafted segments, in the profile's model only.
+            models[0].cfg.probes = true;
             models.push(TcpModel::new(model.cfg.clone().with_incarnations()));
             models.push(TcpModel::new(model.cfg.clone().with_syn_data()));
         }
@@ -109,6 +111,21 @@ fn pattern(s: &Segment) -> SegmentPattern {
     }
 }
 
+/// What the harness sends for a segment of the model.
+fn spec_of(s: &Segment) -> SegmentSpec {
+    SegmentSpec {
+        flags: Flags {
+            psh: s.len > 0,
+            ..s.flags
+        },
+        seq: s.seq.into(),
+        ack: s.flags.ack.then_some(s.ack.into()),
+        win: None,
+        len: s.len.into(),
+        peer: 0,
+    }
+}
+
 /// Projects a path of the model onto endpoint `iut`.
 pub fn project(
     model: &TcpModel,
@@ -117,6 +134,7 @@ pub fn project(
     iut: usize,
     label: &Label,
 ) -> Trace {
+    let path = &with_restarted_time_wait(model, init, path, iut, label)[..];
     let mut w = init.clone();
     let mut steps = Vec::new();
     let mut covers: Vec<Transition> = Vec::new();
@@ -127,8 +145,18 @@ pub fn project(
     for &a in path {
         let retries = w.ends[iut].retries;
         let delivered_before = w.ends[iut].delivered;
+        let was_late = w.ends[iut].tw_late;
+        let probe = match a {
+            Action::Probe(e, p) => Some(model.probe_segment(&w, e, p)),
+            _ => None,
+        };
         let (next, es) = model.step(&w, a).expect("a path of the model");
         w = next;
+        if a == Action::TimeWaitTick(iut) {
+            steps.push(Step::Wait(Wait::HalfTwoMsl));
+            checked_state_last = false;
+            continue;
+        }
         let Some(es) = es.filter(|es| es.end == iut) else {
             continue;
         };
@@ -138,18 +166,22 @@ pub fn project(
             Action::AppSend(_) => Step::App(AppCall::Send(1)),
             Action::AppClose(_) => Step::App(AppCall::Close),
             Action::AppAbort(_) => Step::App(AppCall::Abort),
-            Action::NetDeliver(s) => Step::Send(SegmentSpec {
-                flags: Flags {
-                    psh: s.len > 0,
-                    ..s.flags
-                },
-                seq: s.seq.into(),
-                ack: s.flags.ack.then_some(s.ack.into()),
-                win: None,
-                len: s.len.into(),
-                peer: 0,
-            }),
+            Action::NetDeliver(s) => Step::Send(spec_of(&s)),
+            Action::Probe(..) => Step::Send(spec_of(&probe.expect("computed above"))),
+            Action::TimerRto(_) if es.output.is_none() => {
+                // A give-up is silent: both sides of its deadline, as for
+                // TIME-WAIT (a stack that gives up early fails before it,
+                // one that never does after it).
+                steps.push(Step::Wait(Wait::BeforeRto(retries.into())));
+                steps.push(Step::State(es.before));
+                Step::Wait(Wait::AfterRto(retries.into()))
+            }
             Action::TimerRto(_) => Step::Wait(Wait::Rto(retries.into())),
+            Action::Timer2Msl(_) if was_late => {
+                // Half of 2·MSL had passed already (never on a shortest
+                // path to an expiry: the tick costs a step).
+                Step::Wait(Wait::HalfTwoMsl)
+            }
             Action::Timer2Msl(_) => {
                 // Both sides of the deadline: TIME-WAIT is still there
                 // just before 2·MSL ends (a stack whose TIME-WAIT is too
@@ -158,7 +190,9 @@ pub fn project(
                 steps.push(Step::State(es.before));
                 Step::Wait(Wait::AfterTwoMsl)
             }
-            Action::NetLose(_) | Action::NetDuplicate(_) => unreachable!("network only"),
+            Action::NetLose(_) | Action::NetDuplicate(_) | Action::TimeWaitTick(_) => {
+                unreachable!("network or the peer only")
+            }
         };
         steps.push(step);
         if let Some(out) = es.output {
@@ -209,13 +243,70 @@ pub fn project(
     }
 }
 
+/// The path to a label, and for a segment that arrived late in TIME-WAIT
+/// (its FIN restarted 2·MSL), on until TIME-WAIT expires: the trace checks
+/// that TIME-WAIT outlasts the original deadline and ends after the
+/// restarted one. The harness's side finishes first (the IUT's ACK reaches
+/// the peer, the peer's timers run), as the model lets 2·MSL expire only
+/// when nothing is in flight and the peer has nothing left to retransmit.
+fn with_restarted_time_wait(
+    model: &TcpModel,
+    init: &World,
+    path: &[Action],
+    iut: usize,
+    label: &Label,
+) -> Vec<Action> {
+    let mut path = path.to_vec();
+    // Only a FIN restarts 2·MSL; other late segments end their trace there.
+    let event = &label.1.event;
+    let late_fin = event
+        .qualifiers()
+        .contains(&tracewright_vocab::trace::Qualifier::LateInTimeWait)
+        && matches!(event, tracewright_vocab::trace::Event::Recv { what, .. } if what.contains('F'));
+    if !late_fin {
+        return path;
+    }
+    let mut w = init.clone();
+    for &a in &path {
+        w = model.step(&w, a).expect("a path of the model").0;
+    }
+    let peer = 1 - iut;
+    let mut actions = Vec::new();
+    // Bounded: each step below delivers a segment to the peer or runs
+    // the peer's timer, which ends in a give-up.
+    for _ in 0..16 {
+        if w.ends[iut].state != crate::tcp::TcpState::TimeWait {
+            break;
+        }
+        actions.clear();
+        stateright::Model::actions(model, &w, &mut actions);
+        let next = actions
+            .iter()
+            .copied()
+            .find(|&a| a == Action::Timer2Msl(iut))
+            .or_else(|| {
+                actions.iter().copied().find(|&a| {
+                    matches!(a, Action::NetDeliver(s) if s.from as usize == iut)
+                        || a == Action::TimerRto(peer)
+                        || a == Action::Timer2Msl(peer)
+                })
+            });
+        let Some(a) = next else { break };
+        w = model.step(&w, a).expect("an enabled action").0;
+        path.push(a);
+    }
+    path
+}
+
 /// The model `generate` explores for a profile: its retry limits, one loss
 /// more than the largest of them (so that every give-up is reached) and one
 /// duplication.
 pub fn generation_model(profile: &tracewright_vocab::profile::Profile) -> Result<TcpModel, String> {
     let cfg = crate::tcp::TcpConfig::from_profile(profile)?;
     let loss = cfg.syn_retries.max(cfg.synack_retries).max(cfg.retries) + 1;
-    Ok(TcpModel::new(cfg.with_budgets(loss, 1)))
+    let mut cfg = cfg.with_budgets(loss, 1);
+    cfg.probes = true;
+    Ok(TcpModel::new(cfg))
 }
 
 /// Explores the profile's model (and the models that add to it) and builds
