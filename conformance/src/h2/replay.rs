@@ -263,6 +263,11 @@ impl Plugin for H2<'_> {
         if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
             self.iut_settings_seen = true;
             self.iut_max_frame_size = f.max_frame_size;
+            // Before a bad client preface, a server may or may not have
+            // sent its own (RFC 9113 §3.4): the trace does not expect it.
+            if self.own_preface {
+                return;
+            }
         }
         // How a receiver gives window back is its own (RFC 9113 §6.9.1).
         if f.kind == FrameType::WindowUpdate {
@@ -547,7 +552,9 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             run.act(i, Dir::ToIut, f.to_string(), |h| {
                 h.last = rfc_of_frame(f.kind);
                 match f.kind {
-                    FrameType::Settings if !f.ack => h.settings_sent = true,
+                    // After a bad preface the connection is no HTTP/2
+                    // one: no PING follows it (RFC 9113 §3.4).
+                    FrameType::Settings if !f.ack => h.settings_sent = f.magic.is_none(),
                     FrameType::Headers if h.harness_is_client => {
                         h.answerable.insert(f.stream.unwrap_or(0));
                     }
