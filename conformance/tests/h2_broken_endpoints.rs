@@ -43,6 +43,16 @@ enum Breakage {
     /// for its CONTINUATION, any other frame is dropped without a word,
     /// where it is a connection error PROTOCOL_ERROR.
     AcceptsFramesInsideHeaderBlock,
+    /// SETTINGS (RFC 9113 §6.5.2): parameters out of their bounds
+    /// (ENABLE_PUSH above 1, INITIAL_WINDOW_SIZE above 2^31−1,
+    /// MAX_FRAME_SIZE outside 2^14..2^24−1) are dropped without a word and
+    /// the frame ACKed, where each is a connection error.
+    IgnoresSettingsBounds,
+    /// The connection preface (RFC 9113 §3.4): a wrong client magic is
+    /// read as the right one, and a first frame other than SETTINGS is
+    /// taken as if an empty SETTINGS came before it, where both are a
+    /// connection error PROTOCOL_ERROR.
+    IgnoresPreface,
 }
 
 const HEADER_LEN: usize = 9;
@@ -79,6 +89,8 @@ struct Broken {
     /// The stream of the peer's header block still waiting for its
     /// CONTINUATION.
     open_block: Option<u32>,
+    /// The peer's first frame went by.
+    first_frame_seen: bool,
 }
 
 impl Broken {
@@ -95,6 +107,7 @@ impl Broken {
             announced: Vec::new(),
             widened: false,
             open_block: None,
+            first_frame_seen: false,
         }
     }
 
@@ -159,7 +172,9 @@ impl Broken {
             }
             Breakage::IgnoresMaxConcurrentStreams
             | Breakage::IgnoresConnectionWindow
-            | Breakage::AcceptsOversizedFrames => false,
+            | Breakage::AcceptsOversizedFrames
+            | Breakage::IgnoresSettingsBounds
+            | Breakage::IgnoresPreface => false,
         }
     }
 }
@@ -183,6 +198,7 @@ impl H2Target for Broken {
         self.announced.clear();
         self.widened = false;
         self.open_block = None;
+        self.first_frame_seen = false;
         self.inner.open(role, settings)?;
         // The bundled connection, opened with other settings than it
         // announces: the wrapper rewrites its first SETTINGS.
@@ -251,7 +267,13 @@ impl H2Target for Broken {
     fn deliver(&mut self, mut bytes: &[u8]) -> Result<(), TargetError> {
         if self.preface_left > 0 {
             let n = self.preface_left.min(bytes.len());
-            self.inner.deliver(&bytes[..n])?;
+            if self.how == Breakage::IgnoresPreface {
+                // Whatever the magic says, the right one goes in.
+                let at = PREFACE.len() - self.preface_left;
+                self.inner.deliver(&PREFACE[at..at + n])?;
+            } else {
+                self.inner.deliver(&bytes[..n])?;
+            }
             self.preface_left -= n;
             bytes = &bytes[n..];
         }
@@ -261,7 +283,18 @@ impl H2Target for Broken {
             if self.buf.len() < HEADER_LEN + len {
                 break;
             }
-            let frame: Vec<u8> = self.buf.drain(..HEADER_LEN + len).collect();
+            let mut frame: Vec<u8> = self.buf.drain(..HEADER_LEN + len).collect();
+            let first = !self.first_frame_seen;
+            self.first_frame_seen = true;
+            if self.how == Breakage::IgnoresPreface
+                && first
+                && (frame[3] != SETTINGS || frame[4] & ACK != 0)
+            {
+                self.inner.deliver(&[0, 0, 0, SETTINGS, 0, 0, 0, 0, 0])?;
+            }
+            if self.how == Breakage::IgnoresSettingsBounds && frame[3] == SETTINGS {
+                frame = within_bounds(&frame);
+            }
             if self.swallow(&frame) {
                 self.swallowed += 1;
             } else {
@@ -299,7 +332,60 @@ impl H2Target for Broken {
     }
 }
 
+/// A SETTINGS frame without the parameters outside their bounds (RFC
+/// 9113 §6.5.2).
+fn within_bounds(frame: &[u8]) -> Vec<u8> {
+    let params: Vec<u8> = frame[HEADER_LEN..]
+        .chunks(6)
+        .filter(|c| {
+            if c.len() < 6 {
+                return true;
+            }
+            let value = u32::from_be_bytes([c[2], c[3], c[4], c[5]]);
+            match u16::from_be_bytes([c[0], c[1]]) {
+                2 => value <= 1,
+                4 => value <= 0x7fff_ffff,
+                5 => (1 << 14..1 << 24).contains(&value),
+                _ => true,
+            }
+        })
+        .flatten()
+        .copied()
+        .collect();
+    let mut out = frame[..HEADER_LEN].to_vec();
+    out[..3].copy_from_slice(&(params.len() as u32).to_be_bytes()[1..]);
+    out.extend(params);
+    out
+}
+
 // ------------------------------------------------------------ predicates
+
+/// The trace sends a SETTINGS parameter outside its bounds (RFC 9113
+/// §6.5.2).
+fn exercises_settings_bounds(t: &H2Trace) -> bool {
+    t.steps.iter().any(|s| match s {
+        H2Step::Send(f) if f.kind == FrameType::Settings => {
+            f.enable_push.is_some_and(|v| v > 1)
+                || f.initial_window_size.is_some_and(|v| v > 0x7fff_ffff)
+                || f
+                    .max_frame_size
+                    .is_some_and(|v| !(1 << 14..1 << 24).contains(&v))
+        }
+        _ => false,
+    })
+}
+
+/// The trace opens with a wrong client magic, or its first frame is not
+/// SETTINGS (RFC 9113 §3.4).
+fn exercises_preface(t: &H2Trace) -> bool {
+    t.steps
+        .iter()
+        .find_map(|s| match s {
+            H2Step::Send(f) => Some(f.magic.is_some() || f.kind != FrameType::Settings || f.ack),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
 
 /// The trace covers DATA arriving on a closed stream, with a reaction the
 /// model demands (STREAM_CLOSED or PROTOCOL_ERROR), not silence.
@@ -583,6 +669,16 @@ fn h2_an_endpoint_that_accepts_frames_inside_a_header_block_fails_those_traces()
         Breakage::AcceptsFramesInsideHeaderBlock,
         exercises_frames_inside_a_header_block,
     );
+}
+
+#[test]
+fn h2_an_endpoint_that_ignores_settings_bounds_fails_those_traces() {
+    check(Breakage::IgnoresSettingsBounds, exercises_settings_bounds);
+}
+
+#[test]
+fn h2_an_endpoint_that_ignores_the_preface_fails_those_traces() {
+    check(Breakage::IgnoresPreface, exercises_preface);
 }
 
 /// The report a broken endpoint gets, with each failure drawn as a ladder

@@ -59,6 +59,9 @@ pub const MAX_CONCURRENT: usize = 2;
 pub const HARNESS_WINDOW: u8 = 1;
 /// A send window that never runs out here (the RFC's default, 65 535).
 pub const BIG_WINDOW: u8 = u8::MAX;
+/// A stream's send window that never runs out (stream windows are signed:
+/// a SETTINGS_INITIAL_WINDOW_SIZE change may make one negative, §6.9.2).
+pub const BIG_STREAM_WINDOW: i8 = i8::MAX;
 /// The stream on which the header-block probes open a block.
 pub const BLOCK_STREAM: u8 = 1;
 /// One unit of the IUT's DATA, in bytes: a third of the connection window.
@@ -272,6 +275,44 @@ pub enum Shape {
     /// stream 1 opened a header block: anything but a CONTINUATION on that
     /// stream is a connection error PROTOCOL_ERROR (§4.3, §6.10).
     InsideBlock,
+    // SETTINGS (RFC 9113 §6.5): shapes of a SETTINGS frame the harness
+    // sends mid-connection, each carrying the one parameter it names.
+    /// SETTINGS_ENABLE_PUSH 2 (§6.5.2): PROTOCOL_ERROR.
+    EnablePushTwo,
+    /// SETTINGS_INITIAL_WINDOW_SIZE 2^31 (§6.5.2): FLOW_CONTROL_ERROR.
+    WindowAboveMax,
+    /// SETTINGS_MAX_FRAME_SIZE 2^14−1 (§6.5.2): PROTOCOL_ERROR.
+    FrameSizeBelowMin,
+    /// SETTINGS_MAX_FRAME_SIZE 2^24 (§6.5.2): PROTOCOL_ERROR.
+    FrameSizeAboveMax,
+    /// A parameter no specification defines (§6.5.2): ignored, and the
+    /// frame ACKed (§6.5.3).
+    UnknownSetting,
+    /// A SETTINGS ACK with a 6-octet payload (§6.5): FRAME_SIZE_ERROR.
+    AckWithPayload,
+    /// SETTINGS_INITIAL_WINDOW_SIZE 0: every stream's send window drops by
+    /// one unit and may go negative (§6.9.2).
+    WindowShrink,
+    /// SETTINGS_INITIAL_WINDOW_SIZE 2^31−1: every stream's send window
+    /// grows by 2^31−1 less one unit (§6.9.2), releasing held DATA.
+    WindowGrowMax,
+    /// SETTINGS_INITIAL_WINDOW_SIZE 2^31−1 right after a WINDOW_UPDATE of
+    /// one unit put stream 1's window above its initial size: the change
+    /// overflows it, a connection error FLOW_CONTROL_ERROR (§6.9.2).
+    WindowOverflow,
+    /// A WINDOW_UPDATE of one unit on a stream whose window a SETTINGS of
+    /// INITIAL_WINDOW_SIZE 0 just made negative: the probe is that
+    /// SETTINGS and two of these; DATA waits until the window is positive
+    /// (§6.9.2).
+    AfterShrink,
+    // The connection preface (RFC 9113 §3.4).
+    /// The client preface with a wrong magic (on the harness's first
+    /// SETTINGS, to a server IUT): PROTOCOL_ERROR, or the connection
+    /// closed.
+    BadMagic,
+    /// A frame other than SETTINGS as the harness's first (§3.4):
+    /// PROTOCOL_ERROR, or the connection closed.
+    BeforeSettings,
 }
 
 impl Shape {
@@ -287,6 +328,18 @@ impl Shape {
             Shape::ReservedBit => " with the reserved bit",
             Shape::UnknownCode => " with an unknown error code",
             Shape::InsideBlock => " inside a header block",
+            Shape::EnablePushTwo => " with ENABLE_PUSH 2",
+            Shape::WindowAboveMax => " with INITIAL_WINDOW_SIZE 2^31",
+            Shape::FrameSizeBelowMin => " with MAX_FRAME_SIZE 2^14-1",
+            Shape::FrameSizeAboveMax => " with MAX_FRAME_SIZE 2^24",
+            Shape::UnknownSetting => " with an unknown parameter",
+            Shape::AckWithPayload => " with a payload",
+            Shape::WindowShrink => " with INITIAL_WINDOW_SIZE 0",
+            Shape::WindowGrowMax => " with INITIAL_WINDOW_SIZE 2^31-1",
+            Shape::WindowOverflow => " with INITIAL_WINDOW_SIZE 2^31-1 overflowing a window",
+            Shape::AfterShrink => " on a window INITIAL_WINDOW_SIZE 0 made negative",
+            Shape::BadMagic => " after a bad preface magic",
+            Shape::BeforeSettings => " before the preface SETTINGS",
         }
     }
 }
@@ -419,8 +472,9 @@ impl fmt::Display for Frame {
 pub struct Stream {
     pub state: StreamState,
     pub why: Why,
-    /// Send window, units (BIG_WINDOW: never runs out).
-    pub win: u8,
+    /// Send window, units (BIG_STREAM_WINDOW: never runs out; negative
+    /// after a SETTINGS_INITIAL_WINDOW_SIZE decrease, §6.9.2).
+    pub win: i8,
     /// Units the application queued that flow control holds back.
     pub pending: u8,
     /// END_STREAM goes out with the last pending byte.
@@ -609,6 +663,9 @@ pub struct EndStep {
     pub output: Vec<Frame>,
     /// The other reactions the RFC allows: a frame, or `None` for silence.
     pub alternatives: Vec<Option<Frame>>,
+    /// The RFC also lets the endpoint close the connection without a
+    /// GOAWAY (an invalid preface, §3.4).
+    pub may_close: bool,
 }
 
 /// A model variant: one mechanism removed. (None yet for HTTP/2; the
@@ -658,7 +715,7 @@ const fn stream0() -> Stream {
     Stream {
         state: StreamState::Idle,
         why: Why::No,
-        win: BIG_WINDOW,
+        win: BIG_STREAM_WINDOW,
         pending: 0,
         pending_es: false,
         sent: 0,
@@ -690,11 +747,11 @@ impl H2Model {
 
     /// The send window an endpoint starts each stream with: the peer's
     /// SETTINGS_INITIAL_WINDOW_SIZE.
-    fn initial_window(&self, e: usize) -> u8 {
+    fn initial_window(&self, e: usize) -> i8 {
         if e == self.cfg.iut {
-            HARNESS_WINDOW
+            HARNESS_WINDOW as i8
         } else {
-            BIG_WINDOW
+            BIG_STREAM_WINDOW
         }
     }
 
@@ -938,6 +995,25 @@ impl H2Model {
                 let es = self.receive(&mut w, e, f);
                 Some((w, es))
             }
+            Action::HarnessProbe { end, frame } if Self::is_preface_probe(&frame) => {
+                // Instead of the harness's preface, before anything else
+                // reached the IUT (§3.4); a bad magic only from a client.
+                if end == iut
+                    || w.probed
+                    || w.ends[iut].got_settings
+                    || w.net[end] != [settings()]
+                    || (frame.shape == Shape::BadMagic && iut != SERVER)
+                {
+                    return None;
+                }
+                w.probed = true;
+                if frame.shape == Shape::BadMagic {
+                    w.net[end][0] = frame;
+                } else {
+                    w.net[end].insert(0, frame);
+                }
+                Some((w, None))
+            }
             Action::HarnessProbe { end, frame } => {
                 if end == iut || w.probed || !w.net[end].is_empty() || w.ends[end].dead {
                     return None;
@@ -949,6 +1025,7 @@ impl H2Model {
                         ..Frame::headers(BLOCK_STREAM, true)
                     });
                 }
+                w.net[end].extend(Self::settings_probe_lead(&frame));
                 w.net[end].push(frame);
                 Some((w, None))
             }
@@ -1196,6 +1273,7 @@ impl H2Model {
             after,
             output: out,
             alternatives: vec![],
+            may_close: false,
         })
     }
 
@@ -1204,11 +1282,17 @@ impl H2Model {
     fn flush(end: &mut End, stream: u8, out: &mut Vec<Frame>) {
         let conn = &mut end.conn_win;
         let st = &mut end.streams[index_of(stream)];
-        let n = st.pending.min(st.win).min(*conn);
+        // A negative window sends nothing (§6.9.2).
+        let win = if st.win == BIG_STREAM_WINDOW {
+            u8::MAX
+        } else {
+            st.win.max(0) as u8
+        };
+        let n = st.pending.min(win).min(*conn);
         if n > 0 {
             st.pending -= n;
-            if st.win != BIG_WINDOW {
-                st.win -= n;
+            if st.win != BIG_STREAM_WINDOW {
+                st.win -= n as i8;
             }
             if *conn != BIG_WINDOW {
                 *conn -= n;
@@ -1358,8 +1442,15 @@ impl H2Model {
             end.stream(stream).state.to_string()
         };
         let last = end.processed;
-        let rs: Vec<Reaction> = if !end.got_settings && f.kind != Kind::Settings {
-            // §3.4: the preface's first frame MUST be SETTINGS.
+        // > Clients and servers MUST treat an invalid connection preface as
+        // > a connection error (Section 5.4.1) of type PROTOCOL_ERROR. A
+        // > GOAWAY frame (Section 6.8) MAY be omitted in this case, since an
+        // > invalid preface indicates that the peer is not using HTTP/2.
+        // > (§3.4)
+        let may_close =
+            f.shape == Shape::BadMagic || (!end.got_settings && f.kind != Kind::Settings);
+        let rs: Vec<Reaction> = if may_close {
+            // §3.4: the magic, then SETTINGS as the preface's first frame.
             vec![Reaction::ConnError(Code::ProtocolError)]
         } else if end
             .block
@@ -1373,6 +1464,8 @@ impl H2Model {
             // §4.1, §5.5: "Implementations MUST ignore and discard frames of
             // unknown types."
             vec![Reaction::Ignore]
+        } else if let Some(rs) = Self::settings_rule(end, &f) {
+            rs
         } else {
             Self::shaped(&f, self.plain_reactions(end, r, &f))
         };
@@ -1446,6 +1539,7 @@ impl H2Model {
                             ack: true,
                             ..settings()
                         });
+                        Self::apply_initial_window(end, f.shape, &mut out);
                     }
                 }
                 Kind::Ping => {
@@ -1482,8 +1576,8 @@ impl H2Model {
                 Kind::WindowUpdate => {
                     let st = end.stream_mut(f.stream);
                     if f.inc == Inc::Max {
-                        st.win = BIG_WINDOW;
-                    } else if st.win != BIG_WINDOW {
+                        st.win = BIG_STREAM_WINDOW;
+                    } else if st.win != BIG_STREAM_WINDOW {
                         st.win += 1;
                     }
                     Self::flush(end, f.stream, &mut out);
@@ -1555,6 +1649,7 @@ impl H2Model {
             after,
             output: out,
             alternatives,
+            may_close,
         })
     }
 
@@ -1620,6 +1715,7 @@ impl H2Model {
         v.push(Frame::new(Kind::Settings, 1));
         v.extend(Self::frame_rule_probes());
         v.extend(Self::header_block_probes());
+        v.extend(Self::settings_probes());
         v
     }
 
@@ -1682,6 +1778,156 @@ impl H2Model {
             Frame::new(Kind::Priority, 0),
             Frame::rst(0, Code::Cancel),
         ]
+    }
+}
+
+// ------------------------------------------------ SETTINGS and the preface
+
+impl H2Model {
+    /// SETTINGS (RFC 9113 §6.5, §6.9.2): each parameter's bounds, an
+    /// unknown parameter, an ACK with a payload (a length not a multiple of
+    /// 6 is a frame rule, [`Self::frame_rule_probes`]), and
+    /// SETTINGS_INITIAL_WINDOW_SIZE changed mid-connection: down to 0
+    /// (windows go negative; then two WINDOW_UPDATEs, DATA waiting for the
+    /// second), up to 2^31−1, and up to 2^31−1 over a window above its
+    /// initial size.
+    pub fn settings_probes() -> Vec<Frame> {
+        let shaped = |shape: Shape| Frame {
+            shape,
+            ..settings()
+        };
+        let mut v: Vec<Frame> = [
+            Shape::EnablePushTwo,
+            Shape::WindowAboveMax,
+            Shape::FrameSizeBelowMin,
+            Shape::FrameSizeAboveMax,
+            Shape::UnknownSetting,
+            Shape::WindowShrink,
+            Shape::WindowGrowMax,
+            Shape::WindowOverflow,
+        ]
+        .into_iter()
+        .map(shaped)
+        .collect();
+        v.push(Frame {
+            ack: true,
+            ..shaped(Shape::AckWithPayload)
+        });
+        for id in [1, 3, 2] {
+            v.push(Frame {
+                shape: Shape::AfterShrink,
+                ..Frame::new(Kind::WindowUpdate, id)
+            });
+        }
+        v
+    }
+
+    /// The connection preface (RFC 9113 §3.4): a bad magic from a client,
+    /// and a PING where the first SETTINGS belongs. Sent instead of the
+    /// harness's preface, so never among [`Self::probes`].
+    pub fn preface_probes() -> Vec<Frame> {
+        vec![
+            Frame {
+                shape: Shape::BadMagic,
+                ..settings()
+            },
+            Frame {
+                shape: Shape::BeforeSettings,
+                ..Frame::new(Kind::Ping, 0)
+            },
+        ]
+    }
+
+    pub fn is_preface_probe(f: &Frame) -> bool {
+        matches!(f.shape, Shape::BadMagic | Shape::BeforeSettings)
+    }
+
+    /// The frames a SETTINGS probe sends before its last: the WINDOW_UPDATE
+    /// that lifts stream 1's window above its initial size, or the
+    /// SETTINGS of INITIAL_WINDOW_SIZE 0 and the first WINDOW_UPDATE.
+    fn settings_probe_lead(f: &Frame) -> Vec<Frame> {
+        match f.shape {
+            Shape::WindowOverflow => vec![Frame::new(Kind::WindowUpdate, 1)],
+            Shape::AfterShrink => vec![
+                Frame {
+                    shape: Shape::WindowShrink,
+                    ..settings()
+                },
+                *f,
+            ],
+            _ => vec![],
+        }
+    }
+
+    /// What a SETTINGS frame's parameters require of its receiver, where
+    /// they decide (§6.5, §6.5.2, §6.9.2); `None` for a plain SETTINGS.
+    fn settings_rule(end: &End, f: &Frame) -> Option<Vec<Reaction>> {
+        use Reaction::ConnError;
+        if f.kind != Kind::Settings || f.stream != 0 || f.bad_len {
+            return None;
+        }
+        Some(match f.shape {
+            // > Any value other than 0 or 1 MUST be treated as a connection
+            // > error (Section 5.4.1) of type PROTOCOL_ERROR. (ENABLE_PUSH)
+            // > Values outside this range MUST be treated as a connection
+            // > error (Section 5.4.1) of type PROTOCOL_ERROR.
+            // > (MAX_FRAME_SIZE, 2^14 to 2^24−1)
+            Shape::EnablePushTwo | Shape::FrameSizeBelowMin | Shape::FrameSizeAboveMax => {
+                vec![ConnError(Code::ProtocolError)]
+            }
+            // > Values above the maximum flow-control window size of 2^31-1
+            // > MUST be treated as a connection error (Section 5.4.1) of type
+            // > FLOW_CONTROL_ERROR.
+            Shape::WindowAboveMax => vec![ConnError(Code::FlowControlError)],
+            // > Receipt of a SETTINGS frame with the ACK flag set and a length
+            // > field value other than 0 MUST be treated as a connection
+            // > error (Section 5.4.1) of type FRAME_SIZE_ERROR. (§6.5)
+            Shape::AckWithPayload => vec![ConnError(Code::FrameSizeError)],
+            // > An endpoint MUST treat a change to
+            // > SETTINGS_INITIAL_WINDOW_SIZE that causes any flow-control
+            // > window to exceed the maximum size as a connection error
+            // > (Section 5.4.1) of type FLOW_CONTROL_ERROR. (§6.9.2)
+            // Growing to 2^31−1 overflows exactly the windows above their
+            // initial size of one unit.
+            Shape::WindowGrowMax | Shape::WindowOverflow
+                if end.streams.iter().any(|s| {
+                    !matches!(s.state, StreamState::Idle | StreamState::Closed)
+                        && s.win != BIG_STREAM_WINDOW
+                        && s.win > HARNESS_WINDOW as i8
+                }) =>
+            {
+                vec![ConnError(Code::FlowControlError)]
+            }
+            _ => return None,
+        })
+    }
+
+    /// A SETTINGS_INITIAL_WINDOW_SIZE the endpoint accepted changes every
+    /// stream window it keeps by the difference (§6.9.2): one unit down for
+    /// 0 (a window may go negative, and holds its DATA until it is
+    /// positive again), to "never runs out" for 2^31−1, which releases
+    /// the DATA the stream windows held.
+    fn apply_initial_window(end: &mut End, shape: Shape, out: &mut Vec<Frame>) {
+        let kept = |s: &Stream| {
+            !matches!(s.state, StreamState::Idle | StreamState::Closed)
+                && s.win != BIG_STREAM_WINDOW
+        };
+        match shape {
+            Shape::WindowShrink => {
+                for s in end.streams.iter_mut().filter(|s| kept(s)) {
+                    s.win -= 1;
+                }
+            }
+            Shape::WindowGrowMax | Shape::WindowOverflow => {
+                for s in end.streams.iter_mut().filter(|s| kept(s)) {
+                    s.win = BIG_STREAM_WINDOW;
+                }
+                for id in STREAM_IDS {
+                    Self::flush(end, id, out);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -93,6 +93,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             max_concurrent_streams: setting(kind, &p, 3),
             initial_window_size: setting(kind, &p, 4),
             max_frame_size: setting(kind, &p, 5),
+            enable_push: setting(kind, &p, 2),
         });
     }
     out
@@ -187,6 +188,18 @@ impl Encoder {
                     p.extend(4u16.to_be_bytes());
                     p.extend(w.to_be_bytes());
                 }
+                // RFC 9113 §6.5.2: values in or out of their bounds, and an
+                // identifier no specification defines.
+                for (id, value) in [
+                    (2u16, f.enable_push),
+                    (5, f.max_frame_size),
+                    (f.unknown_setting.unwrap_or(0), f.unknown_setting.map(|_| 1)),
+                ] {
+                    if let Some(v) = value {
+                        p.extend(id.to_be_bytes());
+                        p.extend(v.to_be_bytes());
+                    }
+                }
                 (4, 0, p)
             }
             FrameType::PushPromise => {
@@ -207,7 +220,7 @@ impl Encoder {
             FrameType::WindowUpdate => (8, 0, f.increment.unwrap_or(1).to_be_bytes().to_vec()),
             FrameType::Continuation => (9, 0x4, Vec::new()),
             FrameType::Unknown => (UNKNOWN_TYPE_CODE, 0, b"tracewri".to_vec()),
-            FrameType::None => return Ok(Vec::new()),
+            FrameType::None | FrameType::Closed => return Ok(Vec::new()),
         };
         // RFC 9113 §6.1, §6.2: a Pad Length octet first, padding last.
         let payload = if matches!(f.kind, FrameType::Data | FrameType::Headers)

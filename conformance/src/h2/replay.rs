@@ -77,6 +77,9 @@ struct H2<'a> {
     iut_max_frame_size: Option<u32>,
     /// The IUT's first SETTINGS came.
     iut_settings_seen: bool,
+    /// The trace writes the client preface itself (a `magic` on its first
+    /// send, RFC 9113 §3.4).
+    own_preface: bool,
 }
 
 /// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2): the traces
@@ -260,6 +263,11 @@ impl Plugin for H2<'_> {
         if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
             self.iut_settings_seen = true;
             self.iut_max_frame_size = f.max_frame_size;
+            // Before a bad client preface, a server may or may not have
+            // sent its own (RFC 9113 §3.4): the trace does not expect it.
+            if self.own_preface {
+                return;
+            }
         }
         // How a receiver gives window back is its own (RFC 9113 §6.9.1).
         if f.kind == FrameType::WindowUpdate {
@@ -315,7 +323,7 @@ impl Plugin for H2<'_> {
     /// A server IUT is sent the client preface first (RFC 9113 §3.4); a
     /// client IUT has sent its own, and either has sent its SETTINGS.
     fn start(run: &mut Run<Self>) -> Result<(), Verdict> {
-        if run.proto.harness_is_client {
+        if run.proto.harness_is_client && !run.proto.own_preface {
             run.proto
                 .target
                 .deliver(PREFACE)
@@ -544,7 +552,9 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             run.act(i, Dir::ToIut, f.to_string(), |h| {
                 h.last = rfc_of_frame(f.kind);
                 match f.kind {
-                    FrameType::Settings if !f.ack => h.settings_sent = true,
+                    // After a bad preface the connection is no HTTP/2
+                    // one: no PING follows it (RFC 9113 §3.4).
+                    FrameType::Settings if !f.ack => h.settings_sent = f.magic.is_none(),
                     FrameType::Headers if h.harness_is_client => {
                         h.answerable.insert(f.stream.unwrap_or(0));
                     }
@@ -561,10 +571,14 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                 };
                 // A length the 24-bit field cannot carry is the harness's
                 // error, never a truncated frame (RFC 9113 §4.1).
-                let bytes = h
+                let mut bytes = h
                     .enc
                     .try_encode(f)
                     .map_err(|e| crate::target::TargetError::Broken(e.to_string()))?;
+                // The trace's own client preface, then the frame (§3.4).
+                if let Some(m) = &f.magic {
+                    bytes.splice(0..0, m.bytes());
+                }
                 h.target.deliver(&bytes)
             })
         }
@@ -591,6 +605,9 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                 sync(run, i)?;
             }
             own_answer(run, i, Some(any_of))?;
+            if any_of.iter().any(|p| p.kind == FrameType::Closed) {
+                return expect_or_closed(run, i, any_of);
+            }
             run.expect(i, any_of)
         }
         H2Step::State(_) if run.diverged => Ok(()),
@@ -626,6 +643,50 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
     }
 }
 
+/// An expectation that allows the IUT to close the connection (`CLOSED`,
+/// RFC 9113 §3.4): on a real clock, what comes first within the tolerance,
+/// a frame or the end of the connection; a connection that closed with
+/// nothing more said matches `CLOSED`, anything else is judged by the
+/// other patterns.
+fn expect_or_closed(run: &mut Run<H2<'_>>, i: usize, any_of: &[FrameSpec]) -> Result<(), Verdict> {
+    if let Clock::Real { .. } = run.proto.target.clock() {
+        let deadline = Instant::now() + run.tolerance();
+        while run.queue.is_empty() && !run.proto.target.closed() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let units = run.proto.advance(i, left.min(SLICE))?;
+            run.take(units.into_iter().map(|(_, u)| u));
+        }
+    }
+    let k = any_of.iter().position(|p| p.kind == FrameType::Closed);
+    match k {
+        Some(k) if run.queue.is_empty() && run.proto.target.closed() => {
+            run.line(i, Dir::FromIut, "the connection closed".into());
+            if k == 0 || i == run.last_action {
+                run.diverged |= k != 0;
+                return Ok(());
+            }
+            Err(Verdict::Inconclusive {
+                step: i,
+                reason: format!(
+                    "the IUT closed the connection, which the model allows, but this trace follows {}",
+                    any_of[0]
+                ),
+            })
+        }
+        _ => {
+            let frames: Vec<FrameSpec> = any_of
+                .iter()
+                .filter(|p| p.kind != FrameType::Closed)
+                .cloned()
+                .collect();
+            run.expect(i, &frames)
+        }
+    }
+}
+
 fn rfc_of_app(call: &H2App) -> &'static str {
     match call {
         H2App::Request { .. } | H2App::Respond { .. } => "RFC 9113 §8.1",
@@ -650,6 +711,7 @@ fn rfc_of_frame(k: FrameType) -> &'static str {
         FrameType::Continuation => "RFC 9113 §6.10",
         FrameType::Unknown => "RFC 9113 §4.1, §5.5",
         FrameType::None => "RFC 9113",
+        FrameType::Closed => "RFC 9113 §3.4",
     }
 }
 
@@ -688,6 +750,14 @@ pub fn replay_h2_with(
         steps: trace.steps.len(),
         iut_max_frame_size: None,
         iut_settings_seen: false,
+        own_preface: trace
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                H2Step::Send(f) => Some(f.magic.is_some()),
+                _ => None,
+            })
+            .unwrap_or(false),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }

@@ -102,6 +102,9 @@ pub enum FrameType {
     Unknown,
     /// Silence (patterns only).
     None,
+    /// The IUT closed the connection with nothing more said (patterns
+    /// only): where RFC 9113 lets it leave out the GOAWAY (§3.4).
+    Closed,
 }
 
 /// The type code the harness writes for [`FrameType::Unknown`]: none of
@@ -122,7 +125,7 @@ impl FrameType {
             FrameType::WindowUpdate => 8,
             FrameType::Continuation => 9,
             FrameType::Unknown => UNKNOWN_TYPE_CODE,
-            FrameType::None => return None,
+            FrameType::None | FrameType::Closed => return None,
         })
     }
     pub fn from_code(c: u8) -> Option<FrameType> {
@@ -155,6 +158,7 @@ impl FrameType {
             FrameType::Continuation => "CONTINUATION",
             FrameType::Unknown => "UNKNOWN",
             FrameType::None => "NONE",
+            FrameType::Closed => "CLOSED",
         }
     }
 }
@@ -305,6 +309,25 @@ pub struct FrameSpec {
     /// overrides `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<u32>,
+    // SETTINGS parameters and the preface (RFC 9113 §3.4, §6.5.2).
+    /// Send, SETTINGS: SETTINGS_ENABLE_PUSH with this value (RFC 9113
+    /// §6.5.2: 0 or 1). In a pattern for the IUT's SETTINGS: the value it
+    /// must announce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_push: Option<u32>,
+    /// Send, SETTINGS: SETTINGS_MAX_FRAME_SIZE with this value (RFC 9113
+    /// §6.5.2: 2^14 to 2^24−1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frame_size: Option<u32>,
+    /// Send, SETTINGS: a parameter with this identifier, one no
+    /// specification defines, and the value 1 (RFC 9113 §6.5.2: ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_setting: Option<u16>,
+    /// Send, SETTINGS, the first frame of a trace whose IUT is a server:
+    /// the client preface is these octets instead of
+    /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113 §3.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magic: Option<String>,
 }
 
 impl FrameSpec {
@@ -328,6 +351,10 @@ impl FrameSpec {
             flags: None,
             reserved_bit: false,
             error_code: None,
+            enable_push: None,
+            max_frame_size: None,
+            unknown_setting: None,
+            magic: None,
         }
     }
 
@@ -344,6 +371,7 @@ impl FrameSpec {
             && self.last_stream.is_none_or(|l| l == f.last_stream)
             && (self.max_concurrent_streams.is_none()
                 || self.max_concurrent_streams == f.max_concurrent_streams)
+            && (self.enable_push.is_none() || self.enable_push == f.enable_push)
     }
 }
 
@@ -401,6 +429,18 @@ impl fmt::Display for FrameSpec {
         }
         if let Some(c) = self.error_code {
             parts.push(format!("code={c:#x}"));
+        }
+        if let Some(v) = self.enable_push {
+            parts.push(format!("ENABLE_PUSH={v}"));
+        }
+        if let Some(v) = self.max_frame_size {
+            parts.push(format!("MAX_FRAME_SIZE={v}"));
+        }
+        if let Some(id) = self.unknown_setting {
+            parts.push(format!("{id:#06x}=1"));
+        }
+        if let Some(m) = &self.magic {
+            parts.push(format!("magic={m:?}"));
         }
         if !parts.is_empty() {
             write!(f, "[{}]", parts.join(","))?;
@@ -585,17 +625,116 @@ pub fn parse_h2_trace(
                     ),
                 ))
             }
-            H2Step::Send(f) if f.kind == FrameType::None => {
+            H2Step::Send(f) if matches!(f.kind, FrameType::None | FrameType::Closed) => {
                 return Err(bad(
                     i,
                     "type",
-                    format!("steps[{i}]: NONE can only be expected, not sent"),
+                    format!("steps[{i}]: {} can only be expected, not sent", f.kind),
                 ))
             }
             _ => {}
         }
     }
+    check_preface(&trace, &bad)?;
     Ok(trace)
+}
+
+/// A `magic` (the client preface replaced, RFC 9113 §3.4) is the harness's
+/// opening as a client: on the first `send` of a server-IUT trace, a
+/// SETTINGS, 1 to [`MAX_MAGIC`] printable ASCII octets.
+fn check_preface(
+    trace: &H2Trace,
+    bad: &dyn Fn(usize, &str, String) -> crate::load::LoadError,
+) -> Result<(), crate::load::LoadError> {
+    let first_send = trace
+        .steps
+        .iter()
+        .position(|s| matches!(s, H2Step::Send(_)));
+    for (i, s) in trace.steps.iter().enumerate() {
+        let H2Step::Send(f) = s else { continue };
+        let Some(m) = &f.magic else { continue };
+        let why = if trace.iut != Role::Server {
+            Some("only a client sends the connection preface: the IUT must be a server".into())
+        } else if Some(i) != first_send {
+            Some("the preface goes on the trace's first send".into())
+        } else if f.kind != FrameType::Settings {
+            Some(format!(
+                "the preface is followed by SETTINGS (RFC 9113 §3.4), not {}",
+                f.kind
+            ))
+        } else if m.is_empty() || m.len() > MAX_MAGIC {
+            Some(format!("{} octets; 1 to {MAX_MAGIC} are allowed", m.len()))
+        } else if !m.bytes().all(|b| b.is_ascii_graphic() || b" \r\n".contains(&b)) {
+            Some("only printable ASCII, spaces, CR and LF are allowed".into())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(bad(i, "magic", format!("steps[{i}]: {why}")));
+        }
+    }
+    Ok(())
+}
+
+/// The longest `magic` a trace may send (the real one is 24 octets).
+pub const MAX_MAGIC: usize = 64;
+
+#[cfg(test)]
+mod preface_tests {
+    use super::*;
+
+    fn trace(iut: &str, steps: &str) -> String {
+        format!(
+            "format: tracewright/1\nid: t\nprotocol: h2\niut: {iut}\nprofile: rfc9113\nvariant: null\ndescription: d\ncovers: []\nsteps:\n{steps}"
+        )
+    }
+
+    #[test]
+    fn a_magic_loads_on_the_first_send_of_a_server_trace() {
+        let text = trace(
+            "server",
+            "  - expect: {any_of: [{type: SETTINGS}]}\n  - send: {type: SETTINGS, magic: \"PRI * HTTP/2.0\\r\\n\\r\\nXX\\r\\n\\r\\n\"}\n  - expect: {any_of: [{type: GOAWAY}, {type: CLOSED}]}\n",
+        );
+        let t = parse_h2_trace(std::path::Path::new("t.yaml"), &text).unwrap();
+        let H2Step::Send(f) = &t.steps[1] else {
+            panic!()
+        };
+        assert_eq!(f.magic.as_deref(), Some("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"));
+        // Written back as it was read.
+        assert_eq!(parse_h2_trace(std::path::Path::new("t.yaml"), &t.to_yaml()).unwrap(), t);
+    }
+
+    #[test]
+    fn a_misplaced_magic_is_a_load_error_with_its_line_and_field() {
+        let cases = [
+            ("client", "  - send: {type: SETTINGS, magic: PRI}\n", "the IUT must be a server"),
+            (
+                "server",
+                "  - send: {type: SETTINGS}\n  - send: {type: SETTINGS, magic: PRI}\n",
+                "first send",
+            ),
+            ("server", "  - send: {type: PING, magic: PRI}\n", "not PING"),
+            ("server", "  - send: {type: SETTINGS, magic: \"\"}\n", "0 octets"),
+            ("server", "  - send: {type: SETTINGS, magic: \"\\0\"}\n", "printable ASCII"),
+        ];
+        for (iut, steps, says) in cases {
+            let text = trace(iut, steps);
+            let e = parse_h2_trace(std::path::Path::new("t.yaml"), &text).unwrap_err();
+            let shown = e.to_string();
+            assert_eq!(e.field, "magic", "{shown}");
+            // The line of the step that carries it: the last one.
+            assert_eq!(e.line, Some(text.lines().count()), "{shown}");
+            assert!(shown.contains(says), "{steps}: {shown}");
+            assert!(shown.contains("t.yaml"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn closed_can_only_be_expected() {
+        let text = trace("server", "  - send: {type: CLOSED}\n");
+        let e = parse_h2_trace(std::path::Path::new("t.yaml"), &text).unwrap_err();
+        assert!(e.to_string().contains("CLOSED can only be expected"), "{e}");
+    }
 }
 
 /// An HTTP/2 corpus, loaded.
@@ -635,6 +774,8 @@ pub struct Frame {
     pub initial_window_size: Option<u32>,
     /// SETTINGS: SETTINGS_MAX_FRAME_SIZE, when present.
     pub max_frame_size: Option<u32>,
+    /// SETTINGS: SETTINGS_ENABLE_PUSH, when present.
+    pub enable_push: Option<u32>,
 }
 
 impl fmt::Display for Frame {
@@ -659,6 +800,7 @@ impl fmt::Display for Frame {
         }
         spec.max_concurrent_streams = self.max_concurrent_streams;
         spec.initial_window_size = self.initial_window_size;
+        spec.enable_push = self.enable_push;
         spec.fmt(f)
     }
 }

@@ -73,6 +73,23 @@ impl Plugin for H2 {
     ) {
         let iut = m.cfg.iut;
         let harness = 1 - iut;
+        // The preface probes, where nothing reached the IUT yet (§3.4).
+        if !w.probed && !w.ends[iut].got_settings && probed.insert(w.ends[iut].clone()) {
+            for frame in H2Model::preface_probes() {
+                let a = Action::HarnessProbe {
+                    end: harness,
+                    frame,
+                };
+                let d = Action::NetDeliver { from: harness };
+                let Some((after_probe, _)) = m.step(w, a) else {
+                    continue;
+                };
+                if let Some((_, Some(es))) = m.step(&after_probe, d) {
+                    found(vec![a, d], label_of(&es));
+                }
+            }
+            return;
+        }
         // Probes: once per distinct IUT endpoint where one may be sent.
         let can_probe = w.net[harness].is_empty()
             && !w.probed
@@ -106,6 +123,10 @@ impl Plugin for H2 {
                 }
                 continue;
             }
+            if matches!(frame.shape, Shape::WindowOverflow | Shape::AfterShrink) {
+                settings_excursion(m, a, after_probe, frame, found);
+                continue;
+            }
             if let Some((_, Some(es))) = m.step(&after_probe, d) {
                 found(vec![a, d], label_of(&es));
             }
@@ -119,6 +140,55 @@ impl Plugin for H2 {
     /// Over the models, a label keeps its shortest trace.
     fn prefer(&self, new: &H2Trace, old: &H2Trace) -> bool {
         new.steps.len() < old.steps.len()
+    }
+}
+
+/// A SETTINGS probe of several frames, delivered one by one: only where
+/// the frames before the last do what the probe is about (a WINDOW_UPDATE
+/// taken in silence on a stream the IUT still sends on, lifting its window
+/// above the initial size; a SETTINGS of INITIAL_WINDOW_SIZE 0 making the
+/// probed stream's window negative while it holds DATA, RFC 9113 §6.9.2).
+fn settings_excursion(
+    m: &H2Model,
+    a: Action,
+    mut w: World,
+    frame: Frame,
+    found: &mut dyn FnMut(Vec<Action>, Label),
+) {
+    use crate::h2::StreamState;
+    let iut = m.cfg.iut;
+    let d = Action::NetDeliver { from: 1 - iut };
+    let mut path = vec![a];
+    let mut last = None;
+    let mut first = true;
+    while !w.net[1 - iut].is_empty() {
+        let Some((next, es)) = m.step(&w, d) else {
+            return;
+        };
+        w = next;
+        path.push(d);
+        if first {
+            first = false;
+            let ok = match frame.shape {
+                Shape::WindowOverflow => {
+                    let s = w.ends[iut].stream(1);
+                    es.as_ref().is_some_and(|es| es.output.is_empty())
+                        && matches!(s.state, StreamState::Open | StreamState::HalfClosedRemote)
+                        && s.win > HARNESS_WINDOW as i8
+                }
+                _ => {
+                    let s = w.ends[iut].stream(frame.stream);
+                    s.win < 0 && s.pending > 0
+                }
+            };
+            if !ok {
+                return;
+            }
+        }
+        last = es;
+    }
+    if let Some(es) = last {
+        found(path, label_of(&es));
     }
 }
 
@@ -229,9 +299,60 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
             s.error_code = Some(UNKNOWN_ERROR_CODE);
         }
         Shape::InsideBlock => {}
+        shape => settings_spec(&mut s, shape),
     }
     s
 }
+
+// ------------------------------------------------ SETTINGS and the preface
+
+/// A SETTINGS probe carries the one parameter its shape names (RFC 9113
+/// §6.5.2), not the harness's preface values; the preface probes are the
+/// harness's own SETTINGS behind a bad magic, or a PING.
+fn settings_spec(s: &mut FrameSpec, shape: Shape) {
+    let only = |s: &mut FrameSpec| {
+        s.initial_window_size = None;
+        s.max_concurrent_streams = None;
+    };
+    match shape {
+        Shape::EnablePushTwo => {
+            only(s);
+            s.enable_push = Some(2);
+        }
+        Shape::WindowAboveMax => {
+            only(s);
+            s.initial_window_size = Some(1 << 31);
+        }
+        Shape::FrameSizeBelowMin => {
+            only(s);
+            s.max_frame_size = Some(DEFAULT_MAX_FRAME_SIZE - 1);
+        }
+        Shape::FrameSizeAboveMax => {
+            only(s);
+            s.max_frame_size = Some(1 << 24);
+        }
+        Shape::UnknownSetting => {
+            only(s);
+            s.unknown_setting = Some(UNKNOWN_SETTING);
+        }
+        Shape::AckWithPayload => s.length = Some(6),
+        Shape::WindowShrink => {
+            only(s);
+            s.initial_window_size = Some(0);
+        }
+        Shape::WindowGrowMax | Shape::WindowOverflow => {
+            only(s);
+            s.initial_window_size = Some(0x7fff_ffff);
+        }
+        Shape::BadMagic => s.magic = Some(BAD_MAGIC.into()),
+        _ => {}
+    }
+}
+
+/// A SETTINGS identifier no specification registers (RFC 9113 §6.5.2).
+const UNKNOWN_SETTING: u16 = 0x7a7a;
+/// The client preface with `SM` turned into `XX` (RFC 9113 §3.4).
+const BAD_MAGIC: &str = "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n";
 
 /// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2).
 pub const DEFAULT_MAX_FRAME_SIZE: u32 = 1 << 14;
@@ -307,6 +428,13 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
     let mut steps = vec![H2Step::Expect(FrameExpect {
         any_of: vec![preface],
     })];
+    // Whether a server sends its SETTINGS before it reads a bad client
+    // preface, or at all, is its own (RFC 9113 §3.4): not expected then.
+    if path.iter().any(|a| {
+        matches!(a, Action::HarnessProbe { frame, .. } if frame.shape == Shape::BadMagic)
+    }) {
+        steps.clear();
+    }
     let mut covers: Vec<Transition> = Vec::new();
     let mut last_stream = 0u8;
     for &a in path {
@@ -342,6 +470,9 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
                 if !any_of.contains(&p) {
                     any_of.push(p);
                 }
+            }
+            if es.may_close {
+                any_of.push(FrameSpec::new(FrameType::Closed));
             }
             steps.push(H2Step::Expect(FrameExpect { any_of }));
         }
