@@ -329,6 +329,9 @@ impl H2Target for H2Crate {
                 if let Some(w) = settings.initial_window_size {
                     b.initial_window_size(w);
                 }
+                if let Some(m) = settings.max_frame_size {
+                    b.max_frame_size(m);
+                }
                 Side::Handshaking(b.handshake(iut))
             }
             Role::Client => {
@@ -338,6 +341,9 @@ impl H2Target for H2Crate {
                 }
                 if let Some(w) = settings.initial_window_size {
                     b.initial_window_size(w);
+                }
+                if let Some(m) = settings.max_frame_size {
+                    b.max_frame_size(m);
                 }
                 let (send, conn) = self
                     .rt
