@@ -1981,9 +1981,10 @@ pub fn attack_rounds(a: Attack) -> u32 {
         // as open has hit its limit, one that starts work for each request
         // has started a thousand.
         Attack::RapidReset => 1_000,
-        // 16 MiB of one header block (1 024 frames of 2^14): far beyond
-        // any limit on field sections (servers take 8–64 KiB).
-        Attack::ContinuationFlood => 1_024,
+        // 32 MiB of one header block (2 048 frames of 2^14): twice the
+        // largest limit on field sections we know (the h2 crate's default
+        // SETTINGS_MAX_HEADER_LIST_SIZE, 16 MiB); servers take 8–64 KiB.
+        Attack::ContinuationFlood => 2_048,
         // Ten thousand frames each asking for an acknowledgement, where a
         // connection needs a handful.
         Attack::SettingsFlood | Attack::PingFlood => 10_000,
@@ -2019,7 +2020,22 @@ pub fn attack_answers(a: Attack) -> (Vec<FrameSpec>, bool) {
             ],
             false,
         ),
-        Attack::ContinuationFlood | Attack::HpackBomb => (vec![], false),
+        // The bomb's setup is a plain request on stream 1, which a server
+        // may answer.
+        Attack::HpackBomb => (
+            vec![
+                FrameSpec {
+                    stream: Some(1),
+                    ..FrameSpec::new(FrameType::Headers)
+                },
+                FrameSpec {
+                    stream: Some(1),
+                    ..FrameSpec::new(FrameType::Data)
+                },
+            ],
+            false,
+        ),
+        Attack::ContinuationFlood => (vec![], false),
     }
 }
 

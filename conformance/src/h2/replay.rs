@@ -867,10 +867,11 @@ fn judge_flood(
             continue;
         }
         run.line(i, Dir::FromIut, text.clone());
-        // A server's own answer to a request of the flood: whether it took
-        // the request or refused it (431, RFC 9113 §10.5.1) is in a header
-        // block the harness does not decode.
-        if run.proto.target.autonomous() && f.kind == FrameType::Headers {
+        // An answer to a request of the flood: whether it took the request
+        // or refused it (431, RFC 9113 §10.5.1) is in a header block the
+        // harness does not decode (a server's own answer; or a stack's own
+        // 431, which the h2 crate sends).
+        if f.kind == FrameType::Headers && (fl.must_stop || run.proto.target.autonomous()) {
             return Err(Verdict::Inconclusive {
                 step: i,
                 reason: format!(

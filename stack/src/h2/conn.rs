@@ -503,6 +503,12 @@ impl Connection {
     pub fn peer_settings(&self) -> &Settings {
         &self.peer
     }
+
+    /// The streams this connection keeps a record of (those not idle, less
+    /// the closed ones it forgot, [`Limits::closed_streams`]).
+    pub fn remembered_streams(&self) -> usize {
+        self.streams.len()
+    }
 }
 
 // Stream bookkeeping.
