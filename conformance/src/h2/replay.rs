@@ -32,9 +32,9 @@ use std::time::{Duration, Instant};
 
 use super::codec::{decode_frames, Encoder, PREFACE};
 use super::target::{H2Settings, H2Target, StreamState};
-use crate::h2::{Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace};
+use crate::h2::{Flood, Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace, Window};
 use crate::replay::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
-use crate::target::Clock;
+use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
 /// The HTTP/2 side of one replay: the target, the harness's encoder, and
@@ -80,6 +80,61 @@ struct H2<'a> {
     /// The trace writes the client preface itself (a `magic` on its first
     /// send, RFC 9113 §3.4).
     own_preface: bool,
+    /// The harness's send windows towards the IUT (RFC 9113 §6.9.1).
+    credit: Credit,
+}
+
+/// The harness's send windows, as a sender keeps them (RFC 9113 §6.9.1):
+/// what the IUT allows (its SETTINGS_INITIAL_WINDOW_SIZE, §6.9.2), plus
+/// its WINDOW_UPDATEs, minus the DATA sent. The harness follows flow
+/// control as any sender must: a DATA it has no window for would stall,
+/// and a trace that sends it shows the IUT did not give window back.
+#[derive(Debug)]
+struct Credit {
+    /// The IUT's SETTINGS_INITIAL_WINDOW_SIZE (65 535 until it says).
+    initial: i64,
+    connection: i64,
+    /// Per stream: WINDOW_UPDATEs minus DATA sent.
+    streams: BTreeMap<u32, i64>,
+}
+
+/// The windows' initial size (RFC 9113 §6.9.2).
+const DEFAULT_WINDOW: i64 = 65_535;
+
+impl Credit {
+    fn new() -> Self {
+        Credit {
+            initial: DEFAULT_WINDOW,
+            connection: DEFAULT_WINDOW,
+            streams: BTreeMap::new(),
+        }
+    }
+
+    fn stream(&self, id: u32) -> i64 {
+        self.initial + self.streams.get(&id).copied().unwrap_or(0)
+    }
+
+    fn spend(&mut self, id: u32, n: i64) {
+        self.connection -= n;
+        *self.streams.entry(id).or_default() -= n;
+    }
+
+    /// A frame of the IUT's: its WINDOW_UPDATEs and SETTINGS move the
+    /// windows.
+    fn learn(&mut self, f: &Frame) {
+        match f.kind {
+            FrameType::WindowUpdate if f.stream == 0 => self.connection += i64::from(f.increment),
+            FrameType::WindowUpdate => {
+                *self.streams.entry(f.stream).or_default() += i64::from(f.increment)
+            }
+            FrameType::Settings if !f.ack => {
+                if let Some(w) = f.initial_window_size {
+                    self.initial = w.into();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2): the traces
@@ -158,7 +213,7 @@ fn concurrency_needs(steps: &[H2Step], iut: Role) -> Option<Needs> {
                 }
                 _ => continue,
             },
-            H2Step::State(_) => continue,
+            H2Step::State(_) | H2Step::Flood(_) => continue,
         };
         if let Some(ends) = active.get_mut(&stream) {
             ends.0 |= harness_end;
@@ -269,7 +324,10 @@ impl Plugin for H2<'_> {
                 return;
             }
         }
-        // How a receiver gives window back is its own (RFC 9113 §6.9.1).
+        self.credit.learn(&f);
+        // How a receiver gives window back is its own (RFC 9113 §6.9.1):
+        // no WINDOW_UPDATE is matched; the harness's windows take them in,
+        // and a DATA it has no window for shows one missing.
         if f.kind == FrameType::WindowUpdate {
             return;
         }
@@ -548,6 +606,10 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                     ),
                 });
             }
+            let f = &match window_for(run, i, f)? {
+                Some(sized) => sized,
+                None => f.clone(),
+            };
             run.proto.proven = false;
             run.act(i, Dir::ToIut, f.to_string(), |h| {
                 h.last = rfc_of_frame(f.kind);
@@ -575,6 +637,12 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                     .enc
                     .try_encode(f)
                     .map_err(|e| crate::target::TargetError::Broken(e.to_string()))?;
+                // The whole payload of a DATA frame, padding included, is
+                // flow-controlled (RFC 9113 §6.1).
+                if f.kind == FrameType::Data && bytes.len() > 9 {
+                    h.credit
+                        .spend(f.stream.unwrap_or(0), (bytes.len() - 9) as i64);
+                }
                 // The trace's own client preface, then the frame (§3.4).
                 if let Some(m) = &f.magic {
                     bytes.splice(0..0, m.bytes());
@@ -582,6 +650,7 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                 h.target.deliver(&bytes)
             })
         }
+        H2Step::Flood(fl) => flood(run, i, fl),
         H2Step::Expect(e) => {
             let learned = with_learned_settings(run, i, &e.any_of)?;
             let any_of = learned.as_deref().unwrap_or(&e.any_of);
@@ -727,6 +796,7 @@ pub fn replay_h2_with(
     target: &mut dyn H2Target,
     settings: &H2Settings,
 ) -> TraceResult {
+    let settings = &settings.for_trace(trace);
     if let Err(e) = target.open(trace.iut, settings) {
         return TraceResult::without_steps(&trace.id, &trace.covers, target_verdict(0, e));
     }
@@ -758,6 +828,282 @@ pub fn replay_h2_with(
                 _ => None,
             })
             .unwrap_or(false),
+        credit: Credit::new(),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
+}
+
+// ------------------------------------------------ flow control and floods
+
+/// A DATA the harness sends, held to its send windows (RFC 9113 §6.9.1):
+/// `Some` with the length worked out for a frame `beyond` a window; an
+/// error where the IUT gave no window back for a plain one, or where the
+/// IUT's windows cannot be overrun by one frame.
+fn window_for(run: &mut Run<H2<'_>>, i: usize, f: &FrameSpec) -> Result<Option<FrameSpec>, Verdict> {
+    if f.kind != FrameType::Data {
+        return Ok(None);
+    }
+    let id = f.stream.unwrap_or(0);
+    let c = &run.proto.credit;
+    let (stream, conn) = (c.stream(id), c.connection);
+    let Some(w) = f.beyond else {
+        let pad = f.pad.map_or(0, |p| 1 + i64::from(p)) + i64::from(f.bad_pad);
+        let need = i64::from(f.len.unwrap_or(0)) + pad;
+        if need == 0 || id == 0 || need <= stream.min(conn) {
+            return Ok(None);
+        }
+        let (which, left) = if stream < conn {
+            (format!("stream {id}'s"), stream)
+        } else {
+            ("the connection's".to_string(), conn)
+        };
+        let announced = run.proto.credit.initial;
+        return Err(Verdict::Fail {
+            step: i,
+            reason: format!(
+                "the IUT gave no window back: {which} window has {left} octets left for the harness's {need} (RFC 9113 §6.9.1: the receiver sends WINDOW_UPDATE as it consumes data; the IUT announced SETTINGS_INITIAL_WINDOW_SIZE {announced})"
+            ),
+            expected: vec![format!("WINDOW_UPDATE[{}]", if stream < conn { id } else { 0 })],
+            got: None,
+        });
+    };
+    let (len, other, other_name) = match w {
+        Window::Stream => (stream + 1, conn, "connection"),
+        Window::Connection => (conn + 1, stream, "stream"),
+    };
+    let max = i64::from(run.proto.iut_max_frame_size.unwrap_or(DEFAULT_MAX_FRAME_SIZE));
+    if len > max {
+        return Err(Verdict::Inconclusive {
+            step: i,
+            reason: format!(
+                "the IUT's window has {} octets and it takes frames of {max}: one frame cannot overrun it, and across frames its own WINDOW_UPDATEs may come between",
+                len - 1
+            ),
+        });
+    }
+    if len > other {
+        return Err(Verdict::Inconclusive {
+            step: i,
+            reason: format!(
+                "a frame of {len} octets would overrun the {other_name} window ({other}) too"
+            ),
+        });
+    }
+    Ok(Some(FrameSpec {
+        len: Some(len.max(1) as u32),
+        beyond: None,
+        ..f.clone()
+    }))
+}
+
+fn rfc_of_flood(fl: &Flood) -> &'static str {
+    use crate::h2::Attack;
+    match fl.attack {
+        Attack::RapidReset => "RFC 9113 §10.5, §5.1.2",
+        Attack::ContinuationFlood => "RFC 9113 §10.5, §10.5.1, §6.10",
+        Attack::SettingsFlood => "RFC 9113 §10.5, §6.5.3",
+        Attack::PingFlood => "RFC 9113 §10.5, §6.7",
+        Attack::HpackBomb => "RFC 9113 §10.5.1",
+    }
+}
+
+/// Judges what the IUT sent during a flood, after `sent` rounds: a frame
+/// of `stops` ends it (returned), `answers` answer rounds, anything else
+/// fails.
+fn judge_flood(
+    run: &mut Run<H2<'_>>,
+    i: usize,
+    fl: &Flood,
+    answered: &mut u64,
+    sent: u64,
+) -> Result<Option<String>, Verdict> {
+    while let Some(f) = run.queue.pop_front() {
+        let text = f.to_string();
+        if fl.stops.iter().any(|p| p.matches(&f)) {
+            run.line(i, Dir::FromIut, text.clone());
+            return Ok(Some(text));
+        }
+        if fl.answers.iter().any(|p| p.matches(&f)) {
+            *answered += 1;
+            if fl.every_round && *answered > sent {
+                run.line(i, Dir::FromIut, text.clone());
+                return Err(Verdict::Fail {
+                    step: i,
+                    reason: format!("{answered} answers to {sent} rounds of the {}", fl.attack),
+                    expected: fl.answers.iter().map(|p| p.to_string()).collect(),
+                    got: Some(text),
+                });
+            }
+            continue;
+        }
+        run.line(i, Dir::FromIut, text.clone());
+        // An answer to a request of the flood: whether it took the request
+        // or refused it (431, RFC 9113 §10.5.1) is in a header block the
+        // harness does not decode (a server's own answer; or a stack's own
+        // 431, which the h2 crate sends).
+        if f.kind == FrameType::Headers && (fl.must_stop || run.proto.target.autonomous()) {
+            return Err(Verdict::Inconclusive {
+                step: i,
+                reason: format!(
+                    "the server answered stream {} during the {} ({text}): whether it refused the request (431) is not told without decoding its header block",
+                    f.stream, fl.attack
+                ),
+            });
+        }
+        let mut expected: Vec<String> = fl.stops.iter().map(|p| p.to_string()).collect();
+        expected.extend(fl.answers.iter().map(|p| p.to_string()));
+        return Err(Verdict::Fail {
+            step: i,
+            reason: format!("the IUT sent a frame no defence against the {} allows", fl.attack),
+            expected,
+            got: Some(text),
+        });
+    }
+    Ok(None)
+}
+
+/// A flood step (see [`Flood`]): the rounds, each judged as it is
+/// answered; then, where nothing stopped it, the IUT must answer a PING
+/// (and, with `must_stop`, must have stopped it).
+fn flood(run: &mut Run<H2<'_>>, i: usize, fl: &Flood) -> Result<(), Verdict> {
+    run.quiet(i)?;
+    run.proto.proven = false;
+    run.proto.last = rfc_of_flood(fl);
+    run.line(i, Dir::ToIut, fl.to_string());
+    let mut answered = 0u64;
+    let mut stop = None;
+    let mut sent = 0u64;
+    for r in 0..fl.rounds {
+        if run.proto.target.closed() {
+            stop = Some("the IUT closed the connection".to_string());
+            break;
+        }
+        let bytes = run.proto.enc.flood_round(fl.attack, r);
+        let delivered = run.proto.target.deliver(&bytes);
+        sent += 1;
+        run.poll(i)?;
+        if let Some(s) = judge_flood(run, i, fl, &mut answered, sent)? {
+            stop = Some(s);
+            break;
+        }
+        match delivered {
+            Ok(()) => {}
+            Err(e @ TargetError::Unsupported(_)) => return Err(target_verdict(i, e)),
+            Err(e) if run.proto.target.closed() => {
+                stop = Some(format!("the IUT closed the connection ({e})"));
+                break;
+            }
+            Err(e) => {
+                return Err(Verdict::Fail {
+                    step: i,
+                    reason: format!(
+                        "the IUT stopped reading during the {} after {sent} rounds: {e}",
+                        fl.attack
+                    ),
+                    expected: vec!["GOAWAY, a closed connection, or reading on".into()],
+                    got: None,
+                })
+            }
+        }
+    }
+    if stop.is_none() {
+        stop = after_flood(run, i, fl, &mut answered, sent)?;
+    }
+    run.proto.proven = true;
+    if let Some(how) = stop {
+        // The IUT defended itself: the connection is over, and so is the
+        // trace's path.
+        run.line(
+            i,
+            Dir::Note,
+            format!("the IUT stopped the {} after {sent} rounds: {how}", fl.attack),
+        );
+        run.diverged = true;
+        return Ok(());
+    }
+    if fl.must_stop {
+        return Err(Verdict::Fail {
+            step: i,
+            reason: format!(
+                "the IUT took all {sent} rounds of the {} without a reaction: unbounded acceptance",
+                fl.attack
+            ),
+            expected: fl.stops.iter().map(|p| p.to_string()).collect(),
+            got: None,
+        });
+    }
+    if fl.every_round && answered != sent {
+        return Err(Verdict::Fail {
+            step: i,
+            reason: format!(
+                "the IUT answered {answered} of {sent} rounds of the {}, and did not stop it",
+                fl.attack
+            ),
+            expected: fl.answers.iter().map(|p| p.to_string()).collect(),
+            got: None,
+        });
+    }
+    Ok(())
+}
+
+/// After the last round: what the IUT still says, and whether it still
+/// answers a PING (not inside a header block the flood left open, RFC
+/// 9113 §6.10: there it has the clock's tolerance to react). `Some` where
+/// it stopped the flood.
+fn after_flood(
+    run: &mut Run<H2<'_>>,
+    i: usize,
+    fl: &Flood,
+    answered: &mut u64,
+    sent: u64,
+) -> Result<Option<String>, Verdict> {
+    if fl.attack.leaves_block_open() {
+        let deadline = Instant::now() + run.tolerance();
+        loop {
+            run.poll(i)?;
+            if let Some(s) = judge_flood(run, i, fl, answered, sent)? {
+                return Ok(Some(s));
+            }
+            if run.proto.target.closed() {
+                return Ok(Some("the IUT closed the connection".into()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let units = run.proto.advance(i, left.min(SLICE))?;
+            run.take(units.into_iter().map(|(_, u)| u));
+        }
+    }
+    // Two round trips on a real clock, as `sync`; one in process.
+    let rounds = if matches!(run.proto.clock(), Clock::Real { .. }) { 2 } else { 1 };
+    let mut acked = false;
+    for _ in 0..rounds {
+        if run.proto.target.closed() {
+            break;
+        }
+        acked = ping_round(run, i)?;
+        if let Some(s) = judge_flood(run, i, fl, answered, sent)? {
+            return Ok(Some(s));
+        }
+        if !acked {
+            break;
+        }
+    }
+    run.proto.ping = None;
+    if run.proto.target.closed() {
+        return Ok(Some("the IUT closed the connection".into()));
+    }
+    if !acked {
+        return Err(Verdict::Fail {
+            step: i,
+            reason: format!(
+                "after {sent} rounds of the {} the IUT neither stopped it nor answers a PING (RFC 9113 §6.7)",
+                fl.attack
+            ),
+            expected: vec!["PING[ACK]".into(), "GOAWAY".into()],
+            got: None,
+        });
+    }
+    Ok(None)
 }

@@ -133,6 +133,9 @@ pub struct H2Settings {
     pub max_concurrent_streams: Option<u32>,
     /// SETTINGS_INITIAL_WINDOW_SIZE.
     pub initial_window_size: Option<u32>,
+    /// SETTINGS_MAX_FRAME_SIZE (absent in the JSON when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frame_size: Option<u32>,
 }
 
 impl H2Settings {
@@ -141,7 +144,27 @@ impl H2Settings {
     pub const MODEL: H2Settings = H2Settings {
         max_concurrent_streams: Some(2),
         initial_window_size: None,
+        max_frame_size: None,
     };
+
+    /// These settings, with what `trace` asks the IUT to announce in its
+    /// first SETTINGS beyond them (the receive windows a flow-control trace
+    /// overruns, RFC 9113 §6.9).
+    pub fn for_trace(&self, trace: &crate::h2::H2Trace) -> H2Settings {
+        let first = trace.steps.iter().find_map(|s| match s {
+            crate::h2::H2Step::Expect(e) => e
+                .any_of
+                .first()
+                .filter(|p| p.kind == crate::h2::FrameType::Settings && !p.ack),
+            _ => None,
+        });
+        let mut s = *self;
+        if let Some(p) = first {
+            s.initial_window_size = p.initial_window_size.or(s.initial_window_size);
+            s.max_frame_size = p.max_frame_size.or(s.max_frame_size);
+        }
+        s
+    }
 }
 
 /// The trait every HTTP/2 implementation under test is driven through.

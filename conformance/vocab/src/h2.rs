@@ -34,6 +34,9 @@ pub enum H2Step {
     Expect(FrameExpect),
     /// A stream's RFC 9113 §5.1 state at the IUT.
     State(StreamCheck),
+    /// An attack: the harness repeats one round of frames many times
+    /// (RFC 9113 §10.5).
+    Flood(Flood),
 }
 
 /// Application calls on the IUT.
@@ -315,8 +318,11 @@ pub struct FrameSpec {
     /// must announce.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_push: Option<u32>,
-    /// Send, SETTINGS: SETTINGS_MAX_FRAME_SIZE with this value (RFC 9113
-    /// §6.5.2: 2^14 to 2^24−1).
+    /// SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2: 2^14 to 2^24−1). Send,
+    /// SETTINGS: the harness announces this value. In the IUT's first
+    /// SETTINGS, with `initial_window_size`: what a target that can be told
+    /// is opened announcing; the replay reckons with the value the IUT
+    /// announces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_frame_size: Option<u32>,
     /// Send, SETTINGS: a parameter with this identifier, one no
@@ -328,7 +334,105 @@ pub struct FrameSpec {
     /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113 §3.4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub magic: Option<String>,
+    /// Send, DATA: a payload one octet larger than what the harness's send
+    /// window allows there (RFC 9113 §6.9.1), as the harness knows it when
+    /// it sends: the IUT's SETTINGS_INITIAL_WINDOW_SIZE, its WINDOW_UPDATEs
+    /// and the DATA sent so far. It overrides `len`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond: Option<Window>,
 }
+
+/// A flow-control window (RFC 9113 §6.9.1): a stream's or the connection's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    Stream,
+    Connection,
+}
+
+/// An attack at bounded cost (RFC 9113 §10.5): what one round of a
+/// [`Flood`] sends. The harness writes the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attack {
+    /// Round r: a request (HEADERS with END_STREAM) on stream 2r+1, then
+    /// RST_STREAM(CANCEL) on it (CVE-2023-44487).
+    RapidReset,
+    /// Round 0: a HEADERS without END_HEADERS on stream 1; every later
+    /// round: a CONTINUATION of 2^14 octets of field lines, never with
+    /// END_HEADERS (§6.10; CVE-2024-27316 and its kin).
+    ContinuationFlood,
+    /// Every round: a SETTINGS frame that changes nothing, which the IUT
+    /// must acknowledge (§6.5.3).
+    SettingsFlood,
+    /// Every round: a PING, which the IUT must acknowledge (§6.7).
+    PingFlood,
+    /// Round 0: a request on stream 1 whose field block enters a field of
+    /// about 4 000 octets into the IUT's HPACK dynamic table; round r: a
+    /// request on stream 2r+1 whose block is one-octet references to that
+    /// entry, 16 000 of them (RFC 7541 §2.3.2; RFC 9113 §10.5.1).
+    HpackBomb,
+}
+
+impl Attack {
+    pub fn name(self) -> &'static str {
+        match self {
+            Attack::RapidReset => "rapid reset",
+            Attack::ContinuationFlood => "CONTINUATION flood",
+            Attack::SettingsFlood => "SETTINGS flood",
+            Attack::PingFlood => "PING flood",
+            Attack::HpackBomb => "HPACK bomb",
+        }
+    }
+
+    /// Whether the flood leaves a header block open: no PING may follow
+    /// (§6.10).
+    pub fn leaves_block_open(self) -> bool {
+        self == Attack::ContinuationFlood
+    }
+}
+
+impl fmt::Display for Attack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `flood: {attack: ping_flood, rounds: 10000, answers: [...], stops: [...]}`:
+/// the harness sends `rounds` rounds of `attack`. RFC 9113 §10.5 leaves the
+/// IUT's defence open, so the step allows each legal one:
+/// - a frame of `stops` (a GOAWAY, a RST_STREAM …) or closing the
+///   connection ends the flood, and the trace, as a pass;
+/// - a frame of `answers` answers a round (with `every_round`, exactly one
+///   per round: an acknowledgement the RFC requires);
+/// - anything else is a failure.
+///
+/// Where nothing stopped it, the IUT must still be responsive: it answers
+/// the harness's PING after the last round. With `must_stop`, the rounds
+/// are far beyond what any sane limit takes, and taking them all without
+/// a reaction is unbounded acceptance: a failure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flood {
+    pub attack: Attack,
+    pub rounds: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<FrameSpec>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub every_round: bool,
+    pub stops: Vec<FrameSpec>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub must_stop: bool,
+}
+
+impl fmt::Display for Flood {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} x{}", self.attack, self.rounds)
+    }
+}
+
+/// The most rounds a flood may ask for: the loader refuses more.
+pub const MAX_FLOOD_ROUNDS: u32 = 1_000_000;
 
 impl FrameSpec {
     pub fn new(kind: FrameType) -> Self {
@@ -355,6 +459,7 @@ impl FrameSpec {
             max_frame_size: None,
             unknown_setting: None,
             magic: None,
+            beyond: None,
         }
     }
 
@@ -442,6 +547,12 @@ impl fmt::Display for FrameSpec {
         if let Some(m) = &self.magic {
             parts.push(format!("magic={m:?}"));
         }
+        if let Some(w) = self.beyond {
+            parts.push(format!("beyond the {} window", match w {
+                Window::Stream => "stream",
+                Window::Connection => "connection",
+            }));
+        }
         if !parts.is_empty() {
             write!(f, "[{}]", parts.join(","))?;
         }
@@ -524,6 +635,7 @@ impl H2Trace {
                         yaml_scalar(&c.is)
                     )
                 }
+                H2Step::Flood(fl) => format!("flood: {}", flow(&serde_yaml::to_value(fl).unwrap())),
             };
             let _ = writeln!(out, "  - {line}");
         }
@@ -630,6 +742,16 @@ pub fn parse_h2_trace(
                     i,
                     "type",
                     format!("steps[{i}]: {} can only be expected, not sent", f.kind),
+                ))
+            }
+            H2Step::Flood(fl) if fl.rounds == 0 || fl.rounds > MAX_FLOOD_ROUNDS => {
+                return Err(bad(
+                    i,
+                    "rounds",
+                    format!(
+                        "steps[{i}]: {} rounds; a flood has 1 to {MAX_FLOOD_ROUNDS}",
+                        fl.rounds
+                    ),
                 ))
             }
             _ => {}

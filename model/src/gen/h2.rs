@@ -558,7 +558,24 @@ pub fn generation_models() -> Vec<H2Model> {
 /// Explores both roles and builds the corpus. `progress` gets the number
 /// of states visited so far.
 pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
-    super::generate(&H2, progress)
+    let mut corpus = super::generate(&H2, progress);
+    // The receiver's flow control and the attacks: families of their own
+    // (see [`super::h2_families`]), each trace labelled by what it is for.
+    for ((role, transition), trace) in super::h2_families::families() {
+        corpus.coverage.transitions.push(tracewright_vocab::trace::CoverageEntry {
+            role,
+            transition,
+            trace: Some(trace.id.clone()),
+            uncovered: None,
+        });
+        corpus.traces.push(trace);
+    }
+    corpus.traces.sort_by(|a, b| a.id.cmp(&b.id));
+    corpus
+        .coverage
+        .transitions
+        .sort_by(|a, b| (a.role, &a.transition).cmp(&(b.role, &b.transition)));
+    corpus
 }
 
 /// Writes the corpus into `dir` (see [`super::write_corpus`]).

@@ -24,6 +24,7 @@
 
 pub mod corpus;
 pub mod h2;
+pub mod h2_families;
 pub mod listener;
 pub mod tcp;
 

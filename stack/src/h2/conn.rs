@@ -26,6 +26,51 @@ enum Preface {
     Done,
 }
 
+/// How much a peer may make this connection hold (RFC 9113 §10.5: "An
+/// endpoint that doesn't monitor this behavior exposes itself to a risk of
+/// denial-of-service attack"). A peer that goes over a limit meets a
+/// connection error ENHANCE_YOUR_CALM, or is forgotten where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Octets of one header block (HEADERS or PUSH_PROMISE and its
+    /// CONTINUATIONs) held until END_HEADERS: the CONTINUATION flood.
+    pub header_block: usize,
+    /// The decoded size of one field section, counted as
+    /// SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: name,
+    /// value and 32 octets a field): the HPACK bomb, a small block of
+    /// references to a large table entry (§10.5.1, RFC 7541 §7.3).
+    pub header_list: usize,
+    /// Closed streams remembered, so that a late frame on one is judged
+    /// by how it closed (§5.1); older ones are forgotten and judged as
+    /// closed implicitly: "An endpoint MAY choose to limit the period over
+    /// which it ignores frames and treat frames that arrive after this
+    /// time as being in error." (§5.1). Rapid reset opens and closes
+    /// streams without end.
+    pub closed_streams: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_block: 64 << 10,
+            header_list: 64 << 10,
+            closed_streams: 256,
+        }
+    }
+}
+
+impl Limits {
+    /// No limit: what the connection would hold left to itself (for
+    /// measuring, and for endpoints broken on purpose).
+    pub fn unbounded() -> Self {
+        Limits {
+            header_block: usize::MAX,
+            header_list: usize::MAX,
+            closed_streams: usize::MAX,
+        }
+    }
+}
+
 /// What a header block in progress belongs to (RFC 9113 §4.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BlockKind {
@@ -94,6 +139,9 @@ pub struct Connection {
     /// (RFC 7541 §4.2).
     table_size_update: Option<(u32, u32)>,
     encoder_table_size: u32,
+    limits: Limits,
+    /// Streams in the order they closed, for [`Limits::closed_streams`].
+    closed_order: VecDeque<StreamId>,
 }
 
 impl Connection {
@@ -101,6 +149,11 @@ impl Connection {
     /// SETTINGS. Server: queues its SETTINGS (the server preface) and expects
     /// the client preface first.
     pub fn new(role: Role, local: Settings) -> Self {
+        Self::with_limits(role, local, Limits::default())
+    }
+
+    /// As [`Connection::new`], holding at most what `limits` allow.
+    pub fn with_limits(role: Role, local: Settings, limits: Limits) -> Self {
         let mut decoder = Decoder::new();
         decoder.set_max_allowed_table_size(Settings::default().header_table_size as usize);
         let mut conn = Connection {
@@ -132,6 +185,8 @@ impl Connection {
             decoder,
             table_size_update: None,
             encoder_table_size: ENCODER_TABLE_SIZE,
+            limits,
+            closed_order: VecDeque::new(),
         };
         if role == Role::Client {
             // > the client connection preface starts with a sequence of 24
@@ -448,6 +503,12 @@ impl Connection {
     pub fn peer_settings(&self) -> &Settings {
         &self.peer
     }
+
+    /// The streams this connection keeps a record of (those not idle, less
+    /// the closed ones it forgot, [`Limits::closed_streams`]).
+    pub fn remembered_streams(&self) -> usize {
+        self.streams.len()
+    }
 }
 
 // Stream bookkeeping.
@@ -495,6 +556,29 @@ impl Connection {
                 s.clear_pending();
             }
             s.state = state;
+            if let State::Closed(_) = state {
+                self.closed_order.push_back(id);
+                self.forget_old_streams();
+            }
+        }
+    }
+
+    /// Forgets the streams that closed longest ago beyond
+    /// [`Limits::closed_streams`] (see there): a forgotten stream is
+    /// closed implicitly, for `state_of`. One with data still to send is
+    /// kept (a closed stream of ours may still drain it).
+    fn forget_old_streams(&mut self) {
+        while self.closed_order.len() > self.limits.closed_streams {
+            let Some(old) = self.closed_order.pop_front() else {
+                break;
+            };
+            if self
+                .streams
+                .get(&old)
+                .is_some_and(|s| matches!(s.state, State::Closed(_)) && !s.has_pending())
+            {
+                self.streams.remove(&old);
+            }
         }
     }
 
@@ -880,6 +964,15 @@ impl Connection {
                     ));
                 };
                 debug_assert_eq!(hb.stream, stream);
+                // > A receiver ... that does not process CONTINUATION
+                // > frames ... exposes itself (§10.5): a block that never
+                // > ends is held only up to the limit.
+                if hb.buf.len() + block.len() > self.limits.header_block {
+                    return Err(Error::conn(
+                        ErrorCode::ENHANCE_YOUR_CALM,
+                        "header block larger than this connection holds",
+                    ));
+                }
                 hb.buf.extend_from_slice(&block);
                 if end_headers {
                     self.end_block(hb)
@@ -916,10 +1009,33 @@ impl Connection {
     fn end_block(&mut self, hb: HeaderBlock) -> Result<(), Error> {
         // > A decoding error in a field block MUST be treated as a connection
         // > error (Section 5.4.1) of type COMPRESSION_ERROR. (§4.3)
-        let fields = self
-            .decoder
-            .decode(&hb.buf)
+        // The whole block is decoded, whatever its size, to keep the HPACK
+        // context in step; past the limit on the field section, fields are
+        // counted, not kept.
+        let limit = self.limits.header_list;
+        let mut size = 0usize;
+        let mut fields = Vec::new();
+        self.decoder
+            .decode_with_cb(&hb.buf, |name, value| {
+                // RFC 9113 §6.5.2: "the uncompressed size of field lines,
+                // including the length of the name and value in octets
+                // plus an overhead of 32 octets for each field line".
+                size = size.saturating_add(name.len() + value.len() + 32);
+                if size <= limit {
+                    fields.push((name.into_owned(), value.into_owned()));
+                }
+            })
             .map_err(|e| Error::conn(ErrorCode::COMPRESSION_ERROR, format!("HPACK: {e}")))?;
+        // > A server that receives a larger field block than it is willing
+        // > to handle can send an HTTP 431 ... (§10.5.1). This connection
+        // > has no HTTP layer to answer 431 with; a field section this
+        // > large is taken for an attack (§10.5: ENHANCE_YOUR_CALM).
+        if size > limit {
+            return Err(Error::conn(
+                ErrorCode::ENHANCE_YOUR_CALM,
+                "field section larger than this connection takes",
+            ));
+        }
         match hb.kind {
             BlockKind::Headers { end_stream } => self.recv_headers(hb.stream, fields, end_stream),
             BlockKind::PushPromise { promised } => {

@@ -59,8 +59,14 @@
 //! - a second HEADERS without END_STREAM after a final (non-1xx) header
 //!   block is a stream error PROTOCOL_ERROR (§8.1); no other field
 //!   validation (§8.3) is done, and SETTINGS_MAX_HEADER_LIST_SIZE is not
-//!   enforced (it is advisory, §6.5.2), nor is the size of a header block
-//!   being assembled bounded;
+//!   announced (it is advisory, §6.5.2);
+//! - what a peer can make the connection hold is bounded ([`Limits`],
+//!   §10.5): a header block in assembly and a decoded field section (64
+//!   KiB each; beyond, a connection error ENHANCE_YOUR_CALM: the CONTINUATION
+//!   flood and the HPACK bomb), and the closed streams remembered (256;
+//!   older ones are judged as closed implicitly: rapid reset). PINGs and
+//!   SETTINGS are acknowledged one for one, each as it is read, so what
+//!   they cost is what the application leaves unpolled;
 //! - padding octets are not checked for zero (§6.1);
 //! - a graceful GOAWAY of ours stops our own new streams too; a GOAWAY with
 //!   an error code, sent or received, closes the connection;
@@ -76,7 +82,7 @@ mod tests;
 
 use std::fmt;
 
-pub use conn::Connection;
+pub use conn::{Connection, Limits};
 
 /// A stream identifier (RFC 9113 §5.1.1): 31 bits, odd for streams a client
 /// opens, even for streams a server pushes, 0 for the connection itself.

@@ -1659,3 +1659,58 @@ fn test_closed_recv_push_promise_after_our_reset() {
     assert!(events(&mut cli).is_empty());
     assert!(!cli.is_closed());
 }
+
+// ---------------------------------------------------------------------------
+// Tests for what a peer can make the connection hold (RFC 9113 §10.5).
+
+/// A header block that never ends is held up to `Limits::header_block`,
+/// then meets ENHANCE_YOUR_CALM (the CONTINUATION flood).
+#[test]
+fn test_limits_continuation_flood_meets_enhance_your_calm() {
+    let mut srv = server();
+    let block = hpack(&[("x-flood", &"a".repeat(1000))]);
+    recv(&mut srv, &[raw(frame::HEADERS, 0, 1, &block)]);
+    let rounds = Limits::default().header_block / block.len() + 1;
+    for _ in 0..rounds {
+        recv(&mut srv, &[raw(frame::CONTINUATION, 0, 1, &block)]);
+    }
+    assert_conn_error(&mut srv, 0, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+/// A small block of references to one large table entry decodes beyond
+/// `Limits::header_list`: ENHANCE_YOUR_CALM, and nothing of it is kept
+/// beyond the limit (the HPACK bomb).
+#[test]
+fn test_limits_hpack_bomb_meets_enhance_your_calm() {
+    let mut srv = server();
+    // A literal with incremental indexing, new name (RFC 7541 §6.2.1).
+    let mut setup = vec![0x40];
+    for s in ["x-bomb", &"b".repeat(4000)] {
+        loona_hpack::encoder::encode_integer_into(s.len(), 7, 0, &mut setup).unwrap();
+        setup.extend_from_slice(s.as_bytes());
+    }
+    setup.extend(hpack(&[(":method", "GET"), (":path", "/")]));
+    recv(&mut srv, &[raw(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 1, &setup)]);
+    assert!(sent(&mut srv).is_empty());
+    let mut bomb = hpack(&[(":method", "GET"), (":path", "/")]);
+    bomb.extend(std::iter::repeat_n(0x80 | 62, 1000));
+    recv(&mut srv, &[raw(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 3, &bomb)]);
+    assert_conn_error(&mut srv, 1, ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+/// Rapid reset: streams opened and reset without end leave at most
+/// `Limits::closed_streams` behind; a forgotten one is closed (implicitly).
+#[test]
+fn test_limits_rapid_reset_forgets_old_streams() {
+    let mut srv = server();
+    let req = [(":method", "GET"), (":path", "/")];
+    for k in 0..1000u32 {
+        let id = 2 * k + 1;
+        recv(&mut srv, &[headers(id, &req), rst(id, ErrorCode::CANCEL)]);
+        events(&mut srv);
+    }
+    assert!(sent(&mut srv).is_empty());
+    assert!(srv.remembered_streams() <= Limits::default().closed_streams);
+    assert_eq!(srv.stream_state(1), StreamState::Closed);
+    assert_eq!(srv.stream_state(1999), StreamState::Closed);
+}
