@@ -4,7 +4,9 @@
 //! through `loona-hpack`; the IUT's header blocks are not decoded, only
 //! framed.
 
-use tracewright_vocab::h2::{ErrorName, Frame, FrameSpec, FrameType, UNKNOWN_TYPE_CODE};
+use tracewright_vocab::h2::{
+    ErrorName, FieldClass, Frame, FrameSpec, FrameType, CONTENT_LENGTH, UNKNOWN_TYPE_CODE,
+};
 
 /// A frame's length field is 24 bits (RFC 9113 §4.1).
 pub const MAX_WIRE_LENGTH: u64 = 1 << 24;
@@ -93,6 +95,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             max_concurrent_streams: setting(kind, &p, 3),
             initial_window_size: setting(kind, &p, 4),
             max_frame_size: setting(kind, &p, 5),
+            header_table_size: setting(kind, &p, 1),
         });
     }
     out
@@ -105,7 +108,124 @@ pub struct Encoder {
     client: bool,
     /// Streams on which the harness sent a header block already.
     headers_sent: Vec<u32>,
+    /// The IUT's SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table its
+    /// decoder takes (RFC 9113 §6.5.2; RFC 7541 §4.2).
+    peer_table_size: u32,
 }
+
+/// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 §6.5.2).
+pub const DEFAULT_HEADER_TABLE_SIZE: u32 = 4096;
+
+/// A field line, owned.
+type Field = (Vec<u8>, Vec<u8>);
+
+fn field(name: &str, value: &str) -> Field {
+    (name.as_bytes().to_vec(), value.as_bytes().to_vec())
+}
+
+/// The harness's plain request (RFC 9113 §8.3.1).
+fn request() -> Vec<Field> {
+    vec![
+        field(":method", "GET"),
+        field(":scheme", "http"),
+        field(":path", "/"),
+        field(":authority", "tracewright.test"),
+    ]
+}
+
+/// The harness's plain response (RFC 9113 §8.3.2).
+fn response() -> Vec<Field> {
+    vec![field(":status", "200")]
+}
+
+/// The field lines of a block of class `c` (RFC 9113 §8.1–§8.3), from the
+/// plain request or response `base`. The HPACK classes keep `base` here;
+/// their faults are octets [`hpack_fault`] adds.
+fn fields_of(c: FieldClass, mut base: Vec<Field>, request: bool) -> Vec<Field> {
+    use FieldClass as C;
+    let drop = |v: &mut Vec<Field>, name: &str| v.retain(|(n, _)| n != name.as_bytes());
+    // Pseudo-headers come first (§8.3): extra ones go after the last.
+    let pseudo_end = |v: &Vec<Field>| {
+        v.iter()
+            .take_while(|(n, _)| n.first() == Some(&b':'))
+            .count()
+    };
+    match c {
+        C::TableSizeUpdate | C::TableSizeAboveLimit | C::BadIndex | C::BadHuffman => {}
+        C::NoMethod => drop(&mut base, ":method"),
+        C::NoScheme => drop(&mut base, ":scheme"),
+        C::NoPath => drop(&mut base, ":path"),
+        C::StatusInRequest | C::MethodInResponse | C::UnknownPseudo | C::DuplicatePseudo => {
+            let extra = match c {
+                C::StatusInRequest => field(":status", "200"),
+                C::MethodInResponse => field(":method", "GET"),
+                C::UnknownPseudo => field(":tracewright", "1"),
+                _ if request => field(":path", "/"),
+                _ => field(":status", "200"),
+            };
+            let at = pseudo_end(&base);
+            base.insert(at, extra);
+        }
+        C::TeNotTrailers => base.push(field("te", "gzip")),
+        C::TeTrailers => base.push(field("te", "trailers")),
+        C::NoStatus => {
+            drop(&mut base, ":status");
+            base.push(field("content-type", "text/plain"));
+        }
+        C::PseudoAfterRegular => {
+            let at = pseudo_end(&base).saturating_sub(1);
+            base.insert(at, field("x-tracewright", "1"));
+        }
+        C::UppercaseName => base.push(field("X-Tracewright", "1")),
+        C::ColonInName => base.push(field("x:tracewright", "1")),
+        C::CrInValue => base.push(field("x-tracewright", "a\rb")),
+        C::LfInValue => base.push(field("x-tracewright", "a\nb")),
+        C::NulInValue => base.push(field("x-tracewright", "a\0b")),
+        C::Connection => base.push(field("connection", "keep-alive")),
+        C::KeepAlive => base.push(field("keep-alive", "timeout=5")),
+        C::ProxyConnection => base.push(field("proxy-connection", "keep-alive")),
+        C::TransferEncoding => base.push(field("transfer-encoding", "chunked")),
+        C::Upgrade => base.push(field("upgrade", "websocket")),
+        C::ContentLength => {
+            if request {
+                // A request with content is a POST.
+                base[0] = field(":method", "POST");
+            }
+            base.push(field("content-length", &CONTENT_LENGTH.to_string()));
+        }
+        C::PseudoInTrailers => {
+            base = vec![field(":path", "/"), field("x-tracewright", "trailer")];
+        }
+    }
+    base
+}
+
+/// An HPACK integer with an `n`-bit prefix under `mask` (RFC 7541 §5.1).
+fn hpack_integer(value: usize, n: u8, mask: u8, out: &mut Vec<u8>) {
+    loona_hpack::encoder::encode_integer_into(value, n, mask, out).expect("writing to a Vec");
+}
+
+/// The octets that break an HPACK class's block, after its fields.
+fn hpack_fault(c: FieldClass, out: &mut Vec<u8>) {
+    match c {
+        FieldClass::BadIndex => {
+            // An indexed field line (RFC 7541 §6.1) far beyond the 61
+            // static entries and any dynamic table of 4096 octets (at most
+            // 128 entries of 32 octets, §4.1).
+            hpack_integer(BAD_INDEX, 7, 0x80, out);
+        }
+        FieldClass::BadHuffman => {
+            // A literal without indexing, new name (§6.2.2): the name is one
+            // octet of Huffman code (H set) 0xff, eight bits that end no
+            // symbol: padding longer than 7 bits (§5.2).
+            out.extend([0x00, 0x81, 0xff, 0x01, b'x']);
+        }
+        _ => {}
+    }
+}
+
+/// An index no HPACK table of the default size reaches (RFC 7541 §2.3.3).
+pub const BAD_INDEX: usize = 1000;
 
 impl Encoder {
     pub fn new(harness_is_client: bool) -> Self {
@@ -113,31 +233,56 @@ impl Encoder {
             hpack: loona_hpack::Encoder::new(),
             client: harness_is_client,
             headers_sent: Vec::new(),
+            peer_table_size: DEFAULT_HEADER_TABLE_SIZE,
         }
     }
 
-    fn block(&mut self, stream: u32, promise: bool) -> Vec<u8> {
-        let request: &[(&[u8], &[u8])] = &[
-            (b":method", b"GET"),
-            (b":scheme", b"http"),
-            (b":path", b"/"),
-            (b":authority", b"tracewright.test"),
-        ];
-        let response: &[(&[u8], &[u8])] = &[(b":status", b"200")];
-        let trailers: &[(&[u8], &[u8])] = &[(b"x-tracewright", b"trailer")];
-        let fields = if promise {
-            request
-        } else if self.headers_sent.contains(&stream) {
-            trailers
-        } else if self.client {
-            request
-        } else {
-            response
-        };
+    /// The IUT announced SETTINGS_HEADER_TABLE_SIZE `n` (RFC 9113 §6.5.2).
+    pub fn set_peer_table_size(&mut self, n: u32) {
+        self.peer_table_size = n;
+    }
+
+    fn block(&mut self, stream: u32, promise: bool, class: Option<FieldClass>) -> Vec<u8> {
+        let trailers = !promise && self.headers_sent.contains(&stream);
+        let request_base = promise || self.client;
         if !promise {
             self.headers_sent.push(stream);
         }
-        self.hpack.encode(fields.iter().copied())
+        let base = if promise || (self.client && !trailers) {
+            request()
+        } else if trailers {
+            vec![field("x-tracewright", "trailer")]
+        } else {
+            response()
+        };
+        let Some(c) = class else {
+            return self.encode_fields(&base);
+        };
+        let fields = fields_of(c, base, request_base);
+        let mut out = Vec::new();
+        match c {
+            FieldClass::TableSizeUpdate => {
+                // RFC 7541 §4.2: updates at the start of a block; the
+                // harness's own table follows them, so both stay in step.
+                let limit = self.peer_table_size.min(DEFAULT_HEADER_TABLE_SIZE) as usize;
+                hpack_integer(0, 5, 0x20, &mut out);
+                hpack_integer(limit, 5, 0x20, &mut out);
+                self.hpack.set_max_table_size(0);
+                self.hpack.set_max_table_size(limit);
+            }
+            FieldClass::TableSizeAboveLimit => {
+                hpack_integer(self.peer_table_size as usize + 1, 5, 0x20, &mut out);
+            }
+            _ => {}
+        }
+        out.extend(self.encode_fields(&fields));
+        hpack_fault(c, &mut out);
+        out
+    }
+
+    fn encode_fields(&mut self, fields: &[Field]) -> Vec<u8> {
+        self.hpack
+            .encode(fields.iter().map(|(n, v)| (n.as_slice(), v.as_slice())))
     }
 
     /// The bytes of one frame. A payload of 2^24 bytes or more does not
@@ -166,7 +311,7 @@ impl Encoder {
             FrameType::Data => (0, 0, vec![b'x'; f.len.unwrap_or(0) as usize]),
             FrameType::Headers => {
                 let eh = if f.end_headers == Some(false) { 0 } else { 0x4 };
-                (1, eh, self.block(stream, false))
+                (1, eh, self.block(stream, false, f.fields))
             }
             FrameType::Priority => (2, 0, vec![0, 0, 0, 0, 15]),
             FrameType::RstStream => (
@@ -191,7 +336,7 @@ impl Encoder {
             }
             FrameType::PushPromise => {
                 let mut p = f.promised.unwrap_or(0).to_be_bytes().to_vec();
-                p.extend(self.block(stream, true));
+                p.extend(self.block(stream, true, None));
                 (5, 0x4, p)
             }
             FrameType::Ping => (6, 0, b"tracewri".to_vec()),

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use super::codec::{decode_frames, Encoder, PREFACE};
 use super::target::{H2Settings, H2Target, StreamState};
-use crate::h2::{Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace};
+use crate::h2::{FieldClass, Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace};
 use crate::replay::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
 use crate::target::Clock;
 use crate::trace::Role;
@@ -260,6 +260,14 @@ impl Plugin for H2<'_> {
         if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
             self.iut_settings_seen = true;
             self.iut_max_frame_size = f.max_frame_size;
+        }
+        // The IUT's decoder takes a dynamic table this large (RFC 9113
+        // §6.5.2, RFC 7541 §4.2).
+        if let Some(n) = f
+            .header_table_size
+            .filter(|_| f.kind == FrameType::Settings)
+        {
+            self.enc.set_peer_table_size(n);
         }
         // How a receiver gives window back is its own (RFC 9113 §6.9.1).
         if f.kind == FrameType::WindowUpdate {
@@ -545,7 +553,9 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
                 h.last = rfc_of_frame(f.kind);
                 match f.kind {
                     FrameType::Settings if !f.ack => h.settings_sent = true,
-                    FrameType::Headers if h.harness_is_client => {
+                    // A malformed request must be reset, never answered
+                    // (RFC 9113 §8.1.1).
+                    FrameType::Headers if h.harness_is_client && !malformed(f.fields) => {
                         h.answerable.insert(f.stream.unwrap_or(0));
                     }
                     FrameType::RstStream => {
@@ -624,6 +634,17 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             }
         }
     }
+}
+
+/// A field block class that breaks a rule of RFC 9113 §8 or RFC 7541:
+/// the IUT may not answer the request it carries.
+fn malformed(c: Option<FieldClass>) -> bool {
+    !matches!(
+        c,
+        None | Some(
+            FieldClass::TableSizeUpdate | FieldClass::TeTrailers | FieldClass::ContentLength
+        )
+    )
 }
 
 fn rfc_of_app(call: &H2App) -> &'static str {

@@ -305,6 +305,11 @@ pub struct FrameSpec {
     /// overrides `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<u32>,
+    /// Send, HEADERS: the class of its field block (RFC 9113 §8, RFC 7541),
+    /// which the harness encodes; absent, a valid request, response or
+    /// trailers as the stream calls for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldClass>,
 }
 
 impl FrameSpec {
@@ -328,6 +333,7 @@ impl FrameSpec {
             flags: None,
             reserved_bit: false,
             error_code: None,
+            fields: None,
         }
     }
 
@@ -402,10 +408,94 @@ impl fmt::Display for FrameSpec {
         if let Some(c) = self.error_code {
             parts.push(format!("code={c:#x}"));
         }
+        if let Some(c) = self.fields {
+            parts.push(format!("fields={}", c.name()));
+        }
         if !parts.is_empty() {
             write!(f, "[{}]", parts.join(","))?;
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- field blocks
+
+/// The class of a header block the harness sends (RFC 9113 §8, RFC 7541):
+/// what the harness's HPACK encoder writes for it. A trace names the class,
+/// the codec makes the bytes. Classes that break a rule make a receiver
+/// reset the stream with PROTOCOL_ERROR (§8.1.1) or, for HPACK, end the
+/// connection with COMPRESSION_ERROR (§4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldClass {
+    /// Dynamic table size updates to 0 and back to 4096 first (RFC 7541
+    /// §4.2, §6.3): valid.
+    TableSizeUpdate,
+    /// A dynamic table size update one above the receiver's
+    /// SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §4.2).
+    TableSizeAboveLimit,
+    /// An index beyond the static and dynamic tables (RFC 7541 §2.3.3).
+    BadIndex,
+    /// A Huffman string whose padding is longer than 7 bits (RFC 7541 §5.2).
+    BadHuffman,
+    /// A request without `:method` (RFC 9113 §8.3.1).
+    NoMethod,
+    /// A request without `:scheme` (§8.3.1).
+    NoScheme,
+    /// A request without `:path` (§8.3.1).
+    NoPath,
+    /// A request with `:status` (§8.3).
+    StatusInRequest,
+    /// A request with `te: gzip` (§8.2.2).
+    TeNotTrailers,
+    /// A request with `te: trailers` (§8.2.2): valid.
+    TeTrailers,
+    /// A response without `:status` (§8.3.2).
+    NoStatus,
+    /// A response with `:method` (§8.3).
+    MethodInResponse,
+    /// `:path` (request) or `:status` (response) twice (§8.3).
+    DuplicatePseudo,
+    /// `:tracewright` (§8.3).
+    UnknownPseudo,
+    /// A regular field before the last pseudo-header (§8.3).
+    PseudoAfterRegular,
+    /// `X-Tracewright` (§8.2.1).
+    UppercaseName,
+    /// `x:tracewright` (§8.2.1).
+    ColonInName,
+    /// A field value with CR (§8.2.1).
+    CrInValue,
+    /// A field value with LF (§8.2.1).
+    LfInValue,
+    /// A field value with NUL (§8.2.1).
+    NulInValue,
+    /// `connection: keep-alive` (§8.2.2).
+    Connection,
+    /// `keep-alive: timeout=5` (§8.2.2).
+    KeepAlive,
+    /// `proxy-connection: keep-alive` (§8.2.2).
+    ProxyConnection,
+    /// `transfer-encoding: chunked` (§8.2.2).
+    TransferEncoding,
+    /// `upgrade: websocket` (§8.2.2).
+    Upgrade,
+    /// `content-length: 2` ([`CONTENT_LENGTH`]; §8.1.1): valid by itself.
+    ContentLength,
+    /// Trailers with `:path` (§8.1).
+    PseudoInTrailers,
+}
+
+/// The `content-length` [`FieldClass::ContentLength`] declares.
+pub const CONTENT_LENGTH: u32 = 2;
+
+impl FieldClass {
+    /// As traces spell it.
+    pub fn name(self) -> String {
+        serde_yaml::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 }
 
@@ -585,6 +675,23 @@ pub fn parse_h2_trace(
                     ),
                 ))
             }
+            H2Step::Send(f) if f.fields.is_some() && f.kind != FrameType::Headers => {
+                return Err(bad(
+                    i,
+                    "fields",
+                    format!(
+                        "steps[{i}]: a field block class goes on a HEADERS frame, not on {}",
+                        f.kind
+                    ),
+                ))
+            }
+            H2Step::Expect(e) if e.any_of.iter().any(|p| p.fields.is_some()) => {
+                return Err(bad(
+                    i,
+                    "fields",
+                    format!("steps[{i}]: a field block class is sent, never expected"),
+                ))
+            }
             H2Step::Send(f) if f.kind == FrameType::None => {
                 return Err(bad(
                     i,
@@ -635,6 +742,8 @@ pub struct Frame {
     pub initial_window_size: Option<u32>,
     /// SETTINGS: SETTINGS_MAX_FRAME_SIZE, when present.
     pub max_frame_size: Option<u32>,
+    /// SETTINGS: SETTINGS_HEADER_TABLE_SIZE, when present.
+    pub header_table_size: Option<u32>,
 }
 
 impl fmt::Display for Frame {

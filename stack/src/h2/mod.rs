@@ -57,10 +57,15 @@
 //!   §5.1); a PUSH_PROMISE on a stream we reset reserves the promised stream
 //!   and cancels it with RST_STREAM(CANCEL);
 //! - a second HEADERS without END_STREAM after a final (non-1xx) header
-//!   block is a stream error PROTOCOL_ERROR (§8.1); no other field
-//!   validation (§8.3) is done, and SETTINGS_MAX_HEADER_LIST_SIZE is not
-//!   enforced (it is advisory, §6.5.2), nor is the size of a header block
-//!   being assembled bounded;
+//!   block is a stream error PROTOCOL_ERROR (§8.1);
+//! - every header block received is checked for HTTP semantics (`fields`:
+//!   pseudo-headers §8.3, field names and values §8.2.1, connection-specific
+//!   fields and TE §8.2.2, pseudo-headers in trailers §8.1) and the DATA
+//!   of a stream against its content-length (§8.1.1): a malformed message
+//!   is a stream error PROTOCOL_ERROR, a malformed promised request resets
+//!   the promised stream; SETTINGS_MAX_HEADER_LIST_SIZE is not enforced (it
+//!   is advisory, §6.5.2), nor is the size of a header block being
+//!   assembled bounded;
 //! - padding octets are not checked for zero (§6.1);
 //! - a graceful GOAWAY of ours stops our own new streams too; a GOAWAY with
 //!   an error code, sent or received, closes the connection;
@@ -69,6 +74,7 @@
 //!   size update at the start of the next header block (RFC 7541 §4.2).
 
 mod conn;
+mod fields;
 mod frame;
 mod stream;
 #[cfg(test)]
