@@ -1647,6 +1647,18 @@ impl H2Model {
                 alternatives.push(Some(Frame::goaway(before, c)));
             }
         }
+        // An HPACK error in the block that opens a peer's stream: the
+        // stream's identifier is used (§5.1.1), and whether the GOAWAY
+        // counts it as one the sender "might have taken some action on"
+        // (§6.8) is the implementation's view.
+        if let (Reaction::ConnError(c), Shape::Fields(class)) = (reaction, f.shape) {
+            if class.fault() == Fault::Compression
+                && end.stream(f.stream).state == Idle
+                && !Self::own(r, f.stream)
+            {
+                alternatives.push(Some(Frame::goaway(f.stream, c)));
+            }
+        }
         let end = &mut w.ends[r];
         match reaction {
             Reaction::Ignore => {}

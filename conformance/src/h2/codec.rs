@@ -1,8 +1,9 @@
 //! The harness's HTTP/2 frame codec. It is ours, not the stack's: the
 //! harness must write what no conforming stack writes (frames of the wrong
 //! length, DATA on stream 0, CONTINUATION out of nowhere). Header blocks go
-//! through `loona-hpack`; the IUT's header blocks are not decoded, only
-//! framed.
+//! through `loona-hpack` both ways, with its dynamic table: the harness
+//! writes each field-block class a trace names ([`FieldClass`], RFC 9113
+//! §8, RFC 7541), and [`BlockReader`] decodes and checks the IUT's blocks.
 
 use tracewright_vocab::h2::{
     ErrorName, FieldClass, Frame, FrameSpec, FrameType, CONTENT_LENGTH, UNKNOWN_TYPE_CODE,
@@ -35,6 +36,15 @@ fn setting(kind: FrameType, payload: &[u8], id: u16) -> Option<u32> {
 /// Splits bytes from the IUT into frames; `buf` keeps a partial frame.
 /// Unknown frame types are skipped (RFC 9113 §4.1).
 pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
+    decode_frames_with(buf, |_, _, _, _| {})
+}
+
+/// [`decode_frames`], and each whole frame's type, flags, stream and
+/// payload to `raw` as it is split off (the header blocks' fragments).
+pub fn decode_frames_with(
+    buf: &mut Vec<u8>,
+    mut raw: impl FnMut(u8, u8, u32, &[u8]),
+) -> Vec<Frame> {
     let mut out = Vec::new();
     loop {
         if buf.len() < 9 {
@@ -49,6 +59,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
         let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
         let p: Vec<u8> = buf[9..9 + len].to_vec();
         buf.drain(..9 + len);
+        raw(ty, flags, stream, &p);
         let Some(kind) = FrameType::from_code(ty) else {
             continue;
         };
@@ -400,5 +411,270 @@ impl Encoder {
         out.extend((stream | r).to_be_bytes());
         out.extend(payload);
         Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------- the IUT's header blocks
+
+/// The IUT's header blocks, put together from HEADERS, PUSH_PROMISE and
+/// CONTINUATION fragments, decoded with an HPACK decoder of the harness's
+/// (RFC 7541, its dynamic table kept in step) and checked for HTTP
+/// semantics (RFC 9113 §8.1–§8.3). The first fault found is kept for the
+/// replay to report.
+pub struct BlockReader {
+    decoder: loona_hpack::Decoder<'static>,
+    /// The IUT is a server: its first block on a stream is a response.
+    iut_is_server: bool,
+    /// A block waiting for CONTINUATION: its stream, whether it is a
+    /// promised request, and its fragments.
+    pending: Option<(u32, bool, Vec<u8>)>,
+    /// Streams whose final (non-1xx) message head came: what follows is
+    /// trailers (§8.1).
+    started: std::collections::BTreeSet<u32>,
+    /// The first fault, as a sentence.
+    pub fault: Option<String>,
+}
+
+impl BlockReader {
+    pub fn new(iut_is_server: bool) -> Self {
+        let mut decoder = loona_hpack::Decoder::new();
+        // The harness announces no SETTINGS_HEADER_TABLE_SIZE: the default
+        // (RFC 9113 §6.5.2), which bounds the IUT's table size updates.
+        decoder.set_max_allowed_table_size(DEFAULT_HEADER_TABLE_SIZE as usize);
+        BlockReader {
+            decoder,
+            iut_is_server,
+            pending: None,
+            started: std::collections::BTreeSet::new(),
+            fault: None,
+        }
+    }
+
+    /// One whole frame of the IUT's.
+    pub fn frame(&mut self, ty: u8, flags: u8, stream: u32, payload: &[u8]) {
+        const END_HEADERS: u8 = 0x4;
+        let padded = flags & 0x8 != 0;
+        let pad = if padded {
+            usize::from(payload.first().copied().unwrap_or(0))
+        } else {
+            0
+        };
+        let body = |skip: usize| -> &[u8] {
+            let end = payload.len().saturating_sub(pad);
+            payload.get(skip.min(end)..end).unwrap_or(&[])
+        };
+        let (promise, fragment) = match ty {
+            1 => {
+                let skip = usize::from(padded) + if flags & 0x20 != 0 { 5 } else { 0 };
+                (false, body(skip))
+            }
+            5 => (true, body(usize::from(padded) + 4)),
+            9 => {
+                let Some((s, promise, mut buf)) = self.pending.take() else {
+                    return;
+                };
+                buf.extend_from_slice(payload);
+                if flags & END_HEADERS == 0 {
+                    self.pending = Some((s, promise, buf));
+                } else {
+                    self.block(s, promise, &buf);
+                }
+                return;
+            }
+            _ => return,
+        };
+        if flags & END_HEADERS == 0 {
+            self.pending = Some((stream, promise, fragment.to_vec()));
+        } else {
+            self.block(stream, promise, fragment);
+        }
+    }
+
+    fn block(&mut self, stream: u32, promise: bool, bytes: &[u8]) {
+        let fields = match self.decoder.decode(bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                self.fail(format!(
+                    "its header block on stream {stream} does not decode (RFC 7541): {e}"
+                ));
+                return;
+            }
+        };
+        let trailers = !promise && self.started.contains(&stream);
+        let request = promise || !self.iut_is_server;
+        let kind = if trailers {
+            "trailers"
+        } else if request {
+            "request"
+        } else {
+            "response"
+        };
+        if let Err(why) = check_message(&fields, request, trailers) {
+            let shown: Vec<String> = fields
+                .iter()
+                .map(|(n, v)| {
+                    format!(
+                        "{}: {}",
+                        String::from_utf8_lossy(n),
+                        String::from_utf8_lossy(v).escape_debug()
+                    )
+                })
+                .collect();
+            self.fail(format!(
+                "its {kind} on stream {stream} is malformed: {why} [{}]",
+                shown.join(", ")
+            ));
+            return;
+        }
+        let informational = fields
+            .iter()
+            .any(|(n, v)| n == b":status" && v.first() == Some(&b'1'));
+        if !promise && !informational {
+            self.started.insert(stream);
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        if self.fault.is_none() {
+            self.fault = Some(why);
+        }
+    }
+}
+
+/// What the IUT's own message must be (RFC 9113 §8.2, §8.3): `Err` names
+/// the rule it breaks.
+fn check_message(fields: &[Field], request: bool, trailers: bool) -> Result<(), String> {
+    let mut regular = false;
+    let mut pseudo: Vec<&[u8]> = Vec::new();
+    for (n, v) in fields {
+        let name = String::from_utf8_lossy(n);
+        let bare = n.strip_prefix(b":").unwrap_or(n);
+        if bare.is_empty()
+            || bare
+                .iter()
+                .any(|&c| c <= 0x20 || c >= 0x7f || c.is_ascii_uppercase() || c == b':')
+        {
+            return Err(format!(
+                "field name `{}` (RFC 9113 §8.2.1)",
+                name.escape_debug()
+            ));
+        }
+        if v.iter().any(|&c| matches!(c, 0 | b'\r' | b'\n')) {
+            return Err(format!(
+                "CR, LF or NUL in the value of `{name}` (RFC 9113 §8.2.1)"
+            ));
+        }
+        let connection_specific = [
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "upgrade",
+        ];
+        if connection_specific.contains(&name.as_ref())
+            || (name == "te" && (!request || trailers || v.as_slice() != b"trailers"))
+        {
+            return Err(format!(
+                "connection-specific field `{name}` (RFC 9113 §8.2.2)"
+            ));
+        }
+        if n.first() != Some(&b':') {
+            regular = true;
+            continue;
+        }
+        if trailers {
+            return Err(format!(
+                "pseudo-header `{name}` in trailers (RFC 9113 §8.1)"
+            ));
+        }
+        if regular {
+            return Err(format!(
+                "pseudo-header `{name}` after a regular field (RFC 9113 §8.3)"
+            ));
+        }
+        if pseudo.contains(&n.as_slice()) {
+            return Err(format!("pseudo-header `{name}` twice (RFC 9113 §8.3)"));
+        }
+        let allowed: &[&str] = if request {
+            &[":method", ":scheme", ":path", ":authority"]
+        } else {
+            &[":status"]
+        };
+        if !allowed.contains(&name.as_ref()) {
+            return Err(format!(
+                "pseudo-header `{name}` not defined for it (RFC 9113 §8.3)"
+            ));
+        }
+        pseudo.push(n);
+    }
+    if trailers {
+        return Ok(());
+    }
+    let has = |p: &str| pseudo.iter().any(|n| *n == p.as_bytes());
+    let connect = fields
+        .iter()
+        .any(|(n, v)| n == b":method" && v.as_slice() == b"CONNECT");
+    if request && !has(":method") {
+        return Err("no :method (RFC 9113 §8.3.1)".into());
+    }
+    if request && !connect && !(has(":scheme") && has(":path")) {
+        return Err("no :scheme or no :path (RFC 9113 §8.3.1)".into());
+    }
+    if !request && !has(":status") {
+        return Err("no :status (RFC 9113 §8.3.2)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod block_reader_tests {
+    use super::*;
+
+    fn headers(stream: u32, fields: &[(&str, &str)], enc: &mut loona_hpack::Encoder) -> Vec<u8> {
+        let block = enc.encode(fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
+        let mut f = (block.len() as u32).to_be_bytes()[1..].to_vec();
+        f.extend([1, 0x4 | 0x1]);
+        f.extend(stream.to_be_bytes());
+        f.extend(block);
+        f
+    }
+
+    fn read(iut_is_server: bool, blocks: &[(u32, &[(&str, &str)])]) -> Option<String> {
+        let mut enc = loona_hpack::Encoder::new();
+        let mut buf = Vec::new();
+        for (s, f) in blocks {
+            buf.extend(headers(*s, f, &mut enc));
+        }
+        let mut r = BlockReader::new(iut_is_server);
+        let frames = decode_frames_with(&mut buf, |t, fl, s, p| r.frame(t, fl, s, p));
+        assert_eq!(frames.len(), blocks.len());
+        r.fault
+    }
+
+    #[test]
+    fn well_formed_messages_pass_with_the_dynamic_table() {
+        let ok: &[(&str, &str)] = &[(":status", "200"), ("server", "x")];
+        // The second response reuses the first's dynamic table entries.
+        assert_eq!(read(true, &[(1, ok), (3, ok), (1, &[("x-t", "1")])]), None);
+        let get: &[(&str, &str)] = &[(":method", "GET"), (":scheme", "http"), (":path", "/")];
+        assert_eq!(read(false, &[(1, get)]), None);
+    }
+
+    #[test]
+    fn malformed_messages_are_reported() {
+        let cases: [(bool, &[(&str, &str)]); 6] = [
+            (true, &[("server", "x")]),
+            (true, &[(":status", "200"), (":path", "/")]),
+            (true, &[("server", "x"), (":status", "200")]),
+            (true, &[(":status", "200"), ("Server", "x")]),
+            (true, &[(":status", "200"), ("connection", "close")]),
+            (false, &[(":method", "GET"), (":path", "/")]),
+        ];
+        for (server, f) in cases {
+            assert!(read(server, &[(1, f)]).is_some(), "{f:?}");
+        }
+        // Trailers with a pseudo-header.
+        let ok: &[(&str, &str)] = &[(":status", "200")];
+        assert!(read(true, &[(1, ok), (1, &[(":status", "200")])]).is_some());
     }
 }

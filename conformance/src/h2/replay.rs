@@ -30,7 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::codec::{decode_frames, Encoder, PREFACE};
+use super::codec::{decode_frames_with, BlockReader, Encoder, PREFACE};
 use super::target::{H2Settings, H2Target, StreamState};
 use crate::h2::{FieldClass, Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace};
 use crate::replay::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
@@ -77,6 +77,8 @@ struct H2<'a> {
     iut_max_frame_size: Option<u32>,
     /// The IUT's first SETTINGS came.
     iut_settings_seen: bool,
+    /// The IUT's header blocks, decoded and checked.
+    blocks: BlockReader,
 }
 
 /// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2): the traces
@@ -216,7 +218,21 @@ impl H2<'_> {
         if let Some(p) = self.ping.filter(|_| !self.acked) {
             self.acked = take_ping_ack(&mut self.buf, &p);
         }
-        Ok(decode_frames(&mut self.buf))
+        let blocks = &mut self.blocks;
+        let frames = decode_frames_with(&mut self.buf, |ty, flags, stream, p| {
+            blocks.frame(ty, flags, stream, p)
+        });
+        // The IUT's own header blocks must decode and be well-formed
+        // (RFC 7541; RFC 9113 §8.1–§8.3).
+        if let Some(why) = self.blocks.fault.take() {
+            return Err(Verdict::Fail {
+                step,
+                reason: format!("the IUT sent a header block the harness refuses: {why}"),
+                expected: vec!["a header block that decodes into a well-formed message".into()],
+                got: Some(why),
+            });
+        }
+        Ok(frames)
     }
 }
 
@@ -550,7 +566,10 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             }
             run.proto.proven = false;
             run.act(i, Dir::ToIut, f.to_string(), |h| {
-                h.last = rfc_of_frame(f.kind);
+                h.last = match f.fields {
+                    Some(c) => c.rfc(),
+                    None => rfc_of_frame(f.kind),
+                };
                 match f.kind {
                     FrameType::Settings if !f.ack => h.settings_sent = true,
                     // A malformed request must be reset, never answered
@@ -709,6 +728,7 @@ pub fn replay_h2_with(
         steps: trace.steps.len(),
         iut_max_frame_size: None,
         iut_settings_seen: false,
+        blocks: BlockReader::new(harness_is_client),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }

@@ -490,6 +490,35 @@ pub enum FieldClass {
 pub const CONTENT_LENGTH: u32 = 2;
 
 impl FieldClass {
+    /// The rule the class exercises.
+    pub fn rfc(self) -> &'static str {
+        use FieldClass as C;
+        match self {
+            C::TableSizeUpdate | C::TableSizeAboveLimit => "RFC 9113 §4.3; RFC 7541 §4.2, §6.3",
+            C::BadIndex => "RFC 9113 §4.3; RFC 7541 §2.3.3",
+            C::BadHuffman => "RFC 9113 §4.3; RFC 7541 §5.2",
+            C::NoMethod | C::NoScheme | C::NoPath => "RFC 9113 §8.1.1, §8.3.1",
+            C::NoStatus => "RFC 9113 §8.1.1, §8.3.2",
+            C::StatusInRequest
+            | C::MethodInResponse
+            | C::DuplicatePseudo
+            | C::UnknownPseudo
+            | C::PseudoAfterRegular => "RFC 9113 §8.1.1, §8.3",
+            C::UppercaseName | C::ColonInName | C::CrInValue | C::LfInValue | C::NulInValue => {
+                "RFC 9113 §8.1.1, §8.2.1"
+            }
+            C::TeNotTrailers
+            | C::TeTrailers
+            | C::Connection
+            | C::KeepAlive
+            | C::ProxyConnection
+            | C::TransferEncoding
+            | C::Upgrade => "RFC 9113 §8.1.1, §8.2.2",
+            C::ContentLength => "RFC 9113 §8.1.1",
+            C::PseudoInTrailers => "RFC 9113 §8.1, §8.1.1",
+        }
+    }
+
     /// As traces spell it.
     pub fn name(self) -> String {
         serde_yaml::to_value(self)
@@ -769,5 +798,45 @@ impl fmt::Display for Frame {
         spec.max_concurrent_streams = self.max_concurrent_streams;
         spec.initial_window_size = self.initial_window_size;
         spec.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod field_class_tests {
+    use super::*;
+
+    const HEAD: &str = "format: tracewright/1\nid: h2-x\nprotocol: h2\niut: server\nprofile: rfc9113\nvariant: null\ndescription: x\ncovers: []\nsteps:\n";
+
+    fn load(steps: &str) -> Result<H2Trace, crate::load::LoadError> {
+        parse_h2_trace(std::path::Path::new("h2-x.yaml"), &format!("{HEAD}{steps}"))
+    }
+
+    #[test]
+    fn a_field_class_loads_by_its_name() {
+        let t = load("  - send: {type: HEADERS, stream: 1, end_stream: true, fields: no-path}\n")
+            .unwrap();
+        let H2Step::Send(f) = &t.steps[0] else {
+            panic!("a send step")
+        };
+        assert_eq!(f.fields, Some(FieldClass::NoPath));
+        assert_eq!(FieldClass::NoPath.name(), "no-path");
+        assert_eq!(f.to_string(), "HEADERS[1,ES,fields=no-path]");
+    }
+
+    #[test]
+    fn an_unknown_class_names_file_line_and_field() {
+        let e = load("  - send: {type: SETTINGS}\n  - send: {type: HEADERS, stream: 1, fields: no-such-class}\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
+        assert!(e.field.ends_with("fields"), "{e}");
+        assert!(e.to_string().contains("h2-x.yaml"), "{e}");
+    }
+
+    #[test]
+    fn a_class_off_a_headers_frame_is_refused_at_its_line() {
+        let e = load("  - send: {type: DATA, stream: 1, len: 1, fields: no-path}\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(10), "fields"), "{e}");
+        let e = load("  - expect: {any_of: [{type: HEADERS, fields: no-path}]}\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(10), "fields"), "{e}");
     }
 }
