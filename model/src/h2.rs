@@ -156,10 +156,12 @@ pub enum Code {
     FrameSizeError,
     RefusedStream,
     Cancel,
+    /// The HPACK context could not be kept (RFC 9113 §4.3, §7).
+    CompressionError,
 }
 
 impl Code {
-    pub const ALL: [Code; 7] = [
+    pub const ALL: [Code; 8] = [
         Code::NoError,
         Code::ProtocolError,
         Code::FlowControlError,
@@ -167,6 +169,7 @@ impl Code {
         Code::FrameSizeError,
         Code::RefusedStream,
         Code::Cancel,
+        Code::CompressionError,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -177,6 +180,7 @@ impl Code {
             Code::FrameSizeError => "FRAME_SIZE_ERROR",
             Code::RefusedStream => "REFUSED_STREAM",
             Code::Cancel => "CANCEL",
+            Code::CompressionError => "COMPRESSION_ERROR",
         }
     }
 }
@@ -313,6 +317,13 @@ pub enum Shape {
     /// A frame other than SETTINGS as the harness's first (§3.4):
     /// PROTOCOL_ERROR, or the connection closed.
     BeforeSettings,
+    /// HEADERS whose field block is of this class (RFC 9113 §8, RFC 7541):
+    /// the header semantics and HPACK probes.
+    Fields(Fields),
+    /// DATA with END_STREAM, one octet short of the `content-length` the
+    /// stream's HEADERS ([`Fields::ContentLength`]) declared, sent right
+    /// after them: a malformed message (§8.1.1).
+    ShortOfContentLength,
 }
 
 impl Shape {
@@ -340,6 +351,215 @@ impl Shape {
             Shape::AfterShrink => " on a window INITIAL_WINDOW_SIZE 0 made negative",
             Shape::BadMagic => " after a bad preface magic",
             Shape::BeforeSettings => " before the preface SETTINGS",
+            Shape::Fields(c) => c.suffix(),
+            Shape::ShortOfContentLength => " short of its content-length",
+        }
+    }
+}
+
+// ------------------------------------------------------------ header semantics
+
+/// What a header block says (RFC 9113 §8, RFC 7541 HPACK), abstracted into
+/// classes: the model never holds field names or bytes, the harness encodes
+/// each class with an HPACK encoder. Each variant names its rule; where the
+/// class breaks it, the receiver's reaction is [`Fields::fault`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fields {
+    // HPACK (RFC 7541), any message's first block.
+    /// RFC 7541 §4.2, §6.3: dynamic table size updates (to 0, then back to
+    /// the limit) at the start of the block: valid.
+    TableSizeUpdate,
+    /// RFC 7541 §4.2, §6.3: a dynamic table size update one above the
+    /// receiver's SETTINGS_HEADER_TABLE_SIZE: a decoding error.
+    TableSizeAboveLimit,
+    /// RFC 7541 §2.3.3, §6.1: an indexed field beyond the static and the
+    /// dynamic table: a decoding error.
+    BadIndex,
+    /// RFC 7541 §5.2: a Huffman-coded string whose padding is longer than
+    /// 7 bits: a decoding error.
+    BadHuffman,
+    // Requests (a server IUT).
+    /// RFC 9113 §8.3.1: no `:method`.
+    NoMethod,
+    /// RFC 9113 §8.3.1: no `:scheme`.
+    NoScheme,
+    /// RFC 9113 §8.3.1: no `:path`.
+    NoPath,
+    /// RFC 9113 §8.3: `:status`, a response pseudo-header, in a request.
+    StatusInRequest,
+    /// RFC 9113 §8.2.2: `te` with a value other than "trailers".
+    TeNotTrailers,
+    /// RFC 9113 §8.2.2: `te: trailers`, the one value allowed: valid.
+    TeTrailers,
+    // Responses (a client IUT).
+    /// RFC 9113 §8.3.2: no `:status`.
+    NoStatus,
+    /// RFC 9113 §8.3: `:method`, a request pseudo-header, in a response.
+    MethodInResponse,
+    // Requests and responses.
+    /// RFC 9113 §8.3: the same pseudo-header twice.
+    DuplicatePseudo,
+    /// RFC 9113 §8.3: a pseudo-header this RFC does not define.
+    UnknownPseudo,
+    /// RFC 9113 §8.3: a pseudo-header after a regular field.
+    PseudoAfterRegular,
+    /// RFC 9113 §8.2.1: an uppercase character in a field name.
+    UppercaseName,
+    /// RFC 9113 §8.2.1: a `:` inside a field name that is no pseudo-header.
+    ColonInName,
+    /// RFC 9113 §8.2.1: CR in a field value.
+    CrInValue,
+    /// RFC 9113 §8.2.1: LF in a field value.
+    LfInValue,
+    /// RFC 9113 §8.2.1: NUL in a field value.
+    NulInValue,
+    /// RFC 9113 §8.2.2: `connection`, a connection-specific field.
+    Connection,
+    /// RFC 9113 §8.2.2: `keep-alive`.
+    KeepAlive,
+    /// RFC 9113 §8.2.2: `proxy-connection`.
+    ProxyConnection,
+    /// RFC 9113 §8.2.2: `transfer-encoding`.
+    TransferEncoding,
+    /// RFC 9113 §8.2.2: `upgrade`.
+    Upgrade,
+    /// RFC 9113 §8.1.1: `content-length: 2`, valid by itself; the DATA
+    /// that follows it decides ([`Shape::ShortOfContentLength`]).
+    ContentLength,
+    // Trailers.
+    /// RFC 9113 §8.1: a pseudo-header in a trailer section.
+    PseudoInTrailers,
+}
+
+/// What a receiver must do with a field block of a class (RFC 9113 §4.3,
+/// §8.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing: the block is valid.
+    None,
+    /// "A decoding error in a field block MUST be treated as a connection
+    /// error (Section 5.4.1) of type COMPRESSION_ERROR." (§4.3)
+    Compression,
+    /// "Malformed requests or responses that are detected MUST be treated
+    /// as a stream error (Section 5.4.2) of type PROTOCOL_ERROR." (§8.1.1)
+    Malformed,
+}
+
+/// Which header block of a message a class is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The request's (the harness plays the client).
+    Request,
+    /// The response's (the harness plays the server).
+    Response,
+    /// A request's or a response's, whichever the harness sends.
+    Message,
+    /// A trailer section (§8.1).
+    Trailers,
+}
+
+impl Fields {
+    pub const ALL: [Fields; 27] = [
+        Fields::TableSizeUpdate,
+        Fields::TableSizeAboveLimit,
+        Fields::BadIndex,
+        Fields::BadHuffman,
+        Fields::NoMethod,
+        Fields::NoScheme,
+        Fields::NoPath,
+        Fields::StatusInRequest,
+        Fields::TeNotTrailers,
+        Fields::TeTrailers,
+        Fields::NoStatus,
+        Fields::MethodInResponse,
+        Fields::DuplicatePseudo,
+        Fields::UnknownPseudo,
+        Fields::PseudoAfterRegular,
+        Fields::UppercaseName,
+        Fields::ColonInName,
+        Fields::CrInValue,
+        Fields::LfInValue,
+        Fields::NulInValue,
+        Fields::Connection,
+        Fields::KeepAlive,
+        Fields::ProxyConnection,
+        Fields::TransferEncoding,
+        Fields::Upgrade,
+        Fields::ContentLength,
+        Fields::PseudoInTrailers,
+    ];
+
+    /// The rule it exercises.
+    pub fn rfc(self) -> &'static str {
+        use Fields::*;
+        match self {
+            TableSizeUpdate | TableSizeAboveLimit => "RFC 7541 §4.2, §6.3",
+            BadIndex => "RFC 7541 §2.3.3",
+            BadHuffman => "RFC 7541 §5.2",
+            NoMethod | NoScheme | NoPath => "RFC 9113 §8.3.1",
+            NoStatus => "RFC 9113 §8.3.2",
+            StatusInRequest | MethodInResponse | DuplicatePseudo | UnknownPseudo
+            | PseudoAfterRegular => "RFC 9113 §8.3",
+            UppercaseName | ColonInName | CrInValue | LfInValue | NulInValue => "RFC 9113 §8.2.1",
+            TeNotTrailers | TeTrailers | Connection | KeepAlive | ProxyConnection
+            | TransferEncoding | Upgrade => "RFC 9113 §8.2.2",
+            ContentLength => "RFC 9113 §8.1.1",
+            PseudoInTrailers => "RFC 9113 §8.1",
+        }
+    }
+
+    pub fn fault(self) -> Fault {
+        use Fields::*;
+        match self {
+            TableSizeUpdate | TeTrailers | ContentLength => Fault::None,
+            TableSizeAboveLimit | BadIndex | BadHuffman => Fault::Compression,
+            _ => Fault::Malformed,
+        }
+    }
+
+    pub fn part(self) -> Part {
+        use Fields::*;
+        match self {
+            NoMethod | NoScheme | NoPath | StatusInRequest | TeNotTrailers | TeTrailers => {
+                Part::Request
+            }
+            NoStatus | MethodInResponse => Part::Response,
+            PseudoInTrailers => Part::Trailers,
+            _ => Part::Message,
+        }
+    }
+
+    /// How an event name spells it.
+    pub fn suffix(self) -> &'static str {
+        use Fields::*;
+        match self {
+            TableSizeUpdate => " with table size updates",
+            TableSizeAboveLimit => " with a table size update above the limit",
+            BadIndex => " with an index beyond the tables",
+            BadHuffman => " with a bad Huffman padding",
+            NoMethod => " without :method",
+            NoScheme => " without :scheme",
+            NoPath => " without :path",
+            StatusInRequest => " with :status in a request",
+            TeNotTrailers => " with te other than trailers",
+            TeTrailers => " with te trailers",
+            NoStatus => " without :status",
+            MethodInResponse => " with :method in a response",
+            DuplicatePseudo => " with a pseudo-header twice",
+            UnknownPseudo => " with an unknown pseudo-header",
+            PseudoAfterRegular => " with a pseudo-header after a regular field",
+            UppercaseName => " with an uppercase field name",
+            ColonInName => " with a colon in a field name",
+            CrInValue => " with CR in a field value",
+            LfInValue => " with LF in a field value",
+            NulInValue => " with NUL in a field value",
+            Connection => " with connection",
+            KeepAlive => " with keep-alive",
+            ProxyConnection => " with proxy-connection",
+            TransferEncoding => " with transfer-encoding",
+            Upgrade => " with upgrade",
+            ContentLength => " with content-length",
+            PseudoInTrailers => " with a pseudo-header in trailers",
         }
     }
 }
@@ -1018,7 +1238,16 @@ impl H2Model {
                 if end == iut || w.probed || !w.net[end].is_empty() || w.ends[end].dead {
                     return None;
                 }
+                if !self.fields_probe_fits(&w, &frame) {
+                    return None;
+                }
                 w.probed = true;
+                if frame.shape == Shape::ShortOfContentLength {
+                    w.net[end].push(Frame {
+                        shape: Shape::Fields(Fields::ContentLength),
+                        ..Frame::headers(frame.stream, false)
+                    });
+                }
                 if frame.shape == Shape::InsideBlock {
                     w.net[end].push(Frame {
                         end_headers: false,
@@ -1408,6 +1637,22 @@ impl H2Model {
             // > connection error (Section 5.4.1) of type PROTOCOL_ERROR.
             // > (§6.1, §6.2)
             Shape::BadPadding => vec![ConnError(Code::ProtocolError)],
+            Shape::Fields(c) => match c.fault() {
+                Fault::None => return plain,
+                Fault::Compression => vec![ConnError(Code::CompressionError)],
+                // §5.4.1: any stream error may be a connection error.
+                Fault::Malformed => vec![
+                    StreamError(Code::ProtocolError),
+                    ConnError(Code::ProtocolError),
+                ],
+            },
+            // > A request or response is also malformed if the value of a
+            // > content-length header field does not equal the sum of the
+            // > DATA frame payload lengths that form the content (§8.1.1)
+            Shape::ShortOfContentLength => vec![
+                StreamError(Code::ProtocolError),
+                ConnError(Code::ProtocolError),
+            ],
             // Valid padding, the largest frame, unknown flags, the reserved
             // bit and unknown error codes change nothing (§4.1, §4.2, §6.1,
             // §7).
@@ -1493,6 +1738,18 @@ impl H2Model {
                     .max()
                     .unwrap_or(0);
                 alternatives.push(Some(Frame::goaway(before, c)));
+            }
+        }
+        // An HPACK error in the block that opens a peer's stream: the
+        // stream's identifier is used (§5.1.1), and whether the GOAWAY
+        // counts it as one the sender "might have taken some action on"
+        // (§6.8) is the implementation's view.
+        if let (Reaction::ConnError(c), Shape::Fields(class)) = (reaction, f.shape) {
+            if class.fault() == Fault::Compression
+                && end.stream(f.stream).state == Idle
+                && !Self::own(r, f.stream)
+            {
+                alternatives.push(Some(Frame::goaway(f.stream, c)));
             }
         }
         let end = &mut w.ends[r];
@@ -1716,6 +1973,7 @@ impl H2Model {
         v.extend(Self::frame_rule_probes());
         v.extend(Self::header_block_probes());
         v.extend(Self::settings_probes());
+        v.extend(Self::header_semantics_probes());
         v
     }
 
@@ -1738,6 +1996,58 @@ impl H2Model {
             inside(Frame::new(Kind::Continuation, 3)),
             inside(Frame::new(Kind::Unknown, BLOCK_STREAM)),
         ]
+    }
+
+    /// Header semantics (RFC 9113 §8) and HPACK (RFC 7541): a HEADERS on
+    /// stream 1 whose field block is of each class (where its part of a
+    /// message fits the harness's role), and DATA short of a declared
+    /// content-length. Where each may go is [`Self::fields_probe_fits`].
+    pub fn header_semantics_probes() -> Vec<Frame> {
+        let mut v: Vec<Frame> = Fields::ALL
+            .iter()
+            .filter(|c| **c != Fields::ContentLength)
+            .map(|&c| Frame {
+                shape: Shape::Fields(c),
+                ..Frame::headers(1, true)
+            })
+            .collect();
+        v.push(Frame {
+            shape: Shape::ShortOfContentLength,
+            ..Frame::data(1, 1, true)
+        });
+        v
+    }
+
+    /// A header-semantics probe goes where its block is the one the IUT
+    /// waits for on stream 1: a request's on an idle stream (a server
+    /// IUT), a response's on a stream whose request the IUT sent (a client
+    /// IUT), trailers after either; never after a GOAWAY (a new stream
+    /// above it is ignored, §6.8). Other probes always fit.
+    fn fields_probe_fits(&self, w: &World, f: &Frame) -> bool {
+        let part = match f.shape {
+            Shape::Fields(c) => c.part(),
+            Shape::ShortOfContentLength => Part::Message,
+            _ => return true,
+        };
+        let iut = &w.ends[self.cfg.iut];
+        if iut.goaway_sent.is_some() || iut.goaway_recv.is_some() {
+            return false;
+        }
+        let s = iut.stream(f.stream);
+        let message_start = if self.cfg.iut == SERVER {
+            s.state == StreamState::Idle
+        } else {
+            matches!(s.state, StreamState::Open | StreamState::HalfClosedLocal) && !s.headers_recv
+        };
+        match part {
+            Part::Request => self.cfg.iut == SERVER && message_start,
+            Part::Response => self.cfg.iut == CLIENT && message_start,
+            Part::Message => message_start,
+            Part::Trailers => {
+                matches!(s.state, StreamState::Open | StreamState::HalfClosedLocal)
+                    && s.headers_recv
+            }
+        }
     }
 
     /// The frame rules of RFC 9113 §4 and §6, on stream 1 (whose states

@@ -1,10 +1,13 @@
 //! The harness's HTTP/2 frame codec. It is ours, not the stack's: the
 //! harness must write what no conforming stack writes (frames of the wrong
 //! length, DATA on stream 0, CONTINUATION out of nowhere). Header blocks go
-//! through `loona-hpack`; the IUT's header blocks are not decoded, only
-//! framed.
+//! through `loona-hpack` both ways, with its dynamic table: the harness
+//! writes each field-block class a trace names ([`FieldClass`], RFC 9113
+//! §8, RFC 7541), and [`BlockReader`] decodes and checks the IUT's blocks.
 
-use tracewright_vocab::h2::{Attack, ErrorName, Frame, FrameSpec, FrameType, UNKNOWN_TYPE_CODE};
+use tracewright_vocab::h2::{
+    Attack, ErrorName, FieldClass, Frame, FrameSpec, FrameType, CONTENT_LENGTH, UNKNOWN_TYPE_CODE,
+};
 
 /// A frame's length field is 24 bits (RFC 9113 §4.1).
 pub const MAX_WIRE_LENGTH: u64 = 1 << 24;
@@ -33,6 +36,15 @@ fn setting(kind: FrameType, payload: &[u8], id: u16) -> Option<u32> {
 /// Splits bytes from the IUT into frames; `buf` keeps a partial frame.
 /// Unknown frame types are skipped (RFC 9113 §4.1).
 pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
+    decode_frames_with(buf, |_, _, _, _| {})
+}
+
+/// [`decode_frames`], and each whole frame's type, flags, stream and
+/// payload to `raw` as it is split off (the header blocks' fragments).
+pub fn decode_frames_with(
+    buf: &mut Vec<u8>,
+    mut raw: impl FnMut(u8, u8, u32, &[u8]),
+) -> Vec<Frame> {
     let mut out = Vec::new();
     loop {
         if buf.len() < 9 {
@@ -47,6 +59,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
         let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
         let p: Vec<u8> = buf[9..9 + len].to_vec();
         buf.drain(..9 + len);
+        raw(ty, flags, stream, &p);
         let Some(kind) = FrameType::from_code(ty) else {
             continue;
         };
@@ -94,6 +107,7 @@ pub fn decode_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
             initial_window_size: setting(kind, &p, 4),
             max_frame_size: setting(kind, &p, 5),
             enable_push: setting(kind, &p, 2),
+            header_table_size: setting(kind, &p, 1),
         });
     }
     out
@@ -106,7 +120,124 @@ pub struct Encoder {
     client: bool,
     /// Streams on which the harness sent a header block already.
     headers_sent: Vec<u32>,
+    /// The IUT's SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table its
+    /// decoder takes (RFC 9113 §6.5.2; RFC 7541 §4.2).
+    peer_table_size: u32,
 }
+
+/// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 §6.5.2).
+pub const DEFAULT_HEADER_TABLE_SIZE: u32 = 4096;
+
+/// A field line, owned.
+type Field = (Vec<u8>, Vec<u8>);
+
+fn field(name: &str, value: &str) -> Field {
+    (name.as_bytes().to_vec(), value.as_bytes().to_vec())
+}
+
+/// The harness's plain request (RFC 9113 §8.3.1).
+fn request() -> Vec<Field> {
+    vec![
+        field(":method", "GET"),
+        field(":scheme", "http"),
+        field(":path", "/"),
+        field(":authority", "tracewright.test"),
+    ]
+}
+
+/// The harness's plain response (RFC 9113 §8.3.2).
+fn response() -> Vec<Field> {
+    vec![field(":status", "200")]
+}
+
+/// The field lines of a block of class `c` (RFC 9113 §8.1–§8.3), from the
+/// plain request or response `base`. The HPACK classes keep `base` here;
+/// their faults are octets [`hpack_fault`] adds.
+fn fields_of(c: FieldClass, mut base: Vec<Field>, request: bool) -> Vec<Field> {
+    use FieldClass as C;
+    let drop = |v: &mut Vec<Field>, name: &str| v.retain(|(n, _)| n != name.as_bytes());
+    // Pseudo-headers come first (§8.3): extra ones go after the last.
+    let pseudo_end = |v: &Vec<Field>| {
+        v.iter()
+            .take_while(|(n, _)| n.first() == Some(&b':'))
+            .count()
+    };
+    match c {
+        C::TableSizeUpdate | C::TableSizeAboveLimit | C::BadIndex | C::BadHuffman => {}
+        C::NoMethod => drop(&mut base, ":method"),
+        C::NoScheme => drop(&mut base, ":scheme"),
+        C::NoPath => drop(&mut base, ":path"),
+        C::StatusInRequest | C::MethodInResponse | C::UnknownPseudo | C::DuplicatePseudo => {
+            let extra = match c {
+                C::StatusInRequest => field(":status", "200"),
+                C::MethodInResponse => field(":method", "GET"),
+                C::UnknownPseudo => field(":tracewright", "1"),
+                _ if request => field(":path", "/"),
+                _ => field(":status", "200"),
+            };
+            let at = pseudo_end(&base);
+            base.insert(at, extra);
+        }
+        C::TeNotTrailers => base.push(field("te", "gzip")),
+        C::TeTrailers => base.push(field("te", "trailers")),
+        C::NoStatus => {
+            drop(&mut base, ":status");
+            base.push(field("content-type", "text/plain"));
+        }
+        C::PseudoAfterRegular => {
+            let at = pseudo_end(&base).saturating_sub(1);
+            base.insert(at, field("x-tracewright", "1"));
+        }
+        C::UppercaseName => base.push(field("X-Tracewright", "1")),
+        C::ColonInName => base.push(field("x:tracewright", "1")),
+        C::CrInValue => base.push(field("x-tracewright", "a\rb")),
+        C::LfInValue => base.push(field("x-tracewright", "a\nb")),
+        C::NulInValue => base.push(field("x-tracewright", "a\0b")),
+        C::Connection => base.push(field("connection", "keep-alive")),
+        C::KeepAlive => base.push(field("keep-alive", "timeout=5")),
+        C::ProxyConnection => base.push(field("proxy-connection", "keep-alive")),
+        C::TransferEncoding => base.push(field("transfer-encoding", "chunked")),
+        C::Upgrade => base.push(field("upgrade", "websocket")),
+        C::ContentLength => {
+            if request {
+                // A request with content is a POST.
+                base[0] = field(":method", "POST");
+            }
+            base.push(field("content-length", &CONTENT_LENGTH.to_string()));
+        }
+        C::PseudoInTrailers => {
+            base = vec![field(":path", "/"), field("x-tracewright", "trailer")];
+        }
+    }
+    base
+}
+
+/// An HPACK integer with an `n`-bit prefix under `mask` (RFC 7541 §5.1).
+fn hpack_integer(value: usize, n: u8, mask: u8, out: &mut Vec<u8>) {
+    loona_hpack::encoder::encode_integer_into(value, n, mask, out).expect("writing to a Vec");
+}
+
+/// The octets that break an HPACK class's block, after its fields.
+fn hpack_fault(c: FieldClass, out: &mut Vec<u8>) {
+    match c {
+        FieldClass::BadIndex => {
+            // An indexed field line (RFC 7541 §6.1) far beyond the 61
+            // static entries and any dynamic table of 4096 octets (at most
+            // 128 entries of 32 octets, §4.1).
+            hpack_integer(BAD_INDEX, 7, 0x80, out);
+        }
+        FieldClass::BadHuffman => {
+            // A literal without indexing, new name (§6.2.2): the name is one
+            // octet of Huffman code (H set) 0xff, eight bits that end no
+            // symbol: padding longer than 7 bits (§5.2).
+            out.extend([0x00, 0x81, 0xff, 0x01, b'x']);
+        }
+        _ => {}
+    }
+}
+
+/// An index no HPACK table of the default size reaches (RFC 7541 §2.3.3).
+pub const BAD_INDEX: usize = 1000;
 
 impl Encoder {
     pub fn new(harness_is_client: bool) -> Self {
@@ -114,31 +245,56 @@ impl Encoder {
             hpack: loona_hpack::Encoder::new(),
             client: harness_is_client,
             headers_sent: Vec::new(),
+            peer_table_size: DEFAULT_HEADER_TABLE_SIZE,
         }
     }
 
-    fn block(&mut self, stream: u32, promise: bool) -> Vec<u8> {
-        let request: &[(&[u8], &[u8])] = &[
-            (b":method", b"GET"),
-            (b":scheme", b"http"),
-            (b":path", b"/"),
-            (b":authority", b"tracewright.test"),
-        ];
-        let response: &[(&[u8], &[u8])] = &[(b":status", b"200")];
-        let trailers: &[(&[u8], &[u8])] = &[(b"x-tracewright", b"trailer")];
-        let fields = if promise {
-            request
-        } else if self.headers_sent.contains(&stream) {
-            trailers
-        } else if self.client {
-            request
-        } else {
-            response
-        };
+    /// The IUT announced SETTINGS_HEADER_TABLE_SIZE `n` (RFC 9113 §6.5.2).
+    pub fn set_peer_table_size(&mut self, n: u32) {
+        self.peer_table_size = n;
+    }
+
+    fn block(&mut self, stream: u32, promise: bool, class: Option<FieldClass>) -> Vec<u8> {
+        let trailers = !promise && self.headers_sent.contains(&stream);
+        let request_base = promise || self.client;
         if !promise {
             self.headers_sent.push(stream);
         }
-        self.hpack.encode(fields.iter().copied())
+        let base = if promise || (self.client && !trailers) {
+            request()
+        } else if trailers {
+            vec![field("x-tracewright", "trailer")]
+        } else {
+            response()
+        };
+        let Some(c) = class else {
+            return self.encode_fields(&base);
+        };
+        let fields = fields_of(c, base, request_base);
+        let mut out = Vec::new();
+        match c {
+            FieldClass::TableSizeUpdate => {
+                // RFC 7541 §4.2: updates at the start of a block; the
+                // harness's own table follows them, so both stay in step.
+                let limit = self.peer_table_size.min(DEFAULT_HEADER_TABLE_SIZE) as usize;
+                hpack_integer(0, 5, 0x20, &mut out);
+                hpack_integer(limit, 5, 0x20, &mut out);
+                self.hpack.set_max_table_size(0);
+                self.hpack.set_max_table_size(limit);
+            }
+            FieldClass::TableSizeAboveLimit => {
+                hpack_integer(self.peer_table_size as usize + 1, 5, 0x20, &mut out);
+            }
+            _ => {}
+        }
+        out.extend(self.encode_fields(&fields));
+        hpack_fault(c, &mut out);
+        out
+    }
+
+    fn encode_fields(&mut self, fields: &[Field]) -> Vec<u8> {
+        self.hpack
+            .encode(fields.iter().map(|(n, v)| (n.as_slice(), v.as_slice())))
     }
 
     /// The bytes of one frame. A payload of 2^24 bytes or more does not
@@ -167,7 +323,7 @@ impl Encoder {
             FrameType::Data => (0, 0, vec![b'x'; f.len.unwrap_or(0) as usize]),
             FrameType::Headers => {
                 let eh = if f.end_headers == Some(false) { 0 } else { 0x4 };
-                (1, eh, self.block(stream, false))
+                (1, eh, self.block(stream, false, f.fields))
             }
             FrameType::Priority => (2, 0, vec![0, 0, 0, 0, 15]),
             FrameType::RstStream => (
@@ -204,7 +360,7 @@ impl Encoder {
             }
             FrameType::PushPromise => {
                 let mut p = f.promised.unwrap_or(0).to_be_bytes().to_vec();
-                p.extend(self.block(stream, true));
+                p.extend(self.block(stream, true, None));
                 (5, 0x4, p)
             }
             FrameType::Ping => (6, 0, b"tracewri".to_vec()),
@@ -356,6 +512,133 @@ impl Encoder {
     }
 }
 
+// ---------------------------------------------------------------- the IUT's header blocks
+
+/// The IUT's header blocks, put together from HEADERS, PUSH_PROMISE and
+/// CONTINUATION fragments, decoded with an HPACK decoder of the harness's
+/// (RFC 7541, its dynamic table kept in step) and checked for HTTP
+/// semantics (RFC 9113 §8.1–§8.3). The first fault found is kept for the
+/// replay to report.
+pub struct BlockReader {
+    decoder: loona_hpack::Decoder<'static>,
+    /// The IUT is a server: its first block on a stream is a response.
+    iut_is_server: bool,
+    /// A block waiting for CONTINUATION: its stream, whether it is a
+    /// promised request, and its fragments.
+    pending: Option<(u32, bool, Vec<u8>)>,
+    /// Streams whose final (non-1xx) message head came: what follows is
+    /// trailers (§8.1).
+    started: std::collections::BTreeSet<u32>,
+    /// The first fault, as a sentence.
+    pub fault: Option<String>,
+}
+
+impl BlockReader {
+    pub fn new(iut_is_server: bool) -> Self {
+        let mut decoder = loona_hpack::Decoder::new();
+        // The harness announces no SETTINGS_HEADER_TABLE_SIZE: the default
+        // (RFC 9113 §6.5.2), which bounds the IUT's table size updates.
+        decoder.set_max_allowed_table_size(DEFAULT_HEADER_TABLE_SIZE as usize);
+        BlockReader {
+            decoder,
+            iut_is_server,
+            pending: None,
+            started: std::collections::BTreeSet::new(),
+            fault: None,
+        }
+    }
+
+    /// One whole frame of the IUT's.
+    pub fn frame(&mut self, ty: u8, flags: u8, stream: u32, payload: &[u8]) {
+        const END_HEADERS: u8 = 0x4;
+        let padded = flags & 0x8 != 0;
+        let pad = if padded {
+            usize::from(payload.first().copied().unwrap_or(0))
+        } else {
+            0
+        };
+        let body = |skip: usize| -> &[u8] {
+            let end = payload.len().saturating_sub(pad);
+            payload.get(skip.min(end)..end).unwrap_or(&[])
+        };
+        let (promise, fragment) = match ty {
+            1 => {
+                let skip = usize::from(padded) + if flags & 0x20 != 0 { 5 } else { 0 };
+                (false, body(skip))
+            }
+            5 => (true, body(usize::from(padded) + 4)),
+            9 => {
+                let Some((s, promise, mut buf)) = self.pending.take() else {
+                    return;
+                };
+                buf.extend_from_slice(payload);
+                if flags & END_HEADERS == 0 {
+                    self.pending = Some((s, promise, buf));
+                } else {
+                    self.block(s, promise, &buf);
+                }
+                return;
+            }
+            _ => return,
+        };
+        if flags & END_HEADERS == 0 {
+            self.pending = Some((stream, promise, fragment.to_vec()));
+        } else {
+            self.block(stream, promise, fragment);
+        }
+    }
+
+    fn block(&mut self, stream: u32, promise: bool, bytes: &[u8]) {
+        let fields = match self.decoder.decode(bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                self.fail(format!(
+                    "its header block on stream {stream} does not decode (RFC 7541): {e}"
+                ));
+                return;
+            }
+        };
+        let trailers = !promise && self.started.contains(&stream);
+        let request = promise || !self.iut_is_server;
+        let kind = if trailers {
+            "trailers"
+        } else if request {
+            "request"
+        } else {
+            "response"
+        };
+        if let Err(why) = check_message(&fields, request, trailers) {
+            let shown: Vec<String> = fields
+                .iter()
+                .map(|(n, v)| {
+                    format!(
+                        "{}: {}",
+                        String::from_utf8_lossy(n),
+                        String::from_utf8_lossy(v).escape_debug()
+                    )
+                })
+                .collect();
+            self.fail(format!(
+                "its {kind} on stream {stream} is malformed: {why} [{}]",
+                shown.join(", ")
+            ));
+            return;
+        }
+        let informational = fields
+            .iter()
+            .any(|(n, v)| n == b":status" && v.first() == Some(&b'1'));
+        if !promise && !informational {
+            self.started.insert(stream);
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        if self.fault.is_none() {
+            self.fault = Some(why);
+        }
+    }
+}
+
 #[cfg(test)]
 mod flood_tests {
     use super::*;
@@ -383,5 +666,143 @@ mod flood_tests {
         let fields = dec.decode(&c[9..]).unwrap();
         assert_eq!(fields.len(), 16);
         assert_eq!(fields[0].1.len(), 1_012);
+    }
+}
+
+/// What the IUT's own message must be (RFC 9113 §8.2, §8.3): `Err` names
+/// the rule it breaks.
+fn check_message(fields: &[Field], request: bool, trailers: bool) -> Result<(), String> {
+    let mut regular = false;
+    let mut pseudo: Vec<&[u8]> = Vec::new();
+    for (n, v) in fields {
+        let name = String::from_utf8_lossy(n);
+        let bare = n.strip_prefix(b":").unwrap_or(n);
+        if bare.is_empty()
+            || bare
+                .iter()
+                .any(|&c| c <= 0x20 || c >= 0x7f || c.is_ascii_uppercase() || c == b':')
+        {
+            return Err(format!(
+                "field name `{}` (RFC 9113 §8.2.1)",
+                name.escape_debug()
+            ));
+        }
+        if v.iter().any(|&c| matches!(c, 0 | b'\r' | b'\n')) {
+            return Err(format!(
+                "CR, LF or NUL in the value of `{name}` (RFC 9113 §8.2.1)"
+            ));
+        }
+        let connection_specific = [
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "upgrade",
+        ];
+        if connection_specific.contains(&name.as_ref())
+            || (name == "te" && (!request || trailers || v.as_slice() != b"trailers"))
+        {
+            return Err(format!(
+                "connection-specific field `{name}` (RFC 9113 §8.2.2)"
+            ));
+        }
+        if n.first() != Some(&b':') {
+            regular = true;
+            continue;
+        }
+        if trailers {
+            return Err(format!(
+                "pseudo-header `{name}` in trailers (RFC 9113 §8.1)"
+            ));
+        }
+        if regular {
+            return Err(format!(
+                "pseudo-header `{name}` after a regular field (RFC 9113 §8.3)"
+            ));
+        }
+        if pseudo.contains(&n.as_slice()) {
+            return Err(format!("pseudo-header `{name}` twice (RFC 9113 §8.3)"));
+        }
+        let allowed: &[&str] = if request {
+            &[":method", ":scheme", ":path", ":authority"]
+        } else {
+            &[":status"]
+        };
+        if !allowed.contains(&name.as_ref()) {
+            return Err(format!(
+                "pseudo-header `{name}` not defined for it (RFC 9113 §8.3)"
+            ));
+        }
+        pseudo.push(n);
+    }
+    if trailers {
+        return Ok(());
+    }
+    let has = |p: &str| pseudo.iter().any(|n| *n == p.as_bytes());
+    let connect = fields
+        .iter()
+        .any(|(n, v)| n == b":method" && v.as_slice() == b"CONNECT");
+    if request && !has(":method") {
+        return Err("no :method (RFC 9113 §8.3.1)".into());
+    }
+    if request && !connect && !(has(":scheme") && has(":path")) {
+        return Err("no :scheme or no :path (RFC 9113 §8.3.1)".into());
+    }
+    if !request && !has(":status") {
+        return Err("no :status (RFC 9113 §8.3.2)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod block_reader_tests {
+    use super::*;
+
+    fn headers(stream: u32, fields: &[(&str, &str)], enc: &mut loona_hpack::Encoder) -> Vec<u8> {
+        let block = enc.encode(fields.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
+        let mut f = (block.len() as u32).to_be_bytes()[1..].to_vec();
+        f.extend([1, 0x4 | 0x1]);
+        f.extend(stream.to_be_bytes());
+        f.extend(block);
+        f
+    }
+
+    fn read(iut_is_server: bool, blocks: &[(u32, &[(&str, &str)])]) -> Option<String> {
+        let mut enc = loona_hpack::Encoder::new();
+        let mut buf = Vec::new();
+        for (s, f) in blocks {
+            buf.extend(headers(*s, f, &mut enc));
+        }
+        let mut r = BlockReader::new(iut_is_server);
+        let frames = decode_frames_with(&mut buf, |t, fl, s, p| r.frame(t, fl, s, p));
+        assert_eq!(frames.len(), blocks.len());
+        r.fault
+    }
+
+    #[test]
+    fn well_formed_messages_pass_with_the_dynamic_table() {
+        let ok: &[(&str, &str)] = &[(":status", "200"), ("server", "x")];
+        // The second response reuses the first's dynamic table entries.
+        assert_eq!(read(true, &[(1, ok), (3, ok), (1, &[("x-t", "1")])]), None);
+        let get: &[(&str, &str)] = &[(":method", "GET"), (":scheme", "http"), (":path", "/")];
+        assert_eq!(read(false, &[(1, get)]), None);
+    }
+
+    #[test]
+    fn malformed_messages_are_reported() {
+        let cases: [(bool, &[(&str, &str)]); 6] = [
+            (true, &[("server", "x")]),
+            (true, &[(":status", "200"), (":path", "/")]),
+            (true, &[("server", "x"), (":status", "200")]),
+            (true, &[(":status", "200"), ("Server", "x")]),
+            (true, &[(":status", "200"), ("connection", "close")]),
+            (false, &[(":method", "GET"), (":path", "/")]),
+        ];
+        for (server, f) in cases {
+            assert!(read(server, &[(1, f)]).is_some(), "{f:?}");
+        }
+        // Trailers with a pseudo-header.
+        let ok: &[(&str, &str)] = &[(":status", "200")];
+        assert!(read(true, &[(1, ok), (1, &[(":status", "200")])]).is_some());
     }
 }

@@ -30,9 +30,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::codec::{decode_frames, Encoder, PREFACE};
+use super::codec::{decode_frames_with, BlockReader, Encoder, PREFACE};
 use super::target::{H2Settings, H2Target, StreamState};
-use crate::h2::{Flood, Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace, Window};
+use crate::h2::{FieldClass, Flood, Frame, FrameSpec, FrameType, H2App, H2Step, H2Trace, Window};
 use crate::replay::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
 use crate::target::{Clock, TargetError};
 use crate::trace::Role;
@@ -82,6 +82,8 @@ struct H2<'a> {
     own_preface: bool,
     /// The harness's send windows towards the IUT (RFC 9113 §6.9.1).
     credit: Credit,
+    /// The IUT's header blocks, decoded and checked.
+    blocks: BlockReader,
 }
 
 /// The harness's send windows, as a sender keeps them (RFC 9113 §6.9.1):
@@ -274,7 +276,21 @@ impl H2<'_> {
         if let Some(p) = self.ping.filter(|_| !self.acked) {
             self.acked = take_ping_ack(&mut self.buf, &p);
         }
-        Ok(decode_frames(&mut self.buf))
+        let blocks = &mut self.blocks;
+        let frames = decode_frames_with(&mut self.buf, |ty, flags, stream, p| {
+            blocks.frame(ty, flags, stream, p)
+        });
+        // The IUT's own header blocks must decode and be well-formed
+        // (RFC 7541; RFC 9113 §8.1–§8.3).
+        if let Some(why) = self.blocks.fault.take() {
+            return Err(Verdict::Fail {
+                step,
+                reason: format!("the IUT sent a header block the harness refuses: {why}"),
+                expected: vec!["a header block that decodes into a well-formed message".into()],
+                got: Some(why),
+            });
+        }
+        Ok(frames)
     }
 }
 
@@ -323,6 +339,14 @@ impl Plugin for H2<'_> {
             if self.own_preface {
                 return;
             }
+        }
+        // The IUT's decoder takes a dynamic table this large (RFC 9113
+        // §6.5.2, RFC 7541 §4.2).
+        if let Some(n) = f
+            .header_table_size
+            .filter(|_| f.kind == FrameType::Settings)
+        {
+            self.enc.set_peer_table_size(n);
         }
         self.credit.learn(&f);
         // How a receiver gives window back is its own (RFC 9113 §6.9.1):
@@ -612,12 +636,17 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
             };
             run.proto.proven = false;
             run.act(i, Dir::ToIut, f.to_string(), |h| {
-                h.last = rfc_of_frame(f.kind);
+                h.last = match f.fields {
+                    Some(c) => c.rfc(),
+                    None => rfc_of_frame(f.kind),
+                };
                 match f.kind {
                     // After a bad preface the connection is no HTTP/2
                     // one: no PING follows it (RFC 9113 §3.4).
                     FrameType::Settings if !f.ack => h.settings_sent = f.magic.is_none(),
-                    FrameType::Headers if h.harness_is_client => {
+                    // A malformed request must be reset, never answered
+                    // (RFC 9113 §8.1.1).
+                    FrameType::Headers if h.harness_is_client && !malformed(f.fields) => {
                         h.answerable.insert(f.stream.unwrap_or(0));
                     }
                     FrameType::RstStream => {
@@ -756,6 +785,17 @@ fn expect_or_closed(run: &mut Run<H2<'_>>, i: usize, any_of: &[FrameSpec]) -> Re
     }
 }
 
+/// A field block class that breaks a rule of RFC 9113 §8 or RFC 7541:
+/// the IUT may not answer the request it carries.
+fn malformed(c: Option<FieldClass>) -> bool {
+    !matches!(
+        c,
+        None | Some(
+            FieldClass::TableSizeUpdate | FieldClass::TeTrailers | FieldClass::ContentLength
+        )
+    )
+}
+
 fn rfc_of_app(call: &H2App) -> &'static str {
     match call {
         H2App::Request { .. } | H2App::Respond { .. } => "RFC 9113 §8.1",
@@ -829,6 +869,7 @@ pub fn replay_h2_with(
             })
             .unwrap_or(false),
         credit: Credit::new(),
+        blocks: BlockReader::new(harness_is_client),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }

@@ -340,6 +340,11 @@ pub struct FrameSpec {
     /// and the DATA sent so far. It overrides `len`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beyond: Option<Window>,
+    /// Send, HEADERS: the class of its field block (RFC 9113 §8, RFC 7541),
+    /// which the harness encodes; absent, a valid request, response or
+    /// trailers as the stream calls for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldClass>,
 }
 
 /// A flow-control window (RFC 9113 §6.9.1): a stream's or the connection's.
@@ -460,6 +465,7 @@ impl FrameSpec {
             unknown_setting: None,
             magic: None,
             beyond: None,
+            fields: None,
         }
     }
 
@@ -553,10 +559,123 @@ impl fmt::Display for FrameSpec {
                 Window::Connection => "connection",
             }));
         }
+        if let Some(c) = self.fields {
+            parts.push(format!("fields={}", c.name()));
+        }
         if !parts.is_empty() {
             write!(f, "[{}]", parts.join(","))?;
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- field blocks
+
+/// The class of a header block the harness sends (RFC 9113 §8, RFC 7541):
+/// what the harness's HPACK encoder writes for it. A trace names the class,
+/// the codec makes the bytes. Classes that break a rule make a receiver
+/// reset the stream with PROTOCOL_ERROR (§8.1.1) or, for HPACK, end the
+/// connection with COMPRESSION_ERROR (§4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldClass {
+    /// Dynamic table size updates to 0 and back to 4096 first (RFC 7541
+    /// §4.2, §6.3): valid.
+    TableSizeUpdate,
+    /// A dynamic table size update one above the receiver's
+    /// SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §4.2).
+    TableSizeAboveLimit,
+    /// An index beyond the static and dynamic tables (RFC 7541 §2.3.3).
+    BadIndex,
+    /// A Huffman string whose padding is longer than 7 bits (RFC 7541 §5.2).
+    BadHuffman,
+    /// A request without `:method` (RFC 9113 §8.3.1).
+    NoMethod,
+    /// A request without `:scheme` (§8.3.1).
+    NoScheme,
+    /// A request without `:path` (§8.3.1).
+    NoPath,
+    /// A request with `:status` (§8.3).
+    StatusInRequest,
+    /// A request with `te: gzip` (§8.2.2).
+    TeNotTrailers,
+    /// A request with `te: trailers` (§8.2.2): valid.
+    TeTrailers,
+    /// A response without `:status` (§8.3.2).
+    NoStatus,
+    /// A response with `:method` (§8.3).
+    MethodInResponse,
+    /// `:path` (request) or `:status` (response) twice (§8.3).
+    DuplicatePseudo,
+    /// `:tracewright` (§8.3).
+    UnknownPseudo,
+    /// A regular field before the last pseudo-header (§8.3).
+    PseudoAfterRegular,
+    /// `X-Tracewright` (§8.2.1).
+    UppercaseName,
+    /// `x:tracewright` (§8.2.1).
+    ColonInName,
+    /// A field value with CR (§8.2.1).
+    CrInValue,
+    /// A field value with LF (§8.2.1).
+    LfInValue,
+    /// A field value with NUL (§8.2.1).
+    NulInValue,
+    /// `connection: keep-alive` (§8.2.2).
+    Connection,
+    /// `keep-alive: timeout=5` (§8.2.2).
+    KeepAlive,
+    /// `proxy-connection: keep-alive` (§8.2.2).
+    ProxyConnection,
+    /// `transfer-encoding: chunked` (§8.2.2).
+    TransferEncoding,
+    /// `upgrade: websocket` (§8.2.2).
+    Upgrade,
+    /// `content-length: 2` ([`CONTENT_LENGTH`]; §8.1.1): valid by itself.
+    ContentLength,
+    /// Trailers with `:path` (§8.1).
+    PseudoInTrailers,
+}
+
+/// The `content-length` [`FieldClass::ContentLength`] declares.
+pub const CONTENT_LENGTH: u32 = 2;
+
+impl FieldClass {
+    /// The rule the class exercises.
+    pub fn rfc(self) -> &'static str {
+        use FieldClass as C;
+        match self {
+            C::TableSizeUpdate | C::TableSizeAboveLimit => "RFC 9113 §4.3; RFC 7541 §4.2, §6.3",
+            C::BadIndex => "RFC 9113 §4.3; RFC 7541 §2.3.3",
+            C::BadHuffman => "RFC 9113 §4.3; RFC 7541 §5.2",
+            C::NoMethod | C::NoScheme | C::NoPath => "RFC 9113 §8.1.1, §8.3.1",
+            C::NoStatus => "RFC 9113 §8.1.1, §8.3.2",
+            C::StatusInRequest
+            | C::MethodInResponse
+            | C::DuplicatePseudo
+            | C::UnknownPseudo
+            | C::PseudoAfterRegular => "RFC 9113 §8.1.1, §8.3",
+            C::UppercaseName | C::ColonInName | C::CrInValue | C::LfInValue | C::NulInValue => {
+                "RFC 9113 §8.1.1, §8.2.1"
+            }
+            C::TeNotTrailers
+            | C::TeTrailers
+            | C::Connection
+            | C::KeepAlive
+            | C::ProxyConnection
+            | C::TransferEncoding
+            | C::Upgrade => "RFC 9113 §8.1.1, §8.2.2",
+            C::ContentLength => "RFC 9113 §8.1.1",
+            C::PseudoInTrailers => "RFC 9113 §8.1, §8.1.1",
+        }
+    }
+
+    /// As traces spell it.
+    pub fn name(self) -> String {
+        serde_yaml::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 }
 
@@ -737,6 +856,23 @@ pub fn parse_h2_trace(
                     ),
                 ))
             }
+            H2Step::Send(f) if f.fields.is_some() && f.kind != FrameType::Headers => {
+                return Err(bad(
+                    i,
+                    "fields",
+                    format!(
+                        "steps[{i}]: a field block class goes on a HEADERS frame, not on {}",
+                        f.kind
+                    ),
+                ))
+            }
+            H2Step::Expect(e) if e.any_of.iter().any(|p| p.fields.is_some()) => {
+                return Err(bad(
+                    i,
+                    "fields",
+                    format!("steps[{i}]: a field block class is sent, never expected"),
+                ))
+            }
             H2Step::Send(f) if matches!(f.kind, FrameType::None | FrameType::Closed) => {
                 return Err(bad(
                     i,
@@ -898,6 +1034,8 @@ pub struct Frame {
     pub max_frame_size: Option<u32>,
     /// SETTINGS: SETTINGS_ENABLE_PUSH, when present.
     pub enable_push: Option<u32>,
+    /// SETTINGS: SETTINGS_HEADER_TABLE_SIZE, when present.
+    pub header_table_size: Option<u32>,
 }
 
 impl fmt::Display for Frame {
@@ -924,5 +1062,45 @@ impl fmt::Display for Frame {
         spec.initial_window_size = self.initial_window_size;
         spec.enable_push = self.enable_push;
         spec.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod field_class_tests {
+    use super::*;
+
+    const HEAD: &str = "format: tracewright/1\nid: h2-x\nprotocol: h2\niut: server\nprofile: rfc9113\nvariant: null\ndescription: x\ncovers: []\nsteps:\n";
+
+    fn load(steps: &str) -> Result<H2Trace, crate::load::LoadError> {
+        parse_h2_trace(std::path::Path::new("h2-x.yaml"), &format!("{HEAD}{steps}"))
+    }
+
+    #[test]
+    fn a_field_class_loads_by_its_name() {
+        let t = load("  - send: {type: HEADERS, stream: 1, end_stream: true, fields: no-path}\n")
+            .unwrap();
+        let H2Step::Send(f) = &t.steps[0] else {
+            panic!("a send step")
+        };
+        assert_eq!(f.fields, Some(FieldClass::NoPath));
+        assert_eq!(FieldClass::NoPath.name(), "no-path");
+        assert_eq!(f.to_string(), "HEADERS[1,ES,fields=no-path]");
+    }
+
+    #[test]
+    fn an_unknown_class_names_file_line_and_field() {
+        let e = load("  - send: {type: SETTINGS}\n  - send: {type: HEADERS, stream: 1, fields: no-such-class}\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
+        assert!(e.field.ends_with("fields"), "{e}");
+        assert!(e.to_string().contains("h2-x.yaml"), "{e}");
+    }
+
+    #[test]
+    fn a_class_off_a_headers_frame_is_refused_at_its_line() {
+        let e = load("  - send: {type: DATA, stream: 1, len: 1, fields: no-path}\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(10), "fields"), "{e}");
+        let e = load("  - expect: {any_of: [{type: HEADERS, fields: no-path}]}\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (Some(10), "fields"), "{e}");
     }
 }

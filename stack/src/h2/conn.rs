@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use loona_hpack::{Decoder, Encoder};
 
+use super::fields;
 use super::frame::{self, Frame, Head, MAX_STREAM_ID, MAX_WINDOW};
 use super::stream::{Cause, Next, RecvFrame, SendFrame, State, Stream};
 use super::{CallError, Error, ErrorCode, Event, Role, Settings, StreamId, StreamState};
@@ -291,6 +292,9 @@ impl Connection {
         }
         let id = self.new_local_stream()?;
         self.transition_call(id, SendFrame::Headers { eos: end_stream })?;
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.sent_head = fields.contains(&(b":method", b"HEAD"));
+        }
         self.send_header_block(id, None, fields, end_stream);
         Ok(id)
     }
@@ -1051,6 +1055,15 @@ impl Connection {
         end_stream: bool,
     ) -> Result<(), Error> {
         let state = self.state_of(id);
+        // What the block is, judged before the state moves: after a final
+        // header block, only trailers may come (§8.1).
+        let block = if self.streams.get(&id).is_some_and(|s| s.recv_final_headers) {
+            fields::Block::Trailers
+        } else if self.role == Role::Server {
+            fields::Block::Request
+        } else {
+            fields::Block::Response
+        };
         match state {
             State::Idle => {
                 // > Streams initiated by a client MUST use odd-numbered stream
@@ -1121,6 +1134,7 @@ impl Connection {
                 }
             }
         }
+        self.check_message(id, block, &fields, end_stream)?;
         // A 1xx response may be followed by more response headers (§8.1).
         let informational = fields
             .iter()
@@ -1134,6 +1148,53 @@ impl Connection {
             end_stream,
         });
         Ok(())
+    }
+
+    /// A received header block's HTTP semantics (RFC 9113 §8.1–§8.3), once
+    /// the stream's state took the frame: a malformed message is a stream
+    /// error PROTOCOL_ERROR (§8.1.1). Also keeps the stream's declared
+    /// content-length and checks it when the message ends here.
+    fn check_message(
+        &mut self,
+        id: StreamId,
+        block: fields::Block,
+        fields: &[(Vec<u8>, Vec<u8>)],
+        end_stream: bool,
+    ) -> Result<(), Error> {
+        let malformed = || Error::Reset(id, ErrorCode::PROTOCOL_ERROR);
+        fields::check(block, fields).map_err(|_| malformed())?;
+        let declared = fields::content_length(fields).map_err(|_| malformed())?;
+        let Some(s) = self.streams.get_mut(&id) else {
+            return Ok(());
+        };
+        if block != fields::Block::Trailers {
+            // > A response that is defined to never have content, as
+            // > described in [HTTP], can have a non-zero content-length field,
+            // > even though no content is included in DATA frames. (§8.1.1):
+            // > responses to HEAD, 1xx, 204 and 304.
+            let status = fields
+                .iter()
+                .find(|(n, _)| n == b":status")
+                .map(|(_, v)| v.as_slice());
+            let no_content = s.sent_head
+                || status.is_some_and(|v| v.first() == Some(&b'1') || v == b"204" || v == b"304");
+            s.recv_content_length = if no_content { None } else { declared };
+        }
+        if end_stream {
+            Self::check_content_length(s, true).map_err(|_| malformed())?;
+        }
+        Ok(())
+    }
+
+    /// > A request or response is also malformed if the value of a
+    /// > content-length header field does not equal the sum of the DATA
+    /// > frame payload lengths that form the content (§8.1.1): too much as
+    /// > soon as it comes, too little when the message ends.
+    fn check_content_length(s: &Stream, ended: bool) -> Result<(), ()> {
+        match s.recv_content_length {
+            Some(n) if s.recv_content > n || (ended && s.recv_content != n) => Err(()),
+            _ => Ok(()),
+        }
     }
 
     fn recv_push_promise(
@@ -1166,6 +1227,13 @@ impl Connection {
             // > a RST_STREAM is needed to close an unwanted promised stream.
             // > (§5.1)
             self.reset_stream(promised, ErrorCode::CANCEL);
+            return Ok(());
+        }
+        // > The server MUST include a method in the :method pseudo-header
+        // > field that is safe and cacheable. (§8.4): a promised request is
+        // > a request, held to §8.3.1; a malformed one is reset (§8.1.1).
+        if fields::check(fields::Block::Request, &fields).is_err() {
+            self.reset_stream(promised, ErrorCode::PROTOCOL_ERROR);
             return Ok(());
         }
         self.last_processed = promised;
@@ -1230,6 +1298,10 @@ impl Connection {
             return Err(Error::Reset(id, ErrorCode::FLOW_CONTROL_ERROR));
         }
         s.recv_window -= len;
+        s.recv_content += data.len() as u64;
+        if Self::check_content_length(s, end_stream).is_err() {
+            return Err(Error::Reset(id, ErrorCode::PROTOCOL_ERROR));
+        }
         let more = s.state.recv_open();
         if more && len > 0 {
             s.recv_window += len;

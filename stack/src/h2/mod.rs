@@ -57,9 +57,14 @@
 //!   §5.1); a PUSH_PROMISE on a stream we reset reserves the promised stream
 //!   and cancels it with RST_STREAM(CANCEL);
 //! - a second HEADERS without END_STREAM after a final (non-1xx) header
-//!   block is a stream error PROTOCOL_ERROR (§8.1); no other field
-//!   validation (§8.3) is done, and SETTINGS_MAX_HEADER_LIST_SIZE is not
-//!   announced (it is advisory, §6.5.2);
+//!   block is a stream error PROTOCOL_ERROR (§8.1);
+//! - every header block received is checked for HTTP semantics (`fields`:
+//!   pseudo-headers §8.3, field names and values §8.2.1, connection-specific
+//!   fields and TE §8.2.2, pseudo-headers in trailers §8.1) and the DATA
+//!   of a stream against its content-length (§8.1.1): a malformed message
+//!   is a stream error PROTOCOL_ERROR, a malformed promised request resets
+//!   the promised stream; SETTINGS_MAX_HEADER_LIST_SIZE is not announced
+//!   (it is advisory, §6.5.2);
 //! - what a peer can make the connection hold is bounded ([`Limits`],
 //!   §10.5): a header block in assembly and a decoded field section (64
 //!   KiB each; beyond, a connection error ENHANCE_YOUR_CALM: the CONTINUATION
@@ -75,6 +80,7 @@
 //!   size update at the start of the next header block (RFC 7541 §4.2).
 
 mod conn;
+mod fields;
 mod frame;
 mod stream;
 #[cfg(test)]

@@ -356,6 +356,13 @@ pub(crate) struct Stream {
     /// A final (non-1xx) header block was received: the next one must be
     /// trailers (RFC 9113 §8.1).
     pub recv_final_headers: bool,
+    /// The `content-length` of the message the peer sends, if it declared
+    /// one (RFC 9113 §8.1.1).
+    pub recv_content_length: Option<u64>,
+    /// Octets of DATA payload received on the stream.
+    pub recv_content: u64,
+    /// Our request was a HEAD: its response has no content (§8.1.1).
+    pub sent_head: bool,
 }
 
 impl Stream {
@@ -368,6 +375,9 @@ impl Stream {
             send_eos: false,
             trailers: None,
             recv_final_headers: false,
+            recv_content_length: None,
+            recv_content: 0,
+            sent_head: false,
         }
     }
 

@@ -1492,7 +1492,12 @@ fn test_continuation_hpack_error() {
 fn test_continuation_sent_for_large_block() {
     let mut pair = Pair::new(Settings::default(), Settings::default());
     let big = vec![b'v'; 40_000];
-    let fields: Vec<(&[u8], &[u8])> = vec![(b":method", b"GET"), (b"x-big", &big)];
+    let fields: Vec<(&[u8], &[u8])> = vec![
+        (b":method", b"GET"),
+        (b":scheme", b"http"),
+        (b":path", b"/"),
+        (b"x-big", &big),
+    ];
     assert_eq!(pair.client.send_request(&fields, true), Ok(1));
     let out = decode_all(&pair.client.poll_transmit().unwrap_or_default());
     assert_eq!(
@@ -1509,7 +1514,7 @@ fn test_continuation_sent_for_large_block() {
     }
     pair.server.handle_bytes(&bytes);
     match &events(&mut pair.server)[..] {
-        [Event::Headers { fields, .. }] => assert_eq!(fields[1].1, big),
+        [Event::Headers { fields, .. }] => assert_eq!(fields[3].1, big),
         other => panic!("{other:?}"),
     }
 }
@@ -1713,4 +1718,175 @@ fn test_limits_rapid_reset_forgets_old_streams() {
     assert!(srv.remembered_streams() <= Limits::default().closed_streams);
     assert_eq!(srv.stream_state(1), StreamState::Closed);
     assert_eq!(srv.stream_state(1999), StreamState::Closed);
+}
+
+// Tests of header semantics (RFC 9113 §8) and HPACK errors (RFC 7541).
+
+/// GET with `extra` after its pseudo-headers, less the fields named in `drop`.
+fn get_with(
+    drop: &[&str],
+    extra: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
+    let mut v: Vec<(&str, &str)> = GET
+        .iter()
+        .copied()
+        .filter(|(n, _)| !drop.contains(n))
+        .collect();
+    v.extend(extra);
+    v
+}
+
+#[test]
+fn test_idle_recv_malformed_request_is_a_stream_error() {
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        get_with(&[":method"], &[]),
+        get_with(&[":scheme"], &[]),
+        get_with(&[":path"], &[]),
+        get_with(&[], &[(":path", "/")]),
+        get_with(&[], &[(":status", "200")]),
+        get_with(&[], &[(":tracewright", "1")]),
+        get_with(&[], &[("X-Upper", "1")]),
+        get_with(&[], &[("x:colon", "1")]),
+        get_with(&[], &[("x", "a\rb")]),
+        get_with(&[], &[("x", "a\nb")]),
+        get_with(&[], &[("x", "a\0b")]),
+        get_with(&[], &[("connection", "keep-alive")]),
+        get_with(&[], &[("keep-alive", "timeout=5")]),
+        get_with(&[], &[("proxy-connection", "keep-alive")]),
+        get_with(&[], &[("transfer-encoding", "chunked")]),
+        get_with(&[], &[("upgrade", "websocket")]),
+        get_with(&[], &[("te", "gzip")]),
+        vec![
+            (":method", "GET"),
+            ("x", "1"),
+            (":scheme", "http"),
+            (":path", "/"),
+        ],
+    ];
+    for fields in cases {
+        let mut srv = server();
+        recv(&mut srv, &[headers(1, &fields).eos()]);
+        assert_eq!(
+            sent(&mut srv),
+            ["RST_STREAM(1, PROTOCOL_ERROR)"],
+            "{fields:?}"
+        );
+        assert!(events(&mut srv).is_empty(), "{fields:?}");
+        assert_eq!(srv.stream_state(1), StreamState::Closed);
+        assert!(!srv.is_closed());
+    }
+}
+
+#[test]
+fn test_idle_recv_request_with_te_trailers_is_taken() {
+    let mut srv = server();
+    recv(
+        &mut srv,
+        &[headers(1, &get_with(&[], &[("te", "trailers")])).eos()],
+    );
+    assert!(sent(&mut srv).is_empty());
+    assert_eq!(srv.stream_state(1), StreamState::HalfClosedRemote);
+}
+
+#[test]
+fn test_open_recv_trailers_with_a_pseudo_header_is_a_stream_error() {
+    let mut srv = server_open(1);
+    recv(&mut srv, &[headers(1, &[(":path", "/")]).eos()]);
+    assert_eq!(sent(&mut srv), ["RST_STREAM(1, PROTOCOL_ERROR)"]);
+}
+
+#[test]
+fn test_open_recv_data_against_content_length() {
+    let post = get_with(&[], &[("content-length", "2")]);
+    // Short of it when the message ends.
+    let mut srv = server();
+    recv(&mut srv, &[headers(1, &post), data(1, b"x").eos()]);
+    let out = sent(&mut srv);
+    assert_eq!(
+        out.last().map(String::as_str),
+        Some("RST_STREAM(1, PROTOCOL_ERROR)"),
+        "{out:?}"
+    );
+    // Beyond it as soon as it comes.
+    let mut srv = server();
+    recv(&mut srv, &[headers(1, &post), data(1, b"xyz")]);
+    let out = sent(&mut srv);
+    assert_eq!(
+        out.last().map(String::as_str),
+        Some("RST_STREAM(1, PROTOCOL_ERROR)"),
+        "{out:?}"
+    );
+    // Exactly it.
+    let mut srv = server();
+    recv(&mut srv, &[headers(1, &post), data(1, b"xy").eos()]);
+    assert!(!sent(&mut srv).iter().any(|l| l.starts_with("RST_STREAM")));
+    assert_eq!(srv.stream_state(1), StreamState::HalfClosedRemote);
+}
+
+#[test]
+fn test_half_closed_local_recv_malformed_response_is_a_stream_error() {
+    for fields in [
+        vec![("content-type", "text/plain")],
+        vec![(":status", "200"), (":method", "GET")],
+        vec![(":status", "200"), (":status", "200")],
+        vec![(":status", "200"), ("Upper", "1")],
+        vec![(":status", "200"), ("transfer-encoding", "chunked")],
+    ] {
+        let mut cli = client();
+        assert_eq!(cli.send_request(REQ, true), Ok(1));
+        sent(&mut cli);
+        recv(&mut cli, &[headers(1, &fields).eos()]);
+        assert_eq!(
+            sent(&mut cli),
+            ["RST_STREAM(1, PROTOCOL_ERROR)"],
+            "{fields:?}"
+        );
+        assert_eq!(cli.stream_state(1), StreamState::Closed);
+    }
+}
+
+#[test]
+fn test_half_closed_local_recv_content_length_of_a_head_response_is_taken() {
+    let mut cli = client();
+    let head: &[(&[u8], &[u8])] = &[
+        (b":method", b"HEAD"),
+        (b":scheme", b"https"),
+        (b":path", b"/"),
+    ];
+    assert_eq!(cli.send_request(head, true), Ok(1));
+    sent(&mut cli);
+    recv(
+        &mut cli,
+        &[headers(1, &[(":status", "200"), ("content-length", "9")]).eos()],
+    );
+    assert!(sent(&mut cli).is_empty());
+    assert_eq!(cli.stream_state(1), StreamState::Closed);
+}
+
+#[test]
+fn test_idle_recv_hpack_errors_are_compression_errors() {
+    let mut bad_huffman = hpack(GET);
+    // A literal whose name is Huffman-coded 0xff: padding of 8 bits (RFC 7541 §5.2).
+    bad_huffman.extend([0x00, 0x81, 0xff, 0x01, b'x']);
+    let mut above_limit = Vec::new();
+    // A table size update to 4097, above SETTINGS_HEADER_TABLE_SIZE 4096 (RFC 7541 §4.2).
+    loona_hpack::encoder::encode_integer_into(4097, 5, 0x20, &mut above_limit).unwrap();
+    above_limit.extend(hpack(GET));
+    for block in [bad_huffman, above_limit] {
+        let mut srv = server();
+        recv(
+            &mut srv,
+            &[raw(frame::HEADERS, frame::END_HEADERS, 1, &block).eos()],
+        );
+        assert_conn_error(&mut srv, 0, ErrorCode::COMPRESSION_ERROR);
+    }
+}
+
+#[test]
+fn test_client_recv_push_promise_of_a_malformed_request_resets_the_promised_stream() {
+    let mut cli = client();
+    assert_eq!(cli.send_request(REQ, true), Ok(1));
+    sent(&mut cli);
+    recv(&mut cli, &[push_promise(1, 2, &get_with(&[":path"], &[]))]);
+    assert_eq!(sent(&mut cli), ["RST_STREAM(2, PROTOCOL_ERROR)"]);
 }
