@@ -26,6 +26,11 @@
 //!   second request) is unsupported: nothing can make the program do it
 //!   when the trace says.
 //!
+//! - a client that announces SETTINGS_ENABLE_PUSH 0 in its first SETTINGS
+//!   (curl does) takes a PUSH_PROMISE as a connection error (RFC 9113
+//!   §6.5.2, §8.4): a trace that sends one is unsupported there, since it
+//!   tests a client that accepts pushes.
+//!
 //! The h2 crate as a client (`h2crate-client`) goes through the same
 //! listener and socket, but its application is ours
 //! ([`super::net::InProcessIut`]): it announces the trace's settings and
@@ -55,8 +60,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// HTTP/2's frame header (RFC 9113 §4.1).
 const FRAME_HEADER: usize = 9;
 const HEADERS: u8 = 0x1;
+const SETTINGS: u8 = 0x4;
+const PUSH_PROMISE: u8 = 0x5;
 const END_STREAM: u8 = 0x1;
-
+const ACK: u8 = 0x1;
+/// SETTINGS_ENABLE_PUSH's identifier (RFC 9113 §6.5.2).
+const ENABLE_PUSH: u16 = 0x2;
 
 /// One frame's header, read off the wire (RFC 9113 §4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +86,16 @@ fn head(b: &[u8]) -> Option<Head> {
         flags: b[4],
         stream: u32::from_be_bytes([b[5], b[6], b[7], b[8]]) & 0x7fff_ffff,
     })
+}
+
+/// The value of SETTINGS_ENABLE_PUSH in a SETTINGS payload, if it is
+/// there (the last one counts, RFC 9113 §6.5.3).
+fn enable_push(payload: &[u8]) -> Option<u32> {
+    payload
+        .chunks_exact(6)
+        .filter(|c| u16::from_be_bytes([c[0], c[1]]) == ENABLE_PUSH)
+        .map(|c| u32::from_be_bytes([c[2], c[3], c[4], c[5]]))
+        .last()
 }
 
 /// The frames' headers in `bytes` (whole frames, as the harness writes them).
@@ -118,6 +137,10 @@ struct Session {
     /// The trace made its request: stream 1's frames go through.
     requested: bool,
     eof: bool,
+    /// The client's first SETTINGS came.
+    settings_seen: bool,
+    /// It announced SETTINGS_ENABLE_PUSH 0 there.
+    push_disabled: bool,
 }
 
 impl Session {
@@ -134,6 +157,8 @@ impl Session {
             out: Vec::new(),
             requested,
             eof: false,
+            settings_seen: false,
+            push_disabled: false,
         }
     }
 
@@ -183,6 +208,10 @@ impl Session {
                 break;
             }
             let frame: Vec<u8> = self.raw.drain(..FRAME_HEADER + h.len).collect();
+            if h.kind == SETTINGS && h.flags & ACK == 0 && !self.settings_seen {
+                self.settings_seen = true;
+                self.push_disabled = enable_push(&frame[FRAME_HEADER..]) == Some(0);
+            }
             if !self.requested && h.stream == 1 {
                 self.held.extend(frame);
                 self.held_heads.push(h);
@@ -404,6 +433,15 @@ impl H2Target for H2ClientTarget {
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
         let s = self.session()?;
+        // A parameter learnt from the client's SETTINGS, as the replay
+        // learns MAX_CONCURRENT_STREAMS: a client that disabled push takes
+        // a PUSH_PROMISE as a connection error (RFC 9113 §6.5.2, §8.4),
+        // which is no test of the stream states the trace is about.
+        if s.push_disabled && heads(bytes).iter().any(|h| h.kind == PUSH_PROMISE) {
+            return Err(TargetError::Unsupported(
+                "the client announced SETTINGS_ENABLE_PUSH 0: a PUSH_PROMISE is a connection error to it (RFC 9113 §6.5.2, §8.4); the trace needs a client that accepts pushes".into(),
+            ));
+        }
         if !s.requested {
             if let Some(h) = heads(bytes).into_iter().find(|h| h.stream != 0) {
                 return Err(TargetError::Unsupported(format!(
@@ -487,6 +525,15 @@ mod tests {
         );
         // The reserved bit is not part of the stream id.
         assert_eq!((h[1].kind, h[1].stream), (6, 0));
+    }
+
+    #[test]
+    fn enable_push_is_read_off_a_settings_payload() {
+        // MAX_CONCURRENT_STREAMS 100, ENABLE_PUSH 0.
+        let p = [0, 3, 0, 0, 0, 100, 0, 2, 0, 0, 0, 0];
+        assert_eq!(enable_push(&p), Some(0));
+        assert_eq!(enable_push(&p[..6]), None);
+        assert_eq!(enable_push(&[0, 2, 0, 0, 0, 1]), Some(1));
     }
 
     #[test]
