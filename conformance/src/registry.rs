@@ -887,7 +887,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache, h2exec:COMMAND, h2-client:COMMAND)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2crate-server, h2crate-client, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache, h2exec:COMMAND, h2-client:COMMAND)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());
