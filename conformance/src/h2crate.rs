@@ -25,8 +25,10 @@
 
 use std::collections::BTreeMap;
 use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use h2::{client, server, Reason, RecvStream, SendStream};
@@ -44,27 +46,33 @@ const MAX_ROUNDS: usize = 10_000;
 
 pub struct H2Crate {
     rt: tokio::runtime::Runtime,
-    conn: Option<Conn>,
+    conn: Option<Duplex>,
 }
 
-struct Conn {
-    /// The harness's end of the duplex.
+/// The in-process connection and the harness's end of its duplex.
+struct Duplex {
     wire: DuplexStream,
-    side: Side,
-    streams: BTreeMap<u32, Handles>,
-    /// h2 ended the connection (after a GOAWAY, or the peer's EOF).
-    closed: bool,
+    conn: Conn<DuplexStream>,
     /// What the IUT wrote that the harness has not polled yet.
     out: Vec<u8>,
 }
 
-enum Side {
+/// h2's connection over `T` and what its application holds of it: the
+/// same over the in-memory duplex and over a socket ([`net`]).
+struct Conn<T> {
+    side: Side<T>,
+    streams: BTreeMap<u32, Handles>,
+    /// h2 ended the connection (after a GOAWAY, or the peer's EOF).
+    closed: bool,
+}
+
+enum Side<T> {
     /// A server waiting for the client preface.
-    Handshaking(server::Handshake<DuplexStream, Bytes>),
-    Server(server::Connection<DuplexStream, Bytes>),
+    Handshaking(server::Handshake<T, Bytes>),
+    Server(server::Connection<T, Bytes>),
     Client {
         send: client::SendRequest<Bytes>,
-        conn: client::Connection<DuplexStream, Bytes>,
+        conn: client::Connection<T, Bytes>,
     },
 }
 
@@ -94,7 +102,7 @@ impl H2Crate {
         }
     }
 
-    fn parts(&mut self) -> Result<(&tokio::runtime::Runtime, &mut Conn), TargetError> {
+    fn parts(&mut self) -> Result<(&tokio::runtime::Runtime, &mut Duplex), TargetError> {
         let conn = self
             .conn
             .as_mut()
@@ -122,7 +130,15 @@ fn response() -> http::Response<()> {
         .expect("a valid response")
 }
 
-impl Conn {
+impl<T: AsyncRead + AsyncWrite + Unpin> Conn<T> {
+    fn new(side: Side<T>) -> Self {
+        Conn {
+            side,
+            streams: BTreeMap::new(),
+            closed: false,
+        }
+    }
+
     /// Polls the connection once; true when it surfaced a stream or ended.
     fn drive(&mut self, cx: &mut Context<'_>) -> bool {
         if self.closed {
@@ -198,39 +214,6 @@ impl Conn {
             }
         }
         progress
-    }
-
-    /// Takes what the IUT wrote; true when there was something.
-    fn read_wire(&mut self, cx: &mut Context<'_>) -> bool {
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut got = false;
-        loop {
-            let mut rb = ReadBuf::new(&mut buf);
-            match Pin::new(&mut self.wire).poll_read(cx, &mut rb) {
-                Poll::Ready(Ok(())) if !rb.filled().is_empty() => {
-                    self.out.extend_from_slice(rb.filled());
-                    got = true;
-                }
-                // EOF, an error or nothing yet.
-                _ => return got,
-            }
-        }
-    }
-
-    /// Polls the connection and reads the wire until two rounds change
-    /// nothing: everything delivered is processed, everything due is out.
-    fn settle(&mut self, cx: &mut Context<'_>) -> Result<(), TargetError> {
-        let mut idle = 0;
-        for _ in 0..MAX_ROUNDS {
-            let progress = self.drive(cx) | self.consume(cx) | self.read_wire(cx);
-            idle = if progress { 0 } else { idle + 1 };
-            if idle == 2 {
-                return Ok(());
-            }
-        }
-        Err(TargetError::Broken(format!(
-            "the h2 connection did not settle in {MAX_ROUNDS} rounds"
-        )))
     }
 
     fn handles(&mut self, stream: u32) -> Result<&mut Handles, TargetError> {
@@ -338,6 +321,86 @@ impl Conn {
     }
 }
 
+/// h2's endpoint in `role` over `io`, announcing `settings`; a client has
+/// written its preface when this returns.
+fn side<T>(
+    rt: &tokio::runtime::Runtime,
+    role: Role,
+    settings: &H2Settings,
+    io: T,
+) -> Result<Side<T>, TargetError>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    Ok(match role {
+        Role::Server => {
+            let mut b = server::Builder::new();
+            if let Some(n) = settings.max_concurrent_streams {
+                b.max_concurrent_streams(n);
+            }
+            if let Some(w) = settings.initial_window_size {
+                b.initial_window_size(w);
+            }
+            if let Some(m) = settings.max_frame_size {
+                b.max_frame_size(m);
+            }
+            Side::Handshaking(b.handshake(io))
+        }
+        Role::Client => {
+            let mut b = client::Builder::new();
+            if let Some(n) = settings.max_concurrent_streams {
+                b.max_concurrent_streams(n);
+            }
+            if let Some(w) = settings.initial_window_size {
+                b.initial_window_size(w);
+            }
+            if let Some(m) = settings.max_frame_size {
+                b.max_frame_size(m);
+            }
+            let (send, conn) = rt
+                .block_on(b.handshake::<_, Bytes>(io))
+                .map_err(|e| TargetError::Broken(format!("h2 client handshake: {e}")))?;
+            Side::Client { send, conn }
+        }
+        Role::Listener => return Err(unsupported("has no listener role")),
+    })
+}
+
+impl Duplex {
+    /// Takes what the IUT wrote; true when there was something.
+    fn read_wire(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut got = false;
+        loop {
+            let mut rb = ReadBuf::new(&mut buf);
+            match Pin::new(&mut self.wire).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) if !rb.filled().is_empty() => {
+                    self.out.extend_from_slice(rb.filled());
+                    got = true;
+                }
+                // EOF, an error or nothing yet.
+                _ => return got,
+            }
+        }
+    }
+
+    /// Polls the connection and reads the wire until two rounds change
+    /// nothing: everything delivered is processed, everything due is out.
+    fn settle(&mut self, cx: &mut Context<'_>) -> Result<(), TargetError> {
+        let mut idle = 0;
+        for _ in 0..MAX_ROUNDS {
+            let progress = self.conn.drive(cx) | self.conn.consume(cx) | self.read_wire(cx);
+            idle = if progress { 0 } else { idle + 1 };
+            if idle == 2 {
+                return Ok(());
+            }
+        }
+        Err(TargetError::Broken(format!(
+            "the h2 connection did not settle in {MAX_ROUNDS} rounds"
+        )))
+    }
+}
+
 impl H2Target for H2Crate {
     fn name(&self) -> &str {
         "h2crate"
@@ -351,44 +414,10 @@ impl H2Target for H2Crate {
 
     fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
         let (wire, iut) = tokio::io::duplex(PIPE);
-        let side = match role {
-            Role::Server => {
-                let mut b = server::Builder::new();
-                if let Some(n) = settings.max_concurrent_streams {
-                    b.max_concurrent_streams(n);
-                }
-                if let Some(w) = settings.initial_window_size {
-                    b.initial_window_size(w);
-                }
-                if let Some(m) = settings.max_frame_size {
-                    b.max_frame_size(m);
-                }
-                Side::Handshaking(b.handshake(iut))
-            }
-            Role::Client => {
-                let mut b = client::Builder::new();
-                if let Some(n) = settings.max_concurrent_streams {
-                    b.max_concurrent_streams(n);
-                }
-                if let Some(w) = settings.initial_window_size {
-                    b.initial_window_size(w);
-                }
-                if let Some(m) = settings.max_frame_size {
-                    b.max_frame_size(m);
-                }
-                let (send, conn) = self
-                    .rt
-                    .block_on(b.handshake::<_, Bytes>(iut))
-                    .map_err(|e| TargetError::Broken(format!("h2 client handshake: {e}")))?;
-                Side::Client { send, conn }
-            }
-            Role::Listener => return Err(unsupported("has no listener role")),
-        };
-        self.conn = Some(Conn {
+        let side = side(&self.rt, role, settings, iut)?;
+        self.conn = Some(Duplex {
             wire,
-            side,
-            streams: BTreeMap::new(),
-            closed: false,
+            conn: Conn::new(side),
             out: Vec::new(),
         });
         Ok(())
@@ -396,7 +425,7 @@ impl H2Target for H2Crate {
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
         let (rt, conn) = self.parts()?;
-        rt.block_on(poll_fn(|cx| Poll::Ready(conn.app(call, cx))))
+        rt.block_on(poll_fn(|cx| Poll::Ready(conn.conn.app(call, cx))))
     }
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
@@ -433,6 +462,228 @@ impl H2Target for H2Crate {
 
     fn close(&mut self) {
         self.conn = None;
+    }
+}
+
+// ------------------------------------------------------ over a real socket
+
+/// The h2 crate behind a real loopback socket, its application still ours
+/// (`h2crate-server` through [`crate::h2::NetH2`], `h2crate-client` through
+/// [`crate::h2::client::H2ClientTarget`]): the same connection and the same
+/// mapping of the trace's application calls as in-process, but the bytes
+/// cross the kernel's TCP and h2 runs on a thread of its own, on real time.
+/// What the harness does over a real socket (its PING proving silence, its
+/// tolerance, one connection per trace) is then tested against an IUT
+/// whose in-process verdicts are known.
+///
+/// Per trace, a current-thread tokio runtime on a thread of its own polls
+/// the connection; the harness's application calls take the same lock and
+/// wake it. When h2 ends the connection, the thread drops it, so the socket
+/// closes and the harness reads the end instead of waiting for it.
+pub struct H2CrateIut {
+    /// The server's listener (`h2crate-server`); a client has none.
+    listener: Option<std::net::TcpListener>,
+    running: Option<Running>,
+}
+
+/// One trace's connection, polled by its thread; the condition variable
+/// tells of each poll that ends.
+struct Running {
+    shared: Arc<(Mutex<Shared>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct Shared {
+    /// None once h2 ended the connection or the trace ended.
+    conn: Option<Conn<tokio::net::TcpStream>>,
+    stop: bool,
+    /// The polling thread's, to wake it after an application call.
+    waker: Option<Waker>,
+    /// Polls of the connection so far.
+    polls: u64,
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl H2CrateIut {
+    /// A server listening on an ephemeral loopback port, and that port.
+    pub fn server() -> std::io::Result<(H2CrateIut, SocketAddr)> {
+        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+        let addr = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        Ok((
+            H2CrateIut {
+                listener: Some(listener),
+                running: None,
+            },
+            addr,
+        ))
+    }
+
+    /// A client, connecting to the harness per trace.
+    pub fn client() -> H2CrateIut {
+        H2CrateIut {
+            listener: None,
+            running: None,
+        }
+    }
+
+    /// The server's end of the connection the harness just made.
+    fn accept(&self) -> Result<std::net::TcpStream, TargetError> {
+        let listener = self
+            .listener
+            .as_ref()
+            .ok_or_else(|| unsupported("client takes no connection"))?;
+        let deadline = std::time::Instant::now() + crate::h2::net::TOLERANCE;
+        loop {
+            match listener.accept() {
+                Ok((sock, _)) => return Ok(sock),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(TargetError::Broken(format!("accepting: {e}"))),
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(TargetError::Broken(
+                    "the harness's connection did not arrive".into(),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+impl crate::h2::net::InProcessIut for H2CrateIut {
+    fn open(
+        &mut self,
+        role: Role,
+        settings: &H2Settings,
+        harness: Option<SocketAddr>,
+    ) -> Result<(), TargetError> {
+        self.close();
+        let broken = |what: &str, e: std::io::Error| TargetError::Broken(format!("{what}: {e}"));
+        let sock = match (role, harness) {
+            (Role::Server, _) => self.accept()?,
+            (Role::Client, Some(addr)) => {
+                std::net::TcpStream::connect(addr).map_err(|e| broken("connecting", e))?
+            }
+            (Role::Client, None) => return Err(unsupported("client needs the harness's address")),
+            (Role::Listener, _) => return Err(unsupported("has no listener role")),
+        };
+        sock.set_nodelay(true).map_err(|e| broken("TCP_NODELAY", e))?;
+        sock.set_nonblocking(true)
+            .map_err(|e| broken("a nonblocking socket", e))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| broken("a tokio runtime", e))?;
+        let io = {
+            let _in = rt.enter();
+            tokio::net::TcpStream::from_std(sock).map_err(|e| broken("registering the socket", e))?
+        };
+        let side = side(&rt, role, settings, io)?;
+        let shared = Arc::new((
+            Mutex::new(Shared {
+                conn: Some(Conn::new(side)),
+                stop: false,
+                waker: None,
+                polls: 0,
+            }),
+            Condvar::new(),
+        ));
+        let polled = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("h2crate".into())
+            .spawn(move || {
+                let (shared, polled) = (&polled.0, &polled.1);
+                rt.block_on(poll_fn(|cx| {
+                    let mut s = lock(shared);
+                    if s.stop {
+                        return Poll::Ready(());
+                    }
+                    s.waker = Some(cx.waker().clone());
+                    let Some(c) = s.conn.as_mut() else {
+                        return Poll::Ready(());
+                    };
+                    while c.drive(cx) | c.consume(cx) {}
+                    let closed = c.closed;
+                    s.polls += 1;
+                    polled.notify_all();
+                    if closed {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                }));
+                // Inside the runtime its socket is registered with: the
+                // socket closes, and the harness reads the end.
+                let _in = rt.enter();
+                let conn = lock(shared).conn.take();
+                drop(conn);
+                lock(shared).polls += 1;
+                polled.notify_all();
+            })
+            .map_err(|e| broken("a thread", e))?;
+        self.running = Some(Running {
+            shared,
+            thread: Some(thread),
+        });
+        Ok(())
+    }
+
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        let running = self
+            .running
+            .as_ref()
+            .ok_or_else(|| TargetError::Broken("not open".into()))?;
+        let (shared, polled) = (&running.shared.0, &running.shared.1);
+        let mut s = lock(shared);
+        let waker = s.waker.clone().unwrap_or_else(|| Waker::noop().clone());
+        let conn = s
+            .conn
+            .as_mut()
+            .ok_or_else(|| unsupported("ended the connection"))?;
+        let result = conn.app(call, &mut Context::from_waker(&waker));
+        // What the call queued goes out in the connection's next poll:
+        // wait for it, so that all of it is on the wire before the
+        // harness's PING (h2 writes a PING's ACK ahead of queued DATA, so
+        // the PING alone would cut a DATA run where the IUT's speed has it).
+        let before = s.polls;
+        waker.wake();
+        let deadline = std::time::Instant::now() + crate::h2::net::TOLERANCE;
+        while s.polls == before && s.conn.is_some() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            s = polled
+                .wait_timeout(s, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        result
+    }
+
+    fn close(&mut self) {
+        if let Some(mut r) = self.running.take() {
+            let waker = {
+                let mut s = lock(&r.shared.0);
+                s.stop = true;
+                s.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for H2CrateIut {
+    fn drop(&mut self) {
+        crate::h2::net::InProcessIut::close(self);
     }
 }
 

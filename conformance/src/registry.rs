@@ -312,6 +312,40 @@ pub static ENTRIES: &[Entry] = &[
         }),
     },
     Entry {
+        name: "h2crate-server",
+        help: "the h2 crate as a server on a loopback port, over h2c; its application does what the trace says, as for h2crate, but over the kernel's TCP on real time",
+        only: "the h2 crate has no TCP of its own",
+        deviations: &[(Suite::H2, "conformance/deviations/h2crate.yaml")],
+        // Through the network target: the HTTP/2 bytes of each connection.
+        captures: true,
+        tcp: None,
+        h2: Some(|_| {
+            let (iut, addr) = crate::h2crate::H2CrateIut::server()
+                .map_err(|e| RegistryError::Unavailable(format!("h2crate-server: {e}")))?;
+            let net = crate::h2::NetH2::cleartext(&addr.to_string())
+                .map_err(|e| RegistryError::Address(e.to_string()))?;
+            Ok(Box::new(
+                net.with_iut(Box::new(iut)).named("h2crate-server"),
+            ))
+        }),
+    },
+    Entry {
+        name: "h2crate-client",
+        help: "the h2 crate as a client, connecting per trace to the harness as server on 127.0.0.1 (as h2-client:COMMAND does); its application does what the trace says",
+        only: "the h2 crate has no TCP of its own",
+        deviations: &[(Suite::H2, "conformance/deviations/h2crate.yaml")],
+        captures: true,
+        tcp: None,
+        h2: Some(|_| {
+            Ok(Box::new(crate::pcap::CapturedH2::new(Box::new(
+                crate::h2::client::H2ClientTarget::in_process(
+                    "h2crate-client",
+                    Box::new(crate::h2crate::H2CrateIut::client()),
+                ),
+            ))))
+        }),
+    },
+    Entry {
         name: "h2c://HOST:PORT",
         help: "an HTTP/2 server over cleartext TCP with prior knowledge (RFC 9113 §3.3), one connection per trace; the harness plays the client",
         only: "a server is reached by HTTP/2 over it",
@@ -743,7 +777,13 @@ pub fn load_deviations(
         (None, _) => return Ok(None),
     };
     let d = Deviations::load(&path)?;
-    if explicit.is_none() && d.target != target {
+    // One list may serve one implementation on several transports: the
+    // h2 crate in-process (`h2crate`) and over a socket (`h2crate-server`).
+    let of_target = d.target == target
+        || target
+            .strip_prefix(d.target.as_str())
+            .is_some_and(|rest| rest.starts_with('-'));
+    if explicit.is_none() && !of_target {
         return Err(ReplayError::DeviationsOfAnother {
             file: path.display().to_string(),
             listed: d.target,
@@ -847,7 +887,7 @@ mod tests {
         let e = lookup("smoltcp", Protocol::H2).err().unwrap().to_string();
         assert_eq!(
             e,
-            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache, h2exec:COMMAND, h2-client:COMMAND)"
+            "smoltcp: smoltcp has no HTTP/2 (HTTP/2 targets: bundled, h2crate, h2crate-server, h2crate-client, h2c://HOST:PORT, h2://HOST:PORT, nghttpd, nginx, h2o, apache, h2exec:COMMAND, h2-client:COMMAND)"
         );
         // A name that takes no argument is not matched with one.
         assert!(lookup("bundled:x", Protocol::Tcp).is_err());

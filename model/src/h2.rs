@@ -2612,7 +2612,7 @@ pub fn attack_stops(a: Attack) -> (Vec<FrameSpec>, bool) {
     let goaway = FrameSpec::new(FrameType::Goaway);
     match a {
         Attack::RapidReset | Attack::SettingsFlood | Attack::PingFlood => (vec![goaway], false),
-        Attack::ContinuationFlood => (vec![goaway], true),
+        Attack::ContinuationFlood => (vec![goaway, FrameSpec::new(FrameType::RstStream)], true),
         Attack::HpackBomb => (vec![goaway, FrameSpec::new(FrameType::RstStream)], true),
     }
 }

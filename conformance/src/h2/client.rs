@@ -26,6 +26,16 @@
 //!   second request) is unsupported: nothing can make the program do it
 //!   when the trace says.
 //!
+//! - a client that announces SETTINGS_ENABLE_PUSH 0 in its first SETTINGS
+//!   (curl does) takes a PUSH_PROMISE as a connection error (RFC 9113
+//!   §6.5.2, §8.4): a trace that sends one is unsupported there, since it
+//!   tests a client that accepts pushes.
+//!
+//! The h2 crate as a client (`h2crate-client`) goes through the same
+//! listener and socket, but its application is ours
+//! ([`super::net::InProcessIut`]): it announces the trace's settings and
+//! makes each request, and every other call, when the trace says.
+//!
 //! Unsupported makes the trace inconclusive with the reason, never a pass.
 //! The program runs on real time: what it emits is awaited within the
 //! clock's tolerance, and the program's stream states cannot be read.
@@ -36,6 +46,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use super::codec::PREFACE;
+use super::net::InProcessIut;
 use super::target::{H2Settings, H2Target, StreamState};
 use crate::h2::H2App;
 use crate::process::{kill_group, spawn_group, StderrTail};
@@ -49,7 +60,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// HTTP/2's frame header (RFC 9113 §4.1).
 const FRAME_HEADER: usize = 9;
 const HEADERS: u8 = 0x1;
+const SETTINGS: u8 = 0x4;
+const PUSH_PROMISE: u8 = 0x5;
 const END_STREAM: u8 = 0x1;
+const ACK: u8 = 0x1;
+/// SETTINGS_ENABLE_PUSH's identifier (RFC 9113 §6.5.2).
+const ENABLE_PUSH: u16 = 0x2;
 
 /// One frame's header, read off the wire (RFC 9113 §4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +88,16 @@ fn head(b: &[u8]) -> Option<Head> {
     })
 }
 
+/// The value of SETTINGS_ENABLE_PUSH in a SETTINGS payload, if it is
+/// there (the last one counts, RFC 9113 §6.5.3).
+fn enable_push(payload: &[u8]) -> Option<u32> {
+    payload
+        .chunks_exact(6)
+        .filter(|c| u16::from_be_bytes([c[0], c[1]]) == ENABLE_PUSH)
+        .map(|c| u32::from_be_bytes([c[2], c[3], c[4], c[5]]))
+        .last()
+}
+
 /// The frames' headers in `bytes` (whole frames, as the harness writes them).
 fn heads(mut bytes: &[u8]) -> Vec<Head> {
     let mut out = Vec::new();
@@ -82,9 +108,20 @@ fn heads(mut bytes: &[u8]) -> Vec<Head> {
     out
 }
 
+/// The client under test.
+enum Client {
+    /// A program, started per trace (`h2-client:COMMAND`).
+    Program(String),
+    /// An IUT in this process whose application takes the trace's calls
+    /// (`h2crate-client`): it makes its requests when the trace says, so
+    /// nothing of it is held back.
+    InProcess(Box<dyn InProcessIut>),
+}
+
 /// The running client and what it sent so far.
 struct Session {
-    child: Child,
+    /// The program's process; none for an in-process client.
+    child: Option<Child>,
     sock: TcpStream,
     /// Read from the client, not yet cut into frames.
     raw: Vec<u8>,
@@ -100,9 +137,31 @@ struct Session {
     /// The trace made its request: stream 1's frames go through.
     requested: bool,
     eof: bool,
+    /// The client's first SETTINGS came.
+    settings_seen: bool,
+    /// It announced SETTINGS_ENABLE_PUSH 0 there.
+    push_disabled: bool,
 }
 
 impl Session {
+    /// `requested`: the client's frames on stream 1 go through from the
+    /// start (an in-process client requests when the trace says).
+    fn new(child: Option<Child>, sock: TcpStream, requested: bool) -> Session {
+        Session {
+            child,
+            sock,
+            raw: Vec::new(),
+            past_preface: false,
+            held: Vec::new(),
+            held_heads: Vec::new(),
+            out: Vec::new(),
+            requested,
+            eof: false,
+            settings_seen: false,
+            push_disabled: false,
+        }
+    }
+
     /// Reads what the client sent, waiting up to `wait` for something
     /// when nothing is there yet.
     fn read(&mut self, wait: Duration) -> Result<(), TargetError> {
@@ -149,6 +208,10 @@ impl Session {
                 break;
             }
             let frame: Vec<u8> = self.raw.drain(..FRAME_HEADER + h.len).collect();
+            if h.kind == SETTINGS && h.flags & ACK == 0 && !self.settings_seen {
+                self.settings_seen = true;
+                self.push_disabled = enable_push(&frame[FRAME_HEADER..]) == Some(0);
+            }
             if !self.requested && h.stream == 1 {
                 self.held.extend(frame);
                 self.held_heads.push(h);
@@ -160,13 +223,15 @@ impl Session {
 
     fn kill(mut self) {
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
-        kill_group(&mut self.child);
+        if let Some(child) = &mut self.child {
+            kill_group(child);
+        }
     }
 }
 
 /// An HTTP/2 client program as the IUT.
 pub struct H2ClientTarget {
-    command: String,
+    client: Client,
     tolerance: Duration,
     session: Option<Session>,
     name: String,
@@ -180,16 +245,31 @@ impl H2ClientTarget {
 
     pub fn with_tolerance(command: &str, tolerance: Duration) -> Self {
         H2ClientTarget {
-            command: command.to_string(),
+            client: Client::Program(command.to_string()),
             tolerance,
             session: None,
             name: format!("h2-client:{command}"),
         }
     }
 
+    /// A client in this process, named `name` in reports: per trace it is
+    /// opened with the harness's address and the trace's settings, and
+    /// takes the trace's application calls.
+    pub fn in_process(name: &str, iut: Box<dyn InProcessIut>) -> Self {
+        H2ClientTarget {
+            client: Client::InProcess(iut),
+            tolerance: DEFAULT_TOLERANCE,
+            session: None,
+            name: name.to_string(),
+        }
+    }
+
     /// The client's process id while a trace runs.
     pub fn pid(&self) -> Option<u32> {
-        self.session.as_ref().map(|s| s.child.id())
+        self.session
+            .as_ref()
+            .and_then(|s| s.child.as_ref())
+            .map(Child::id)
     }
 
     fn session(&mut self) -> Result<&mut Session, TargetError> {
@@ -199,15 +279,27 @@ impl H2ClientTarget {
     }
 
     /// Starts the client against a fresh listener and takes its connection.
-    fn start(&self) -> Result<Session, TargetError> {
+    fn start(&mut self, settings: &H2Settings) -> Result<Session, TargetError> {
         let broken = |what: &str, e: std::io::Error| TargetError::Broken(format!("{what}: {e}"));
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| broken("listening on 127.0.0.1", e))?;
         let addr = listener
             .local_addr()
             .map_err(|e| broken("the listener's address", e))?;
-        let command = self
-            .command
+        let command = match &mut self.client {
+            Client::Program(command) => command,
+            Client::InProcess(iut) => {
+                // Its connect is done when open returns: the connection
+                // waits in the listener's backlog.
+                iut.open(Role::Client, settings, Some(addr))?;
+                let (sock, _) = listener
+                    .accept()
+                    .map_err(|e| broken("accepting the client", e))?;
+                let _ = sock.set_nodelay(true);
+                return Ok(Session::new(None, sock, true));
+            }
+        };
+        let command = command
             .replace("{url}", &format!("http://{addr}/"))
             .replace("{addr}", &addr.to_string())
             .replace("{port}", &addr.port().to_string());
@@ -245,17 +337,7 @@ impl H2ClientTarget {
             std::thread::sleep(Duration::from_millis(2));
         };
         let _ = sock.set_nodelay(true);
-        Ok(Session {
-            child,
-            sock,
-            raw: Vec::new(),
-            past_preface: false,
-            held: Vec::new(),
-            held_heads: Vec::new(),
-            out: Vec::new(),
-            requested: false,
-            eof: false,
-        })
+        Ok(Session::new(Some(child), sock, false))
     }
 
     /// The program's first request, as the trace's `app: request` on
@@ -314,23 +396,23 @@ impl H2Target for H2ClientTarget {
         }
     }
 
+    /// A program's SETTINGS are its own: `settings` go to an in-process
+    /// client only, and the trace's expectations judge what it announces.
     fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
-        // What the client announces is its own: `settings` cannot be
-        // passed on, and the trace's expectations judge what it announces.
-        let _ = settings;
         if role != Role::Client {
             return Err(TargetError::Unsupported(format!(
                 "the IUT is a client program; a {role} trace needs a server"
             )));
         }
-        if let Some(s) = self.session.take() {
-            s.kill();
-        }
-        self.session = Some(self.start()?);
+        self.close();
+        self.session = Some(self.start(settings)?);
         Ok(())
     }
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        if let Client::InProcess(iut) = &mut self.client {
+            return iut.app(call);
+        }
         match *call {
             H2App::Request {
                 stream: 1,
@@ -351,6 +433,15 @@ impl H2Target for H2ClientTarget {
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
         let s = self.session()?;
+        // A parameter learnt from the client's SETTINGS, as the replay
+        // learns MAX_CONCURRENT_STREAMS: a client that disabled push takes
+        // a PUSH_PROMISE as a connection error (RFC 9113 §6.5.2, §8.4),
+        // which is no test of the stream states the trace is about.
+        if s.push_disabled && heads(bytes).iter().any(|h| h.kind == PUSH_PROMISE) {
+            return Err(TargetError::Unsupported(
+                "the client announced SETTINGS_ENABLE_PUSH 0: a PUSH_PROMISE is a connection error to it (RFC 9113 §6.5.2, §8.4); the trace needs a client that accepts pushes".into(),
+            ));
+        }
         if !s.requested {
             if let Some(h) = heads(bytes).into_iter().find(|h| h.stream != 0) {
                 return Err(TargetError::Unsupported(format!(
@@ -384,7 +475,7 @@ impl H2Target for H2ClientTarget {
     /// MAX_CONCURRENT_STREAMS as the value of the trace's parameter, and
     /// gives up (inconclusive) only a trace that depends on the model's 2.
     fn autonomous(&self) -> bool {
-        true
+        matches!(self.client, Client::Program(_))
     }
 
     /// The program closed the connection (it exits once its request is
@@ -398,6 +489,9 @@ impl H2Target for H2ClientTarget {
     fn close(&mut self) {
         if let Some(s) = self.session.take() {
             s.kill();
+        }
+        if let Client::InProcess(iut) = &mut self.client {
+            iut.close();
         }
     }
 }
@@ -431,6 +525,15 @@ mod tests {
         );
         // The reserved bit is not part of the stream id.
         assert_eq!((h[1].kind, h[1].stream), (6, 0));
+    }
+
+    #[test]
+    fn enable_push_is_read_off_a_settings_payload() {
+        // MAX_CONCURRENT_STREAMS 100, ENABLE_PUSH 0.
+        let p = [0, 3, 0, 0, 0, 100, 0, 2, 0, 0, 0, 0];
+        assert_eq!(enable_push(&p), Some(0));
+        assert_eq!(enable_push(&p[..6]), None);
+        assert_eq!(enable_push(&[0, 2, 0, 0, 0, 1]), Some(1));
     }
 
     #[test]

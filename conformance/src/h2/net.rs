@@ -53,6 +53,26 @@ pub enum AddressError {
     Resolve(String, String),
 }
 
+/// An IUT that runs in this process behind a real socket (the h2 crate,
+/// [`crate::h2crate::H2CrateIut`]): its application is ours, so the trace's
+/// `app` steps are made when the trace says, as for an in-process target,
+/// and it announces the settings it is opened with.
+pub trait InProcessIut: Send {
+    /// The IUT's end of one trace's connection, in `role`, announcing
+    /// `settings`: a server accepts the connection the harness just made;
+    /// a client connects to the harness at `harness`.
+    fn open(
+        &mut self,
+        role: Role,
+        settings: &H2Settings,
+        harness: Option<SocketAddr>,
+    ) -> Result<(), TargetError>;
+    /// An application call, when the trace makes it.
+    fn app(&mut self, call: &H2App) -> Result<(), TargetError>;
+    /// Ends the trace's connection.
+    fn close(&mut self);
+}
+
 /// An HTTP/2 server over TCP (`h2c://`) or TLS (`h2://`).
 pub struct NetH2 {
     name: String,
@@ -66,6 +86,8 @@ pub struct NetH2 {
     /// then the trace's `app` steps map onto its answers ([`answers`]).
     app: Option<ServerApp>,
     answers: Option<Answers>,
+    /// The server runs in this process and takes the trace's calls.
+    iut: Option<Box<dyn InProcessIut>>,
 }
 
 /// How long each read blocks while the harness waits for an answer to
@@ -147,7 +169,16 @@ impl NetH2 {
             capture: None,
             app: None,
             answers: None,
+            iut: None,
         }
+    }
+
+    /// The same target for a server that runs in this process
+    /// ([`InProcessIut`]): the trace's settings and application calls go
+    /// to it, and it is not autonomous.
+    pub fn with_iut(mut self, iut: Box<dyn InProcessIut>) -> NetH2 {
+        self.iut = Some(iut);
+        self
     }
 
     /// The same target for a server whose application the suite knows:
@@ -363,7 +394,7 @@ impl H2Target for NetH2 {
         }
     }
 
-    fn open(&mut self, role: Role, _settings: &H2Settings) -> Result<(), TargetError> {
+    fn open(&mut self, role: Role, settings: &H2Settings) -> Result<(), TargetError> {
         self.close();
         if role != Role::Server {
             return Err(TargetError::Unsupported(format!(
@@ -413,10 +444,16 @@ impl H2Target for NetH2 {
         self.conn = Some(conn);
         self.closed = false;
         self.answers = self.app.map(Answers::new);
+        if let Some(iut) = &mut self.iut {
+            iut.open(role, settings, None)?;
+        }
         Ok(())
     }
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
+        if let Some(iut) = &mut self.iut {
+            return iut.app(call);
+        }
         let name = self.name.clone();
         match &mut self.answers {
             Some(a) => a.app(call, &name).map_err(TargetError::Unsupported),
@@ -427,6 +464,9 @@ impl H2Target for NetH2 {
     }
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
+        if let Some(why) = self.answers.as_ref().and_then(|a| a.refuses(bytes, &self.name)) {
+            return Err(TargetError::Unsupported(why));
+        }
         self.record(true, bytes)?;
         if let Some(a) = &mut self.answers {
             a.from_harness(bytes);
@@ -462,14 +502,18 @@ impl H2Target for NetH2 {
         }
         self.capture = None;
         self.answers = None;
+        if let Some(iut) = &mut self.iut {
+            iut.close();
+        }
     }
 
     fn closed(&self) -> bool {
         self.closed
     }
 
+    /// A server the suite does not run in this process.
     fn autonomous(&self) -> bool {
-        true
+        self.iut.is_none()
     }
 
     /// The HTTP/2 bytes both ways, as the data segments of one TCP

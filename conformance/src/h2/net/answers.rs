@@ -52,6 +52,13 @@ pub struct ServerApp {
     /// request); longer than any window the harness opens, so the answer
     /// waits on flow control.
     pub body_len: u64,
+    /// Its application resets a stream whose request gets a second header
+    /// block while it is answered (Apache: RST_STREAM INTERNAL_ERROR, see
+    /// apache.yaml). A second block left open (no END_HEADERS) is then
+    /// unsupported: the reset races whatever the frames after it make the
+    /// server's HTTP/2 layer send (RFC 9113 §6.10's GOAWAY), so neither
+    /// reaction could be judged the same way twice.
+    pub resets_second_header_block: bool,
 }
 
 const DATA: u8 = 0x0;
@@ -186,6 +193,27 @@ impl Answers {
                 let blocked = a.headers_seen && (a.window <= 0 || self.conn_window <= 0);
                 due && !a.ended && !blocked
             })
+    }
+
+    /// Why the harness's `bytes` cannot go to this server, if they cannot:
+    /// a second header block left open on a stream whose request the
+    /// server's application resets for it ([`ServerApp::resets_second_header_block`]).
+    pub(super) fn refuses(&self, bytes: &[u8], server: &str) -> Option<Why> {
+        if !self.app.resets_second_header_block {
+            return None;
+        }
+        let mut rest = bytes.strip_prefix(PREFACE).unwrap_or(bytes).to_vec();
+        frames(&mut rest).into_iter().find_map(|f| {
+            let second = f.kind == HEADERS
+                && f.flags & END_HEADERS == 0
+                && self.streams.get(&f.stream).is_some_and(|a| a.headers_done);
+            second.then(|| {
+                format!(
+                    "{server} resets stream {} when its request gets a second header block; with the block left open, that reset races the server's answer to the frames that follow (RFC 9113 §6.10), so the trace cannot be judged the same way twice",
+                    f.stream
+                )
+            })
+        })
     }
 
     /// The harness's bytes, before they go out: what they change of the
@@ -490,6 +518,7 @@ mod tests {
         Answers::new(ServerApp {
             answers_at_headers: false,
             body_len: 100,
+            resets_second_header_block: false,
         })
     }
 
@@ -624,6 +653,24 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.contains("reset"), "{e}");
+    }
+
+    #[test]
+    fn a_second_open_header_block_is_refused_where_the_server_resets_for_it() {
+        let mut a = Answers::new(ServerApp {
+            answers_at_headers: true,
+            body_len: 100,
+            resets_second_header_block: true,
+        });
+        let open_block = frame(HEADERS, END_STREAM, 1, b"t");
+        assert!(a.refuses(&open_block, "s").is_none(), "a first block");
+        a.from_harness(&frame(HEADERS, END_HEADERS, 1, b"x"));
+        assert!(a.refuses(&open_block, "s").is_some());
+        assert!(a
+            .refuses(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"t"), "s")
+            .is_none(), "a whole second block is judged");
+        a.app.resets_second_header_block = false;
+        assert!(a.refuses(&open_block, "s").is_none());
     }
 
     #[test]
