@@ -406,6 +406,14 @@ impl H2Target for H2Crate {
         "h2crate"
     }
 
+    /// h2 ended the connection and the harness has read all it wrote (a
+    /// wrong client magic ends it without a GOAWAY, RFC 9113 §3.4).
+    fn closed(&self) -> bool {
+        self.conn
+            .as_ref()
+            .is_some_and(|d| d.conn.closed && d.out.is_empty())
+    }
+
     /// In-process: time passes only when the harness says so (h2 keeps no
     /// timer a trace waits for).
     fn clock(&self) -> Clock {
