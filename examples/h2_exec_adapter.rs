@@ -45,6 +45,8 @@ enum Request {
 struct Announce {
     max_concurrent_streams: Option<u32>,
     initial_window_size: Option<u32>,
+    #[serde(default)]
+    max_frame_size: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +194,7 @@ fn handle(conn: &mut Option<Connection>, req: Request) -> Response {
             initial_window_size: settings
                 .initial_window_size
                 .unwrap_or(default.initial_window_size),
+            max_frame_size: settings.max_frame_size.unwrap_or(default.max_frame_size),
             ..default
         };
         *conn = Some(Connection::new(role, local));

@@ -33,7 +33,10 @@ fn run_in(bin: &Path, dir: &Path, args: &[&str]) -> (i32, String, String) {
 fn the_readme_commands_work(bin: &Path, dir: &Path) {
     let (code, out, err) = run_in(bin, dir, &["replay", "tcp"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("199 pass, 0 fail"), "{out}");
+    assert!(
+        out.contains(&format!("{} pass, 0 fail", common::tcp_traces())),
+        "{out}"
+    );
     let (code, out, err) = run_in(bin, dir, &["replay", "h2"]);
     assert_eq!(code, 0, "{out}{err}");
     let h2 = common::h2_traces();
@@ -52,7 +55,13 @@ fn the_readme_commands_work(bin: &Path, dir: &Path) {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("76 documented deviation, 0 stale"), "{out}");
+    // Run from elsewhere, the list is still found: its entries apply.
+    assert!(
+        out.contains(" 0 fail,")
+            && !out.contains(" 0 documented deviation")
+            && out.contains(", 0 stale"),
+        "{out}"
+    );
     assert!(out.contains("conformance/deviations/smoltcp.yaml"), "{out}");
     let (code, out, err) = run_in(bin, dir, &["check", "tcp-listener", "--profile", "linux"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -35,7 +35,10 @@ fn only_takes_a_part_of_an_id_or_a_glob() {
     let (code, out, err) = tracewright(&["replay", "tcp", "--only", "time-wait", "-v"]);
     assert_eq!(code, 0, "{out}{err}");
     let listed = verdicts(&out);
-    assert!(listed.len() > 5 && listed.len() < common::tcp_traces(), "{out}");
+    assert!(
+        listed.len() > 5 && listed.len() < common::tcp_traces(),
+        "{out}"
+    );
     assert!(listed.iter().all(|l| l.contains("time-wait")), "{out}");
     let (code, out, _) = tracewright(&[
         "replay",
@@ -90,7 +93,10 @@ fn fail_fast_stops_at_the_first_failure() {
     // a corpus of one's own).
     let (code, all, _) = tracewright(&["replay", "tcp", "--target", "smoltcp", "--traces", traces]);
     assert_eq!(code, 1);
-    assert!(all.contains(&format!("{} traces in", common::tcp_traces())), "{all}");
+    assert!(
+        all.contains(&format!("{} traces in", common::tcp_traces())),
+        "{all}"
+    );
     for jobs in ["1", "2"] {
         let (code, out, _) = tracewright(&[
             "replay",

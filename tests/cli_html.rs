@@ -99,7 +99,7 @@ fn html_report_is_one_self_contained_file() {
     assert!(table.contains("<td class=\"all\""));
     // Every trace has its section, each with a ladder: two (expected and
     // observed) for a deviation, one for a pass.
-    assert_eq!(html.matches("<section id=").count(), 199);
+    assert_eq!(html.matches("<section id=").count(), common::tcp_traces());
     let section = |id: &str| {
         let at = html.find(&format!("<section id=\"{id}\"")).unwrap();
         &html[at..at + html[at..].find("</section>").unwrap()]

@@ -92,7 +92,13 @@ fn non_passes_stay_listed_without_verbose() {
     let count = |what: &str| -> usize {
         let line = out.lines().find(|l| l.contains(" traces in ")).unwrap();
         let at = line.find(what).unwrap();
-        line[..at].trim_end().rsplit([' ', ',', ':']).next().unwrap().parse().unwrap()
+        line[..at]
+            .trim_end()
+            .rsplit([' ', ',', ':'])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     assert_eq!(listed, count(" documented deviation"), "{out}");
     assert!(

@@ -251,7 +251,11 @@ fn shards_run_apart_merge_into_the_unsharded_report() {
         let lines = json_lines(Path::new(&f));
         assert_eq!(lines[0]["shard"], format!("{k}/3"));
         let ids = trace_ids(&lines);
-        assert!(ids.len() >= common::tcp_traces() / 3, "shard {k}: {} traces", ids.len());
+        assert!(
+            ids.len() >= common::tcp_traces() / 3,
+            "shard {k}: {} traces",
+            ids.len()
+        );
         seen.extend(ids);
         shard_files.push(f);
     }

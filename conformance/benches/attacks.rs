@@ -77,7 +77,10 @@ fn measure(a: Attack, rounds: u32, limits: Limits) -> (usize, u32) {
         drain(&mut conn);
     }
     drop(conn);
-    (PEAK.load(Ordering::Relaxed).saturating_sub(base), connections)
+    (
+        PEAK.load(Ordering::Relaxed).saturating_sub(base),
+        connections,
+    )
 }
 
 fn kib(n: usize) -> String {
@@ -86,7 +89,10 @@ fn kib(n: usize) -> String {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter names attacks to run.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let attacks = [
         Attack::RapidReset,
         Attack::ContinuationFlood,

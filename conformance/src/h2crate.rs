@@ -578,7 +578,8 @@ impl crate::h2::net::InProcessIut for H2CrateIut {
             (Role::Client, None) => return Err(unsupported("client needs the harness's address")),
             (Role::Listener, _) => return Err(unsupported("has no listener role")),
         };
-        sock.set_nodelay(true).map_err(|e| broken("TCP_NODELAY", e))?;
+        sock.set_nodelay(true)
+            .map_err(|e| broken("TCP_NODELAY", e))?;
         sock.set_nonblocking(true)
             .map_err(|e| broken("a nonblocking socket", e))?;
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -587,7 +588,8 @@ impl crate::h2::net::InProcessIut for H2CrateIut {
             .map_err(|e| broken("a tokio runtime", e))?;
         let io = {
             let _in = rt.enter();
-            tokio::net::TcpStream::from_std(sock).map_err(|e| broken("registering the socket", e))?
+            tokio::net::TcpStream::from_std(sock)
+                .map_err(|e| broken("registering the socket", e))?
         };
         let side = side(&rt, role, settings, io)?;
         let shared = Arc::new((

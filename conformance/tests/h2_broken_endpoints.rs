@@ -8,8 +8,8 @@ use std::path::Path;
 
 use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::h2::{
-    load_h2_corpus, Attack, replay_h2, settings_of, BundledH2, FrameType, H2App, H2Corpus, H2Settings,
-    H2Step, H2Target, H2Trace, StreamState, PREFACE,
+    load_h2_corpus, replay_h2, settings_of, Attack, BundledH2, FrameType, H2App, H2Corpus,
+    H2Settings, H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
 use tracewright_conformance::replay::Verdict;
 use tracewright_conformance::target::{Clock, TargetError};
@@ -327,8 +327,11 @@ impl H2Target for Broken {
                 .inner
                 .connection_mut()
                 .ok_or_else(|| TargetError::Broken("not open".into()))?;
-            *conn =
-                stack::Connection::with_limits(r, settings_of(settings), stack::Limits::unbounded());
+            *conn = stack::Connection::with_limits(
+                r,
+                settings_of(settings),
+                stack::Limits::unbounded(),
+            );
             return Ok(());
         }
         // The bundled connection, opened with other settings than it
@@ -506,8 +509,7 @@ fn exercises_settings_bounds(t: &H2Trace) -> bool {
         H2Step::Send(f) if f.kind == FrameType::Settings => {
             f.enable_push.is_some_and(|v| v > 1)
                 || f.initial_window_size.is_some_and(|v| v > 0x7fff_ffff)
-                || f
-                    .max_frame_size
+                || f.max_frame_size
                     .is_some_and(|v| !(1 << 14..1 << 24).contains(&v))
         }
         _ => false,

@@ -702,7 +702,11 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
     let mut other = BTreeSet::new();
     let mut should = BTreeSet::new();
     let mut swallowed = BTreeSet::new();
-    for t in &corpus.traces {
+    // The wrapper holds a header block until its END_HEADERS to re-encode
+    // it, so a CONTINUATION flood never reaches the bundled connection's
+    // limit through it: the attack traces are h2_broken_endpoints.rs's.
+    let floods = |t: &H2Trace| t.steps.iter().any(|s| matches!(s, H2Step::Flood(_)));
+    for t in corpus.traces.iter().filter(|t| !floods(t)) {
         let mut target = Broken::new(how);
         let verdict = replay_h2(t, &mut target).verdict;
         if target.swallowed > 0 {
@@ -770,13 +774,6 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
     );
 }
 
-
-
-
-
-
-
-
 #[test]
 fn h2_an_endpoint_that_accepts_malformed_messages_fails_those_traces() {
     check(
@@ -789,12 +786,3 @@ fn h2_an_endpoint_that_accepts_malformed_messages_fails_those_traces() {
 fn h2_an_endpoint_that_ignores_hpack_errors_fails_those_traces() {
     check(Breakage::IgnoresHpackErrors, exercises_hpack_errors);
 }
-
-/// The report a broken endpoint gets, with each failure drawn as a ladder
-/// of frames, kept as a snapshot in reports/.
-
-/// HTTP/2 has documented deviations as TCP has: the broken connection's
-/// failures, listed in a list about HTTP/2 traces, show as DEVIATION with
-/// their reason; a listed trace that passes is STALE (which fails a run);
-/// and a list about TCP traces names none of these, so all its entries are
-/// stale and the failures stay failures.

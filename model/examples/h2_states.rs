@@ -6,7 +6,9 @@ use tracewright_model::configs::h2_checks;
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let only = std::env::args().nth(1).and_then(|a| a.parse::<usize>().ok());
+    let only = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse::<usize>().ok());
     let threads: Vec<usize> = match std::env::args().nth(2).and_then(|a| a.parse().ok()) {
         Some(t) => vec![t],
         None => vec![1, cores],

@@ -1752,6 +1752,17 @@ impl H2Model {
                 alternatives.push(Some(Frame::goaway(f.stream, c)));
             }
         }
+        // A malformed request answered with a connection error (§5.4.1):
+        // the request was read, so its stream may count as processed
+        // (§6.8) as for an HPACK error.
+        if let Shape::Fields(class) = f.shape {
+            if class.fault() == Fault::Malformed
+                && end.stream(f.stream).state == Idle
+                && !Self::own(r, f.stream)
+            {
+                alternatives.push(Some(Frame::goaway(f.stream, Code::ProtocolError)));
+            }
+        }
         let end = &mut w.ends[r];
         match reaction {
             Reaction::Ignore => {}

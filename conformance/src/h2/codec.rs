@@ -482,7 +482,12 @@ impl Encoder {
             Attack::RapidReset => {
                 let stream = 2 * r + 1;
                 let mut out = frame_bytes(1, END_STREAM | END_HEADERS, stream, &bare_request());
-                out.extend(frame_bytes(3, 0, stream, &ErrorName::Cancel.code().to_be_bytes()));
+                out.extend(frame_bytes(
+                    3,
+                    0,
+                    stream,
+                    &ErrorName::Cancel.code().to_be_bytes(),
+                ));
                 out
             }
             Attack::ContinuationFlood if r == 0 => frame_bytes(1, END_STREAM, 1, &bare_request()),
@@ -658,8 +663,10 @@ mod flood_tests {
         let bomb = enc.flood_round(Attack::HpackBomb, 1);
         assert!(bomb.len() - 9 <= 1 << 14);
         let mut n = 0usize;
-        dec.decode_with_cb(&bomb[9..], |name, _| n += usize::from(&name[..] == b"x-bomb"))
-            .unwrap();
+        dec.decode_with_cb(&bomb[9..], |name, _| {
+            n += usize::from(&name[..] == b"x-bomb")
+        })
+        .unwrap();
         assert_eq!(n, BOMB_REFERENCES);
         let c = enc.flood_round(Attack::ContinuationFlood, 1);
         assert_eq!(c.len() - 9, 1 << 14);

@@ -464,7 +464,11 @@ impl H2Target for NetH2 {
     }
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
-        if let Some(why) = self.answers.as_ref().and_then(|a| a.refuses(bytes, &self.name)) {
+        if let Some(why) = self
+            .answers
+            .as_ref()
+            .and_then(|a| a.refuses(bytes, &self.name))
+        {
             return Err(TargetError::Unsupported(why));
         }
         self.record(true, bytes)?;

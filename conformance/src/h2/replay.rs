@@ -880,7 +880,11 @@ pub fn replay_h2_with(
 /// `Some` with the length worked out for a frame `beyond` a window; an
 /// error where the IUT gave no window back for a plain one, or where the
 /// IUT's windows cannot be overrun by one frame.
-fn window_for(run: &mut Run<H2<'_>>, i: usize, f: &FrameSpec) -> Result<Option<FrameSpec>, Verdict> {
+fn window_for(
+    run: &mut Run<H2<'_>>,
+    i: usize,
+    f: &FrameSpec,
+) -> Result<Option<FrameSpec>, Verdict> {
     if f.kind != FrameType::Data {
         return Ok(None);
     }
@@ -912,7 +916,11 @@ fn window_for(run: &mut Run<H2<'_>>, i: usize, f: &FrameSpec) -> Result<Option<F
         Window::Stream => (stream + 1, conn, "connection"),
         Window::Connection => (conn + 1, stream, "stream"),
     };
-    let max = i64::from(run.proto.iut_max_frame_size.unwrap_or(DEFAULT_MAX_FRAME_SIZE));
+    let max = i64::from(
+        run.proto
+            .iut_max_frame_size
+            .unwrap_or(DEFAULT_MAX_FRAME_SIZE),
+    );
     if len > max {
         return Err(Verdict::Inconclusive {
             step: i,
@@ -995,7 +1003,10 @@ fn judge_flood(
         expected.extend(fl.answers.iter().map(|p| p.to_string()));
         return Err(Verdict::Fail {
             step: i,
-            reason: format!("the IUT sent a frame no defence against the {} allows", fl.attack),
+            reason: format!(
+                "the IUT sent a frame no defence against the {} allows",
+                fl.attack
+            ),
             expected,
             got: Some(text),
         });
@@ -1057,7 +1068,10 @@ fn flood(run: &mut Run<H2<'_>>, i: usize, fl: &Flood) -> Result<(), Verdict> {
         run.line(
             i,
             Dir::Note,
-            format!("the IUT stopped the {} after {sent} rounds: {how}", fl.attack),
+            format!(
+                "the IUT stopped the {} after {sent} rounds: {how}",
+                fl.attack
+            ),
         );
         run.diverged = true;
         return Ok(());
@@ -1117,7 +1131,11 @@ fn after_flood(
         }
     }
     // Two round trips on a real clock, as `sync`; one in process.
-    let rounds = if matches!(run.proto.clock(), Clock::Real { .. }) { 2 } else { 1 };
+    let rounds = if matches!(run.proto.clock(), Clock::Real { .. }) {
+        2
+    } else {
+        1
+    };
     let mut acked = false;
     for _ in 0..rounds {
         if run.proto.target.closed() {

@@ -361,7 +361,10 @@ impl Plugin for Tcp<'_> {
                 // The rest of a timeout after its `before`: the timer was
                 // armed a whole timeout ago, and may be that late.
                 let armed = match *w {
-                    Wait::AfterRto(n) => run.proto.target.resolve_wait(Wait::Rto(n), run.proto.profile),
+                    Wait::AfterRto(n) => run
+                        .proto
+                        .target
+                        .resolve_wait(Wait::Rto(n), run.proto.profile),
                     _ => d,
                 };
                 run.slack = run.proto.target.timer_slack(armed);

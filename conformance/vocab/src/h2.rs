@@ -554,10 +554,13 @@ impl fmt::Display for FrameSpec {
             parts.push(format!("magic={m:?}"));
         }
         if let Some(w) = self.beyond {
-            parts.push(format!("beyond the {} window", match w {
-                Window::Stream => "stream",
-                Window::Connection => "connection",
-            }));
+            parts.push(format!(
+                "beyond the {} window",
+                match w {
+                    Window::Stream => "stream",
+                    Window::Connection => "connection",
+                }
+            ));
         }
         if let Some(c) = self.fields {
             parts.push(format!("fields={}", c.name()));
@@ -922,7 +925,10 @@ fn check_preface(
             ))
         } else if m.is_empty() || m.len() > MAX_MAGIC {
             Some(format!("{} octets; 1 to {MAX_MAGIC} are allowed", m.len()))
-        } else if !m.bytes().all(|b| b.is_ascii_graphic() || b" \r\n".contains(&b)) {
+        } else if !m
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || b" \r\n".contains(&b))
+        {
             Some("only printable ASCII, spaces, CR and LF are allowed".into())
         } else {
             None
@@ -959,21 +965,36 @@ mod preface_tests {
         };
         assert_eq!(f.magic.as_deref(), Some("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"));
         // Written back as it was read.
-        assert_eq!(parse_h2_trace(std::path::Path::new("t.yaml"), &t.to_yaml()).unwrap(), t);
+        assert_eq!(
+            parse_h2_trace(std::path::Path::new("t.yaml"), &t.to_yaml()).unwrap(),
+            t
+        );
     }
 
     #[test]
     fn a_misplaced_magic_is_a_load_error_with_its_line_and_field() {
         let cases = [
-            ("client", "  - send: {type: SETTINGS, magic: PRI}\n", "the IUT must be a server"),
+            (
+                "client",
+                "  - send: {type: SETTINGS, magic: PRI}\n",
+                "the IUT must be a server",
+            ),
             (
                 "server",
                 "  - send: {type: SETTINGS}\n  - send: {type: SETTINGS, magic: PRI}\n",
                 "first send",
             ),
             ("server", "  - send: {type: PING, magic: PRI}\n", "not PING"),
-            ("server", "  - send: {type: SETTINGS, magic: \"\"}\n", "0 octets"),
-            ("server", "  - send: {type: SETTINGS, magic: \"\\0\"}\n", "printable ASCII"),
+            (
+                "server",
+                "  - send: {type: SETTINGS, magic: \"\"}\n",
+                "0 octets",
+            ),
+            (
+                "server",
+                "  - send: {type: SETTINGS, magic: \"\\0\"}\n",
+                "printable ASCII",
+            ),
         ];
         for (iut, steps, says) in cases {
             let text = trace(iut, steps);

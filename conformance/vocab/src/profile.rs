@@ -141,7 +141,9 @@ impl Profile {
             // On a virtual clock, exact: 1 ms before the end, then 1 ms.
             Wait::BeforeTwoMsl => Duration::from_millis((2 * self.msl_ms).saturating_sub(1)),
             Wait::AfterTwoMsl => Duration::from_millis((2 * self.msl_ms).min(1)),
-            Wait::BeforeRto(n) => self.resolve(Wait::Rto(n)).saturating_sub(Duration::from_millis(1)),
+            Wait::BeforeRto(n) => self
+                .resolve(Wait::Rto(n))
+                .saturating_sub(Duration::from_millis(1)),
             Wait::AfterRto(n) => self.resolve(Wait::Rto(n)).min(Duration::from_millis(1)),
             Wait::HalfTwoMsl => Duration::from_millis(self.msl_ms),
         }

@@ -1159,7 +1159,12 @@ mod tests {
     /// a `before` of anything but a timeout is refused.
     #[test]
     fn timer_bounds_read_and_print_back() {
-        for text in ["before(rto(2))", "after(rto(0))", "half(2msl)", "before(2msl)"] {
+        for text in [
+            "before(rto(2))",
+            "after(rto(0))",
+            "half(2msl)",
+            "before(2msl)",
+        ] {
             assert_eq!(text.parse::<Wait>().unwrap().to_string(), text);
         }
         assert_eq!("before(rto(3))".parse::<Wait>(), Ok(Wait::BeforeRto(3)));

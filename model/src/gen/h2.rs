@@ -483,9 +483,10 @@ pub fn project(model: &H2Model, init: &World, path: &[Action], label: &Label) ->
     })];
     // Whether a server sends its SETTINGS before it reads a bad client
     // preface, or at all, is its own (RFC 9113 §3.4): not expected then.
-    if path.iter().any(|a| {
-        matches!(a, Action::HarnessProbe { frame, .. } if frame.shape == Shape::BadMagic)
-    }) {
+    if path
+        .iter()
+        .any(|a| matches!(a, Action::HarnessProbe { frame, .. } if frame.shape == Shape::BadMagic))
+    {
         steps.clear();
     }
     let mut covers: Vec<Transition> = Vec::new();
@@ -615,12 +616,15 @@ pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
     // The receiver's flow control and the attacks: families of their own
     // (see [`super::h2_families`]), each trace labelled by what it is for.
     for ((role, transition), trace) in super::h2_families::families() {
-        corpus.coverage.transitions.push(tracewright_vocab::trace::CoverageEntry {
-            role,
-            transition,
-            trace: Some(trace.id.clone()),
-            uncovered: None,
-        });
+        corpus
+            .coverage
+            .transitions
+            .push(tracewright_vocab::trace::CoverageEntry {
+                role,
+                transition,
+                trace: Some(trace.id.clone()),
+                uncovered: None,
+            });
         corpus.traces.push(trace);
     }
     corpus.traces.sort_by(|a, b| a.id.cmp(&b.id));

@@ -18,14 +18,16 @@
 //! Each trace starts with the preface every generated trace has, and is
 //! labelled by the one transition it exists for.
 
-use tracewright_vocab::h2::{FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck};
+use tracewright_vocab::h2::{
+    FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
+};
 use tracewright_vocab::trace::{Event, Protocol, Role, Transition, FORMAT};
 
 use super::h2::{pattern, send_spec, trace_id};
 use super::Label;
 use crate::h2::{
-    attack_answers, attack_rounds, attack_stops, Attack, Frame, H2Model, Kind, Window,
-    FULL_FRAME, LARGE_STREAM_WINDOW, MAX_CONCURRENT, SMALL_STREAM_WINDOW,
+    attack_answers, attack_rounds, attack_stops, Attack, Frame, H2Model, Kind, Window, FULL_FRAME,
+    LARGE_STREAM_WINDOW, MAX_CONCURRENT, SMALL_STREAM_WINDOW,
 };
 
 /// Every trace of both families, with its label.

@@ -1695,11 +1695,27 @@ fn test_limits_hpack_bomb_meets_enhance_your_calm() {
         setup.extend_from_slice(s.as_bytes());
     }
     setup.extend(hpack(&[(":method", "GET"), (":path", "/")]));
-    recv(&mut srv, &[raw(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 1, &setup)]);
+    recv(
+        &mut srv,
+        &[raw(
+            frame::HEADERS,
+            frame::END_HEADERS | frame::END_STREAM,
+            1,
+            &setup,
+        )],
+    );
     assert!(sent(&mut srv).is_empty());
     let mut bomb = hpack(&[(":method", "GET"), (":path", "/")]);
     bomb.extend(std::iter::repeat_n(0x80 | 62, 1000));
-    recv(&mut srv, &[raw(frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 3, &bomb)]);
+    recv(
+        &mut srv,
+        &[raw(
+            frame::HEADERS,
+            frame::END_HEADERS | frame::END_STREAM,
+            3,
+            &bomb,
+        )],
+    );
     assert_conn_error(&mut srv, 1, ErrorCode::ENHANCE_YOUR_CALM);
 }
 

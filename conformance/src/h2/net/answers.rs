@@ -666,9 +666,11 @@ mod tests {
         assert!(a.refuses(&open_block, "s").is_none(), "a first block");
         a.from_harness(&frame(HEADERS, END_HEADERS, 1, b"x"));
         assert!(a.refuses(&open_block, "s").is_some());
-        assert!(a
-            .refuses(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"t"), "s")
-            .is_none(), "a whole second block is judged");
+        assert!(
+            a.refuses(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"t"), "s")
+                .is_none(),
+            "a whole second block is judged"
+        );
         a.app.resets_second_header_block = false;
         assert!(a.refuses(&open_block, "s").is_none());
     }
