@@ -1689,12 +1689,13 @@ fn test_limits_continuation_flood_meets_enhance_your_calm() {
 fn test_limits_hpack_bomb_meets_enhance_your_calm() {
     let mut srv = server();
     // A literal with incremental indexing, new name (RFC 7541 §6.2.1).
-    let mut setup = vec![0x40];
+    // Pseudo-header fields first (RFC 9113 §8.3).
+    let mut setup = hpack(&[(":method", "GET"), (":scheme", "http"), (":path", "/")]);
+    setup.push(0x40);
     for s in ["x-bomb", &"b".repeat(4000)] {
         loona_hpack::encoder::encode_integer_into(s.len(), 7, 0, &mut setup).unwrap();
         setup.extend_from_slice(s.as_bytes());
     }
-    setup.extend(hpack(&[(":method", "GET"), (":path", "/")]));
     recv(
         &mut srv,
         &[raw(
@@ -1705,7 +1706,7 @@ fn test_limits_hpack_bomb_meets_enhance_your_calm() {
         )],
     );
     assert!(sent(&mut srv).is_empty());
-    let mut bomb = hpack(&[(":method", "GET"), (":path", "/")]);
+    let mut bomb = hpack(&[(":method", "GET"), (":scheme", "http"), (":path", "/")]);
     bomb.extend(std::iter::repeat_n(0x80 | 62, 1000));
     recv(
         &mut srv,
@@ -1724,7 +1725,7 @@ fn test_limits_hpack_bomb_meets_enhance_your_calm() {
 #[test]
 fn test_limits_rapid_reset_forgets_old_streams() {
     let mut srv = server();
-    let req = [(":method", "GET"), (":path", "/")];
+    let req = [(":method", "GET"), (":scheme", "http"), (":path", "/")];
     for k in 0..1000u32 {
         let id = 2 * k + 1;
         recv(&mut srv, &[headers(id, &req), rst(id, ErrorCode::CANCEL)]);
