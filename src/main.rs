@@ -18,6 +18,7 @@ use tracewright_conformance::results;
 use tracewright_model::configs::TcpOptions;
 use tracewright_model::tcp::{TcpConfig, TcpModel};
 
+mod cells;
 mod colour;
 mod html;
 mod print;
@@ -133,6 +134,15 @@ enum Command {
         /// Also write the ladder as SVG to this file.
         #[arg(long, value_name = "PATH")]
         svg: Option<PathBuf>,
+    },
+    /// Print the TCP corpus against RFC 9293 §3.10's event table: each
+    /// (state, event) cell, how many of the model's transitions in it are
+    /// covered; from corpus folders (their coverage.yaml) or from `replay
+    /// --json` results (what a target's passing traces cover).
+    Cells {
+        /// Corpus folders or results files (default traces/tcp and
+        /// traces/tcp-listener).
+        paths: Vec<PathBuf>,
     },
     /// Replay the corpus against a target and write its report.
     Replay {
@@ -296,6 +306,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Show { trace, svg } => show::show(&trace, svg.as_deref()),
+        Command::Cells { paths } => cells::cells(&paths),
         Command::Check {
             protocol,
             model,
