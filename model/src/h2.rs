@@ -903,6 +903,22 @@ impl fmt::Debug for Frames {
     }
 }
 
+/// Where `actions()` lists: keeps what `may` admits, in order.
+struct Gate<'a, F: Fn(&Action) -> bool> {
+    may: F,
+    out: &'a mut Vec<Action>,
+}
+
+impl<F: Fn(&Action) -> bool> Gate<'_, F> {
+    // Inlined, the test folds into the loop that lists the actions.
+    #[inline(always)]
+    fn push(&mut self, a: Action) {
+        if (self.may)(&a) {
+            self.out.push(a);
+        }
+    }
+}
+
 /// Things that, once done, are wrong for good; recorded in `World::violations`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -2088,12 +2104,12 @@ impl H2Model {
         w.net[0].is_empty() && w.net[1].is_empty()
     }
 
-    /// Drops from `actions[first..]` the ones [`Self::step`] surely does
-    /// not enable, keeping the order of the rest: most of the actions
-    /// listed for a state are not enabled in it, and the checker would try
-    /// each. Only guards of `step` itself, cheap ones, decide here
-    /// (`tests/h2_model.rs` checks that no enabled action is dropped).
-    fn drop_disabled(&self, w: &World, actions: &mut Vec<Action>, first: usize) {
+    /// False for the actions [`Self::step`] surely does not enable in
+    /// `w`: most of the actions the model has are not enabled in a given
+    /// state, and the checker would try each. Only guards of `step`
+    /// itself, cheap ones, decide here (`tests/h2_actions.rs` checks that
+    /// no enabled action is left out).
+    fn may_enable<'a>(&'a self, w: &'a World) -> impl Fn(&Action) -> bool + 'a {
         use StreamState::*;
         let iut = self.cfg.iut;
         // The guards every application call passes first (see `step`).
@@ -2104,7 +2120,7 @@ impl H2Model {
                 && w.net[e].is_empty()
                 && ((e == iut && !self.cfg.sequential) || Self::quiet(w))
         });
-        let may = |a: &Action| match *a {
+        move |a: &Action| match *a {
             Action::NetDeliver { from } => !w.net[from].is_empty(),
             Action::AppRequest {
                 end, stream, split, ..
@@ -2139,15 +2155,7 @@ impl H2Model {
             }
             Action::HarnessWindowUpdate { end, .. } => end != iut && !w.probed && !w.ends[end].dead,
             _ => true,
-        };
-        let mut kept = first;
-        for i in first..actions.len() {
-            if may(&actions[i]) {
-                actions[kept] = actions[i];
-                kept += 1;
-            }
         }
-        actions.truncate(kept);
     }
 
     /// The probes the harness may send: every stream-level frame type on
@@ -2560,7 +2568,11 @@ impl Model for H2Model {
     }
 
     fn actions(&self, w: &World, actions: &mut Vec<Action>) {
-        let first = actions.len();
+        // Listed only if step may enable it: see `may_enable`.
+        let actions = &mut Gate {
+            may: self.may_enable(w),
+            out: actions,
+        };
         for from in [CLIENT, SERVER] {
             if !w.net[from].is_empty() {
                 actions.push(Action::NetDeliver { from });
@@ -2610,7 +2622,6 @@ impl Model for H2Model {
                 }
             }
         }
-        self.drop_disabled(w, actions, first);
     }
 
     fn next_state(&self, w: &World, action: Action) -> Option<World> {
