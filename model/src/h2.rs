@@ -708,7 +708,7 @@ pub struct Stream {
 }
 
 /// One endpoint.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct End {
     /// The peer's SETTINGS arrived: the preface is done (§3.4).
     pub got_settings: bool,
@@ -752,22 +752,171 @@ impl End {
 
 /// The index of a stream identifier in [`STREAM_IDS`].
 pub fn index_of(id: u8) -> usize {
-    STREAM_IDS
-        .iter()
-        .position(|&s| s == id)
-        .unwrap_or_else(|| panic!("stream {id} is not in the model"))
+    // A match, not a search of STREAM_IDS: it is on every step's path.
+    let k = match id {
+        1 => 0,
+        3 => 1,
+        5 => 2,
+        2 => 3,
+        _ => panic!("stream {id} is not in the model"),
+    };
+    debug_assert_eq!(STREAM_IDS[k], id);
+    k
 }
 
 /// The whole system.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct World {
     pub ends: [End; 2],
     /// `net[e]`: frames from endpoint `e` to the other, oldest first.
-    pub net: [Vec<Frame>; 2],
+    pub net: [Frames; 2],
     /// The harness sent its probe.
     pub probed: bool,
     /// Properties violated on the way here (bits of [`Violation`]).
     pub violations: u8,
+}
+
+// ------------------------------------------------------- frames in flight
+
+/// How many frames one direction of the connection holds at most (the
+/// probes' leads and an endpoint's answers queued behind its own frames
+/// stay well below it).
+pub const NET_CAP: usize = 8;
+
+/// Frames in flight one way, oldest first, held inline: a [`World`] is
+/// plain data, so the checker copies a state without allocating. Reads
+/// as a slice; equality, order and hashing are the slice's (as a `Vec`'s
+/// were), so the slots past its length never matter.
+#[derive(Clone, Copy)]
+pub struct Frames {
+    len: u8,
+    buf: [Frame; NET_CAP],
+}
+
+impl Frames {
+    const FILLER: Frame = Frame::new(Kind::Data, 0);
+
+    pub const fn new() -> Frames {
+        Frames {
+            len: 0,
+            buf: [Frames::FILLER; NET_CAP],
+        }
+    }
+
+    pub fn push(&mut self, f: Frame) {
+        let n = self.len as usize;
+        assert!(
+            n < NET_CAP,
+            "more than {NET_CAP} frames in flight one way: raise NET_CAP"
+        );
+        self.buf[n] = f;
+        self.len += 1;
+    }
+
+    pub fn insert(&mut self, i: usize, f: Frame) {
+        let n = self.len as usize;
+        assert!(i <= n, "insert at {i} beyond {n} frames");
+        self.push(f);
+        self.buf[i..=n].rotate_right(1);
+    }
+
+    /// Takes the oldest frame off.
+    pub fn pop_front(&mut self) -> Option<Frame> {
+        let f = *self.first()?;
+        let n = self.len as usize;
+        self.buf.copy_within(1..n, 0);
+        self.len -= 1;
+        Some(f)
+    }
+}
+
+impl Default for Frames {
+    fn default() -> Frames {
+        Frames::new()
+    }
+}
+
+impl std::ops::Deref for Frames {
+    type Target = [Frame];
+    fn deref(&self) -> &[Frame] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+impl std::ops::DerefMut for Frames {
+    fn deref_mut(&mut self) -> &mut [Frame] {
+        &mut self.buf[..self.len as usize]
+    }
+}
+
+impl Extend<Frame> for Frames {
+    fn extend<I: IntoIterator<Item = Frame>>(&mut self, it: I) {
+        for f in it {
+            self.push(f);
+        }
+    }
+}
+
+impl FromIterator<Frame> for Frames {
+    fn from_iter<I: IntoIterator<Item = Frame>>(it: I) -> Frames {
+        let mut v = Frames::new();
+        v.extend(it);
+        v
+    }
+}
+
+impl From<Vec<Frame>> for Frames {
+    fn from(v: Vec<Frame>) -> Frames {
+        v.into_iter().collect()
+    }
+}
+
+impl PartialEq for Frames {
+    fn eq(&self, other: &Frames) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Frames {}
+
+impl std::hash::Hash for Frames {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl PartialOrd for Frames {
+    fn partial_cmp(&self, other: &Frames) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Frames {
+    fn cmp(&self, other: &Frames) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl fmt::Debug for Frames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// Where `actions()` lists: keeps what `may` admits, in order.
+struct Gate<'a, F: Fn(&Action) -> bool> {
+    may: F,
+    out: &'a mut Vec<Action>,
+}
+
+impl<F: Fn(&Action) -> bool> Gate<'_, F> {
+    // Inlined, the test folds into the loop that lists the actions.
+    #[inline(always)]
+    fn push(&mut self, a: Action) {
+        if (self.may)(&a) {
+            self.out.push(a);
+        }
+    }
 }
 
 /// Things that, once done, are wrong for good; recorded in `World::violations`.
@@ -1205,14 +1354,24 @@ impl H2Model {
 
     /// Takes one step; `None` when the action is not enabled.
     pub fn step(&self, w: &World, action: Action) -> Option<(World, Option<EndStep>)> {
-        let mut w = w.clone();
+        self.transition(w, action, true)
+    }
+
+    /// [`Self::step`]; without `record` no [`EndStep`] is built (the
+    /// checker wants the next state only, not its labels).
+    fn transition(
+        &self,
+        w: &World,
+        action: Action,
+        record: bool,
+    ) -> Option<(World, Option<EndStep>)> {
         let e = action.end();
         let iut = self.cfg.iut;
         match action {
             Action::NetDeliver { from } => {
-                let f = *w.net[from].first()?;
-                w.net[from].remove(0);
-                let es = self.receive(&mut w, e, f);
+                let mut w = *w;
+                let f = w.net[from].pop_front()?;
+                let es = self.receive(&mut w, e, f, record);
                 Some((w, es))
             }
             Action::HarnessProbe { end, frame } if Self::is_preface_probe(&frame) => {
@@ -1221,11 +1380,12 @@ impl H2Model {
                 if end == iut
                     || w.probed
                     || w.ends[iut].got_settings
-                    || w.net[end] != [settings()]
+                    || w.net[end][..] != [settings()]
                     || (frame.shape == Shape::BadMagic && iut != SERVER)
                 {
                     return None;
                 }
+                let mut w = *w;
                 w.probed = true;
                 if frame.shape == Shape::BadMagic {
                     w.net[end][0] = frame;
@@ -1241,6 +1401,7 @@ impl H2Model {
                 if !self.fields_probe_fits(&w, &frame) {
                     return None;
                 }
+                let mut w = *w;
                 w.probed = true;
                 if frame.shape == Shape::ShortOfContentLength {
                     w.net[end].push(Frame {
@@ -1270,6 +1431,7 @@ impl H2Model {
                 {
                     return None;
                 }
+                let mut w = *w;
                 w.net[end].push(Frame::new(Kind::WindowUpdate, 0));
                 Some((w, None))
             }
@@ -1290,6 +1452,7 @@ impl H2Model {
                 {
                     return None;
                 }
+                let mut w = *w;
                 w.net[end].push(Frame::new(Kind::WindowUpdate, stream));
                 Some((w, None))
             }
@@ -1306,8 +1469,9 @@ impl H2Model {
                 if (e != iut || self.cfg.sequential) && !Self::quiet(&w) {
                     return None;
                 }
-                let es = self.app(&mut w, e, action)?;
-                Some((w, if e == iut { Some(es) } else { None }))
+                let mut w = *w;
+                let es = self.app(&mut w, e, action, record)?;
+                Some((w, es.filter(|_| e == iut)))
             }
         }
     }
@@ -1323,12 +1487,20 @@ impl H2Model {
     }
 
     /// An application call of endpoint `e`.
-    fn app(&self, w: &mut World, e: usize, action: Action) -> Option<EndStep> {
+    /// `None` when the call is not enabled; `Some(None)` when it is and
+    /// nothing is to be recorded.
+    fn app(
+        &self,
+        w: &mut World,
+        e: usize,
+        action: Action,
+        record: bool,
+    ) -> Option<Option<EndStep>> {
         use StreamState::*;
         let initial_win = self.initial_window(e);
         let budget = self.data_budget(e);
         let end = &mut w.ends[e];
-        let mut out = Vec::new();
+        let mut out = Frames::new();
         let (event, stream, before) = match action {
             Action::AppRequest {
                 stream,
@@ -1482,6 +1654,10 @@ impl H2Model {
             }
             _ => unreachable!("not an application call"),
         };
+        w.net[e].extend(out.iter().copied());
+        if !record {
+            return Some(None);
+        }
         let after = if stream == 0 {
             "connection".to_string()
         } else {
@@ -1492,23 +1668,22 @@ impl H2Model {
         } else {
             before.to_string()
         };
-        w.net[e].extend(out.iter().copied());
-        Some(EndStep {
+        Some(Some(EndStep {
             end: e,
             event,
             kind: None,
             stream,
             before,
             after,
-            output: out,
+            output: out.to_vec(),
             alternatives: vec![],
             may_close: false,
-        })
+        }))
     }
 
     /// Sends what both windows allow of the stream's queued data, as one
     /// DATA frame (a target's frames on one stream are read as one run).
-    fn flush(end: &mut End, stream: u8, out: &mut Vec<Frame>) {
+    fn flush(end: &mut End, stream: u8, out: &mut Frames) {
         let conn = &mut end.conn_win;
         let st = &mut end.streams[index_of(stream)];
         // A negative window sends nothing (§6.9.2).
@@ -1667,7 +1842,7 @@ impl H2Model {
     }
 
     /// Endpoint `r` receives `f`.
-    fn receive(&self, w: &mut World, r: usize, f: Frame) -> Option<EndStep> {
+    fn receive(&self, w: &mut World, r: usize, f: Frame, record: bool) -> Option<EndStep> {
         use StreamState::*;
         let initial_win = self.initial_window(r);
         let end = &mut w.ends[r];
@@ -1675,16 +1850,16 @@ impl H2Model {
             // The connection is closed: what arrives is never read.
             return None;
         }
-        let mut out: Vec<Frame> = Vec::new();
+        let mut out = Frames::new();
         let stream = if matches!(f.kind, Kind::Settings | Kind::Ping | Kind::GoAway) {
             0
         } else {
             f.stream
         };
         let before = if stream == 0 {
-            "connection".to_string()
+            "connection"
         } else {
-            end.stream(stream).state.to_string()
+            end.stream(stream).state.name()
         };
         let last = end.processed;
         // > Clients and servers MUST treat an invalid connection preface as
@@ -1901,21 +2076,24 @@ impl H2Model {
                 }
             },
         }
+        w.net[r].extend(out.iter().copied());
+        if !record {
+            return None;
+        }
         let end = &w.ends[r];
         let after = if stream == 0 {
             "connection".to_string()
         } else {
             end.stream(stream).state.to_string()
         };
-        w.net[r].extend(out.iter().copied());
         Some(EndStep {
             end: r,
             event: Event::recv(event_name(&f)),
             kind: Some(f.kind),
             stream,
-            before,
+            before: before.to_string(),
             after,
-            output: out,
+            output: out.to_vec(),
             alternatives,
             may_close,
         })
@@ -1924,6 +2102,60 @@ impl H2Model {
     /// True when no frame is in flight.
     pub fn quiet(w: &World) -> bool {
         w.net[0].is_empty() && w.net[1].is_empty()
+    }
+
+    /// False for the actions [`Self::step`] surely does not enable in
+    /// `w`: most of the actions the model has are not enabled in a given
+    /// state, and the checker would try each. Only guards of `step`
+    /// itself, cheap ones, decide here (`tests/h2_actions.rs` checks that
+    /// no enabled action is left out).
+    fn may_enable<'a>(&'a self, w: &'a World) -> impl Fn(&Action) -> bool + 'a {
+        use StreamState::*;
+        let iut = self.cfg.iut;
+        // The guards every application call passes first (see `step`).
+        let calls = [CLIENT, SERVER].map(|e| {
+            !w.probed
+                && !w.ends[e].dead
+                && w.ends[e].got_settings
+                && w.net[e].is_empty()
+                && ((e == iut && !self.cfg.sequential) || Self::quiet(w))
+        });
+        move |a: &Action| match *a {
+            Action::NetDeliver { from } => !w.net[from].is_empty(),
+            Action::AppRequest {
+                end, stream, split, ..
+            } => {
+                calls[end]
+                    && end == CLIENT
+                    && !(split && end == iut)
+                    && w.ends[end].stream(stream).state == Idle
+            }
+            Action::AppRespond { end, stream, .. } => {
+                calls[end] && end == SERVER && !w.ends[end].stream(stream).headers_sent
+            }
+            Action::AppData { end, stream, .. } | Action::AppEnd { end, stream } => {
+                let s = w.ends[end].stream(stream);
+                calls[end]
+                    && s.headers_sent
+                    && !s.pending_es
+                    && matches!(s.state, Open | HalfClosedRemote)
+            }
+            Action::AppReset { end, stream } => {
+                calls[end]
+                    && matches!(
+                        w.ends[end].stream(stream).state,
+                        Open | HalfClosedLocal | HalfClosedRemote | ReservedLocal
+                    )
+            }
+            Action::AppPush { end, .. } => {
+                calls[end] && end == SERVER && self.cfg.push && w.ends[end].stream(2).state == Idle
+            }
+            Action::AppGoaway { end } => {
+                calls[end] && self.cfg.goaway && w.ends[end].goaway_sent.is_none()
+            }
+            Action::HarnessWindowUpdate { end, .. } => end != iut && !w.probed && !w.ends[end].dead,
+            _ => true,
+        }
     }
 
     /// The probes the harness may send: every stream-level frame type on
@@ -2228,7 +2460,7 @@ impl H2Model {
     /// 0 (a window may go negative, and holds its DATA until it is
     /// positive again), to "never runs out" for 2^31−1, which releases
     /// the DATA the stream windows held.
-    fn apply_initial_window(end: &mut End, shape: Shape, out: &mut Vec<Frame>) {
+    fn apply_initial_window(end: &mut End, shape: Shape, out: &mut Frames) {
         let kept = |s: &Stream| {
             !matches!(s.state, StreamState::Idle | StreamState::Closed)
                 && s.win != BIG_STREAM_WINDOW
@@ -2318,7 +2550,7 @@ impl Model for H2Model {
             dead: false,
             block: None,
         };
-        let mut ends = [end.clone(), end];
+        let mut ends = [end, end];
         // The harness gives the IUT the default connection window; the
         // IUT's window never runs out for the harness's one-byte frames.
         ends[self.cfg.iut].conn_win = CONN_WINDOW_UNITS;
@@ -2326,13 +2558,21 @@ impl Model for H2Model {
             ends,
             // The client's preface ends in its SETTINGS; the server's preface
             // is its SETTINGS (§3.4).
-            net: [vec![settings()], vec![settings()]],
+            net: [
+                [settings()].into_iter().collect(),
+                [settings()].into_iter().collect(),
+            ],
             probed: false,
             violations: 0,
         }]
     }
 
     fn actions(&self, w: &World, actions: &mut Vec<Action>) {
+        // Listed only if step may enable it: see `may_enable`.
+        let actions = &mut Gate {
+            may: self.may_enable(w),
+            out: actions,
+        };
         for from in [CLIENT, SERVER] {
             if !w.net[from].is_empty() {
                 actions.push(Action::NetDeliver { from });
@@ -2385,7 +2625,7 @@ impl Model for H2Model {
     }
 
     fn next_state(&self, w: &World, action: Action) -> Option<World> {
-        self.step(w, action).map(|(w, _)| w)
+        self.transition(w, action, false).map(|(w, _)| w)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -78,7 +78,7 @@ fn multiplexing_is_reached() {
 
 fn delivered_to(m: &H2Model, w: &World, to: usize, f: Frame) -> (World, Vec<Frame>) {
     let mut w = w.clone();
-    w.net[1 - to] = vec![f];
+    w.net[1 - to] = vec![f].into();
     let (next, es) = m.step(&w, Action::NetDeliver { from: 1 - to }).unwrap();
     (next, es.map(|e| e.output).unwrap_or_default())
 }
