@@ -2618,3 +2618,38 @@ impl H2Model {
         vec![Some(Frame::headers(stream, true)), None]
     }
 }
+
+// ---------------------------------------------------------------------------
+// Attacks on a client IUT (RFC 9113 §10.5): the harness, as server, floods
+// the responses of streams the IUT opened.
+
+/// The streams a client IUT's application opens (each with a request that
+/// ends it) before the harness floods their responses: the CONTINUATION
+/// flood's block on 1, the HPACK bomb's setup and bomb on 1 and 3 (within
+/// the model's limit of 2 concurrent streams). Empty where the attack does
+/// not go to a client: rapid reset floods requests.
+pub fn client_attack_streams(a: Attack) -> Vec<u8> {
+    match a {
+        Attack::ContinuationFlood => vec![1],
+        Attack::HpackBomb => vec![1, 3],
+        Attack::SettingsFlood | Attack::PingFlood => vec![],
+        Attack::RapidReset => vec![],
+    }
+}
+
+/// Whether `a` goes to a client IUT: everything but rapid reset, whose
+/// rounds are requests (CVE-2023-44487).
+pub fn attacks_client(a: Attack) -> bool {
+    a != Attack::RapidReset
+}
+
+/// What a client IUT may send in answer to each round of `a`, as
+/// [`attack_answers`] for a server: to the SETTINGS and PING floods their
+/// ACKs; to a response's header block nothing (a client answers no
+/// response; its WINDOW_UPDATEs are never constrained).
+pub fn client_attack_answers(a: Attack) -> (Vec<FrameSpec>, bool) {
+    match a {
+        Attack::ContinuationFlood | Attack::HpackBomb => (vec![], false),
+        _ => attack_answers(a),
+    }
+}

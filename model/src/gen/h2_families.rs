@@ -26,7 +26,8 @@ use tracewright_vocab::trace::{Call, Event, Protocol, Qualifier, Role, Transitio
 use super::h2::{pattern, send_spec, trace_id};
 use super::Label;
 use crate::h2::{
-    attack_answers, attack_rounds, attack_stops, Attack, Frame, H2Model, Kind, Window, FULL_FRAME,
+    attack_answers, attack_rounds, attack_stops, attacks_client, client_attack_answers,
+    client_attack_streams, Attack, Frame, H2Model, Kind, Window, FULL_FRAME,
     HARNESS_MAX_CONCURRENT, LARGE_STREAM_WINDOW, MAX_CONCURRENT, SMALL_STREAM_WINDOW,
 };
 
@@ -241,18 +242,29 @@ fn overrun(role: Role, window: Window) -> Vec<(Label, H2Trace)> {
     )]
 }
 
-/// The attack's trace for `role`, where it applies: a flood of requests
-/// or of one request's field block is sent to a server only.
+/// The attack's trace for `role`, where it applies: rapid reset, a flood
+/// of requests, to a server only; the CONTINUATION flood and the HPACK
+/// bomb to a client as responses on streams its application opened
+/// ([`client_attack_streams`]).
 fn attack(role: Role, a: Attack) -> Vec<(Label, H2Trace)> {
-    let to_server_only = matches!(
-        a,
-        Attack::RapidReset | Attack::ContinuationFlood | Attack::HpackBomb
-    );
-    if to_server_only && role != Role::Server {
+    if role == Role::Client && !attacks_client(a) {
         return vec![];
     }
     let mut steps = preface(|_| {});
-    let (answers, every_round) = attack_answers(a);
+    let (answers, every_round) = if role == Role::Client {
+        // The streams whose responses the harness floods, each request
+        // ending its stream.
+        for id in client_attack_streams(a) {
+            steps.push(H2Step::App(H2App::Request {
+                stream: id.into(),
+                end_stream: true,
+            }));
+            steps.push(expect_of(&[Some(Frame::headers(id, true))]));
+        }
+        client_attack_answers(a)
+    } else {
+        attack_answers(a)
+    };
     let (stops, must_stop) = attack_stops(a);
     let rounds = attack_rounds(a);
     let output = if must_stop {
