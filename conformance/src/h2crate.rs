@@ -351,6 +351,9 @@ where
             if let Some(n) = settings.max_concurrent_streams {
                 b.max_concurrent_streams(n);
             }
+            if let Some(p) = settings.enable_push {
+                b.enable_push(p);
+            }
             if let Some(w) = settings.initial_window_size {
                 b.initial_window_size(w);
             }

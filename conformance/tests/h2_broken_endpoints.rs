@@ -8,8 +8,8 @@ use std::path::Path;
 
 use tracewright_conformance::deviations::Deviations;
 use tracewright_conformance::h2::{
-    load_h2_corpus, replay_h2, settings_of, Attack, BundledH2, FrameType, H2App, H2Corpus,
-    H2Settings, H2Step, H2Target, H2Trace, StreamState, PREFACE,
+    load_h2_corpus, replay_h2, settings_of, Attack, BundledH2, FieldClass, FrameType, H2App,
+    H2Corpus, H2Settings, H2Step, H2Target, H2Trace, StreamState, PREFACE,
 };
 use tracewright_conformance::replay::Verdict;
 use tracewright_conformance::target::{Clock, TargetError};
@@ -72,6 +72,20 @@ enum Breakage {
     /// Attacks (RFC 9113 §10.5, CVE-2023-44487): after 100 reset requests
     /// the IUT stops reading: it no longer answers anything.
     StallsUnderRapidReset,
+    /// Header semantics (RFC 9113 §8): every header block is decoded and
+    /// made well-formed before the IUT sees it (missing pseudo-headers
+    /// filled in, bad ones and bad fields dropped, content-length
+    /// forgotten), where a malformed message is a stream error
+    /// PROTOCOL_ERROR (§8.1.1).
+    AcceptsMalformedMessages,
+    /// HPACK (RFC 7541; RFC 9113 §4.3): a header block that does not decode
+    /// is dropped without a word, where it is a connection error
+    /// COMPRESSION_ERROR.
+    IgnoresHpackErrors,
+    /// SETTINGS (RFC 9113 §6.5.2, §6.6): a client asked to announce
+    /// SETTINGS_ENABLE_PUSH 0 announces it but takes the PUSH_PROMISE that
+    /// follows, where it is a connection error PROTOCOL_ERROR.
+    AcceptsPushWhenDisabled,
 }
 
 const HEADER_LEN: usize = 9;
@@ -123,6 +137,99 @@ struct Broken {
     out_preface_left: usize,
     /// A partial frame of the IUT's.
     out_buf: Vec<u8>,
+    /// The header blocks, decoded and written again (the header-semantics
+    /// breakages).
+    blocks: Reencoder,
+}
+
+/// Decodes the peer's header blocks with an HPACK decoder of its own and
+/// writes them again for the IUT as literals without indexing (RFC 7541
+/// §6.2.2), so the IUT's dynamic table stays empty and in step whatever
+/// the wrapper changes.
+struct Reencoder {
+    decoder: loona_hpack::Decoder<'static>,
+    /// A block waiting for its CONTINUATION: its stream and fragments.
+    pending: Option<(u32, Vec<u8>)>,
+    /// Streams on which the peer's first header block came (what follows
+    /// are trailers, RFC 9113 §8.1).
+    started: BTreeSet<u32>,
+}
+
+impl Reencoder {
+    fn new() -> Self {
+        let mut decoder = loona_hpack::Decoder::new();
+        decoder.set_max_allowed_table_size(4096);
+        Reencoder {
+            decoder,
+            pending: None,
+            started: BTreeSet::new(),
+        }
+    }
+}
+
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Literals without indexing, new name (RFC 7541 §6.2.2).
+fn literals(fields: &Fields) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (n, v) in fields {
+        out.push(0);
+        for s in [n, v] {
+            loona_hpack::encoder::encode_integer_into(s.len(), 7, 0, &mut out).unwrap();
+            out.extend(s);
+        }
+    }
+    out
+}
+
+/// A well-formed message out of any (RFC 9113 §8.1–§8.3): the pseudo-headers
+/// its kind needs, once and first; regular fields only if lowercase, without
+/// `:`, CR, LF or NUL, not connection-specific, not content-length.
+fn well_formed(fields: Fields, request: bool, trailers: bool) -> Fields {
+    let get = |name: &[u8], default: &[u8]| -> (Vec<u8>, Vec<u8>) {
+        let v = fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(default.to_vec(), |(_, v)| v.clone());
+        (name.to_vec(), v)
+    };
+    let mut out: Fields = if trailers {
+        Vec::new()
+    } else if request {
+        vec![
+            get(b":method", b"GET"),
+            get(b":scheme", b"http"),
+            get(b":path", b"/"),
+            get(b":authority", b"tracewright.test"),
+        ]
+    } else {
+        vec![get(b":status", b"200")]
+    };
+    const DROPPED: [&[u8]; 7] = [
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+        b"te",
+        b"content-length",
+    ];
+    out.extend(fields.iter().cloned().filter(|(n, v)| {
+        n.first() != Some(&b':')
+            && !n.iter().any(|c| c.is_ascii_uppercase() || *c == b':')
+            && !v.iter().any(|c| matches!(c, 0 | b'\r' | b'\n'))
+            && !DROPPED.contains(&n.as_slice())
+    }));
+    out
+}
+
+fn frame_bytes(ty: u8, flags: u8, id: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    f.push(ty);
+    f.push(flags);
+    f.extend(id.to_be_bytes());
+    f.extend(payload);
+    f
 }
 
 impl Broken {
@@ -146,6 +253,108 @@ impl Broken {
             resets: 0,
             out_preface_left: 0,
             out_buf: Vec::new(),
+            blocks: Reencoder::new(),
+        }
+    }
+
+    /// A whole header block on `id` decoded and written again: `None` where
+    /// it does not decode (HPACK, RFC 7541).
+    fn rewrite_block(&mut self, id: u32, block: &[u8], promise: bool) -> Option<Vec<u8>> {
+        let fields = self.blocks.decoder.decode(block).ok()?;
+        let trailers = !promise && !self.blocks.started.insert(id);
+        let fields = if self.how == Breakage::AcceptsMalformedMessages {
+            well_formed(fields, self.server || promise, trailers)
+        } else {
+            fields
+        };
+        Some(literals(&fields))
+    }
+
+    /// The frame as the IUT gets it, for the breakages that rewrite header
+    /// blocks: `Ok(None)` to deliver it as it is, `Ok(Some(bytes))` to
+    /// deliver these instead (nothing: swallowed).
+    fn rewrite(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
+        if !matches!(
+            self.how,
+            Breakage::AcceptsMalformedMessages | Breakage::IgnoresHpackErrors
+        ) {
+            return None;
+        }
+        let (ty, flags) = (frame[3], frame[4]);
+        let id = u32::from_be_bytes([frame[5], frame[6], frame[7], frame[8]]) & 0x7fff_ffff;
+        let payload = &frame[HEADER_LEN..];
+        let broken = |b: &mut Self| {
+            // Not decodable: one endpoint passes it on, the other drops it.
+            if b.how == Breakage::IgnoresHpackErrors {
+                b.swallowed += 1;
+                Some(Vec::new())
+            } else {
+                None
+            }
+        };
+        // A frame inside an open block ends it for the IUT (a connection
+        // error, RFC 9113 §6.10); its fragment still feeds the decoder, as
+        // the peer's encoder counted on.
+        if self
+            .blocks
+            .pending
+            .as_ref()
+            .is_some_and(|(p, _)| ty != CONTINUATION || *p != id)
+        {
+            if let Some((_, buf)) = self.blocks.pending.take() {
+                let _ = self.blocks.decoder.decode(&buf);
+            }
+        }
+        match ty {
+            HEADERS => {
+                // Pad Length and the priority fields first, padding last
+                // (RFC 9113 §6.2); bad padding is the IUT's to judge.
+                let pad = if flags & PADDED != 0 {
+                    usize::from(*payload.first()?)
+                } else {
+                    0
+                };
+                let start =
+                    usize::from(flags & PADDED != 0) + if flags & 0x20 != 0 { 5 } else { 0 };
+                let fragment = payload.get(start..payload.len().checked_sub(pad)?)?;
+                let keep = flags & !(PADDED | 0x20);
+                if flags & END_HEADERS == 0 {
+                    self.blocks.pending = Some((id, fragment.to_vec()));
+                    return Some(frame_bytes(HEADERS, keep, id, &[]));
+                }
+                match self.rewrite_block(id, fragment, false) {
+                    Some(block) => Some(frame_bytes(HEADERS, keep, id, &block)),
+                    None => broken(self),
+                }
+            }
+            CONTINUATION => {
+                let (stream, mut buf) = self.blocks.pending.take()?;
+                if stream != id {
+                    self.blocks.pending = Some((stream, buf));
+                    return None;
+                }
+                buf.extend(payload);
+                if flags & END_HEADERS == 0 {
+                    self.blocks.pending = Some((stream, buf));
+                    return Some(frame_bytes(CONTINUATION, flags, id, &[]));
+                }
+                match self.rewrite_block(id, &buf, false) {
+                    Some(block) => Some(frame_bytes(CONTINUATION, flags, id, &block)),
+                    None => broken(self),
+                }
+            }
+            PUSH_PROMISE if flags & (END_HEADERS | PADDED) == END_HEADERS => {
+                let promised = payload.get(..4)?.to_vec();
+                match self.rewrite_block(id, &payload[4..], true) {
+                    Some(block) => {
+                        let mut p = promised;
+                        p.extend(block);
+                        Some(frame_bytes(PUSH_PROMISE, flags, id, &p))
+                    }
+                    None => broken(self),
+                }
+            }
+            _ => None,
         }
     }
 
@@ -229,7 +438,10 @@ impl Broken {
             | Breakage::IgnoresPreface
             | Breakage::NeverUpdatesConnectionWindow
             | Breakage::AcceptsDataBeyondWindow
-            | Breakage::UnboundedHeaderBlocks => false,
+            | Breakage::UnboundedHeaderBlocks
+            | Breakage::AcceptsMalformedMessages
+            | Breakage::IgnoresHpackErrors
+            | Breakage::AcceptsPushWhenDisabled => false,
         }
     }
 
@@ -317,6 +529,7 @@ impl H2Target for Broken {
         self.resets = 0;
         self.out_preface_left = if self.server { 0 } else { PREFACE.len() };
         self.out_buf.clear();
+        self.blocks = Reencoder::new();
         self.inner.open(role, settings)?;
         if self.how == Breakage::UnboundedHeaderBlocks {
             let r = match role {
@@ -348,6 +561,14 @@ impl H2Target for Broken {
                 Some((3, 2)),
             ),
             Breakage::AcceptsOversizedFrames => (*settings, None),
+            // Push left enabled, and ENABLE_PUSH 0 announced.
+            Breakage::AcceptsPushWhenDisabled if settings.enable_push == Some(false) => (
+                H2Settings {
+                    enable_push: None,
+                    ..*settings
+                },
+                Some((2, 0)),
+            ),
             _ => return Ok(()),
         };
         let r = match role {
@@ -432,7 +653,20 @@ impl H2Target for Broken {
             if self.how == Breakage::IgnoresSettingsBounds && frame[3] == SETTINGS {
                 frame = within_bounds(&frame);
             }
-            if self.swallow(&frame) {
+            // A client that ignores the peer's limit on concurrent streams
+            // never reads it (RFC 9113 §5.1.2).
+            if self.how == Breakage::IgnoresMaxConcurrentStreams
+                && !self.server
+                && frame[3] == SETTINGS
+                && frame[4] & ACK == 0
+            {
+                frame = without_parameter(&frame, 3);
+            }
+            if let Some(rewritten) = self.rewrite(&frame) {
+                if !rewritten.is_empty() {
+                    self.inner.deliver(&rewritten)?;
+                }
+            } else if self.swallow(&frame) {
                 self.swallowed += 1;
             } else if let Some((a, b)) = self.halves(&frame) {
                 // Each half read and credited before the next.
@@ -472,6 +706,20 @@ impl H2Target for Broken {
     fn close(&mut self) {
         self.inner.close()
     }
+}
+
+/// A SETTINGS frame without parameter `id`.
+fn without_parameter(frame: &[u8], id: u16) -> Vec<u8> {
+    let params: Vec<u8> = frame[HEADER_LEN..]
+        .chunks(6)
+        .filter(|c| c.len() < 6 || u16::from_be_bytes([c[0], c[1]]) != id)
+        .flatten()
+        .copied()
+        .collect();
+    let mut out = frame[..HEADER_LEN].to_vec();
+    out[..3].copy_from_slice(&(params.len() as u32).to_be_bytes()[1..]);
+    out.extend(params);
+    out
 }
 
 /// A SETTINGS frame without the parameters outside their bounds (RFC
@@ -697,9 +945,66 @@ fn exercises_rapid_reset(t: &H2Trace) -> bool {
     floods(t, &[Attack::RapidReset])
 }
 
-/// The trace covers a stream refused for going over the limit.
+/// The trace covers a stream refused for going over the IUT's limit, or
+/// has a client IUT's application ask for a stream where nothing may go
+/// out: the harness's limit is reached (RFC 9113 §5.1.2).
 fn exercises_max_concurrent_streams(t: &H2Trace) -> bool {
-    t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
+    let held = t.steps.windows(2).any(|w| match w {
+        [H2Step::App(H2App::Request { .. }), H2Step::Expect(e)] => {
+            e.any_of.iter().all(|p| p.kind == FrameType::None)
+        }
+        _ => false,
+    });
+    held || t.covers.iter().any(|c| c.output.contains("REFUSED_STREAM"))
+}
+
+/// A client IUT is asked to announce SETTINGS_ENABLE_PUSH 0 and is sent a
+/// PUSH_PROMISE (RFC 9113 §6.6).
+fn exercises_push_when_disabled(t: &H2Trace) -> bool {
+    let disabled = t.steps.iter().any(|s| match s {
+        H2Step::Expect(e) => e
+            .any_of
+            .iter()
+            .any(|p| p.kind == FrameType::Settings && p.enable_push == Some(0)),
+        _ => false,
+    });
+    disabled
+        && t.steps
+            .iter()
+            .any(|s| matches!(s, H2Step::Send(f) if f.kind == FrameType::PushPromise))
+}
+
+/// The trace sends a header block that does not decode (RFC 7541; RFC 9113
+/// §4.3).
+fn exercises_hpack_errors(t: &H2Trace) -> bool {
+    t.steps.iter().any(|s| {
+        matches!(s, H2Step::Send(f) if matches!(
+            f.fields,
+            Some(FieldClass::TableSizeAboveLimit | FieldClass::BadIndex | FieldClass::BadHuffman)
+        ))
+    })
+}
+
+/// The trace sends a malformed request, response or trailers (RFC 9113
+/// §8.1.1): a field block of a class that breaks a rule of §8, or DATA
+/// that disagrees with the content-length its HEADERS declared.
+fn exercises_malformed_messages(t: &H2Trace) -> bool {
+    t.steps.iter().any(|s| {
+        let H2Step::Send(f) = s else { return false };
+        match f.fields {
+            None
+            | Some(
+                FieldClass::TableSizeUpdate
+                | FieldClass::TeTrailers
+                | FieldClass::TableSizeAboveLimit
+                | FieldClass::BadIndex
+                | FieldClass::BadHuffman,
+            ) => false,
+            // The DATA after it is one octet short.
+            Some(FieldClass::ContentLength) => true,
+            Some(_) => true,
+        }
+    })
 }
 
 // ------------------------------------------------------------ the check
@@ -722,7 +1027,20 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
     let mut other = BTreeSet::new();
     let mut should = BTreeSet::new();
     let mut swallowed = BTreeSet::new();
-    for t in &corpus.traces {
+    // The header-semantics wrapper holds a header block until its
+    // END_HEADERS to re-encode it, so a CONTINUATION flood never reaches
+    // the bundled connection's limit through it: those breakages leave the
+    // attack traces to the others.
+    let rewrites_blocks = matches!(
+        how,
+        Breakage::AcceptsMalformedMessages | Breakage::IgnoresHpackErrors
+    );
+    let floods = |t: &H2Trace| t.steps.iter().any(|s| matches!(s, H2Step::Flood(_)));
+    for t in corpus
+        .traces
+        .iter()
+        .filter(|t| !(rewrites_blocks && floods(t)))
+    {
         let mut target = Broken::new(how);
         let verdict = replay_h2(t, &mut target).verdict;
         if target.swallowed > 0 {
@@ -767,6 +1085,7 @@ fn check(how: Breakage, exercised: fn(&H2Trace) -> bool) {
         Breakage::AcceptsDataOnClosedStream
             | Breakage::AcceptsLowerStreamId
             | Breakage::AcceptsFramesInsideHeaderBlock
+            | Breakage::IgnoresHpackErrors
     ) {
         let unswallowed: BTreeSet<_> = failed.difference(&swallowed).cloned().collect();
         assert!(
@@ -899,6 +1218,27 @@ fn h2_an_endpoint_that_drops_flooded_pings_and_settings_fails_those_traces() {
 #[test]
 fn h2_an_endpoint_that_stalls_under_rapid_reset_fails_those_traces() {
     check(Breakage::StallsUnderRapidReset, exercises_rapid_reset);
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_malformed_messages_fails_those_traces() {
+    check(
+        Breakage::AcceptsMalformedMessages,
+        exercises_malformed_messages,
+    );
+}
+
+#[test]
+fn h2_an_endpoint_that_ignores_hpack_errors_fails_those_traces() {
+    check(Breakage::IgnoresHpackErrors, exercises_hpack_errors);
+}
+
+#[test]
+fn h2_an_endpoint_that_accepts_a_push_it_disabled_fails_those_traces() {
+    check(
+        Breakage::AcceptsPushWhenDisabled,
+        exercises_push_when_disabled,
+    );
 }
 
 /// The report a broken endpoint gets, with each failure drawn as a ladder

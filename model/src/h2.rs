@@ -319,9 +319,9 @@ pub enum Shape {
     BeforeSettings,
     /// HEADERS whose field block is of this class (RFC 9113 §8, RFC 7541):
     /// the header semantics and HPACK probes.
-    Fields(Fields),
+    Fields(FieldClass),
     /// DATA with END_STREAM, one octet short of the `content-length` the
-    /// stream's HEADERS ([`Fields::ContentLength`]) declared, sent right
+    /// stream's HEADERS ([`FieldClass::ContentLength`]) declared, sent right
     /// after them: a malformed message (§8.1.1).
     ShortOfContentLength,
 }
@@ -361,75 +361,11 @@ impl Shape {
 
 /// What a header block says (RFC 9113 §8, RFC 7541 HPACK), abstracted into
 /// classes: the model never holds field names or bytes, the harness encodes
-/// each class with an HPACK encoder. Each variant names its rule; where the
-/// class breaks it, the receiver's reaction is [`Fields::fault`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Fields {
-    // HPACK (RFC 7541), any message's first block.
-    /// RFC 7541 §4.2, §6.3: dynamic table size updates (to 0, then back to
-    /// the limit) at the start of the block: valid.
-    TableSizeUpdate,
-    /// RFC 7541 §4.2, §6.3: a dynamic table size update one above the
-    /// receiver's SETTINGS_HEADER_TABLE_SIZE: a decoding error.
-    TableSizeAboveLimit,
-    /// RFC 7541 §2.3.3, §6.1: an indexed field beyond the static and the
-    /// dynamic table: a decoding error.
-    BadIndex,
-    /// RFC 7541 §5.2: a Huffman-coded string whose padding is longer than
-    /// 7 bits: a decoding error.
-    BadHuffman,
-    // Requests (a server IUT).
-    /// RFC 9113 §8.3.1: no `:method`.
-    NoMethod,
-    /// RFC 9113 §8.3.1: no `:scheme`.
-    NoScheme,
-    /// RFC 9113 §8.3.1: no `:path`.
-    NoPath,
-    /// RFC 9113 §8.3: `:status`, a response pseudo-header, in a request.
-    StatusInRequest,
-    /// RFC 9113 §8.2.2: `te` with a value other than "trailers".
-    TeNotTrailers,
-    /// RFC 9113 §8.2.2: `te: trailers`, the one value allowed: valid.
-    TeTrailers,
-    // Responses (a client IUT).
-    /// RFC 9113 §8.3.2: no `:status`.
-    NoStatus,
-    /// RFC 9113 §8.3: `:method`, a request pseudo-header, in a response.
-    MethodInResponse,
-    // Requests and responses.
-    /// RFC 9113 §8.3: the same pseudo-header twice.
-    DuplicatePseudo,
-    /// RFC 9113 §8.3: a pseudo-header this RFC does not define.
-    UnknownPseudo,
-    /// RFC 9113 §8.3: a pseudo-header after a regular field.
-    PseudoAfterRegular,
-    /// RFC 9113 §8.2.1: an uppercase character in a field name.
-    UppercaseName,
-    /// RFC 9113 §8.2.1: a `:` inside a field name that is no pseudo-header.
-    ColonInName,
-    /// RFC 9113 §8.2.1: CR in a field value.
-    CrInValue,
-    /// RFC 9113 §8.2.1: LF in a field value.
-    LfInValue,
-    /// RFC 9113 §8.2.1: NUL in a field value.
-    NulInValue,
-    /// RFC 9113 §8.2.2: `connection`, a connection-specific field.
-    Connection,
-    /// RFC 9113 §8.2.2: `keep-alive`.
-    KeepAlive,
-    /// RFC 9113 §8.2.2: `proxy-connection`.
-    ProxyConnection,
-    /// RFC 9113 §8.2.2: `transfer-encoding`.
-    TransferEncoding,
-    /// RFC 9113 §8.2.2: `upgrade`.
-    Upgrade,
-    /// RFC 9113 §8.1.1: `content-length: 2`, valid by itself; the DATA
-    /// that follows it decides ([`Shape::ShortOfContentLength`]).
-    ContentLength,
-    // Trailers.
-    /// RFC 9113 §8.1: a pseudo-header in a trailer section.
-    PseudoInTrailers,
-}
+/// each class with an HPACK encoder. The classes are the trace format's
+/// ([`FieldClass`], each naming its rule, [`FieldClass::rfc`]); what the
+/// model makes of them is [`FieldRules`]: where a class breaks its rule,
+/// the receiver's reaction is [`FieldRules::fault`].
+pub use tracewright_vocab::h2::FieldClass;
 
 /// What a receiver must do with a field block of a class (RFC 9113 §4.3,
 /// §8.1.1).
@@ -458,58 +394,49 @@ pub enum Part {
     Trailers,
 }
 
-impl Fields {
-    pub const ALL: [Fields; 27] = [
-        Fields::TableSizeUpdate,
-        Fields::TableSizeAboveLimit,
-        Fields::BadIndex,
-        Fields::BadHuffman,
-        Fields::NoMethod,
-        Fields::NoScheme,
-        Fields::NoPath,
-        Fields::StatusInRequest,
-        Fields::TeNotTrailers,
-        Fields::TeTrailers,
-        Fields::NoStatus,
-        Fields::MethodInResponse,
-        Fields::DuplicatePseudo,
-        Fields::UnknownPseudo,
-        Fields::PseudoAfterRegular,
-        Fields::UppercaseName,
-        Fields::ColonInName,
-        Fields::CrInValue,
-        Fields::LfInValue,
-        Fields::NulInValue,
-        Fields::Connection,
-        Fields::KeepAlive,
-        Fields::ProxyConnection,
-        Fields::TransferEncoding,
-        Fields::Upgrade,
-        Fields::ContentLength,
-        Fields::PseudoInTrailers,
-    ];
+/// Every class, in the order the model probes them.
+pub const FIELD_CLASSES: [FieldClass; 27] = [
+    FieldClass::TableSizeUpdate,
+    FieldClass::TableSizeAboveLimit,
+    FieldClass::BadIndex,
+    FieldClass::BadHuffman,
+    FieldClass::NoMethod,
+    FieldClass::NoScheme,
+    FieldClass::NoPath,
+    FieldClass::StatusInRequest,
+    FieldClass::TeNotTrailers,
+    FieldClass::TeTrailers,
+    FieldClass::NoStatus,
+    FieldClass::MethodInResponse,
+    FieldClass::DuplicatePseudo,
+    FieldClass::UnknownPseudo,
+    FieldClass::PseudoAfterRegular,
+    FieldClass::UppercaseName,
+    FieldClass::ColonInName,
+    FieldClass::CrInValue,
+    FieldClass::LfInValue,
+    FieldClass::NulInValue,
+    FieldClass::Connection,
+    FieldClass::KeepAlive,
+    FieldClass::ProxyConnection,
+    FieldClass::TransferEncoding,
+    FieldClass::Upgrade,
+    FieldClass::ContentLength,
+    FieldClass::PseudoInTrailers,
+];
 
-    /// The rule it exercises.
-    pub fn rfc(self) -> &'static str {
-        use Fields::*;
-        match self {
-            TableSizeUpdate | TableSizeAboveLimit => "RFC 7541 §4.2, §6.3",
-            BadIndex => "RFC 7541 §2.3.3",
-            BadHuffman => "RFC 7541 §5.2",
-            NoMethod | NoScheme | NoPath => "RFC 9113 §8.3.1",
-            NoStatus => "RFC 9113 §8.3.2",
-            StatusInRequest | MethodInResponse | DuplicatePseudo | UnknownPseudo
-            | PseudoAfterRegular => "RFC 9113 §8.3",
-            UppercaseName | ColonInName | CrInValue | LfInValue | NulInValue => "RFC 9113 §8.2.1",
-            TeNotTrailers | TeTrailers | Connection | KeepAlive | ProxyConnection
-            | TransferEncoding | Upgrade => "RFC 9113 §8.2.2",
-            ContentLength => "RFC 9113 §8.1.1",
-            PseudoInTrailers => "RFC 9113 §8.1",
-        }
-    }
+/// The model's reading of a header block's class: what a receiver must do
+/// with it, which block of a message it is, and how an event names it. The
+/// rule each class exercises is the trace format's [`FieldClass::rfc`].
+pub trait FieldRules {
+    fn fault(self) -> Fault;
+    fn part(self) -> Part;
+    fn suffix(self) -> &'static str;
+}
 
-    pub fn fault(self) -> Fault {
-        use Fields::*;
+impl FieldRules for FieldClass {
+    fn fault(self) -> Fault {
+        use FieldClass::*;
         match self {
             TableSizeUpdate | TeTrailers | ContentLength => Fault::None,
             TableSizeAboveLimit | BadIndex | BadHuffman => Fault::Compression,
@@ -517,8 +444,8 @@ impl Fields {
         }
     }
 
-    pub fn part(self) -> Part {
-        use Fields::*;
+    fn part(self) -> Part {
+        use FieldClass::*;
         match self {
             NoMethod | NoScheme | NoPath | StatusInRequest | TeNotTrailers | TeTrailers => {
                 Part::Request
@@ -530,8 +457,8 @@ impl Fields {
     }
 
     /// How an event name spells it.
-    pub fn suffix(self) -> &'static str {
-        use Fields::*;
+    fn suffix(self) -> &'static str {
+        use FieldClass::*;
         match self {
             TableSizeUpdate => " with table size updates",
             TableSizeAboveLimit => " with a table size update above the limit",
@@ -1058,6 +985,10 @@ pub struct H2Config {
     /// How many client streams requests may open (1: stream 1; 2: 1 and 3).
     pub client_streams: u8,
     pub profile: String,
+    /// A client IUT's SETTINGS_ENABLE_PUSH (RFC 9113 §6.5.2): `false`
+    /// announces 0, and a PUSH_PROMISE is then a connection error
+    /// ([`H2Model::push_disabled_reactions`]).
+    pub iut_enable_push: bool,
 }
 
 impl H2Config {
@@ -1071,6 +1002,7 @@ impl H2Config {
             sequential: false,
             client_streams: 2,
             profile: "rfc9113".into(),
+            iut_enable_push: true,
         }
     }
 }
@@ -1294,6 +1226,9 @@ impl H2Model {
                 if re == SERVER {
                     return vec![ConnError(Code::ProtocolError)];
                 }
+                if re == self.cfg.iut && !self.cfg.iut_enable_push {
+                    return Self::push_disabled_reactions();
+                }
                 let promised_ok = f.promised.is_multiple_of(2)
                     && r.stream(f.promised).state == Idle
                     && f.promised > r.highest_peer;
@@ -1405,7 +1340,7 @@ impl H2Model {
                 w.probed = true;
                 if frame.shape == Shape::ShortOfContentLength {
                     w.net[end].push(Frame {
-                        shape: Shape::Fields(Fields::ContentLength),
+                        shape: Shape::Fields(FieldClass::ContentLength),
                         ..Frame::headers(frame.stream, false)
                     });
                 }
@@ -2246,9 +2181,9 @@ impl H2Model {
     /// message fits the harness's role), and DATA short of a declared
     /// content-length. Where each may go is [`Self::fields_probe_fits`].
     pub fn header_semantics_probes() -> Vec<Frame> {
-        let mut v: Vec<Frame> = Fields::ALL
+        let mut v: Vec<Frame> = FIELD_CLASSES
             .iter()
-            .filter(|c| **c != Fields::ContentLength)
+            .filter(|c| **c != FieldClass::ContentLength)
             .map(|&c| Frame {
                 shape: Shape::Fields(c),
                 ..Frame::headers(1, true)
@@ -2876,5 +2811,85 @@ pub fn attack_rfc(a: Attack) -> &'static str {
         Attack::SettingsFlood => "RFC 9113 §10.5, §6.5.3",
         Attack::PingFlood => "RFC 9113 §10.5, §6.7",
         Attack::HpackBomb => "RFC 9113 §10.5.1, RFC 7541 §7.3",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Both sides' settings varied (RFC 9113 §6.5.2): the IUT's own
+// SETTINGS_ENABLE_PUSH 0, and the harness's SETTINGS_MAX_CONCURRENT_STREAMS
+// below the model's. `gen::h2_families` builds a trace from each rule.
+
+/// SETTINGS_MAX_CONCURRENT_STREAMS the harness announces to a client IUT
+/// held back by it: one stream, so that the application's second request
+/// meets the limit while the first is open.
+pub const HARNESS_MAX_CONCURRENT: u32 = 1;
+
+impl H2Model {
+    /// What a client IUT that announced SETTINGS_ENABLE_PUSH 0 does with a
+    /// PUSH_PROMISE, on any stream: "A client cannot push. Thus, servers
+    /// MUST treat the receipt of a PUSH_PROMISE frame as a connection error
+    /// ... of type PROTOCOL_ERROR." (§8.4), and §6.5.2 "An endpoint MUST
+    /// NOT send a PUSH_PROMISE frame if it receives this parameter set to a
+    /// value of 0"; §6.6: "A receiver MUST treat the receipt of a
+    /// PUSH_PROMISE frame as a connection error ... of type PROTOCOL_ERROR
+    /// if it has previously advertised SETTINGS_ENABLE_PUSH as 0".
+    pub fn push_disabled_reactions() -> Vec<Reaction> {
+        vec![Reaction::ConnError(Code::ProtocolError)]
+    }
+
+    /// What a client IUT sends when its application asks for a stream
+    /// while `open` of its streams are active and the peer allows `limit`
+    /// (RFC 9113 §5.1.2: "An endpoint that wishes to open a stream MUST NOT
+    /// exceed the limit set by its peer"): the request's HEADERS within the
+    /// limit; beyond it nothing, the request held or refused locally. Once
+    /// a stream closes, a held request may go, or stay refused: either
+    /// answer, most preferred first (`None` for silence).
+    pub fn request_within_limit(open: u32, limit: u32, stream: u8) -> Vec<Option<Frame>> {
+        if open < limit {
+            vec![Some(Frame::headers(stream, true))]
+        } else {
+            vec![None]
+        }
+    }
+
+    /// After a stream closed under the limit: a held request goes, or a
+    /// refused one stays unsent.
+    pub fn held_request_released(stream: u8) -> Vec<Option<Frame>> {
+        vec![Some(Frame::headers(stream, true)), None]
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Attacks on a client IUT (RFC 9113 §10.5): the harness, as server, floods
+// the responses of streams the IUT opened.
+
+/// The streams a client IUT's application opens (each with a request that
+/// ends it) before the harness floods their responses: the CONTINUATION
+/// flood's block on 1, the HPACK bomb's setup and bomb on 1 and 3 (within
+/// the model's limit of 2 concurrent streams). Empty where the attack does
+/// not go to a client: rapid reset floods requests.
+pub fn client_attack_streams(a: Attack) -> Vec<u8> {
+    match a {
+        Attack::ContinuationFlood => vec![1],
+        Attack::HpackBomb => vec![1, 3],
+        Attack::SettingsFlood | Attack::PingFlood => vec![],
+        Attack::RapidReset => vec![],
+    }
+}
+
+/// Whether `a` goes to a client IUT: everything but rapid reset, whose
+/// rounds are requests (CVE-2023-44487).
+pub fn attacks_client(a: Attack) -> bool {
+    a != Attack::RapidReset
+}
+
+/// What a client IUT may send in answer to each round of `a`, as
+/// [`attack_answers`] for a server: to the SETTINGS and PING floods their
+/// ACKs; to a response's header block nothing (a client answers no
+/// response; its WINDOW_UPDATEs are never constrained).
+pub fn client_attack_answers(a: Attack) -> (Vec<FrameSpec>, bool) {
+    match a {
+        Attack::ContinuationFlood | Attack::HpackBomb => (vec![], false),
+        _ => attack_answers(a),
     }
 }

@@ -19,6 +19,11 @@ pub struct BundledH2 {
     /// Where the next `open` starts a capture.
     capture_to: Option<PathBuf>,
     capture: Option<StreamCapture>,
+    /// Requests the application asked for beyond the peer's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: held here, never sent, until a
+    /// stream closes (RFC 9113 §5.1.2), as a client library's request
+    /// queue holds them.
+    waiting: Vec<(u32, bool)>,
 }
 
 impl BundledH2 {
@@ -53,6 +58,7 @@ pub fn settings_of(s: &H2Settings) -> stack::Settings {
         max_concurrent_streams: s.max_concurrent_streams,
         initial_window_size: s.initial_window_size.unwrap_or(default.initial_window_size),
         max_frame_size: s.max_frame_size.unwrap_or(default.max_frame_size),
+        enable_push: s.enable_push.unwrap_or(default.enable_push),
         ..default
     }
 }
@@ -61,6 +67,50 @@ pub fn settings_of(s: &H2Settings) -> stack::Settings {
 /// as the stack takes them.
 pub fn iut_settings() -> stack::Settings {
     settings_of(&H2Settings::MODEL)
+}
+
+/// The request every application call sends.
+const REQUEST: &[(&[u8], &[u8])] = &[
+    (b":method", b"GET"),
+    (b":scheme", b"http"),
+    (b":path", b"/"),
+    (b":authority", b"tracewright.test"),
+];
+
+/// The stream the stack opened must be the one the trace names.
+fn opened(id: u32, stream: u32) -> Result<(), TargetError> {
+    if id == stream {
+        Ok(())
+    } else {
+        Err(TargetError::Unsupported(format!(
+            "the stack opened stream {id}, the trace needs {stream}"
+        )))
+    }
+}
+
+impl BundledH2 {
+    /// Sends the held requests the peer's limit now allows, oldest first.
+    fn release_waiting(&mut self) -> Result<(), TargetError> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        while let Some(&(stream, end_stream)) = self.waiting.first() {
+            match c.send_request(REQUEST, end_stream) {
+                Err(stack::CallError::ConcurrencyLimit(_)) => break,
+                Ok(id) => {
+                    self.waiting.remove(0);
+                    opened(id, stream)?;
+                }
+                // The connection is going away or closed: the held
+                // requests are never sent.
+                Err(_) => {
+                    self.waiting.clear();
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn state_of(s: stack::StreamState) -> StreamState {
@@ -102,30 +152,33 @@ impl H2Target for BundledH2 {
                 None => None,
             };
         self.conn = Some(stack::Connection::new(r, settings_of(settings)));
+        self.waiting.clear();
         Ok(())
     }
 
     fn app(&mut self, call: &H2App) -> Result<(), TargetError> {
         use stack::ErrorCode;
-        let c = self.conn()?;
-        let request: &[(&[u8], &[u8])] = &[
-            (b":method", b"GET"),
-            (b":scheme", b"http"),
-            (b":path", b"/"),
-            (b":authority", b"tracewright.test"),
-        ];
         let refused = |e: stack::CallError| {
             TargetError::Unsupported(format!("the application call was refused: {e}"))
         };
-        match *call {
-            H2App::Request { stream, end_stream } => {
-                let id = c.send_request(request, end_stream).map_err(refused)?;
-                if id != stream {
-                    return Err(TargetError::Unsupported(format!(
-                        "the stack opened stream {id}, the trace needs {stream}"
-                    )));
-                }
+        if let H2App::Request { stream, end_stream } = *call {
+            // Behind a held request, or beyond the peer's limit: held.
+            if !self.waiting.is_empty() {
+                self.waiting.push((stream, end_stream));
+                return Ok(());
             }
+            return match self.conn()?.send_request(REQUEST, end_stream) {
+                Err(stack::CallError::ConcurrencyLimit(_)) => {
+                    self.waiting.push((stream, end_stream));
+                    Ok(())
+                }
+                r => opened(r.map_err(refused)?, stream),
+            };
+        }
+        let c = self.conn()?;
+        let request = REQUEST;
+        match *call {
+            H2App::Request { .. } => unreachable!("taken above"),
             H2App::Respond { stream, end_stream } => c
                 .send_headers(stream, &[(b":status", b"200")], end_stream)
                 .map_err(refused)?,
@@ -143,12 +196,14 @@ impl H2Target for BundledH2 {
             }
             H2App::Goaway => c.goaway(ErrorCode::NO_ERROR),
         }
-        Ok(())
+        // A reset or an ended stream may free a place for a held request.
+        self.release_waiting()
     }
 
     fn deliver(&mut self, bytes: &[u8]) -> Result<(), TargetError> {
         self.conn()?.handle_bytes(bytes);
-        self.record(true, bytes)
+        self.record(true, bytes)?;
+        self.release_waiting()
     }
 
     fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
@@ -166,6 +221,7 @@ impl H2Target for BundledH2 {
     fn close(&mut self) {
         self.conn = None;
         self.capture = None;
+        self.waiting.clear();
     }
 
     /// The connection's bytes both ways, as the data segments of one TCP

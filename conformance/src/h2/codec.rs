@@ -452,6 +452,12 @@ fn bare_request() -> Vec<u8> {
     b
 }
 
+/// `:status: 200`, indexed from the static table (RFC 7541 Appendix A,
+/// index 8).
+fn bare_response() -> Vec<u8> {
+    vec![0x88]
+}
+
 /// References to the newest dynamic table entry (index 62, RFC 7541
 /// §2.3.3) in one HPACK bomb.
 pub const BOMB_REFERENCES: usize = 16_000;
@@ -472,6 +478,17 @@ fn frame_bytes(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 impl Encoder {
+    /// The head of the messages a flood sends, as the harness's role has
+    /// it: a request to a server IUT, a response (on a stream the client
+    /// IUT opened) to a client IUT. Neither touches an HPACK table.
+    fn bare_head(&self) -> Vec<u8> {
+        if self.client {
+            bare_request()
+        } else {
+            bare_response()
+        }
+    }
+
     /// The bytes of round `r` of attack `a` (see [`Attack`]).
     pub fn flood_round(&mut self, a: Attack, r: u32) -> Vec<u8> {
         const END_STREAM: u8 = 0x1;
@@ -490,7 +507,7 @@ impl Encoder {
                 ));
                 out
             }
-            Attack::ContinuationFlood if r == 0 => frame_bytes(1, END_STREAM, 1, &bare_request()),
+            Attack::ContinuationFlood if r == 0 => frame_bytes(1, END_STREAM, 1, &self.bare_head()),
             Attack::ContinuationFlood => {
                 let field = flood_field();
                 let payload: Vec<u8> = (0..16).flat_map(|_| field.iter().copied()).collect();
@@ -499,7 +516,7 @@ impl Encoder {
             Attack::SettingsFlood => frame_bytes(4, 0, 0, &[]),
             Attack::PingFlood => self.encode(&FrameSpec::new(FrameType::Ping)),
             Attack::HpackBomb => {
-                let mut block = bare_request();
+                let mut block = self.bare_head();
                 if r == 0 {
                     // A literal with incremental indexing, new name
                     // (RFC 7541 §6.2.1): `x-bomb`, 4 000 octets.
@@ -511,7 +528,17 @@ impl Encoder {
                 } else {
                     block.extend(std::iter::repeat_n(0x80 | 62, BOMB_REFERENCES));
                 }
-                frame_bytes(1, END_STREAM | END_HEADERS, 2 * r + 1, &block)
+                // To a client, the bomb's response leaves its stream open:
+                // a client may discard a response it cannot process
+                // (RFC 9113 §10.5.1), and with the stream still open that
+                // shows, as a RST_STREAM, where after END_STREAM it would
+                // be silence.
+                let flags = if self.client || r == 0 {
+                    END_STREAM | END_HEADERS
+                } else {
+                    END_HEADERS
+                };
+                frame_bytes(1, flags, 2 * r + 1, &block)
             }
         }
     }
@@ -673,6 +700,30 @@ mod flood_tests {
         let fields = dec.decode(&c[9..]).unwrap();
         assert_eq!(fields.len(), 16);
         assert_eq!(fields[0].1.len(), 1_012);
+    }
+
+    /// To a client IUT the floods' heads are responses, on the streams it
+    /// opened: the bomb's setup and bomb on 1 and 3, the CONTINUATION
+    /// flood's HEADERS on 1.
+    #[test]
+    fn floods_to_a_client_carry_responses() {
+        let mut enc = Encoder::new(false);
+        let mut dec = loona_hpack::Decoder::new();
+        let setup = enc.flood_round(Attack::HpackBomb, 0);
+        assert_eq!(setup[5..9], 1u32.to_be_bytes());
+        let fields = dec.decode(&setup[9..]).unwrap();
+        assert_eq!(fields[0], (b":status".to_vec(), b"200".to_vec()));
+        assert_eq!(fields[1].0, b"x-bomb");
+        let bomb = enc.flood_round(Attack::HpackBomb, 1);
+        assert_eq!(bomb[5..9], 3u32.to_be_bytes());
+        assert_eq!(bomb[4], 0x4, "END_HEADERS, the stream left open");
+        let head = enc.flood_round(Attack::ContinuationFlood, 0);
+        assert_eq!(
+            (head[3], head[4] & 0x4),
+            (1, 0),
+            "HEADERS without END_HEADERS"
+        );
+        assert_eq!(dec.decode(&head[9..]).unwrap().len(), 1);
     }
 }
 

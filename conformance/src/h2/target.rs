@@ -136,6 +136,11 @@ pub struct H2Settings {
     /// SETTINGS_MAX_FRAME_SIZE (absent in the JSON when `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_frame_size: Option<u32>,
+    /// SETTINGS_ENABLE_PUSH, a client's (absent in the JSON when `None`):
+    /// `Some(false)` announces 0, after which a PUSH_PROMISE is a
+    /// connection error (RFC 9113 §6.5.2, §8.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_push: Option<bool>,
 }
 
 impl H2Settings {
@@ -145,11 +150,12 @@ impl H2Settings {
         max_concurrent_streams: Some(2),
         initial_window_size: None,
         max_frame_size: None,
+        enable_push: None,
     };
 
     /// These settings, with what `trace` asks the IUT to announce in its
     /// first SETTINGS beyond them (the receive windows a flow-control trace
-    /// overruns, RFC 9113 §6.9).
+    /// overruns, RFC 9113 §6.9; a client's ENABLE_PUSH 0, §6.5.2).
     pub fn for_trace(&self, trace: &crate::h2::H2Trace) -> H2Settings {
         let first = trace.steps.iter().find_map(|s| match s {
             crate::h2::H2Step::Expect(e) => e
@@ -162,6 +168,7 @@ impl H2Settings {
         if let Some(p) = first {
             s.initial_window_size = p.initial_window_size.or(s.initial_window_size);
             s.max_frame_size = p.max_frame_size.or(s.max_frame_size);
+            s.enable_push = p.enable_push.map(|v| v != 0).or(s.enable_push);
         }
         s
     }

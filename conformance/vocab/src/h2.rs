@@ -363,9 +363,10 @@ pub enum Attack {
     /// Round r: a request (HEADERS with END_STREAM) on stream 2r+1, then
     /// RST_STREAM(CANCEL) on it (CVE-2023-44487).
     RapidReset,
-    /// Round 0: a HEADERS without END_HEADERS on stream 1; every later
-    /// round: a CONTINUATION of 2^14 octets of field lines, never with
-    /// END_HEADERS (§6.10; CVE-2024-27316 and its kin).
+    /// Round 0: a HEADERS without END_HEADERS on stream 1 (a request to a
+    /// server IUT, a response to a client IUT, which opened the stream);
+    /// every later round: a CONTINUATION of 2^14 octets of field lines,
+    /// never with END_HEADERS (§6.10; CVE-2024-27316 and its kin).
     ContinuationFlood,
     /// Every round: a SETTINGS frame that changes nothing, which the IUT
     /// must acknowledge (§6.5.3).
@@ -375,7 +376,10 @@ pub enum Attack {
     /// Round 0: a request on stream 1 whose field block enters a field of
     /// about 4 000 octets into the IUT's HPACK dynamic table; round r: a
     /// request on stream 2r+1 whose block is one-octet references to that
-    /// entry, 16 000 of them (RFC 7541 §2.3.2; RFC 9113 §10.5.1).
+    /// entry, 16 000 of them (RFC 7541 §2.3.2; RFC 9113 §10.5.1). To a
+    /// client IUT, responses on the streams it opened, 1 and 3, the bomb's
+    /// without END_STREAM (a client may discard a response it cannot
+    /// process, §10.5.1: on an open stream, with RST_STREAM).
     HpackBomb,
 }
 

@@ -18,14 +18,14 @@
 use std::collections::HashSet;
 
 use tracewright_vocab::h2::{
-    ErrorName, FieldClass, FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
+    ErrorName, FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
 };
 use tracewright_vocab::trace::{Coverage, Event, Protocol, Role, Transition, FORMAT};
 
 use super::tcp::role_of;
 use super::{cover, Corpus, Label, Plugin, WriteError, Written};
 use crate::h2::{
-    Action, Code, End, EndStep, Fields, Frame, H2Config, H2Model, Inc, Kind, Shape, World, CLIENT,
+    Action, Code, End, EndStep, Frame, H2Config, H2Model, Inc, Kind, Shape, World, CLIENT,
     DATA_UNIT, HARNESS_WINDOW, MAX_CONCURRENT, SERVER,
 };
 
@@ -314,7 +314,7 @@ pub fn send_spec(f: &Frame) -> FrameSpec {
             s.error_code = Some(UNKNOWN_ERROR_CODE);
         }
         Shape::InsideBlock => {}
-        Shape::Fields(c) => s.fields = Some(field_class(c)),
+        Shape::Fields(c) => s.fields = Some(c),
         // One octet of DATA after a declared content-length of 2.
         Shape::ShortOfContentLength => {
             debug_assert!(u32::from(f.len) < tracewright_vocab::h2::CONTENT_LENGTH);
@@ -373,39 +373,6 @@ fn settings_spec(s: &mut FrameSpec, shape: Shape) {
 const UNKNOWN_SETTING: u16 = 0x7a7a;
 /// The client preface with `SM` turned into `XX` (RFC 9113 §3.4).
 const BAD_MAGIC: &str = "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n";
-
-/// A model field-block class as a trace names it.
-fn field_class(c: Fields) -> FieldClass {
-    match c {
-        Fields::TableSizeUpdate => FieldClass::TableSizeUpdate,
-        Fields::TableSizeAboveLimit => FieldClass::TableSizeAboveLimit,
-        Fields::BadIndex => FieldClass::BadIndex,
-        Fields::BadHuffman => FieldClass::BadHuffman,
-        Fields::NoMethod => FieldClass::NoMethod,
-        Fields::NoScheme => FieldClass::NoScheme,
-        Fields::NoPath => FieldClass::NoPath,
-        Fields::StatusInRequest => FieldClass::StatusInRequest,
-        Fields::TeNotTrailers => FieldClass::TeNotTrailers,
-        Fields::TeTrailers => FieldClass::TeTrailers,
-        Fields::NoStatus => FieldClass::NoStatus,
-        Fields::MethodInResponse => FieldClass::MethodInResponse,
-        Fields::DuplicatePseudo => FieldClass::DuplicatePseudo,
-        Fields::UnknownPseudo => FieldClass::UnknownPseudo,
-        Fields::PseudoAfterRegular => FieldClass::PseudoAfterRegular,
-        Fields::UppercaseName => FieldClass::UppercaseName,
-        Fields::ColonInName => FieldClass::ColonInName,
-        Fields::CrInValue => FieldClass::CrInValue,
-        Fields::LfInValue => FieldClass::LfInValue,
-        Fields::NulInValue => FieldClass::NulInValue,
-        Fields::Connection => FieldClass::Connection,
-        Fields::KeepAlive => FieldClass::KeepAlive,
-        Fields::ProxyConnection => FieldClass::ProxyConnection,
-        Fields::TransferEncoding => FieldClass::TransferEncoding,
-        Fields::Upgrade => FieldClass::Upgrade,
-        Fields::ContentLength => FieldClass::ContentLength,
-        Fields::PseudoInTrailers => FieldClass::PseudoInTrailers,
-    }
-}
 
 /// SETTINGS_MAX_FRAME_SIZE's initial value (RFC 9113 §6.5.2).
 pub const DEFAULT_MAX_FRAME_SIZE: u32 = 1 << 14;

@@ -21,13 +21,14 @@
 use tracewright_vocab::h2::{
     FrameExpect, FrameSpec, FrameType, H2App, H2Step, H2Trace, StreamCheck,
 };
-use tracewright_vocab::trace::{Event, Protocol, Role, Transition, FORMAT};
+use tracewright_vocab::trace::{Call, Event, Protocol, Qualifier, Role, Transition, FORMAT};
 
 use super::h2::{pattern, send_spec, trace_id};
 use super::Label;
 use crate::h2::{
-    attack_answers, attack_rounds, attack_stops, Attack, Frame, H2Model, Kind, Window, FULL_FRAME,
-    LARGE_STREAM_WINDOW, MAX_CONCURRENT, SMALL_STREAM_WINDOW,
+    attack_answers, attack_rounds, attack_stops, attacks_client, client_attack_answers,
+    client_attack_streams, Attack, Frame, H2Model, Kind, Window, FULL_FRAME,
+    HARNESS_MAX_CONCURRENT, LARGE_STREAM_WINDOW, MAX_CONCURRENT, SMALL_STREAM_WINDOW,
 };
 
 /// Every trace of both families, with its label.
@@ -48,15 +49,27 @@ pub fn families() -> Vec<(Label, H2Trace)> {
             v.extend(attack(role, a));
         }
     }
+    v.extend(settings_families());
     v
 }
 
 /// The preface: the IUT's SETTINGS (announcing what `iut_settings` adds to
 /// the model's limit on concurrent streams), the harness's, and both ACKs.
 fn preface(iut_settings: impl FnOnce(&mut FrameSpec)) -> Vec<H2Step> {
+    preface_with(iut_settings, |_| {})
+}
+
+/// The preface, with what `harness_settings` changes of the harness's
+/// SETTINGS.
+fn preface_with(
+    iut_settings: impl FnOnce(&mut FrameSpec),
+    harness_settings: impl FnOnce(&mut FrameSpec),
+) -> Vec<H2Step> {
     let mut theirs = FrameSpec::new(FrameType::Settings);
     theirs.max_concurrent_streams = Some(MAX_CONCURRENT as u32);
     iut_settings(&mut theirs);
+    let mut ours = send_spec(&Frame::new(Kind::Settings, 0));
+    harness_settings(&mut ours);
     let ack = FrameSpec {
         ack: true,
         ..FrameSpec::new(FrameType::Settings)
@@ -65,7 +78,7 @@ fn preface(iut_settings: impl FnOnce(&mut FrameSpec)) -> Vec<H2Step> {
         H2Step::Expect(FrameExpect {
             any_of: vec![theirs],
         }),
-        H2Step::Send(send_spec(&Frame::new(Kind::Settings, 0))),
+        H2Step::Send(ours),
         H2Step::Expect(FrameExpect {
             any_of: vec![ack.clone()],
         }),
@@ -229,18 +242,29 @@ fn overrun(role: Role, window: Window) -> Vec<(Label, H2Trace)> {
     )]
 }
 
-/// The attack's trace for `role`, where it applies: a flood of requests
-/// or of one request's field block is sent to a server only.
+/// The attack's trace for `role`, where it applies: rapid reset, a flood
+/// of requests, to a server only; the CONTINUATION flood and the HPACK
+/// bomb to a client as responses on streams its application opened
+/// ([`client_attack_streams`]).
 fn attack(role: Role, a: Attack) -> Vec<(Label, H2Trace)> {
-    let to_server_only = matches!(
-        a,
-        Attack::RapidReset | Attack::ContinuationFlood | Attack::HpackBomb
-    );
-    if to_server_only && role != Role::Server {
+    if role == Role::Client && !attacks_client(a) {
         return vec![];
     }
     let mut steps = preface(|_| {});
-    let (answers, every_round) = attack_answers(a);
+    let (answers, every_round) = if role == Role::Client {
+        // The streams whose responses the harness floods, each request
+        // ending its stream.
+        for id in client_attack_streams(a) {
+            steps.push(H2Step::App(H2App::Request {
+                stream: id.into(),
+                end_stream: true,
+            }));
+            steps.push(expect_of(&[Some(Frame::headers(id, true))]));
+        }
+        client_attack_answers(a)
+    } else {
+        attack_answers(a)
+    };
     let (stops, must_stop) = attack_stops(a);
     let rounds = attack_rounds(a);
     let output = if must_stop {
@@ -270,4 +294,98 @@ fn attack(role: Role, a: Attack) -> Vec<(Label, H2Trace)> {
         "the IUT defends itself (RFC 9113 §10.5) or still answers a PING after it"
     };
     vec![trace(role, t, steps, why)]
+}
+
+// ---------------------------------------------------------------------------
+// Both sides' settings varied (RFC 9113 §6.5.2), from the rules at the end
+// of [`crate::h2`]: a client IUT that announced ENABLE_PUSH 0 is sent a
+// PUSH_PROMISE, and a client IUT held back by the harness's
+// MAX_CONCURRENT_STREAMS is asked for a stream beyond it.
+
+fn settings_families() -> Vec<(Label, H2Trace)> {
+    let mut v = push_when_disabled();
+    v.extend(request_beyond_peer_limit());
+    v
+}
+
+fn expect_of(alts: &[Option<Frame>]) -> H2Step {
+    H2Step::Expect(FrameExpect {
+        any_of: alts
+            .iter()
+            .map(|f| match f {
+                Some(f) => pattern(f),
+                None => FrameSpec::new(FrameType::None),
+            })
+            .collect(),
+    })
+}
+
+/// A client IUT announces SETTINGS_ENABLE_PUSH 0 and opens stream 1; the
+/// harness answers and then promises stream 2 on it anyway
+/// ([`H2Model::push_disabled_reactions`]).
+fn push_when_disabled() -> Vec<(Label, H2Trace)> {
+    let mut steps = preface(|s| s.enable_push = Some(0));
+    steps.extend(open_stream(Role::Client, 1));
+    steps.push(state(1, "open"));
+    steps.push(H2Step::Send(send_spec(&Frame {
+        promised: 2,
+        ..Frame::new(Kind::PushPromise, 1)
+    })));
+    // The client processed none of the server's streams: last-stream-id 0.
+    let reactions = H2Model::push_disabled_reactions();
+    let alts: Vec<Option<Frame>> = reactions.iter().map(|r| r.frame(1, 0)).collect();
+    steps.push(expect_of(&alts));
+    let t = Transition {
+        state: "open".into(),
+        event: Event::recv("PUSH_PROMISE after ENABLE_PUSH 0"),
+        next: "open".into(),
+        output: alts[0].map_or("-".into(), |f| f.label()),
+    };
+    vec![trace(
+        Role::Client,
+        t,
+        steps,
+        "a client that announced SETTINGS_ENABLE_PUSH 0 treats a PUSH_PROMISE as a connection error PROTOCOL_ERROR (RFC 9113 §6.5.2, §6.6, §8.4)",
+    )]
+}
+
+/// The harness, as server, allows [`HARNESS_MAX_CONCURRENT`] stream; the
+/// client IUT's application asks for stream 1, then for stream 3 while 1
+/// is open: nothing may go ([`H2Model::request_within_limit`]). When the
+/// harness's response ends stream 1, the held request may go
+/// ([`H2Model::held_request_released`]).
+fn request_beyond_peer_limit() -> Vec<(Label, H2Trace)> {
+    let limit = HARNESS_MAX_CONCURRENT;
+    let mut steps = preface_with(|_| {}, |s| s.max_concurrent_streams = Some(limit));
+    steps.push(H2Step::App(H2App::Request {
+        stream: 1,
+        end_stream: true,
+    }));
+    steps.push(expect_of(&H2Model::request_within_limit(0, limit, 1)));
+    steps.push(state(1, "half-closed (local)"));
+    steps.push(H2Step::App(H2App::Request {
+        stream: 3,
+        end_stream: true,
+    }));
+    let beyond = H2Model::request_within_limit(limit, limit, 3);
+    steps.push(expect_of(&beyond));
+    steps.push(H2Step::Send(send_spec(&Frame::headers(1, true))));
+    steps.push(state(1, "closed"));
+    steps.push(expect_of(&H2Model::held_request_released(3)));
+    let t = Transition {
+        state: "idle".into(),
+        // Stream 3 stays idle: the request waits at the IUT.
+        event: Event::App {
+            call: Call::Request,
+            qualifier: Some(Qualifier::EndStream),
+        },
+        next: "idle".into(),
+        output: "-".into(),
+    };
+    vec![trace(
+        Role::Client,
+        t,
+        steps,
+        "an endpoint MUST NOT exceed the limit set by its peer (RFC 9113 §5.1.2): the request beyond it is held or refused locally, never sent",
+    )]
 }
