@@ -61,13 +61,11 @@ fn nghttpd_report() {
 }
 
 #[test]
-#[ignore = "the rapid-reset trace: the answer to a request nginx took before its GOAWAY is judged against the trace's silence, and whether it comes in time varies per run (a harness limitation of the flood step)"]
 fn nginx_report() {
     report(ServerKind::Nginx);
 }
 
 #[test]
-#[ignore = "the CONTINUATION flood trace: a GOAWAY after the server's RST_STREAM defence is judged against the trace's silence, and whether it comes before the end check varies per run (a harness limitation, see the deviation entry)"]
 fn h2o_report() {
     report(ServerKind::H2o);
 }
@@ -77,9 +75,10 @@ fn h2o_report() {
 // apache.yaml) raced nghttp2's GOAWAY for the frame inside the block; such a
 // trace is now unsupported against Apache (net/answers.rs,
 // ServerApp::resets_second_header_block), so its verdicts are the same on
-// every run.
+// every run. What a server sends after its defence against a flood is
+// shown, not judged (h2/replay.rs, after_defence), so the flood traces'
+// verdicts do not depend on its timing either.
 #[test]
-#[ignore = "the CONTINUATION flood trace: a GOAWAY after the server's RST_STREAM defence is judged against the trace's silence, and whether it comes before the end check varies per run (a harness limitation, see the deviation entry)"]
 fn apache_report() {
     report(ServerKind::Apache);
 }
