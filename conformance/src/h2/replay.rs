@@ -1209,7 +1209,9 @@ impl H2<'_> {
     fn note_own(&mut self, f: &Frame) {
         match f.kind {
             FrameType::Goaway => {
-                let last = self.iut_goaway_last.map_or(f.last_stream, |l| l.min(f.last_stream));
+                let last = self
+                    .iut_goaway_last
+                    .map_or(f.last_stream, |l| l.min(f.last_stream));
                 self.iut_goaway_last = Some(last);
             }
             FrameType::RstStream => {
@@ -1293,4 +1295,122 @@ fn after_defence(run: &mut Run<H2<'_>>, i: usize) -> Result<(), Verdict> {
         run.proto.note_own(&f);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers the harness's `n`-th delivery with the given
+    /// frames, on a virtual clock.
+    struct Scripted {
+        script: Vec<(usize, Vec<u8>)>,
+        delivered: usize,
+        out: Vec<u8>,
+    }
+
+    fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut b = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        b.extend([ty, flags]);
+        b.extend(stream.to_be_bytes());
+        b.extend(payload);
+        b
+    }
+
+    fn goaway(last: u32) -> Vec<u8> {
+        let mut p = last.to_be_bytes().to_vec();
+        p.extend(0u32.to_be_bytes());
+        frame(7, 0, 0, &p)
+    }
+
+    impl H2Target for Scripted {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn clock(&self) -> Clock {
+            Clock::Virtual
+        }
+        fn open(&mut self, _: Role, _: &H2Settings) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn app(&mut self, _: &H2App) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn deliver(&mut self, _: &[u8]) -> Result<(), TargetError> {
+            self.delivered += 1;
+            for (n, bytes) in &self.script {
+                if *n == self.delivered {
+                    self.out.extend(bytes);
+                }
+            }
+            Ok(())
+        }
+        fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
+            Ok(std::mem::take(&mut self.out))
+        }
+        fn stream_state(&mut self, _: u32) -> Result<Option<StreamState>, TargetError> {
+            Ok(None)
+        }
+        fn close(&mut self) {}
+    }
+
+    /// A rapid reset of 10 rounds (HEADERS and RST_STREAM on streams 1,
+    /// 3, ...) that the server stops after its third delivery (the preface
+    /// is the first), then says `after`.
+    fn rapid_reset(after: Vec<u8>) -> Verdict {
+        let trace: H2Trace = serde_yaml::from_str(
+            "format: tracewright/1\n\
+             id: t\n\
+             protocol: h2\n\
+             iut: server\n\
+             profile: rfc9113\n\
+             variant: null\n\
+             description: d\n\
+             covers: []\n\
+             steps:\n\
+             \x20 - flood: {attack: rapid_reset, rounds: 10, answers: [{type: RST_STREAM, error: REFUSED_STREAM}, {type: HEADERS}, {type: DATA}], stops: [{type: GOAWAY}]}\n",
+        )
+        .unwrap();
+        let mut stop = goaway(3);
+        stop.extend(after);
+        let mut t = Scripted {
+            script: vec![(3, stop)],
+            delivered: 0,
+            out: Vec::new(),
+        };
+        replay_h2(&trace, &mut t).verdict
+    }
+
+    #[test]
+    fn after_a_defence_later_frames_are_shown_not_judged() {
+        // The answer to a request taken before the GOAWAY, and a second
+        // GOAWAY: legal whenever they come.
+        let mut after = frame(1, 0x4, 3, &[0x88]);
+        after.extend(goaway(3));
+        assert_eq!(rapid_reset(after), Verdict::Pass);
+    }
+
+    #[test]
+    fn after_a_defence_a_frame_that_breaks_a_rule_by_itself_still_fails() {
+        // An answer on a stream above the GOAWAY's last-stream-id (§6.8).
+        let v = rapid_reset(frame(1, 0x4, 5, &[0x88]));
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("stream 5")),
+            "{v:?}"
+        );
+        // A last-stream-id raised (§6.8).
+        let v = rapid_reset(goaway(5));
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("raised")),
+            "{v:?}"
+        );
+        // A frame on a stream the IUT reset itself (§5.1).
+        let mut after = frame(3, 0, 1, &7u32.to_be_bytes());
+        after.extend(frame(0, 0, 1, b"x"));
+        let v = rapid_reset(after);
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("reset itself")),
+            "{v:?}"
+        );
+    }
 }
