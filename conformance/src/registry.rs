@@ -6,16 +6,18 @@
 //! Adding a target is one module (an implementation of [`Target`] or
 //! [`H2Target`]) and one entry in [`ENTRIES`]: its name, its help, the
 //! protocols it serves, how to open it, its own deviations list and whether
-//! it captures.
+//! it captures. A real HTTP/2 server the suite runs is a row of
+//! [`servers::SERVERS`] instead, which makes its entry.
 //!
 //! A name is `NAME` or `NAME:ARGUMENT` (`exec:COMMAND`); the part before the
 //! first `:` picks the entry, so a URL scheme can pick one too.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 use crate::deviations::Deviations;
-use crate::h2::servers::{ServedH2, ServerKind};
+use crate::h2::servers::{self, ServedH2, ServerKind};
 use crate::h2::{H2Corpus, H2Target};
 use crate::load::Corpus;
 use crate::profile::Profile;
@@ -153,6 +155,7 @@ type OpenTcp = fn(&str) -> Result<TcpRunner, RegistryError>;
 type OpenH2 = fn(&str) -> Result<Box<dyn H2Target>, RegistryError>;
 
 /// One target the suite knows.
+#[derive(Clone, Copy)]
 pub struct Entry {
     /// `NAME`, or `NAME:ARGUMENT` when it takes an argument.
     pub name: &'static str,
@@ -167,9 +170,33 @@ pub struct Entry {
     pub captures: bool,
     tcp: Option<OpenTcp>,
     h2: Option<OpenH2>,
+    /// A real server the suite runs: opened for HTTP/2 by starting it.
+    server: Option<ServerKind>,
 }
 
 impl Entry {
+    /// A real server's entry, from its row. Its texts are made once per
+    /// process, for as long as it runs (the entries are `'static`).
+    fn server(s: ServerKind) -> Entry {
+        let text = |t: String| -> &'static str { Box::leak(t.into_boxed_str()) };
+        Entry {
+            name: s.name,
+            help: text(format!(
+                "{} (Debian {}), started by the suite on a loopback port, over h2c",
+                s.title, s.package
+            )),
+            only: text(format!(
+                "{} is an HTTP/2 server (the kernel's TCP is linux)",
+                s.product
+            )),
+            deviations: Box::leak(Box::new([(Suite::H2, s.deviations)])),
+            captures: true,
+            tcp: None,
+            h2: None,
+            server: Some(s),
+        }
+    }
+
     fn key(&self) -> &'static str {
         self.name.split(':').next().unwrap_or(self.name)
     }
@@ -181,7 +208,7 @@ impl Entry {
     pub fn serves(&self, p: Protocol) -> bool {
         match p {
             Protocol::Tcp => self.tcp.is_some(),
-            Protocol::H2 => self.h2.is_some(),
+            Protocol::H2 => self.h2.is_some() || self.server.is_some(),
         }
     }
 
@@ -202,6 +229,9 @@ impl Entry {
         match (protocol, self.tcp, self.h2) {
             (Protocol::Tcp, Some(open), _) => open(arg).map(Opened::Tcp),
             (Protocol::H2, _, Some(open)) => open(arg).map(Opened::H2),
+            (Protocol::H2, _, None) if self.server.is_some() => {
+                open_server(self.server.expect("checked")).map(Opened::H2)
+            }
             _ => Err(RegistryError::WrongProtocol {
                 target: spec.to_string(),
                 only: self.only,
@@ -212,8 +242,27 @@ impl Entry {
     }
 }
 
-/// Every target, in the order help lists them.
-pub static ENTRIES: &[Entry] = &[
+/// Every target, in the order help lists them: the real servers
+/// ([`servers::SERVERS`], a row each) come after the network targets.
+pub static ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
+    let at = OWN_ENTRIES
+        .iter()
+        .position(|e| e.name == SERVERS_AFTER)
+        .map_or(OWN_ENTRIES.len(), |k| k + 1);
+    let (before, after) = OWN_ENTRIES.split_at(at);
+    before
+        .iter()
+        .copied()
+        .chain(servers::SERVERS.iter().map(Entry::server))
+        .chain(after.iter().copied())
+        .collect()
+});
+
+/// The entry help lists the real servers after.
+const SERVERS_AFTER: &str = "h2://HOST:PORT";
+
+/// Every target but the real servers.
+static OWN_ENTRIES: &[Entry] = &[
     Entry {
         name: "bundled",
         help: "the bundled TCP endpoint and HTTP/2 connection (tracewright-stack), in-process, on a virtual clock",
@@ -228,6 +277,7 @@ pub static ENTRIES: &[Entry] = &[
             ))))
         }),
         h2: Some(|_| Ok(Box::new(crate::h2::BundledH2::new()))),
+        server: None,
     },
     Entry {
         name: "smoltcp",
@@ -241,6 +291,7 @@ pub static ENTRIES: &[Entry] = &[
             )))
         }),
         h2: None,
+        server: None,
     },
     Entry {
         name: "linux",
@@ -251,6 +302,7 @@ pub static ENTRIES: &[Entry] = &[
         captures: true,
         tcp: Some(open_linux),
         h2: None,
+        server: None,
     },
     Entry {
         name: "uml:KERNEL",
@@ -273,6 +325,7 @@ pub static ENTRIES: &[Entry] = &[
             })
         }),
         h2: None,
+        server: None,
     },
     Entry {
         name: "exec:COMMAND",
@@ -296,6 +349,7 @@ pub static ENTRIES: &[Entry] = &[
             ))))
         }),
         h2: None,
+        server: None,
     },
     Entry {
         name: "h2crate",
@@ -310,6 +364,7 @@ pub static ENTRIES: &[Entry] = &[
                 crate::h2crate::H2Crate::new(),
             ))))
         }),
+        server: None,
     },
     Entry {
         name: "h2crate-server",
@@ -328,6 +383,7 @@ pub static ENTRIES: &[Entry] = &[
                 net.with_iut(Box::new(iut)).named("h2crate-server"),
             ))
         }),
+        server: None,
     },
     Entry {
         name: "h2crate-client",
@@ -344,6 +400,7 @@ pub static ENTRIES: &[Entry] = &[
                 ),
             ))))
         }),
+        server: None,
     },
     Entry {
         name: "h2c://HOST:PORT",
@@ -357,6 +414,7 @@ pub static ENTRIES: &[Entry] = &[
                 .map(|t| Box::new(t) as Box<dyn H2Target>)
                 .map_err(|e| RegistryError::Address(e.to_string()))
         }),
+        server: None,
     },
     Entry {
         name: "h2://HOST:PORT",
@@ -370,42 +428,7 @@ pub static ENTRIES: &[Entry] = &[
                 .map(|t| Box::new(t) as Box<dyn H2Target>)
                 .map_err(|e| RegistryError::Address(e.to_string()))
         }),
-    },
-    Entry {
-        name: "nghttpd",
-        help: "nghttpd (Debian nghttp2-server), started by the suite on a loopback port, over h2c",
-        only: "nghttpd is an HTTP/2 server (the kernel's TCP is linux)",
-        deviations: &[(Suite::H2, "conformance/deviations/nghttpd.yaml")],
-        captures: true,
-        tcp: None,
-        h2: Some(|_| open_server(ServerKind::Nghttpd)),
-    },
-    Entry {
-        name: "nginx",
-        help: "nginx (Debian nginx-light), started by the suite on a loopback port, over h2c",
-        only: "nginx is an HTTP/2 server (the kernel's TCP is linux)",
-        deviations: &[(Suite::H2, "conformance/deviations/nginx.yaml")],
-        captures: true,
-        tcp: None,
-        h2: Some(|_| open_server(ServerKind::Nginx)),
-    },
-    Entry {
-        name: "h2o",
-        help: "h2o (Debian h2o), started by the suite on a loopback port, over h2c",
-        only: "h2o is an HTTP/2 server (the kernel's TCP is linux)",
-        deviations: &[(Suite::H2, "conformance/deviations/h2o.yaml")],
-        captures: true,
-        tcp: None,
-        h2: Some(|_| open_server(ServerKind::H2o)),
-    },
-    Entry {
-        name: "apache",
-        help: "Apache httpd with mod_http2 (Debian apache2), started by the suite on a loopback port, over h2c",
-        only: "Apache httpd is an HTTP/2 server (the kernel's TCP is linux)",
-        deviations: &[(Suite::H2, "conformance/deviations/apache.yaml")],
-        captures: true,
-        tcp: None,
-        h2: Some(|_| open_server(ServerKind::Apache)),
+        server: None,
     },
     Entry {
         name: "h2exec:COMMAND",
@@ -429,6 +452,7 @@ pub static ENTRIES: &[Entry] = &[
                 ),
             ))))
         }),
+        server: None,
     },
     Entry {
         name: "h2-client:COMMAND",
@@ -448,6 +472,7 @@ pub static ENTRIES: &[Entry] = &[
                 crate::h2::client::H2ClientTarget::new(command),
             ))))
         }),
+        server: None,
     },
 ];
 
@@ -956,6 +981,12 @@ mod tests {
         // Every target captures now: the ones without a wire of their own
         // through the harness (pcap::CapturedTcp, pcap::CapturedH2).
         assert!(ENTRIES.iter().all(|e| e.captures));
+        // Each real server is a target, from its row.
+        for s in servers::SERVERS {
+            let e = find(s.name).unwrap();
+            assert_eq!(e.server, Some(s));
+            assert_eq!(e.deviations, [(Suite::H2, s.deviations)]);
+        }
         let mut linux_like = Opened::Tcp(TcpRunner::Corpus {
             name: "linux",
             run: |_, _, _, _| unreachable!(),
@@ -964,7 +995,7 @@ mod tests {
         // Not the ones that start a server or enter a namespace on open.
         for e in ENTRIES
             .iter()
-            .filter(|e| !["linux", "nghttpd", "nginx", "h2o", "apache"].contains(&e.name))
+            .filter(|e| e.name != "linux" && e.server.is_none())
         {
             let p = if e.serves(Protocol::Tcp) {
                 Protocol::Tcp

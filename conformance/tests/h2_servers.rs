@@ -14,28 +14,16 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tracewright_conformance::h2::servers::{
-    self, ServedH2, ServerError, ServerKind, LARGE_LEN, SMALL_BODY,
+    self, Announced, ServedH2, Server, ServerError, ServerKind, LARGE_LEN, SERVERS, SMALL_BODY,
 };
 use tracewright_conformance::h2::H2Target;
 use tracewright_conformance::h2::{decode_frames, Encoder, FrameSpec, FrameType, PREFACE};
 use tracewright_conformance::registry::{self, Protocol};
 
-/// The first SETTINGS each server sends, as documented on [`ServerKind`]:
-/// MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE (`None`:
-/// not sent, the RFC 9113 §6.5.2 default holds).
-fn documented_settings(kind: ServerKind) -> (Option<u32>, Option<u32>, Option<u32>) {
-    match kind {
-        ServerKind::Nghttpd => (Some(100), None, None),
-        ServerKind::Nginx => (Some(128), Some(65_536), Some(16_777_215)),
-        ServerKind::H2o => (Some(100), Some(16_777_216), None),
-        ServerKind::Apache => (Some(100), None, None),
-    }
-}
-
 fn required(kind: ServerKind) -> bool {
     let ci = std::env::var_os("CI").is_some()
         || std::env::var("TRACEWRIGHT_REQUIRE_SERVERS").is_ok_and(|v| v == "1");
-    ci && matches!(kind, ServerKind::Nghttpd | ServerKind::Nginx)
+    ci && ["nghttpd", "nginx"].contains(&kind.name)
 }
 
 /// The first frame the server sends after our preface and SETTINGS, raw:
@@ -105,7 +93,8 @@ fn group_exists(pid: u32) -> bool {
     unsafe { libc::killpg(pid as libc::pid_t, 0) == 0 }
 }
 
-fn check(kind: ServerKind) {
+fn check(name: &str) {
+    let kind: ServerKind = Server::named(name).unwrap();
     let server = match servers::start(kind) {
         Ok(s) => s,
         Err(e @ ServerError::NotInstalled { .. }) if !required(kind) => {
@@ -128,20 +117,14 @@ fn check(kind: ServerKind) {
     // RFC 9113 §3.4: the server's preface is a SETTINGS frame (type 4),
     // not an ACK, on stream 0.
     assert_eq!((ty, flags & 0x1, stream), (4, 0, 0), "{kind}");
-    let got = (
-        setting(&payload, 3),
-        setting(&payload, 4),
-        setting(&payload, 5),
-    );
-    eprintln!(
-        "{kind} on {}: first SETTINGS MAX_CONCURRENT_STREAMS {:?}, INITIAL_WINDOW_SIZE {:?}, MAX_FRAME_SIZE {:?}",
-        server.addr, got.0, got.1, got.2
-    );
-    assert_eq!(
-        got,
-        documented_settings(kind),
-        "{kind}: update the doc on ServerKind::{kind:?}"
-    );
+    let got = Announced {
+        max_concurrent_streams: setting(&payload, 3),
+        initial_window_size: setting(&payload, 4),
+        max_frame_size: setting(&payload, 5),
+    };
+    eprintln!("{kind} on {}: first SETTINGS {got:?}", server.addr);
+    // As its row in SERVERS documents them.
+    assert_eq!(got, kind.announces, "{kind}: update its row's `announces`");
     drop(s);
 
     // The same by hand, as a user would: curl with prior knowledge.
@@ -182,22 +165,22 @@ fn check(kind: ServerKind) {
 
 #[test]
 fn nghttpd() {
-    check(ServerKind::Nghttpd);
+    check("nghttpd");
 }
 
 #[test]
 fn nginx() {
-    check(ServerKind::Nginx);
+    check("nginx");
 }
 
 #[test]
 fn h2o() {
-    check(ServerKind::H2o);
+    check("h2o");
 }
 
 #[test]
 fn apache() {
-    check(ServerKind::Apache);
+    check("apache");
 }
 
 /// The registry's entry for each installed server starts it for the
@@ -205,7 +188,7 @@ fn apache() {
 /// stops it, directory and all, when the target goes.
 #[test]
 fn registry_entries_run_their_server_while_the_target_lives() {
-    for kind in ServerKind::ALL {
+    for kind in SERVERS {
         let entry = registry::lookup(kind.name(), Protocol::H2).unwrap();
         assert!(!entry.serves(Protocol::Tcp), "{kind}");
         let opened = match entry.open(kind.name(), Protocol::H2) {
@@ -238,7 +221,7 @@ fn registry_entries_run_their_server_while_the_target_lives() {
 #[ignore = "a helper: ctrl_c_stops_the_servers runs it"]
 fn hold_a_server_until_interrupted() {
     let kind: ServerKind = match std::env::var("TRACEWRIGHT_HOLD_SERVER") {
-        Ok(name) => *ServerKind::ALL.iter().find(|k| k.name() == name).unwrap(),
+        Ok(name) => Server::named(&name).unwrap(),
         Err(_) => return,
     };
     let server = servers::start(kind).unwrap();
@@ -257,15 +240,15 @@ fn ctrl_c_stops_the_servers() {
     use std::io::BufRead;
     use std::os::unix::process::ExitStatusExt;
     // nginx first: its master has a worker, so the group matters.
-    let Some(kind) = [
-        ServerKind::Nginx,
-        ServerKind::Nghttpd,
-        ServerKind::H2o,
-        ServerKind::Apache,
-    ]
-    .into_iter()
-    .find(|k| k.find().is_ok()) else {
-        assert!(!required(ServerKind::Nginx), "no server installed");
+    let Some(kind) = ["nginx", "nghttpd", "h2o", "apache"]
+        .into_iter()
+        .filter_map(Server::named)
+        .find(|k| k.find().is_ok())
+    else {
+        assert!(
+            !required(Server::named("nginx").unwrap()),
+            "no server installed"
+        );
         eprintln!("skipped: no server installed");
         return;
     };

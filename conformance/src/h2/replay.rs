@@ -84,6 +84,14 @@ struct H2<'a> {
     credit: Credit,
     /// The IUT's header blocks, decoded and checked.
     blocks: BlockReader,
+    /// The IUT defended itself against a flood (RFC 9113 §10.5): the
+    /// connection is over for judging ([`after_defence`]).
+    over: bool,
+    /// What the IUT said of its own streams, in the order it said it, for
+    /// the frames judged once the connection is over: the last-stream-id
+    /// of its latest GOAWAY (§6.8) and the streams it reset (§5.1).
+    iut_goaway_last: Option<u32>,
+    iut_reset: BTreeSet<u32>,
 }
 
 /// The harness's send windows, as a sender keeps them (RFC 9113 §6.9.1):
@@ -255,6 +263,31 @@ fn take_ping_ack(buf: &mut Vec<u8>, payload: &[u8; 8]) -> bool {
 }
 
 impl H2<'_> {
+    /// What the harness learns from a frame of the IUT's, in one place:
+    /// its SETTINGS (the first one's MAX_FRAME_SIZE, RFC 9113 §6.5.2; its
+    /// HPACK table size, RFC 7541 §4.2) and what moves the harness's send
+    /// windows (§6.9). Whether the trace is to see the frame: not a
+    /// server's first SETTINGS before a client preface the trace writes
+    /// itself, which it may or may not have sent before a bad one (§3.4).
+    fn learn_settings(&mut self, f: &Frame) -> bool {
+        if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
+            self.iut_settings_seen = true;
+            self.iut_max_frame_size = f.max_frame_size;
+            if self.own_preface {
+                return false;
+            }
+        }
+        // The IUT's decoder takes a dynamic table this large.
+        if let Some(n) = f
+            .header_table_size
+            .filter(|_| f.kind == FrameType::Settings)
+        {
+            self.enc.set_peer_table_size(n);
+        }
+        self.credit.learn(f);
+        true
+    }
+
     /// Frames out of the IUT's bytes, after its preface if it is a client.
     fn frames(&mut self, step: usize, bytes: Vec<u8>) -> Result<Vec<Frame>, Verdict> {
         self.buf.extend(bytes);
@@ -331,24 +364,9 @@ impl Plugin for H2<'_> {
 
     fn admit(&mut self, queue: &mut VecDeque<Frame>, f: Frame) {
         self.goaway_seen |= f.kind == FrameType::Goaway;
-        if f.kind == FrameType::Settings && !f.ack && !self.iut_settings_seen {
-            self.iut_settings_seen = true;
-            self.iut_max_frame_size = f.max_frame_size;
-            // Before a bad client preface, a server may or may not have
-            // sent its own (RFC 9113 §3.4): the trace does not expect it.
-            if self.own_preface {
-                return;
-            }
+        if !self.learn_settings(&f) {
+            return;
         }
-        // The IUT's decoder takes a dynamic table this large (RFC 9113
-        // §6.5.2, RFC 7541 §4.2).
-        if let Some(n) = f
-            .header_table_size
-            .filter(|_| f.kind == FrameType::Settings)
-        {
-            self.enc.set_peer_table_size(n);
-        }
-        self.credit.learn(&f);
         // How a receiver gives window back is its own (RFC 9113 §6.9.1):
         // no WINDOW_UPDATE is matched; the harness's windows take them in,
         // and a DATA it has no window for shows one missing.
@@ -386,6 +404,7 @@ impl Plugin for H2<'_> {
         if f.kind == FrameType::RstStream {
             self.answerable.remove(&f.stream);
         }
+        self.note_own(f);
     }
 
     fn defers_pending(&self) -> bool {
@@ -415,6 +434,10 @@ impl Plugin for H2<'_> {
     }
 
     fn step(run: &mut Run<Self>, i: usize, step: &H2Step) -> Result<(), Verdict> {
+        if run.proto.over {
+            // The trace's path ended with the IUT's defence.
+            return after_defence(run, i);
+        }
         if !matches!(step, H2Step::Expect(_)) {
             // On a real clock, what the IUT says to the last frame must be
             // in before the harness acts again, or it lands before or after
@@ -434,6 +457,13 @@ impl Plugin for H2<'_> {
             own_answer(run, i, None)?;
         }
         Ok(())
+    }
+
+    fn finish(run: &mut Run<Self>, step: usize) -> Result<(), Verdict> {
+        if run.proto.over {
+            return after_defence(run, step);
+        }
+        run.quiet(step)
     }
 
     fn rfc(&self) -> &'static str {
@@ -558,17 +588,7 @@ fn with_learned_settings(
     if !run.proto.target.autonomous() {
         return Ok(None);
     }
-    if run.queue.is_empty() {
-        let deadline = Instant::now() + run.tolerance();
-        while run.queue.is_empty() && !run.proto.target.closed() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            let units = run.proto.advance(i, left.min(SLICE))?;
-            run.take(units.into_iter().map(|(_, u)| u));
-        }
-    }
+    wait_for_frame(run, i)?;
     let Some(f) = run
         .queue
         .front()
@@ -601,6 +621,25 @@ fn with_learned_settings(
             Ok(Some(v))
         }
     }
+}
+
+/// On a real clock, up to the tolerance for the IUT's next frame, unless
+/// one is queued or the connection closed; nothing to wait for on a
+/// virtual clock (the IUT has said everything it will).
+fn wait_for_frame(run: &mut Run<H2<'_>>, i: usize) -> Result<(), Verdict> {
+    if !matches!(run.proto.target.clock(), Clock::Real { .. }) {
+        return Ok(());
+    }
+    let deadline = Instant::now() + run.tolerance();
+    while run.queue.is_empty() && !run.proto.target.closed() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let units = run.proto.advance(i, left.min(SLICE))?;
+        run.take(units.into_iter().map(|(_, u)| u));
+    }
+    Ok(())
 }
 
 /// Carries out step `i`.
@@ -747,17 +786,7 @@ fn do_step(run: &mut Run<H2<'_>>, i: usize, step: &H2Step) -> Result<(), Verdict
 /// nothing more said matches `CLOSED`, anything else is judged by the
 /// other patterns.
 fn expect_or_closed(run: &mut Run<H2<'_>>, i: usize, any_of: &[FrameSpec]) -> Result<(), Verdict> {
-    if let Clock::Real { .. } = run.proto.target.clock() {
-        let deadline = Instant::now() + run.tolerance();
-        while run.queue.is_empty() && !run.proto.target.closed() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            let units = run.proto.advance(i, left.min(SLICE))?;
-            run.take(units.into_iter().map(|(_, u)| u));
-        }
-    }
+    wait_for_frame(run, i)?;
     let k = any_of.iter().position(|p| p.kind == FrameType::Closed);
     match k {
         Some(k) if run.queue.is_empty() && run.proto.target.closed() => {
@@ -870,6 +899,9 @@ pub fn replay_h2_with(
             .unwrap_or(false),
         credit: Credit::new(),
         blocks: BlockReader::new(harness_is_client),
+        over: false,
+        iut_goaway_last: None,
+        iut_reset: BTreeSet::new(),
     };
     drive(h2, &trace.id, &trace.covers, &trace.steps, None)
 }
@@ -967,6 +999,7 @@ fn judge_flood(
     sent: u64,
 ) -> Result<Option<String>, Verdict> {
     while let Some(f) = run.queue.pop_front() {
+        run.proto.note_own(&f);
         let text = f.to_string();
         if fl.stops.iter().any(|p| p.matches(&f)) {
             run.line(i, Dir::FromIut, text.clone());
@@ -1069,12 +1102,13 @@ fn flood(run: &mut Run<H2<'_>>, i: usize, fl: &Flood) -> Result<(), Verdict> {
             i,
             Dir::Note,
             format!(
-                "the IUT stopped the {} after {sent} rounds: {how}",
+                "the IUT stopped the {} after {sent} rounds: {how}; the connection is over for judging",
                 fl.attack
             ),
         );
         run.diverged = true;
-        return Ok(());
+        run.proto.over = true;
+        return after_defence(run, i);
     }
     if fl.must_stop {
         return Err(Verdict::Fail {
@@ -1165,4 +1199,218 @@ fn after_flood(
         });
     }
     Ok(None)
+}
+
+// ------------------------------------------------ after the IUT's defence
+
+impl H2<'_> {
+    /// A frame of the IUT's, in the order it sent them: what it says of
+    /// its own streams.
+    fn note_own(&mut self, f: &Frame) {
+        match f.kind {
+            FrameType::Goaway => {
+                let last = self
+                    .iut_goaway_last
+                    .map_or(f.last_stream, |l| l.min(f.last_stream));
+                self.iut_goaway_last = Some(last);
+            }
+            FrameType::RstStream => {
+                self.iut_reset.insert(f.stream);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the harness opened `stream` (RFC 9113 §5.1.1: a client's
+    /// are odd, a server's even).
+    fn harness_opened(&self, stream: u32) -> bool {
+        stream != 0 && (stream % 2 == 1) == self.harness_is_client
+    }
+
+    /// What makes `f` a violation by itself, whatever the trace: a rule
+    /// broken against what the IUT itself said before it.
+    fn own_violation(&self, f: &Frame) -> Option<(String, &'static str, String)> {
+        let carries = matches!(
+            f.kind,
+            FrameType::Headers | FrameType::Data | FrameType::PushPromise
+        );
+        match self.iut_goaway_last {
+            Some(l) if f.kind == FrameType::Goaway && f.last_stream > l => {
+                return Some((
+                    format!(
+                        "the IUT raised the last-stream-id of its GOAWAY from {l} to {} (RFC 9113 §6.8: endpoints MUST NOT increase it, the peer may have retried those requests elsewhere)",
+                        f.last_stream
+                    ),
+                    "RFC 9113 §6.8",
+                    format!("GOAWAY[last<={l}]"),
+                ))
+            }
+            Some(l) if carries && self.harness_opened(f.stream) && f.stream > l => {
+                return Some((
+                    format!(
+                        "the IUT acted on stream {} after its GOAWAY named {l} the last stream it might act on (RFC 9113 §6.8)",
+                        f.stream
+                    ),
+                    "RFC 9113 §6.8",
+                    format!("nothing on streams above {l}"),
+                ))
+            }
+            _ => {}
+        }
+        if carries && self.iut_reset.contains(&f.stream) {
+            return Some((
+                format!(
+                    "the IUT sent {f} on stream {}, which it had reset itself (RFC 9113 §5.1: an endpoint MUST NOT send frames other than PRIORITY on a closed stream)",
+                    f.stream
+                ),
+                "RFC 9113 §5.1, §5.4.2",
+                "nothing".into(),
+            ));
+        }
+        None
+    }
+}
+
+/// Once the IUT defended itself against a flood (RFC 9113 §10.5: a GOAWAY,
+/// a RST_STREAM, ENHANCE_YOUR_CALM, closing), the connection is over for
+/// judging: the trace has nothing more to say about it, and whether the
+/// IUT still sends something (a GOAWAY after its RST_STREAM, the answer to
+/// a request it took before its GOAWAY) and when depends on its timing.
+/// Such frames are shown in the ladder, not judged, except where one
+/// breaks a rule by itself against what the IUT said before
+/// ([`H2::own_violation`]): an answer above the last-stream-id of its own
+/// GOAWAY, a higher last-stream-id, a frame on a stream it reset.
+fn after_defence(run: &mut Run<H2<'_>>, i: usize) -> Result<(), Verdict> {
+    while let Some(f) = run.queue.pop_front() {
+        run.line(i, Dir::FromIut, f.to_string());
+        if let Some((reason, rfc, expected)) = run.proto.own_violation(&f) {
+            run.proto.last = rfc;
+            return Err(Verdict::Fail {
+                step: i,
+                reason,
+                expected: vec![expected],
+                got: Some(f.to_string()),
+            });
+        }
+        run.proto.note_own(&f);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers the harness's `n`-th delivery with the given
+    /// frames, on a virtual clock.
+    struct Scripted {
+        script: Vec<(usize, Vec<u8>)>,
+        delivered: usize,
+        out: Vec<u8>,
+    }
+
+    fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut b = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        b.extend([ty, flags]);
+        b.extend(stream.to_be_bytes());
+        b.extend(payload);
+        b
+    }
+
+    fn goaway(last: u32) -> Vec<u8> {
+        let mut p = last.to_be_bytes().to_vec();
+        p.extend(0u32.to_be_bytes());
+        frame(7, 0, 0, &p)
+    }
+
+    impl H2Target for Scripted {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn clock(&self) -> Clock {
+            Clock::Virtual
+        }
+        fn open(&mut self, _: Role, _: &H2Settings) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn app(&mut self, _: &H2App) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn deliver(&mut self, _: &[u8]) -> Result<(), TargetError> {
+            self.delivered += 1;
+            for (n, bytes) in &self.script {
+                if *n == self.delivered {
+                    self.out.extend(bytes);
+                }
+            }
+            Ok(())
+        }
+        fn poll(&mut self) -> Result<Vec<u8>, TargetError> {
+            Ok(std::mem::take(&mut self.out))
+        }
+        fn stream_state(&mut self, _: u32) -> Result<Option<StreamState>, TargetError> {
+            Ok(None)
+        }
+        fn close(&mut self) {}
+    }
+
+    /// A rapid reset of 10 rounds (HEADERS and RST_STREAM on streams 1,
+    /// 3, ...) that the server stops after its third delivery (the preface
+    /// is the first), then says `after`.
+    fn rapid_reset(after: Vec<u8>) -> Verdict {
+        let trace: H2Trace = serde_yaml::from_str(
+            "format: tracewright/1\n\
+             id: t\n\
+             protocol: h2\n\
+             iut: server\n\
+             profile: rfc9113\n\
+             variant: null\n\
+             description: d\n\
+             covers: []\n\
+             steps:\n\
+             \x20 - flood: {attack: rapid_reset, rounds: 10, answers: [{type: RST_STREAM, error: REFUSED_STREAM}, {type: HEADERS}, {type: DATA}], stops: [{type: GOAWAY}]}\n",
+        )
+        .unwrap();
+        let mut stop = goaway(3);
+        stop.extend(after);
+        let mut t = Scripted {
+            script: vec![(3, stop)],
+            delivered: 0,
+            out: Vec::new(),
+        };
+        replay_h2(&trace, &mut t).verdict
+    }
+
+    #[test]
+    fn after_a_defence_later_frames_are_shown_not_judged() {
+        // The answer to a request taken before the GOAWAY, and a second
+        // GOAWAY: legal whenever they come.
+        let mut after = frame(1, 0x4, 3, &[0x88]);
+        after.extend(goaway(3));
+        assert_eq!(rapid_reset(after), Verdict::Pass);
+    }
+
+    #[test]
+    fn after_a_defence_a_frame_that_breaks_a_rule_by_itself_still_fails() {
+        // An answer on a stream above the GOAWAY's last-stream-id (§6.8).
+        let v = rapid_reset(frame(1, 0x4, 5, &[0x88]));
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("stream 5")),
+            "{v:?}"
+        );
+        // A last-stream-id raised (§6.8).
+        let v = rapid_reset(goaway(5));
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("raised")),
+            "{v:?}"
+        );
+        // A frame on a stream the IUT reset itself (§5.1).
+        let mut after = frame(3, 0, 1, &7u32.to_be_bytes());
+        after.extend(frame(0, 0, 1, b"x"));
+        let v = rapid_reset(after);
+        assert!(
+            matches!(&v, Verdict::Fail { reason, .. } if reason.contains("reset itself")),
+            "{v:?}"
+        );
+    }
 }

@@ -25,7 +25,7 @@
 //!
 //! Their first SETTINGS (RFC 9113 §6.5.2), as read off the Debian 12
 //! packages by `tests/h2_servers.rs`, differ from each other and from the
-//! model's, so nothing may assume ours: see each [`ServerKind`].
+//! model's, so nothing may assume ours: see each row of [`SERVERS`].
 
 use std::fmt;
 use std::fs;
@@ -65,100 +65,177 @@ const PORT_ATTEMPTS: usize = 5;
 /// The script that installs every server.
 pub const INSTALL_SCRIPT: &str = "conformance/servers/install.sh";
 
-/// A real HTTP/2 server the suite can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ServerKind {
-    /// nghttpd (nghttp2 1.52, Debian `nghttp2-server`):
-    /// `nghttpd --no-tls -d ROOT PORT`. First SETTINGS:
-    /// MAX_CONCURRENT_STREAMS 100; INITIAL_WINDOW_SIZE and MAX_FRAME_SIZE
-    /// not sent (the defaults, 65,535 and 16,384).
-    Nghttpd,
-    /// nginx 1.22 (Debian `nginx-light`), `listen 127.0.0.1:PORT http2;`
-    /// (`http2 on;` from 1.25). First SETTINGS: MAX_CONCURRENT_STREAMS 128,
-    /// INITIAL_WINDOW_SIZE 65,536, MAX_FRAME_SIZE 16,777,215.
-    Nginx,
-    /// h2o 2.2.5 (Debian `h2o`): h2c with prior knowledge on any plain
-    /// listener. First SETTINGS: MAX_CONCURRENT_STREAMS 100,
-    /// INITIAL_WINDOW_SIZE 16,777,216; MAX_FRAME_SIZE not sent (16,384).
-    H2o,
-    /// Apache httpd 2.4 with mod_mpm_event and mod_http2 (Debian `apache2`),
-    /// `Protocols h2c http/1.1` and `H2Direct on`. First SETTINGS:
-    /// MAX_CONCURRENT_STREAMS 100; INITIAL_WINDOW_SIZE and MAX_FRAME_SIZE
-    /// not sent (65,535 and 16,384).
-    Apache,
-}
-
-impl ServerKind {
-    pub const ALL: [ServerKind; 4] = [
-        ServerKind::Nghttpd,
-        ServerKind::Nginx,
-        ServerKind::H2o,
-        ServerKind::Apache,
-    ];
-
-    /// As the registry names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerKind::Nghttpd => "nghttpd",
-            ServerKind::Nginx => "nginx",
-            ServerKind::H2o => "h2o",
-            ServerKind::Apache => "apache",
-        }
-    }
-
-    /// The executable.
-    pub fn binary(self) -> &'static str {
-        match self {
-            ServerKind::Nghttpd => "nghttpd",
-            ServerKind::Nginx => "nginx",
-            ServerKind::H2o => "h2o",
-            ServerKind::Apache => "apache2",
-        }
-    }
-
-    /// What the suite knows of its application ([`ServerApp`]): when it
-    /// answers the harness's `GET /`, and with how long a body. Read off
-    /// each server by the replay (an answer that comes at another moment
-    /// shows as a verdict that varies between runs).
-    pub fn app(self) -> ServerApp {
-        ServerApp {
+/// The real HTTP/2 servers the suite can run, one row each: adding a
+/// server is adding a row (README.md, "Adding a server"). The registry
+/// makes a target of each (`--target NAME`), with the row's deviations
+/// list.
+pub static SERVERS: &[Server] = &[
+    Server {
+        name: "nghttpd",
+        product: "nghttpd",
+        title: "nghttpd",
+        binary: "nghttpd",
+        package: "nghttp2-server",
+        deviations: "conformance/deviations/nghttpd.yaml",
+        // nghttp2 1.52.
+        announces: Announced {
+            max_concurrent_streams: Some(100),
+            initial_window_size: None,
+            max_frame_size: None,
+        },
+        app: ServerApp {
+            // nghttpd answers in on_request_recv, called on END_STREAM
+            // (src/HttpServer.cc, hd_on_frame_recv_callback).
+            answers_at_headers: false,
+            body_len: LARGE_LEN as u64,
+            resets_second_header_block: false,
+        },
+        config: nghttpd_config,
+    },
+    Server {
+        name: "nginx",
+        product: "nginx",
+        title: "nginx",
+        binary: "nginx",
+        package: "nginx-light",
+        deviations: "conformance/deviations/nginx.yaml",
+        // nginx 1.22.
+        announces: Announced {
+            max_concurrent_streams: Some(128),
+            initial_window_size: Some(65_536),
+            max_frame_size: Some(16_777_215),
+        },
+        app: ServerApp {
             // nginx runs a request's handler once its header block is in
             // (src/http/v2/ngx_http_v2.c, ngx_http_v2_state_header_complete
             // -> ngx_http_v2_run_request); the static handler discards a
-            // body it does not need. mod_http2 schedules a request for a
-            // worker when its headers end (h2_stream.c,
-            // h2_stream_end_headers; h2_session.c, on_end_headers), the
-            // body streaming in after. nghttpd answers in
-            // on_request_recv, called on END_STREAM (src/HttpServer.cc,
-            // hd_on_frame_recv_callback); h2o 2.2 buffers a request's
-            // body before its file handler runs (lib/http2/connection.c,
-            // handle_incoming_request / execute_or_enqueue_request).
-            answers_at_headers: matches!(self, ServerKind::Nginx | ServerKind::Apache),
+            // body it does not need.
+            answers_at_headers: true,
+            body_len: LARGE_LEN as u64,
+            resets_second_header_block: false,
+        },
+        config: nginx_config,
+    },
+    Server {
+        name: "h2o",
+        product: "h2o",
+        title: "h2o",
+        binary: "h2o",
+        package: "h2o",
+        deviations: "conformance/deviations/h2o.yaml",
+        // h2o 2.2.5.
+        announces: Announced {
+            max_concurrent_streams: Some(100),
+            initial_window_size: Some(16_777_216),
+            max_frame_size: None,
+        },
+        app: ServerApp {
+            // h2o 2.2 buffers a request's body before its file handler
+            // runs (lib/http2/connection.c, handle_incoming_request /
+            // execute_or_enqueue_request).
+            answers_at_headers: false,
+            body_len: LARGE_LEN as u64,
+            resets_second_header_block: false,
+        },
+        config: h2o_config,
+    },
+    Server {
+        name: "apache",
+        product: "Apache httpd",
+        title: "Apache httpd with mod_http2",
+        binary: "apache2",
+        package: "apache2",
+        deviations: "conformance/deviations/apache.yaml",
+        // Apache 2.4 with mod_mpm_event and mod_http2 2.0.
+        announces: Announced {
+            max_concurrent_streams: Some(100),
+            initial_window_size: None,
+            max_frame_size: None,
+        },
+        app: ServerApp {
+            // mod_http2 schedules a request for a worker when its headers
+            // end (h2_stream.c, h2_stream_end_headers; h2_session.c,
+            // on_end_headers), the body streaming in after.
+            answers_at_headers: true,
             body_len: LARGE_LEN as u64,
             // h2_stream.c resets it with INTERNAL_ERROR (apache.yaml); on
             // the header-block traces that reset raced nghttp2's GOAWAY.
-            resets_second_header_block: self == ServerKind::Apache,
-        }
+            resets_second_header_block: true,
+        },
+        config: apache_config,
+    },
+];
+
+/// A real HTTP/2 server the suite can run: a row of [`SERVERS`].
+pub type ServerKind = &'static Server;
+
+/// Everything the suite knows of one server.
+pub struct Server {
+    /// The target's name (`--target NAME`), and the server's in reports
+    /// (never its port, which changes every run).
+    pub name: &'static str,
+    /// What it is, in a sentence (`Apache httpd`).
+    pub product: &'static str,
+    /// What the target's help calls it (`Apache httpd with mod_http2`).
+    pub title: &'static str,
+    /// The executable, found in `PATH` or the sbin directories.
+    pub binary: &'static str,
+    /// The Debian package that has it (`conformance/servers/install.sh`).
+    pub package: &'static str,
+    /// Its deviations list.
+    pub deviations: &'static str,
+    /// Its first SETTINGS (RFC 9113 §6.5.2), as read off the Debian 12
+    /// package; `tests/h2_servers.rs` checks them.
+    pub announces: Announced,
+    /// How the trace's application calls map onto what it does with the
+    /// harness's requests ([`ServerApp`], `net/answers.rs`). Read off each
+    /// server by the replay: an answer that comes at another moment shows
+    /// as a verdict that varies between runs.
+    pub app: ServerApp,
+    /// Writes its config into [`Setup::dir`] and returns the command that
+    /// runs it in the foreground on [`Setup::port`].
+    pub config: fn(&Setup<'_>) -> io::Result<Command>,
+}
+
+/// The SETTINGS a server announces first (`None`: not sent, the RFC 9113
+/// §6.5.2 default holds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Announced {
+    pub max_concurrent_streams: Option<u32>,
+    pub initial_window_size: Option<u32>,
+    pub max_frame_size: Option<u32>,
+}
+
+/// What a server's config writer gets.
+pub struct Setup<'a> {
+    /// The executable found.
+    pub binary: &'a Path,
+    /// The server's own fresh directory: config, `www/` (the document
+    /// root), logs, pid file.
+    pub dir: &'a Path,
+    /// The loopback port to listen on (127.0.0.1).
+    pub port: u16,
+}
+
+impl Server {
+    /// The row named `name`.
+    pub fn named(name: &str) -> Option<ServerKind> {
+        SERVERS.iter().find(|s| s.name == name)
     }
 
-    /// The Debian package that has it.
-    pub fn package(self) -> &'static str {
-        match self {
-            ServerKind::Nghttpd => "nghttp2-server",
-            ServerKind::Nginx => "nginx-light",
-            ServerKind::H2o => "h2o",
-            ServerKind::Apache => "apache2",
-        }
+    /// As the registry names it.
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The executable's path, looked up in `PATH` and then the sbin
     /// directories (Debian puts nghttpd, nginx and apache2 there, which a
     /// user's `PATH` may lack).
-    pub fn find(self) -> Result<PathBuf, ServerError> {
+    pub fn find(&'static self) -> Result<PathBuf, ServerError> {
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)
             .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
-            .map(|dir| dir.join(self.binary()))
+            .map(|dir| dir.join(self.binary))
             .find(|p| {
                 p.metadata()
                     .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -167,9 +244,23 @@ impl ServerKind {
     }
 }
 
-impl fmt::Display for ServerKind {
+impl PartialEq for Server {
+    fn eq(&self, other: &Server) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Server {}
+
+impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name)
+    }
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
     }
 }
 
@@ -177,7 +268,7 @@ impl fmt::Display for ServerKind {
 pub enum ServerError {
     #[error(
         "{kind}: `{}` is not installed; install the Debian package {} (apt-get install {}, or run {INSTALL_SCRIPT} as root)",
-        kind.binary(), kind.package(), kind.package()
+        kind.binary, kind.package, kind.package
     )]
     NotInstalled { kind: ServerKind },
     #[error("{kind}: {what}: {source}")]
@@ -269,7 +360,12 @@ fn start_once(kind: ServerKind, binary: &Path) -> Result<RunningServer, ServerEr
         write_docroot(&dir.join("www")).map_err(io("writing its document root"))?;
         let port = free_port().map_err(io("picking a loopback port"))?;
         let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
-        let mut cmd = command(kind, binary, &dir, port).map_err(io("writing its config"))?;
+        let setup = Setup {
+            binary,
+            dir: &dir,
+            port,
+        };
+        let mut cmd = (kind.config)(&setup).map_err(io("writing its config"))?;
         let stderr = fs::File::create(dir.join("stderr")).map_err(io("creating its stderr"))?;
         cmd.stdin(Stdio::null())
             .stdout(stderr.try_clone().map_err(io("creating its stdout"))?)
@@ -343,7 +439,7 @@ fn make_dir(kind: ServerKind) -> io::Result<PathBuf> {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
             "tracewright-{}-{}-{n}",
-            kind.name(),
+            kind.name,
             std::process::id()
         ));
         match fs::create_dir(&dir) {
@@ -373,131 +469,139 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Writes `kind`'s config into `dir` and returns the command that runs it
-/// in the foreground.
-fn command(kind: ServerKind, binary: &Path, dir: &Path, port: u16) -> io::Result<Command> {
-    let d = dir.display();
-    let mut cmd = Command::new(binary);
-    match kind {
-        ServerKind::Nghttpd => {
-            // No config file: flags only. Without --daemon it stays in the
-            // foreground.
-            cmd.arg("--no-tls")
-                .arg("-d")
-                .arg(dir.join("www"))
-                .arg("--address=127.0.0.1")
-                .arg(port.to_string());
-        }
-        ServerKind::Nginx => {
-            // `listen … http2` is how 1.22 asks for HTTP/2 (without TLS:
-            // prior knowledge only); 1.25 deprecated it for `http2 on;`.
-            let (listen, http2) = if nginx_has_http2_directive(binary) {
-                ("", "    http2 on;\n")
-            } else {
-                (" http2", "")
-            };
-            let user = if is_root() { "user root;\n" } else { "" };
-            let conf = format!(
-                "{user}daemon off;\n\
-                 master_process on;\n\
-                 worker_processes 1;\n\
-                 pid {d}/nginx.pid;\n\
-                 error_log {d}/error.log info;\n\
-                 events {{ worker_connections 64; }}\n\
-                 http {{\n\
-                 \x20   access_log off;\n\
-                 \x20   types {{ text/html html; }}\n\
-                 \x20   default_type application/octet-stream;\n\
-                 \x20   client_body_temp_path {d}/body;\n\
-                 \x20   proxy_temp_path {d}/proxy;\n\
-                 \x20   server {{\n\
-                 \x20       listen 127.0.0.1:{port}{listen};\n\
-                 {http2}\
-                 \x20       root {d}/www;\n\
-                 \x20   }}\n\
-                 }}\n"
-            );
-            fs::write(dir.join("nginx.conf"), conf)?;
-            // -e: the log nginx opens before it has read the config
-            // (Debian's default is stderr, but a build may name /var/log).
-            cmd.arg("-p")
-                .arg(dir)
-                .arg("-e")
-                .arg(dir.join("error.log"))
-                .arg("-c")
-                .arg(dir.join("nginx.conf"));
-        }
-        ServerKind::H2o => {
-            // As root h2o refuses to run unless told which user: root, as
-            // it would otherwise drop to `nobody`, who cannot write the pid
-            // file here.
-            let user = if is_root() { "user: root\n" } else { "" };
-            let conf = format!(
-                "{user}listen:\n\
-                 \x20 host: 127.0.0.1\n\
-                 \x20 port: {port}\n\
-                 pid-file: {d}/h2o.pid\n\
-                 error-log: {d}/error.log\n\
-                 num-threads: 1\n\
-                 hosts:\n\
-                 \x20 default:\n\
-                 \x20   paths:\n\
-                 \x20     /:\n\
-                 \x20       file.dir: {d}/www\n"
-            );
-            fs::write(dir.join("h2o.conf"), conf)?;
-            cmd.arg("-c").arg(dir.join("h2o.conf"));
-        }
-        ServerKind::Apache => {
-            let modules = "/usr/lib/apache2/modules";
-            let user = if is_root() {
-                "User ${APACHE_RUN_USER}\nGroup ${APACHE_RUN_GROUP}\n"
-            } else {
-                ""
-            };
-            let conf = format!(
-                "ServerRoot {d}\n\
-                 ServerName localhost\n\
-                 Listen 127.0.0.1:{port}\n\
-                 PidFile {d}/apache2.pid\n\
-                 ErrorLog {d}/error.log\n\
-                 DefaultRuntimeDir {d}\n\
-                 Mutex file:{d} default\n\
-                 {user}\
-                 LoadModule mpm_event_module {modules}/mod_mpm_event.so\n\
-                 LoadModule http2_module {modules}/mod_http2.so\n\
-                 LoadModule mime_module {modules}/mod_mime.so\n\
-                 LoadModule dir_module {modules}/mod_dir.so\n\
-                 LoadModule authz_core_module {modules}/mod_authz_core.so\n\
-                 StartServers 1\n\
-                 ServerLimit 1\n\
-                 ThreadsPerChild 16\n\
-                 MaxRequestWorkers 16\n\
-                 TypesConfig /etc/mime.types\n\
-                 Protocols h2c http/1.1\n\
-                 H2Direct on\n\
-                 DocumentRoot {d}/www\n\
-                 DirectoryIndex index.html\n\
-                 <Directory {d}/www>\n\
-                 \x20   Require all granted\n\
-                 </Directory>\n"
-            );
-            fs::write(dir.join("apache2.conf"), conf)?;
-            cmd.arg("-f")
-                .arg(dir.join("apache2.conf"))
-                .arg("-DFOREGROUND");
-            // What apache2ctl sets from /etc/apache2/envvars, pointed at
-            // our directory.
-            cmd.env("APACHE_RUN_USER", "www-data")
-                .env("APACHE_RUN_GROUP", "www-data")
-                .env("APACHE_PID_FILE", dir.join("apache2.pid"))
-                .env("APACHE_RUN_DIR", dir)
-                .env("APACHE_LOCK_DIR", dir)
-                .env("APACHE_LOG_DIR", dir)
-                .env("APACHE_CONFDIR", dir)
-                .env("LANG", "C");
-        }
-    }
+/// nghttpd: no config file, flags only; without --daemon it stays in the
+/// foreground.
+fn nghttpd_config(s: &Setup<'_>) -> io::Result<Command> {
+    let mut cmd = Command::new(s.binary);
+    cmd.arg("--no-tls")
+        .arg("-d")
+        .arg(s.dir.join("www"))
+        .arg("--address=127.0.0.1")
+        .arg(s.port.to_string());
+    Ok(cmd)
+}
+
+/// nginx: h2c with prior knowledge on the port.
+fn nginx_config(s: &Setup<'_>) -> io::Result<Command> {
+    let (d, port, dir) = (s.dir.display(), s.port, s.dir);
+    // `listen … http2` is how 1.22 asks for HTTP/2 (without TLS: prior
+    // knowledge only); 1.25 deprecated it for `http2 on;`.
+    let (listen, http2) = if nginx_has_http2_directive(s.binary) {
+        ("", "    http2 on;\n")
+    } else {
+        (" http2", "")
+    };
+    let user = if is_root() { "user root;\n" } else { "" };
+    let conf = format!(
+        "{user}daemon off;\n\
+         master_process on;\n\
+         worker_processes 1;\n\
+         pid {d}/nginx.pid;\n\
+         error_log {d}/error.log info;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n\
+         \x20   access_log off;\n\
+         \x20   types {{ text/html html; }}\n\
+         \x20   default_type application/octet-stream;\n\
+         \x20   client_body_temp_path {d}/body;\n\
+         \x20   proxy_temp_path {d}/proxy;\n\
+         \x20   server {{\n\
+         \x20       listen 127.0.0.1:{port}{listen};\n\
+         {http2}\
+         \x20       root {d}/www;\n\
+         \x20   }}\n\
+         }}\n"
+    );
+    fs::write(dir.join("nginx.conf"), conf)?;
+    let mut cmd = Command::new(s.binary);
+    // -e: the log nginx opens before it has read the config (Debian's
+    // default is stderr, but a build may name /var/log).
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(dir.join("nginx.conf"));
+    Ok(cmd)
+}
+
+/// h2o: h2c with prior knowledge on any plain listener.
+fn h2o_config(s: &Setup<'_>) -> io::Result<Command> {
+    let (d, port) = (s.dir.display(), s.port);
+    // As root h2o refuses to run unless told which user: root, as it would
+    // otherwise drop to `nobody`, who cannot write the pid file here.
+    let user = if is_root() { "user: root\n" } else { "" };
+    let conf = format!(
+        "{user}listen:\n\
+         \x20 host: 127.0.0.1\n\
+         \x20 port: {port}\n\
+         pid-file: {d}/h2o.pid\n\
+         error-log: {d}/error.log\n\
+         num-threads: 1\n\
+         hosts:\n\
+         \x20 default:\n\
+         \x20   paths:\n\
+         \x20     /:\n\
+         \x20       file.dir: {d}/www\n"
+    );
+    fs::write(s.dir.join("h2o.conf"), conf)?;
+    let mut cmd = Command::new(s.binary);
+    cmd.arg("-c").arg(s.dir.join("h2o.conf"));
+    Ok(cmd)
+}
+
+/// Apache httpd: mod_http2 with `Protocols h2c http/1.1` and `H2Direct on`
+/// (prior knowledge), the event MPM, one process.
+fn apache_config(s: &Setup<'_>) -> io::Result<Command> {
+    let (d, port, dir) = (s.dir.display(), s.port, s.dir);
+    let modules = "/usr/lib/apache2/modules";
+    let user = if is_root() {
+        "User ${APACHE_RUN_USER}\nGroup ${APACHE_RUN_GROUP}\n"
+    } else {
+        ""
+    };
+    let conf = format!(
+        "ServerRoot {d}\n\
+         ServerName localhost\n\
+         Listen 127.0.0.1:{port}\n\
+         PidFile {d}/apache2.pid\n\
+         ErrorLog {d}/error.log\n\
+         DefaultRuntimeDir {d}\n\
+         Mutex file:{d} default\n\
+         {user}\
+         LoadModule mpm_event_module {modules}/mod_mpm_event.so\n\
+         LoadModule http2_module {modules}/mod_http2.so\n\
+         LoadModule mime_module {modules}/mod_mime.so\n\
+         LoadModule dir_module {modules}/mod_dir.so\n\
+         LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+         StartServers 1\n\
+         ServerLimit 1\n\
+         ThreadsPerChild 16\n\
+         MaxRequestWorkers 16\n\
+         TypesConfig /etc/mime.types\n\
+         Protocols h2c http/1.1\n\
+         H2Direct on\n\
+         DocumentRoot {d}/www\n\
+         DirectoryIndex index.html\n\
+         <Directory {d}/www>\n\
+         \x20   Require all granted\n\
+         </Directory>\n"
+    );
+    fs::write(dir.join("apache2.conf"), conf)?;
+    let mut cmd = Command::new(s.binary);
+    cmd.arg("-f")
+        .arg(dir.join("apache2.conf"))
+        .arg("-DFOREGROUND");
+    // What apache2ctl sets from /etc/apache2/envvars, pointed at our
+    // directory.
+    cmd.env("APACHE_RUN_USER", "www-data")
+        .env("APACHE_RUN_GROUP", "www-data")
+        .env("APACHE_PID_FILE", dir.join("apache2.pid"))
+        .env("APACHE_RUN_DIR", dir)
+        .env("APACHE_LOCK_DIR", dir)
+        .env("APACHE_LOG_DIR", dir)
+        .env("APACHE_CONFDIR", dir)
+        .env("LANG", "C");
     Ok(cmd)
 }
 
@@ -654,7 +758,7 @@ impl ServedH2 {
     /// named by the server's kind (its port changes every run).
     fn connect(addr: SocketAddr, kind: ServerKind) -> Box<dyn H2Target> {
         match crate::h2::NetH2::cleartext(&addr.to_string()) {
-            Ok(t) => Box::new(t.with_app(kind.app()).named(kind.name())),
+            Ok(t) => Box::new(t.with_app(kind.app).named(kind.name)),
             // A SocketAddr always parses as HOST:PORT.
             Err(e) => panic!("h2c://{addr}: {e}"),
         }
@@ -669,7 +773,7 @@ impl H2Target for ServedH2 {
     /// The server's kind, not its address: the port changes every run and
     /// the reports must not.
     fn name(&self) -> &str {
-        self.server.kind.name()
+        self.server.kind.name
     }
     fn clock(&self) -> Clock {
         self.inner.clock()
@@ -713,7 +817,7 @@ mod tests {
     #[test]
     fn a_missing_binary_names_its_package_and_the_script() {
         let e = ServerError::NotInstalled {
-            kind: ServerKind::Nghttpd,
+            kind: Server::named("nghttpd").unwrap(),
         }
         .to_string();
         assert!(e.contains("nghttp2-server"), "{e}");

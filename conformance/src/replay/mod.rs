@@ -199,6 +199,14 @@ pub trait Plugin: Sized {
     }
     /// Carries out step `i`.
     fn step(run: &mut Run<Self>, i: usize, step: &Self::Step) -> Result<(), Verdict>;
+    /// The end of the trace (`step` is one past its last): by default
+    /// nothing the IUT emitted may be left, since the model allows nothing
+    /// more. A plug-in whose IUT ended the trace's path by itself (an
+    /// HTTP/2 IUT that defended against a flood) judges what is left its
+    /// own way.
+    fn finish(run: &mut Run<Self>, step: usize) -> Result<(), Verdict> {
+        run.quiet(step)
+    }
     /// The RFC section governing the last thing the harness did.
     fn rfc(&self) -> &'static str;
     /// Tears the IUT down.
@@ -414,7 +422,7 @@ pub fn drive<P: Plugin>(
             outcome = run.poll(steps.len());
         }
         if outcome.is_ok() {
-            outcome = run.quiet(steps.len());
+            outcome = P::finish(&mut run, steps.len());
         }
     }
     let mut result = TraceResult {
