@@ -104,6 +104,15 @@ pub struct TcpConfig {
     /// ([`Probe`]); the run ends there. For generation only: the
     /// properties do not hold for a run a forged segment disturbed.
     pub probes: bool,
+    /// ABORT sends RST with ACK (`<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`),
+    /// where RFC 9293 §3.10.5 sends a bare RST (Linux, smoltcp).
+    pub abort_rst_ack: bool,
+    /// In SYN-SENT an unacceptable ACK makes the endpoint re-send its SYN
+    /// at once, if it has not retransmitted it yet (Linux).
+    pub syn_sent_resend_syn: bool,
+    /// In a synchronized state a segment without ACK or RST is dropped
+    /// before any other check (smoltcp).
+    pub ack_required: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -186,6 +195,9 @@ impl TcpConfig {
             client_syn_data: false,
             queue_syn_data: true,
             probes: false,
+            abort_rst_ack: false,
+            syn_sent_resend_syn: false,
+            ack_required: false,
         }
     }
 
@@ -210,6 +222,9 @@ impl TcpConfig {
         cfg.rfc1337 = p.rfc1337;
         cfg.time_wait_reopen = p.time_wait_reopen;
         cfg.queue_syn_data = p.syn_data == tracewright_vocab::profile::SynData::Queue;
+        cfg.abort_rst_ack = p.abort_rst_ack;
+        cfg.syn_sent_resend_syn = p.syn_sent_resend_syn;
+        cfg.ack_required = p.ack_required;
         Ok(cfg)
     }
 
@@ -766,7 +781,7 @@ impl TcpModel {
             Action::AppClose(e) if believes_close_wait => w.ends[e].app_closed = true,
             Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
             Action::AppClose(e) => app_close(&mut w.ends[e], &mut out),
-            Action::AppAbort(e) => app_abort(&mut w.ends[e], &mut out),
+            Action::AppAbort(e) => app_abort(&self.cfg, &mut w.ends[e], &mut out),
             Action::NetDeliver(s) => {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);
@@ -1087,7 +1102,7 @@ fn app_close(e: &mut End, out: &mut Out) {
     e.set_state(next);
 }
 
-fn app_abort(e: &mut End, out: &mut Out) {
+fn app_abort(cfg: &TcpConfig, e: &mut End, out: &mut Out) {
     // §3.10.5 ABORT in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 or
     // CLOSE-WAIT: send <SEQ=SND.NXT><CTL=RST>; in CLOSING, LAST-ACK and
     // TIME-WAIT no RST is sent.
@@ -1100,7 +1115,11 @@ fn app_abort(e: &mut End, out: &mut Out) {
             | TcpState::FinWait2
             | TcpState::CloseWait
     ) {
-        out.send(flags("R"), e.snd_nxt, 0, 0);
+        if cfg.abort_rst_ack {
+            out.send(flags("RA"), e.snd_nxt, e.rcv_nxt, 0);
+        } else {
+            out.send(flags("R"), e.snd_nxt, 0, 0);
+        }
     }
     e.set_state(TcpState::Closed);
 }
@@ -1189,6 +1208,13 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 if !f.rst {
                     out.send(flags("R"), s.ack, 0, 0);
                 }
+                // Linux: "Previous FIN/ACK or RST/ACK might be ignored":
+                // the SYN goes out again at once, a retransmission the RTO
+                // backs off from.
+                if cfg.syn_sent_resend_syn && e.retries == 0 {
+                    e.retries += 1;
+                    out.send(flags("S"), e.iss, 0, 0);
+                }
                 return true;
             }
             if f.rst {
@@ -1238,6 +1264,10 @@ fn synchronized_arrives(
 ) -> bool {
     use TcpState::*;
     let f = s.flags;
+    if cfg.ack_required && !f.ack && !f.rst {
+        // smoltcp: "expecting an ACK", before the sequence number is looked at.
+        return true;
+    }
     // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN whose
     // sequence number is above RCV.NXT (so no old duplicate can be taken
     // for the new connection's) reopens it, with an ISN above every number
