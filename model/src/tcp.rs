@@ -113,6 +113,12 @@ pub struct TcpConfig {
     /// In a synchronized state a segment without ACK or RST is dropped
     /// before any other check (smoltcp).
     pub ack_required: bool,
+    /// Past SYN-RECEIVED, a segment (not a RST) whose ACK is below SND.UNA
+    /// is dropped whole, silently, before any other check (smoltcp).
+    pub old_ack_drops_segment: bool,
+    /// A FIN that arrives past RCV.NXT (a hole before it), without data,
+    /// gets no ACK (smoltcp).
+    pub fin_past_hole_silent: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -198,6 +204,8 @@ impl TcpConfig {
             abort_rst_ack: false,
             syn_sent_resend_syn: false,
             ack_required: false,
+            old_ack_drops_segment: false,
+            fin_past_hole_silent: false,
         }
     }
 
@@ -225,6 +233,8 @@ impl TcpConfig {
         cfg.abort_rst_ack = p.abort_rst_ack;
         cfg.syn_sent_resend_syn = p.syn_sent_resend_syn;
         cfg.ack_required = p.ack_required;
+        cfg.old_ack_drops_segment = p.old_ack_drops_segment;
+        cfg.fin_past_hole_silent = p.fin_past_hole_silent;
         Ok(cfg)
     }
 
@@ -1268,6 +1278,11 @@ fn synchronized_arrives(
         // smoltcp: "expecting an ACK", before the sequence number is looked at.
         return true;
     }
+    if cfg.old_ack_drops_segment && f.ack && !f.rst && e.state != SynReceived && s.ack < e.snd_una
+    {
+        // smoltcp: "duplicate ACK", the whole segment dropped.
+        return true;
+    }
     // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN whose
     // sequence number is above RCV.NXT (so no old duplicate can be taken
     // for the new connection's) reopens it, with an ISN above every number
@@ -1425,8 +1440,13 @@ fn synchronized_arrives(
                 // and restart the 2 MSL timeout.
                 _ => {}
             }
+            must_ack = true;
+        } else {
+            // A FIN not taken: ACKed (RFC 5681 §4.2), unless it carries no
+            // data and the stack ignores it (smoltcp: "ignoring FIN because
+            // we don't have full data yet").
+            must_ack |= !(cfg.fin_past_hole_silent && s.len == 0);
         }
-        must_ack = true;
     }
     if must_ack {
         out.ack(e);

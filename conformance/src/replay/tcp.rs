@@ -123,6 +123,10 @@ struct Tcp<'a> {
     /// Transcript lines from here on belong to the transition the next
     /// `state` step completes: they get its state.
     since_state: usize,
+    /// The last wait ended just before one of the IUT's timers is due
+    /// (`before(...)`): silence can be proven no longer than what has
+    /// arrived, or the timer would fire inside the proof.
+    timer_due: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -355,6 +359,7 @@ impl Plugin for Tcp<'_> {
                     }
                     _ => Cause::Rto,
                 };
+                run.proto.timer_due = matches!(w, Wait::BeforeTwoMsl | Wait::BeforeRto(_));
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
                 run.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 let emitted = run.proto.advance(i, d)?;
@@ -452,6 +457,19 @@ impl Plugin for Tcp<'_> {
     fn close(&mut self) {
         self.target.close();
     }
+
+    /// On a real or jumping clock, the clock's tolerance: an answer to what
+    /// the harness did last, or a timer rearmed to fire at once (Linux's
+    /// SYN after an unacceptable ACK in SYN-SENT, 2 jiffies), lands within
+    /// it. None of the model's timers is due that soon after an act (the
+    /// RTO is at least 1 s), except right after a `before(...)` wait,
+    /// where the proof is what has arrived.
+    fn silence_window(&self) -> Duration {
+        match self.target.clock() {
+            Clock::Real { tolerance } if !self.timer_due => tolerance,
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 /// Replays one trace against a target.
@@ -468,6 +486,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         state: Some(TcpState::Closed),
         last_cause: Cause::Start,
         since_state: 0,
+        timer_due: false,
     };
     let start = tcp.state.map(|s| s.to_string());
     drive(tcp, &trace.id, &trace.covers, &trace.steps, start)

@@ -67,6 +67,18 @@ pub struct Profile {
     /// the RST and the SYN bits first. Absent: off.
     #[serde(default)]
     pub ack_required: bool,
+    /// Past SYN-RECEIVED, a segment (not a RST) whose ACK is below SND.UNA
+    /// is dropped whole and silently before any other check (smoltcp:
+    /// "duplicate ACK" in `Socket::process()`); RFC 9293 §3.10.7.4 ignores
+    /// only the old ACK field and goes on with the text and the FIN.
+    /// Absent: off.
+    #[serde(default)]
+    pub old_ack_drops_segment: bool,
+    /// A FIN without data that arrives past RCV.NXT (a hole before it)
+    /// gets no ACK (smoltcp: "ignoring FIN because we don't have full data
+    /// yet"); RFC 5681 §4.2 ACKs an out-of-order segment at once. Absent: off.
+    #[serde(default)]
+    pub fin_past_hole_silent: bool,
 }
 
 /// What becomes of the text of a SYN that arrives in LISTEN.
@@ -107,6 +119,8 @@ impl Profile {
             abort_rst_ack: false,
             syn_sent_resend_syn: false,
             ack_required: false,
+            old_ack_drops_segment: false,
+            fin_past_hole_silent: false,
         }
     }
 
