@@ -680,6 +680,9 @@ pub struct EndStep {
     pub event: Event,
     pub after: TcpState,
     pub output: Option<Segment>,
+    /// A second segment the same step sends after `output` (a profile
+    /// switch's: Linux's SYN re-sent after the RST to a bad ACK in SYN-SENT).
+    pub then: Option<Segment>,
 }
 
 impl TcpModel {
@@ -857,15 +860,17 @@ impl TcpModel {
         }
         let after = w.ends[end].state;
         let inc = w.ends[end].incarnation;
-        let output = out.0.map(|(flags, seq, ack, len)| Segment {
+        let to_segment = |(flags, seq, ack, len): (Flags, u8, u8, u8)| Segment {
             from: end as u8,
             flags,
             seq,
             ack,
             len,
             inc,
-        });
-        if let Some(seg) = output {
+        };
+        let output = out.0.map(to_segment);
+        let then = out.1.map(to_segment);
+        for seg in output.into_iter().chain(then) {
             if before == TcpState::TimeWait && seg.flags == flags("A") {
                 w.ends[end].history.reacked_in_time_wait = true;
             }
@@ -883,6 +888,7 @@ impl TcpModel {
                 event,
                 after,
                 output,
+                then,
             }),
         ))
     }
@@ -1027,12 +1033,23 @@ fn split(ends: &mut [End; 2], rcv: usize) -> (&mut End, &End) {
 
 /// At most one segment per step: (flags, seq, ack, len).
 #[derive(Default)]
-struct Out(Option<(Flags, u8, u8, u8)>);
+struct Out(Option<(Flags, u8, u8, u8)>, Option<(Flags, u8, u8, u8)>);
 
 impl Out {
     fn send(&mut self, f: Flags, seq: u8, ack: u8, len: u8) {
         debug_assert!(self.0.is_none(), "one segment per step");
         self.0 = Some((f, seq, if f.ack { ack } else { 0 }, len));
+    }
+    /// A segment sent after the step's first (or as its first if it has
+    /// none): Linux's SYN re-sent just after the RST to a bad ACK.
+    fn send_after(&mut self, f: Flags, seq: u8, ack: u8, len: u8) {
+        let s = Some((f, seq, if f.ack { ack } else { 0 }, len));
+        if self.0.is_none() {
+            self.0 = s;
+        } else {
+            debug_assert!(self.1.is_none(), "two segments per step at most");
+            self.1 = s;
+        }
     }
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
     fn ack(&mut self, e: &End) {
@@ -1223,7 +1240,7 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 // backs off from.
                 if cfg.syn_sent_resend_syn && e.retries == 0 {
                     e.retries += 1;
-                    out.send(flags("S"), e.iss, 0, 0);
+                    out.send_after(flags("S"), e.iss, 0, 0);
                 }
                 return true;
             }
