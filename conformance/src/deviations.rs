@@ -21,6 +21,22 @@
 //! show as stale.
 //! An entry with `kernels: ["6.1", "6.12"]` applies only on those kernel
 //! versions (the linux and uml targets).
+//!
+//! A list may also say, under `uncovered:`, why a transition of the model
+//! is taken by no trace the target passes (the trace that takes it fails
+//! on an earlier deviation, or the target cannot do a step of it):
+//!
+//! ```yaml
+//! uncovered:
+//!   - role: server
+//!     transition: "SYN-RECEIVED --recv S--> SYN-RECEIVED (sends A)"
+//!     profile: linux
+//!     reason: "a request sock answers with its SYN-ACK (tcp_check_req())"
+//! ```
+//!
+//! The report lists every transition left uncovered with its reason, and
+//! flags one without a reason, and a reason for a transition that a
+//! passing trace does take (stale).
 
 use std::path::Path;
 
@@ -53,6 +69,25 @@ struct RawFile {
     #[serde(default)]
     protocol: Option<Protocol>,
     deviations: Vec<Deviation>,
+    #[serde(default)]
+    uncovered: Vec<Uncovered>,
+}
+
+/// Why no trace the target passes takes a transition of the model.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uncovered {
+    /// The IUT's role: `client`, `server`, `listener`.
+    pub role: String,
+    /// The transition as the report writes it:
+    /// `STATE --EVENT--> NEXT (sends X)` or `(silent)`.
+    pub transition: String,
+    /// Why, citing the target's code path.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<Vec<String>>,
 }
 
 /// A deviations file, loaded.
@@ -65,6 +100,8 @@ pub struct Deviations {
     /// The protocol whose traces the entries name.
     pub protocol: Protocol,
     pub entries: Vec<Deviation>,
+    /// Transitions no passing trace takes, each with its reason.
+    pub uncovered: Vec<Uncovered>,
 }
 
 /// A deviations file that could not be read, naming file, line and field.
@@ -137,11 +174,30 @@ impl Deviations {
                 ));
             }
         }
+        for (i, u) in raw.uncovered.iter().enumerate() {
+            if u.reason.trim().is_empty() {
+                return Err(bad(
+                    None,
+                    format!("uncovered[{i}].reason"),
+                    "empty: every uncovered transition needs its reason",
+                ));
+            }
+            if raw.uncovered[..i].iter().any(|v| {
+                v.role == u.role && v.transition == u.transition && v.profile == u.profile
+            }) {
+                return Err(bad(
+                    None,
+                    format!("uncovered[{i}].transition"),
+                    &format!("{} {} is listed twice", u.role, u.transition),
+                ));
+            }
+        }
         Ok(Deviations {
             file: file.to_string(),
             target: raw.target,
             protocol: raw.protocol.unwrap_or(Protocol::Tcp),
             entries: raw.deviations,
+            uncovered: raw.uncovered,
         })
     }
 
@@ -149,22 +205,34 @@ impl Deviations {
     pub fn for_profile(mut self, profile: &str) -> Deviations {
         self.entries
             .retain(|d| d.profile.as_deref().is_none_or(|p| p == profile));
+        self.uncovered
+            .retain(|d| d.profile.as_deref().is_none_or(|p| p == profile));
         self
     }
 
     /// The entries that apply to the kernel whose release (`uname -r`) is
     /// `release`.
     pub fn for_kernel(mut self, release: &str) -> Deviations {
-        self.entries.retain(|d| {
-            d.kernels.as_ref().is_none_or(|ks| {
+        let on = |kernels: &Option<Vec<String>>| {
+            kernels.as_ref().is_none_or(|ks| {
                 ks.iter().any(|k| {
                     release
                         .strip_prefix(k.as_str())
                         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '+']))
                 })
             })
-        });
+        };
+        self.entries.retain(|d| on(&d.kernels));
+        self.uncovered.retain(|u| on(&u.kernels));
         self
+    }
+
+    /// The reason listed for `role`'s transition `transition` (as the
+    /// report writes it), if any.
+    pub fn uncovered_reason(&self, role: &str, transition: &str) -> Option<&Uncovered> {
+        self.uncovered
+            .iter()
+            .find(|u| u.role == role && u.transition == transition)
     }
 
     /// The entry that lists trace `id`, if any (the first that matches).

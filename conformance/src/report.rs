@@ -6,9 +6,9 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use crate::deviations::{Deviation, Deviations};
+use crate::deviations::{Deviation, Deviations, Uncovered};
 use crate::replay::{Dir, LadderLine, TraceResult, Verdict};
-use crate::trace::{Coverage, Event};
+use crate::trace::{Coverage, CoverageEntry, Event};
 
 /// Running a corpus is [`crate::corpus`]'s; here under the old paths.
 pub use crate::corpus::{run_corpus, run_corpus_capturing};
@@ -153,6 +153,57 @@ impl Report {
     }
 }
 
+/// Coverage by the traces a target passed, against the reasons its
+/// deviation list gives for what they leave out.
+impl Report {
+    /// The transitions of the corpus's coverage (those a trace covers)
+    /// that some trace this target passed takes, as (role, transition).
+    fn taken_by_passing(&self) -> std::collections::BTreeSet<(String, String)> {
+        // A TCP trace id names its IUT's role second: `tcp-client-…`.
+        let role_of = |id: &str| id.split('-').nth(1).unwrap_or("").to_string();
+        self.results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Pass)
+            .flat_map(|r| {
+                let role = role_of(&r.id);
+                r.covers.iter().map(move |t| (role.clone(), t.to_string()))
+            })
+            .collect()
+    }
+
+    /// Covered transitions no passing trace takes, each with the listed
+    /// reason (if any); and the listed reasons that are stale: their
+    /// transition is taken by a passing trace, or is not in the corpus.
+    /// Empty without a deviation list for this report's protocol.
+    pub fn uncovered(&self) -> (Vec<(&CoverageEntry, Option<&Uncovered>)>, Vec<&Uncovered>) {
+        let (Some(cov), Some(d)) = (&self.coverage, self.applicable_deviations()) else {
+            return (Vec::new(), Vec::new());
+        };
+        // TCP traces name their role; HTTP/2 reports keep their form.
+        if self.protocol != "tcp" {
+            return (Vec::new(), Vec::new());
+        }
+        let taken = self.taken_by_passing();
+        let mut left = Vec::new();
+        for t in cov.transitions.iter().filter(|t| t.trace.is_some()) {
+            let key = (t.role.to_string(), t.transition.to_string());
+            if !taken.contains(&key) {
+                left.push((t, d.uncovered_reason(&key.0, &key.1)));
+            }
+        }
+        let stale = d
+            .uncovered
+            .iter()
+            .filter(|u| {
+                !left.iter().any(|(t, _)| {
+                    t.role.to_string() == u.role && t.transition.to_string() == u.transition
+                })
+            })
+            .collect();
+        (left, stale)
+    }
+}
+
 /// `s` on one line: control characters (a newline, an escape sequence) as
 /// Rust writes them in a string literal (`\n`, `\u{1b}`), so that text from
 /// a file name, a trace, a deviation list or an adapter cannot start a line
@@ -229,6 +280,7 @@ impl Report {
             }
         }
         c.stale += self.unmatched_deviations().len();
+        c.stale += self.uncovered().1.len();
         c
     }
 
@@ -322,6 +374,9 @@ impl Report {
                         clean(t.uncovered.as_deref().unwrap_or("no reason recorded"))
                     );
                 }
+                if let Some(d) = self.applicable_deviations().filter(|_| self.protocol == "tcp") {
+                    self.render_uncovered(&mut out, covered.len(), d);
+                }
             }
         }
         if let Some(cov) = &self.coverage {
@@ -403,6 +458,59 @@ impl Report {
             let _ = writeln!(out, "  {:<13} {}", self.label(r), clean(&r.id));
         }
         out
+    }
+
+    /// With a deviation list: how many transitions a trace this target
+    /// passed takes (any of them, not only the one the coverage names),
+    /// and, where the list gives reasons for this corpus, each transition
+    /// left out with its reason; one without a reason, and a reason for a
+    /// transition that is taken after all, are flagged.
+    fn render_uncovered(&self, out: &mut String, covered: usize, d: &Deviations) {
+        let (left, stale) = self.uncovered();
+        let explained = left.iter().filter(|(_, u)| u.is_some()).count();
+        let _ = writeln!(
+            out,
+            "coverage by passing traces: {} of {} transitions are taken by a trace this target passed; {} are not ({} with a reason in {}, {} without)",
+            covered - left.len(),
+            covered,
+            left.len(),
+            explained,
+            clean(&d.file),
+            left.len() - explained
+        );
+        if d.uncovered.is_empty() {
+            return;
+        }
+        for (t, u) in &left {
+            match u {
+                Some(u) => {
+                    let _ = writeln!(
+                        out,
+                        "  uncovered: {} {}: {}",
+                        t.role,
+                        clean(&t.transition.to_string()),
+                        clean(&u.reason)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "  UNEXPLAINED uncovered: {} {}: no passing trace takes it (the corpus's is {}) and no reason is listed",
+                        t.role,
+                        clean(&t.transition.to_string()),
+                        clean(t.trace.as_deref().unwrap_or(""))
+                    );
+                }
+            }
+        }
+        for u in stale {
+            let _ = writeln!(
+                out,
+                "  STALE uncovered: {} {}: a trace this target passed takes it, or the corpus has no such transition",
+                clean(&u.role),
+                clean(&u.transition)
+            );
+        }
     }
 
     /// The state machine as a matrix: for each RFC state (rows) and kind of

@@ -166,6 +166,9 @@ pub struct JsonDeviations {
     pub target: String,
     pub protocol: Protocol,
     pub entries: Vec<JsonDeviation>,
+    /// Transitions no passing trace takes, with their reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<crate::deviations::Uncovered>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,6 +195,7 @@ impl From<&Deviations> for JsonDeviations {
                     kernels: e.kernels.clone(),
                 })
                 .collect(),
+            uncovered: d.uncovered.clone(),
         }
     }
 }
@@ -212,6 +216,7 @@ impl From<JsonDeviations> for Deviations {
                     kernels: e.kernels,
                 })
                 .collect(),
+            uncovered: d.uncovered,
         }
     }
 }

@@ -104,6 +104,21 @@ pub struct TcpConfig {
     /// ([`Probe`]); the run ends there. For generation only: the
     /// properties do not hold for a run a forged segment disturbed.
     pub probes: bool,
+    /// ABORT sends RST with ACK (`<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`),
+    /// where RFC 9293 §3.10.5 sends a bare RST (Linux, smoltcp).
+    pub abort_rst_ack: bool,
+    /// In SYN-SENT an unacceptable ACK makes the endpoint re-send its SYN
+    /// at once, if it has not retransmitted it yet (Linux).
+    pub syn_sent_resend_syn: bool,
+    /// In a synchronized state a segment without ACK or RST is dropped
+    /// before any other check (smoltcp).
+    pub ack_required: bool,
+    /// Past SYN-RECEIVED, a segment (not a RST) whose ACK is below SND.UNA
+    /// is dropped whole, silently, before any other check (smoltcp).
+    pub old_ack_drops_segment: bool,
+    /// A FIN that arrives past RCV.NXT (a hole before it), without data,
+    /// gets no ACK (smoltcp).
+    pub fin_past_hole_silent: bool,
 }
 
 /// The model with one mechanism removed: each answers a question every TCP
@@ -186,6 +201,11 @@ impl TcpConfig {
             client_syn_data: false,
             queue_syn_data: true,
             probes: false,
+            abort_rst_ack: false,
+            syn_sent_resend_syn: false,
+            ack_required: false,
+            old_ack_drops_segment: false,
+            fin_past_hole_silent: false,
         }
     }
 
@@ -210,6 +230,11 @@ impl TcpConfig {
         cfg.rfc1337 = p.rfc1337;
         cfg.time_wait_reopen = p.time_wait_reopen;
         cfg.queue_syn_data = p.syn_data == tracewright_vocab::profile::SynData::Queue;
+        cfg.abort_rst_ack = p.abort_rst_ack;
+        cfg.syn_sent_resend_syn = p.syn_sent_resend_syn;
+        cfg.ack_required = p.ack_required;
+        cfg.old_ack_drops_segment = p.old_ack_drops_segment;
+        cfg.fin_past_hole_silent = p.fin_past_hole_silent;
         Ok(cfg)
     }
 
@@ -655,6 +680,9 @@ pub struct EndStep {
     pub event: Event,
     pub after: TcpState,
     pub output: Option<Segment>,
+    /// A second segment the same step sends after `output` (a profile
+    /// switch's: Linux's SYN re-sent after the RST to a bad ACK in SYN-SENT).
+    pub then: Option<Segment>,
 }
 
 impl TcpModel {
@@ -766,7 +794,7 @@ impl TcpModel {
             Action::AppClose(e) if believes_close_wait => w.ends[e].app_closed = true,
             Action::AppSend(e) => app_send(&mut w.ends[e], &mut out),
             Action::AppClose(e) => app_close(&mut w.ends[e], &mut out),
-            Action::AppAbort(e) => app_abort(&mut w.ends[e], &mut out),
+            Action::AppAbort(e) => app_abort(&self.cfg, &mut w.ends[e], &mut out),
             Action::NetDeliver(s) => {
                 let i = w.net.binary_search(&s).ok()?;
                 w.net.remove(i);
@@ -832,15 +860,17 @@ impl TcpModel {
         }
         let after = w.ends[end].state;
         let inc = w.ends[end].incarnation;
-        let output = out.0.map(|(flags, seq, ack, len)| Segment {
+        let to_segment = |(flags, seq, ack, len): (Flags, u8, u8, u8)| Segment {
             from: end as u8,
             flags,
             seq,
             ack,
             len,
             inc,
-        });
-        if let Some(seg) = output {
+        };
+        let output = out.0.map(to_segment);
+        let then = out.1.map(to_segment);
+        for seg in output.into_iter().chain(then) {
             if before == TcpState::TimeWait && seg.flags == flags("A") {
                 w.ends[end].history.reacked_in_time_wait = true;
             }
@@ -858,6 +888,7 @@ impl TcpModel {
                 event,
                 after,
                 output,
+                then,
             }),
         ))
     }
@@ -1002,12 +1033,23 @@ fn split(ends: &mut [End; 2], rcv: usize) -> (&mut End, &End) {
 
 /// At most one segment per step: (flags, seq, ack, len).
 #[derive(Default)]
-struct Out(Option<(Flags, u8, u8, u8)>);
+struct Out(Option<(Flags, u8, u8, u8)>, Option<(Flags, u8, u8, u8)>);
 
 impl Out {
     fn send(&mut self, f: Flags, seq: u8, ack: u8, len: u8) {
         debug_assert!(self.0.is_none(), "one segment per step");
         self.0 = Some((f, seq, if f.ack { ack } else { 0 }, len));
+    }
+    /// A segment sent after the step's first (or as its first if it has
+    /// none): Linux's SYN re-sent just after the RST to a bad ACK.
+    fn send_after(&mut self, f: Flags, seq: u8, ack: u8, len: u8) {
+        let s = Some((f, seq, if f.ack { ack } else { 0 }, len));
+        if self.0.is_none() {
+            self.0 = s;
+        } else {
+            debug_assert!(self.1.is_none(), "two segments per step at most");
+            self.1 = s;
+        }
     }
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
     fn ack(&mut self, e: &End) {
@@ -1087,7 +1129,7 @@ fn app_close(e: &mut End, out: &mut Out) {
     e.set_state(next);
 }
 
-fn app_abort(e: &mut End, out: &mut Out) {
+fn app_abort(cfg: &TcpConfig, e: &mut End, out: &mut Out) {
     // §3.10.5 ABORT in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 or
     // CLOSE-WAIT: send <SEQ=SND.NXT><CTL=RST>; in CLOSING, LAST-ACK and
     // TIME-WAIT no RST is sent.
@@ -1100,7 +1142,11 @@ fn app_abort(e: &mut End, out: &mut Out) {
             | TcpState::FinWait2
             | TcpState::CloseWait
     ) {
-        out.send(flags("R"), e.snd_nxt, 0, 0);
+        if cfg.abort_rst_ack {
+            out.send(flags("RA"), e.snd_nxt, e.rcv_nxt, 0);
+        } else {
+            out.send(flags("R"), e.snd_nxt, 0, 0);
+        }
     }
     e.set_state(TcpState::Closed);
 }
@@ -1189,6 +1235,13 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 if !f.rst {
                     out.send(flags("R"), s.ack, 0, 0);
                 }
+                // Linux: "Previous FIN/ACK or RST/ACK might be ignored":
+                // the SYN goes out again at once, a retransmission the RTO
+                // backs off from.
+                if cfg.syn_sent_resend_syn && e.retries == 0 {
+                    e.retries += 1;
+                    out.send_after(flags("S"), e.iss, 0, 0);
+                }
                 return true;
             }
             if f.rst {
@@ -1238,6 +1291,15 @@ fn synchronized_arrives(
 ) -> bool {
     use TcpState::*;
     let f = s.flags;
+    if cfg.ack_required && !f.ack && !f.rst {
+        // smoltcp: "expecting an ACK", before the sequence number is looked at.
+        return true;
+    }
+    if cfg.old_ack_drops_segment && f.ack && !f.rst && e.state != SynReceived && s.ack < e.snd_una
+    {
+        // smoltcp: "duplicate ACK", the whole segment dropped.
+        return true;
+    }
     // RFC 9293 §3.10.7.4 MAY-2, RFC 6191: in TIME-WAIT, a SYN whose
     // sequence number is above RCV.NXT (so no old duplicate can be taken
     // for the new connection's) reopens it, with an ISN above every number
@@ -1395,8 +1457,13 @@ fn synchronized_arrives(
                 // and restart the 2 MSL timeout.
                 _ => {}
             }
+            must_ack = true;
+        } else {
+            // A FIN not taken: ACKed (RFC 5681 §4.2), unless it carries no
+            // data and the stack ignores it (smoltcp: "ignoring FIN because
+            // we don't have full data yet").
+            must_ack |= !(cfg.fin_past_hole_silent && s.len == 0);
         }
-        must_ack = true;
     }
     if must_ack {
         out.ack(e);

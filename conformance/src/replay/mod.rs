@@ -205,12 +205,20 @@ pub trait Plugin: Sized {
     /// HTTP/2 IUT that defended against a flood) judges what is left its
     /// own way.
     fn finish(run: &mut Run<Self>, step: usize) -> Result<(), Verdict> {
-        run.quiet(step)
+        run.quiet_for_window(step)
     }
     /// The RFC section governing the last thing the harness did.
     fn rfc(&self) -> &'static str;
     /// Tears the IUT down.
     fn close(&mut self);
+    /// How long, before silence is accepted (before the harness acts, and
+    /// at the trace's end), the IUT may still legitimately react to what
+    /// came last: on a real or jumping clock an answer takes time to come,
+    /// and taking only what has already arrived would let a wrong answer
+    /// pass for silence. Zero (the default): what has arrived is all.
+    fn silence_window(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// One trace's replay in progress: the engine's side, shared by every
@@ -278,6 +286,25 @@ impl<P: Plugin> Run<P> {
         Ok(())
     }
 
+    /// Silence proven: for the plug-in's [`Plugin::silence_window`] the
+    /// IUT is watched, and the first unit it emits is a failure, as one
+    /// already queued is ([`Run::quiet`]).
+    pub fn quiet_for_window(&mut self, step: usize) -> Result<(), Verdict> {
+        let window = self.proto.silence_window();
+        if !window.is_zero() && self.queue.is_empty() {
+            let deadline = Instant::now() + window;
+            while self.queue.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let units = self.proto.advance(step, left.min(REAL_SLICE))?;
+                self.take(units.into_iter().map(|(_, u)| u));
+            }
+        }
+        self.quiet(step)
+    }
+
     /// The harness acts (an application call, a unit it sends): nothing
     /// may be pending before; what the IUT emits in answer is queued.
     /// `act` runs after the queue was found empty, so that what it notes
@@ -290,7 +317,7 @@ impl<P: Plugin> Run<P> {
         act: impl FnOnce(&mut P) -> Result<(), TargetError>,
     ) -> Result<(), Verdict> {
         if !self.proto.defers_pending() {
-            self.quiet(i)?;
+            self.quiet_for_window(i)?;
         }
         self.slack = Duration::ZERO;
         self.line(i, dir, text);
@@ -439,4 +466,131 @@ pub fn drive<P: Plugin>(
     result.transcript = std::mem::take(&mut run.transcript);
     run.proto.close();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use crate::profile::Profile;
+    use crate::target::{Clock, Segment, Target, TargetError, HARNESS_PORT, IUT_PORT};
+    use crate::trace::{AppCall, Role, TcpState};
+
+    use super::Verdict;
+
+    const ISN: u32 = 7000;
+
+    /// A client on a real clock that answers any segment in SYN-SENT with
+    /// its SYN again, `delay` later (as Linux does after an unacceptable
+    /// ACK, 2 jiffies later).
+    struct ResendsSyn {
+        delay: Duration,
+        due: Vec<(Instant, Segment)>,
+    }
+
+    fn syn() -> Segment {
+        Segment {
+            src_port: IUT_PORT,
+            dst_port: HARNESS_PORT,
+            seq: ISN,
+            ack: 0,
+            flags: "S".parse().unwrap(),
+            window: 1000,
+            payload: Vec::new(),
+        }
+    }
+
+    impl ResendsSyn {
+        fn ready(&mut self) -> Vec<Segment> {
+            let now = Instant::now();
+            let (ready, later) = std::mem::take(&mut self.due)
+                .into_iter()
+                .partition(|(at, _)| *at <= now);
+            self.due = later;
+            ready.into_iter().map(|(_, s)| s).collect()
+        }
+    }
+
+    impl Target for ResendsSyn {
+        fn clock(&self) -> Clock {
+            Clock::Real {
+                tolerance: Duration::from_millis(200),
+            }
+        }
+        fn open(&mut self, _: Role, _: &Profile) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn app(&mut self, _: &AppCall) -> Result<(), TargetError> {
+            self.due.push((Instant::now(), syn()));
+            Ok(())
+        }
+        fn deliver(&mut self, _: Segment) -> Result<(), TargetError> {
+            self.due.push((Instant::now() + self.delay, syn()));
+            Ok(())
+        }
+        fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+            let start = Instant::now();
+            std::thread::sleep(d);
+            Ok(self
+                .ready()
+                .into_iter()
+                .map(|s| (start.elapsed(), s))
+                .collect())
+        }
+        fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
+            Ok(self.ready())
+        }
+        fn state(&mut self) -> Option<TcpState> {
+            None
+        }
+        fn close(&mut self) {}
+    }
+
+    const TRACE: &str = "format: tracewright/1
+id: tcp-client-syn-sent-recv-ra-silent-to-syn-sent
+protocol: tcp
+iut: client
+profile: rfc9293
+variant: null
+description: test
+covers: []
+steps:
+  - app: connect
+  - expect: {any_of: [{flags: S, seq: 0}]}
+  - send: {flags: RA, seq: 0, ack: 5}
+  - state: SYN-SENT
+";
+
+    /// The SYN that comes 20 ms after the trace's last act is not silence,
+    /// though it has not arrived when the trace's steps are done.
+    #[test]
+    fn an_answer_on_its_way_at_the_end_is_caught_on_a_real_clock() {
+        let trace = crate::load::parse_trace(Path::new("t.yaml"), TRACE).unwrap();
+        let mut target = ResendsSyn {
+            delay: Duration::from_millis(20),
+            due: Vec::new(),
+        };
+        let r = super::replay(&trace, &mut target, &Profile::rfc9293());
+        match r.verdict {
+            Verdict::Fail { got, expected, .. } => {
+                assert_eq!(expected, vec!["nothing".to_string()]);
+                assert_eq!(got.as_deref(), Some("S seq=0"));
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    /// An answer that comes only after the tolerance is no answer to the
+    /// act: the trace passes.
+    #[test]
+    fn silence_is_proven_for_the_tolerance_only() {
+        let trace = crate::load::parse_trace(Path::new("t.yaml"), TRACE).unwrap();
+        let mut target = ResendsSyn {
+            delay: Duration::from_millis(600),
+            due: Vec::new(),
+        };
+        let r = super::replay(&trace, &mut target, &Profile::rfc9293());
+        assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
+    }
 }

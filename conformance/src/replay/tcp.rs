@@ -19,6 +19,10 @@ use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Wait, WindowP
 /// maps back to the relative number we sent.
 const PROVISIONAL_IUT_ISN: u32 = 0x8000_0000;
 
+/// How much sooner than the earliest retransmission a proof of silence
+/// ends: a segment is seen a little after it was sent.
+const RTO_MARGIN: Duration = Duration::from_millis(100);
+
 /// A segment written with relative numbers, as traces write them.
 pub struct Rel<'a> {
     seg: &'a Segment,
@@ -123,6 +127,14 @@ struct Tcp<'a> {
     /// Transcript lines from here on belong to the transition the next
     /// `state` step completes: they get its state.
     since_state: usize,
+    /// The last wait ended just before one of the IUT's timers is due
+    /// (`before(...)`): silence can be proven no longer than what has
+    /// arrived, or the timer would fire inside the proof.
+    timer_due: bool,
+    /// When the first segment the IUT must retransmit if unanswered (a
+    /// SYN, a FIN, data) came since the last wait: its retransmission
+    /// timer fires no sooner than one initial RTO after it.
+    first_unanswered: Option<std::time::Instant>,
 }
 
 #[derive(Clone, Copy)]
@@ -311,6 +323,9 @@ impl Plugin for Tcp<'_> {
             }
         }
         self.note_seq(seg);
+        if seg.flags.syn || seg.flags.fin || !seg.payload.is_empty() {
+            self.first_unanswered.get_or_insert_with(std::time::Instant::now);
+        }
     }
 
     fn is_check(step: &Step) -> bool {
@@ -355,6 +370,8 @@ impl Plugin for Tcp<'_> {
                     }
                     _ => Cause::Rto,
                 };
+                run.proto.timer_due = matches!(w, Wait::BeforeTwoMsl | Wait::BeforeRto(_));
+                run.proto.first_unanswered = None;
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
                 run.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 let emitted = run.proto.advance(i, d)?;
@@ -452,6 +469,28 @@ impl Plugin for Tcp<'_> {
     fn close(&mut self) {
         self.target.close();
     }
+
+    /// On a real or jumping clock, the clock's tolerance: an answer to what
+    /// the harness did last, or a timer rearmed to fire at once (Linux's
+    /// SYN after an unacceptable ACK in SYN-SENT, 2 jiffies), lands within
+    /// it. None of the model's timers is due that soon after an act (the
+    /// RTO is at least 1 s), except right after a `before(...)` wait,
+    /// where the proof is what has arrived.
+    fn silence_window(&self) -> Duration {
+        match self.target.clock() {
+            Clock::Real { tolerance } if !self.timer_due => {
+                // Up to just before the retransmission timer can fire.
+                let rto = Duration::from_millis(self.profile.initial_rto_ms);
+                let before_rto = self.first_unanswered.map_or(tolerance, |t| {
+                    (t + rto)
+                        .saturating_duration_since(std::time::Instant::now())
+                        .saturating_sub(RTO_MARGIN)
+                });
+                tolerance.min(before_rto)
+            }
+            _ => Duration::ZERO,
+        }
+    }
 }
 
 /// Replays one trace against a target.
@@ -468,6 +507,8 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         state: Some(TcpState::Closed),
         last_cause: Cause::Start,
         since_state: 0,
+        timer_due: false,
+        first_unanswered: None,
     };
     let start = tcp.state.map(|s| s.to_string());
     drive(tcp, &trace.id, &trace.covers, &trace.steps, start)

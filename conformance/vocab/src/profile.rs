@@ -48,6 +48,37 @@ pub struct Profile {
     /// processing later"). Either way it is not delivered before the
     /// handshake completes.
     pub syn_data: SynData,
+    /// ABORT sends `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>` where RFC 9293
+    /// §3.10.5 sends `<SEQ=SND.NXT><CTL=RST>` (Linux, smoltcp). Absent from
+    /// a profile file: off.
+    #[serde(default)]
+    pub abort_rst_ack: bool,
+    /// In SYN-SENT, a segment whose ACK is unacceptable (RFC 9293
+    /// §3.10.7.3) makes the IUT re-send its SYN at once, once per
+    /// connection, counted as a retransmission (Linux:
+    /// `tcp_rcv_synsent_state_process()` rearms the timer to
+    /// `TCP_TIMEOUT_MIN` while no SYN was retransmitted yet). Absent: off.
+    #[serde(default)]
+    pub syn_sent_resend_syn: bool,
+    /// In a synchronized state, a segment without ACK (and without RST) is
+    /// dropped before the sequence-number check, so it gets no ACK even
+    /// when unacceptable (smoltcp: `(_, _, None) => "expecting an ACK"` in
+    /// `Socket::process()`). RFC 9293 §3.10.7.4 checks the sequence number,
+    /// the RST and the SYN bits first. Absent: off.
+    #[serde(default)]
+    pub ack_required: bool,
+    /// Past SYN-RECEIVED, a segment (not a RST) whose ACK is below SND.UNA
+    /// is dropped whole and silently before any other check (smoltcp:
+    /// "duplicate ACK" in `Socket::process()`); RFC 9293 §3.10.7.4 ignores
+    /// only the old ACK field and goes on with the text and the FIN.
+    /// Absent: off.
+    #[serde(default)]
+    pub old_ack_drops_segment: bool,
+    /// A FIN without data that arrives past RCV.NXT (a hole before it)
+    /// gets no ACK (smoltcp: "ignoring FIN because we don't have full data
+    /// yet"); RFC 5681 §4.2 ACKs an out-of-order segment at once. Absent: off.
+    #[serde(default)]
+    pub fin_past_hole_silent: bool,
 }
 
 /// What becomes of the text of a SYN that arrives in LISTEN.
@@ -85,6 +116,11 @@ impl Profile {
             accept_backlog: 1,
             syn_cookies: true,
             syn_data: SynData::Queue,
+            abort_rst_ack: false,
+            syn_sent_resend_syn: false,
+            ack_required: false,
+            old_ack_drops_segment: false,
+            fin_past_hole_silent: false,
         }
     }
 

@@ -206,6 +206,11 @@ pub fn project(
             }
             steps.push(Step::Expect(Expect { any_of }));
         }
+        if let Some(then) = es.then {
+            steps.push(Step::Expect(Expect {
+                any_of: vec![pattern(&then)],
+            }));
+        }
         checked_state_last = es.after != es.before;
         if checked_state_last {
             steps.push(Step::State(es.after));
