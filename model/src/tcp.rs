@@ -588,6 +588,14 @@ impl Probe {
         Probe::SynPastWnd,
     ];
 
+    /// Whether it lies at an edge of the receive window.
+    pub fn at_window_edge(self) -> bool {
+        matches!(
+            self,
+            Probe::RstLastInWnd | Probe::RstPastWnd | Probe::SynLastInWnd | Probe::SynPastWnd
+        )
+    }
+
     /// Whether the harness sends it to an endpoint in `state`.
     fn applies(self, state: TcpState) -> bool {
         use TcpState::*;
@@ -1224,7 +1232,13 @@ fn app_send(e: &mut End, out: &mut Out) {
 
 fn app_close(e: &mut End, out: &mut Out) {
     // §3.10.4 CLOSE: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK, with a FIN.
+    // In SYN-RECEIVED, nothing sent yet: the FIN at once, FIN-WAIT-1. In
+    // LISTEN and SYN-SENT the TCB is deleted: CLOSED, nothing sent.
     e.app_closed = true;
+    if matches!(e.state, TcpState::Listen | TcpState::SynSent) {
+        e.set_state(TcpState::Closed);
+        return;
+    }
     e.fin_sent = true;
     out.send(flags("FA"), e.snd_nxt, e.rcv_nxt, 0);
     e.snd_nxt += 1;

@@ -225,6 +225,12 @@ pub fn project(
         steps.push(step);
         if let Some(out) = es.output {
             let mut any_of = vec![pattern(&out)];
+            // A SYN at the window's edge that reopens TIME-WAIT is
+            // acknowledged where the IUT's window put it, a number the
+            // model's window does not give: its ACK field is left free.
+            if matches!(a, Action::Probe(_, p) if p.at_window_edge()) && out.flags.syn {
+                any_of[0].ack = None;
+            }
             // A retransmission may repacketize (RFC 1122 §4.2.2.15): data
             // retransmitted after the FIN was queued may carry the FIN.
             if matches!(a, Action::TimerRto(_)) && out.len > 0 && w.ends[iut].fin_sent {
