@@ -31,6 +31,11 @@ enum Request {
     App {
         call: Call,
     },
+    /// A call the harness expects the IUT to refuse (`refused:` in a
+    /// trace): the answer says whether it did.
+    Try {
+        call: Call,
+    },
     Deliver {
         segment: Seg,
     },
@@ -69,6 +74,10 @@ enum Call {
     Send(u32),
     Close,
     Abort,
+    #[serde(rename = "close_unread")]
+    CloseUnread,
+    #[serde(rename = "shutdown_read")]
+    ShutdownRead,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,6 +115,9 @@ struct Response {
     state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     delivered: Option<u64>,
+    /// `try`: the error the stack refused the call with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorBody>,
 }
@@ -253,8 +265,22 @@ impl Adapter {
                     }
                     Call::Close => ep.close(now),
                     Call::Abort => ep.abort(now),
+                    Call::CloseUnread => ep.close_and_stop_reading(now),
+                    Call::ShutdownRead => ep.shutdown_read(),
                 };
                 ok()
+            }
+            Request::Try { call } => {
+                let ep = self.endpoint.as_mut().expect("checked above");
+                let answer = match call {
+                    Call::Listen => ep.listen(),
+                    Call::Connect => ep.connect(now, REMOTE_PORT),
+                    _ => return self.handle(Request::App { call }),
+                };
+                Response {
+                    refused: answer.err().map(|e| e.to_string()),
+                    ..ok()
+                }
             }
             Request::Deliver { segment } => match from_json(&segment) {
                 Ok(s) => {

@@ -242,9 +242,26 @@ impl Target for BundledTarget {
             }
             AppCall::Close => ep.close(now),
             AppCall::Abort => ep.abort(now),
+            AppCall::CloseUnread => ep.close_and_stop_reading(now),
+            AppCall::ShutdownRead => ep.shutdown_read(),
             AppCall::Accept => unreachable!("handled above"),
         };
         Ok(())
+    }
+
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        let now = self.now;
+        if self.listener.is_some() || !matches!(call, AppCall::Listen | AppCall::Connect) {
+            return self.app(call).map(|()| None);
+        }
+        // The endpoint answers an OPEN on a pair it holds with an error;
+        // what it already received stays counted.
+        let ep = self.ep()?;
+        let answer = match call {
+            AppCall::Listen => ep.listen(),
+            _ => ep.connect(now, HARNESS_PORT),
+        };
+        Ok(answer.err().map(|e| e.to_string()))
     }
 
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {

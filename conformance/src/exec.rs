@@ -9,6 +9,7 @@
 //! |------------------------------------------------------|-------------------------------------------|
 //! | `{"op":"open","role":"server","profile":{…}}`        | `{"ok":true}` (a fresh IUT, clock at 0)   |
 //! | `{"op":"app","call":"listen"}`, `{"send":10}`        | `{"ok":true}`                             |
+//! | `{"op":"try","call":"connect"}`                      | `{"ok":true,"refused":"connection already exists"}`, or `{"ok":true}` when taken |
 //! | `{"op":"deliver","segment":SEG}`                     | `{"ok":true}`                             |
 //! | `{"op":"poll"}`                                      | `{"ok":true,"segments":[SEG…]}`           |
 //! | `{"op":"advance","ms":1000}`                         | `{"ok":true,"emitted":[{"at_ms":0,"segment":SEG}…]}` |
@@ -127,6 +128,8 @@ impl TryFrom<JsonSegment> for Segment {
 pub enum Request {
     Open { role: Role, profile: Profile },
     App { call: AppCall },
+    /// A call the trace expects the IUT to refuse (`refused:`).
+    Try { call: AppCall },
     Deliver { segment: JsonSegment },
     Poll,
     Advance { ms: u64 },
@@ -167,6 +170,9 @@ pub struct Response {
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered: Option<u64>,
+    /// `try`: the error the IUT refused the call with (absent: taken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }
@@ -389,6 +395,12 @@ impl Target for ExecTarget {
 
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
         self.call(&Request::App { call: call.clone() }).map(|_| ())
+    }
+
+    /// An adapter older than `try` answers `unsupported`: inconclusive.
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        self.call(&Request::Try { call: call.clone() })
+            .map(|r| r.refused)
     }
 
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {

@@ -182,6 +182,9 @@ impl Target for CapturedTcp {
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
         self.inner.app(call)
     }
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        self.inner.try_app(call)
+    }
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
         self.record(self.now(), &seg)?;
         self.inner.deliver(seg)

@@ -306,8 +306,35 @@ impl Target for SmoltcpTarget {
             }
             AppCall::Close => socket.close(),
             AppCall::Abort => socket.abort(),
+            // smoltcp's close() is full-duplex (the application may still
+            // receive), the only CLOSE it has: what it sends is its answer.
+            AppCall::CloseUnread => socket.close(),
+            AppCall::ShutdownRead => {
+                return Err(TargetError::Unsupported(
+                    "smoltcp's TCP socket has no call to shut down reading".into(),
+                ))
+            }
         }
         Ok(())
+    }
+
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        let iut = self.iut()?;
+        let socket = iut.sockets.get_mut::<tcp::Socket>(iut.handle);
+        // `InvalidState` is smoltcp's "connection already exists".
+        let answer = match call {
+            AppCall::Listen => socket.listen(IUT_PORT).err().map(|e| format!("{e:?}")),
+            AppCall::Connect => {
+                let [a, b, c, d] = HARNESS_ADDR.octets();
+                let remote = (IpAddress::v4(a, b, c, d), HARNESS_PORT);
+                socket
+                    .connect(iut.iface.context(), remote, IUT_PORT)
+                    .err()
+                    .map(|e| format!("{e:?}"))
+            }
+            other => return self.app(other).map(|()| None),
+        };
+        Ok(answer)
     }
 
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {

@@ -101,4 +101,15 @@ pub trait Target {
             self.name()
         )))
     }
+    /// An application call the trace expects the IUT to refuse
+    /// (`refused:`, RFC 9293 §3.10.1 "connection already exists"), made
+    /// as `app` makes it: `Ok(Some(error))` when the IUT refused it, with
+    /// its error as the IUT words it, `Ok(None)` when it took it. A target
+    /// that cannot tell says `Unsupported`.
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        Err(TargetError::Unsupported(format!(
+            "the {} target cannot tell whether `{call}` is refused",
+            self.name()
+        )))
+    }
 }

@@ -387,6 +387,9 @@ pub struct End {
     /// FIN restarted it): one abstract tick, so that a FIN retransmitted
     /// now must restart the timer well after the original deadline.
     pub tw_late: bool,
+    /// Its application's OPEN on the address pair was refused in
+    /// TIME-WAIT (RFC 9293 §3.10.1); once 2·MSL has passed it opens again.
+    pub open_refused: bool,
 }
 
 /// Data on the peer's SYN, while the connection lasts.
@@ -449,6 +452,7 @@ impl End {
             syn_data: SynData::default(),
             history: History::default(),
             tw_late: false,
+            open_refused: false,
         }
     }
 
@@ -542,6 +546,12 @@ pub enum Action {
     TimeWaitTick(usize),
     /// The harness sends endpoint `.0` a crafted segment (`probes`).
     Probe(usize, Probe),
+    /// The application on endpoint `.0` closes while data it received is
+    /// unread, reading no more (half-duplex close, RFC 9293 §3.6.1).
+    AppCloseUnread(usize),
+    /// The application on endpoint `.0` shuts down reading (the sockets
+    /// API's `shutdown(SHUT_RD)`).
+    AppShutdownRead(usize),
 }
 
 /// A segment no peer's state machine sends, for the cells of RFC 9293
@@ -571,10 +581,22 @@ pub enum Probe {
     SynAck,
     /// RST+ACK in LISTEN or TIME-WAIT.
     RstAck,
+    /// RST at the last number inside the receive window,
+    /// RCV.NXT+RCV.WND-1: acceptable, not exact (RFC 5961 §3.2).
+    RstLastInWnd,
+    /// RST just past the receive window, RCV.NXT+RCV.WND: not acceptable,
+    /// dropped without an answer (RFC 9293 §3.10.7.4, first).
+    RstPastWnd,
+    /// SYN at RCV.NXT+RCV.WND-1 (RFC 5961 §4.2: a challenge ACK wherever
+    /// it lies).
+    SynLastInWnd,
+    /// SYN at RCV.NXT+RCV.WND: not acceptable, an ACK (RFC 9293
+    /// §3.10.7.4, first).
+    SynPastWnd,
 }
 
 impl Probe {
-    pub const ALL: [Probe; 10] = [
+    pub const ALL: [Probe; 14] = [
         Probe::SynAtNxt,
         Probe::SynPastNxt,
         Probe::RstPastNxt,
@@ -585,7 +607,19 @@ impl Probe {
         Probe::RstData,
         Probe::SynAck,
         Probe::RstAck,
+        Probe::RstLastInWnd,
+        Probe::RstPastWnd,
+        Probe::SynLastInWnd,
+        Probe::SynPastWnd,
     ];
+
+    /// Whether it lies at an edge of the receive window.
+    pub fn at_window_edge(self) -> bool {
+        matches!(
+            self,
+            Probe::RstLastInWnd | Probe::RstPastWnd | Probe::SynLastInWnd | Probe::SynPastWnd
+        )
+    }
 
     /// Whether the harness sends it to an endpoint in `state`.
     fn applies(self, state: TcpState) -> bool {
@@ -603,12 +637,15 @@ impl Probe {
             Probe::SynAtNxt => Some(Qualifier::AtRcvNxt),
             Probe::SynPastNxt | Probe::RstPastNxt => Some(Qualifier::PastRcvNxt),
             Probe::AckAbove => Some(Qualifier::AckAboveSndNxt),
+            Probe::RstLastInWnd | Probe::SynLastInWnd => Some(Qualifier::LastInWindow),
+            Probe::RstPastWnd | Probe::SynPastWnd => Some(Qualifier::PastWindow),
             _ => None,
         }
     }
 
     /// The segment, in the numbers of `e`, the endpoint it is sent to.
     pub fn segment(self, e: &End, from: u8, inc: u8) -> Segment {
+        debug_assert!(e.rcv_nxt < u8::MAX - RCV_WND, "the window's edge fits");
         let (flags_text, seq, ack, len) = match self {
             Probe::SynAtNxt => ("S", e.rcv_nxt, 0, 0),
             Probe::SynPastNxt => ("S", e.rcv_nxt + 1, 0, 0),
@@ -620,6 +657,10 @@ impl Probe {
             Probe::RstData => ("R", e.rcv_nxt, 0, 1),
             Probe::SynAck => ("SA", e.rcv_nxt, e.snd_nxt, 0),
             Probe::RstAck => ("RA", e.rcv_nxt, e.snd_nxt, 0),
+            Probe::RstLastInWnd => ("R", e.rcv_nxt + RCV_WND - 1, 0, 0),
+            Probe::RstPastWnd => ("R", e.rcv_nxt + RCV_WND, 0, 0),
+            Probe::SynLastInWnd => ("S", e.rcv_nxt + RCV_WND - 1, 0, 0),
+            Probe::SynPastWnd => ("S", e.rcv_nxt + RCV_WND, 0, 0),
         };
         Segment {
             from,
@@ -661,6 +702,8 @@ impl fmt::Display for Action {
                 write!(f, "{} half of 2msl passes in TIME-WAIT", end_name(e))
             }
             Action::Probe(e, p) => write!(f, "harness sends {} a {p:?} probe", end_name(e)),
+            Action::AppCloseUnread(e) => write!(f, "{} app close, data unread", end_name(e)),
+            Action::AppShutdownRead(e) => write!(f, "{} app shutdown read", end_name(e)),
         }
     }
 }
@@ -720,10 +763,12 @@ impl TcpModel {
         let mut w = w.clone();
         let (end, event) = match action {
             Action::AppListen(e) => (e, Event::app(Call::Listen)),
-            Action::AppConnect(e) => (e, Event::app(Call::Connect)),
+            Action::AppConnect(e) => (e, connect_event(&w.ends[e])),
             Action::AppSend(e) => (e, Event::app(Call::Send)),
             Action::AppClose(e) => (e, Event::app(Call::Close)),
             Action::AppAbort(e) => (e, Event::app(Call::Abort)),
+            Action::AppCloseUnread(e) => (e, Event::app(Call::Close).with(Qualifier::DataUnread)),
+            Action::AppShutdownRead(e) => (e, Event::app(Call::ShutdownRead)),
             Action::NetDeliver(s) => {
                 let rcv = 1 - s.from as usize;
                 let mut event = Event::recv(s.kind());
@@ -777,14 +822,24 @@ impl TcpModel {
         let mut out = Out::default();
         let variant = self.cfg.variant;
         let believes_close_wait = self.believes_close_wait(&w.ends[end]);
+        let ends_run = self.edge_call_ends_run(&w, action);
+        let refused = matches!(action, Action::AppConnect(e) if w.ends[e].state != TcpState::Closed);
         if let Action::AppListen(e) | Action::AppConnect(e) = action {
-            if w.ends[e].opened {
+            if w.ends[e].opened && !refused {
                 // A second incarnation on the same address pair.
                 w.ends[e].reincarnate(variant == Some(Variant::FixedIsn));
             }
         }
         match action {
             Action::AppListen(e) => app_listen(&mut w.ends[e]),
+            // RFC 9293 §3.10.1 OPEN, in any state but CLOSED: "error:
+            // connection already exists"; nothing changes. In TIME-WAIT
+            // the application tries again once 2·MSL has passed.
+            Action::AppConnect(e) if refused => {
+                w.ends[e].open_refused = w.ends[e].state == TcpState::TimeWait;
+            }
+            Action::AppCloseUnread(e) => app_close_unread(&mut w.ends[e], &mut out),
+            Action::AppShutdownRead(_) => {}
             Action::AppConnect(e) => {
                 let with_data =
                     self.cfg.client_syn_data && e == CLIENT && w.ends[e].incarnation == 0;
@@ -857,6 +912,9 @@ impl TcpModel {
                 e.set_state(TcpState::LastAck);
             }
             _ => {}
+        }
+        if ends_run {
+            w.probed = true;
         }
         let after = w.ends[end].state;
         let inc = w.ends[end].incarnation;
@@ -1005,6 +1063,9 @@ impl TcpModel {
                 }
             }
         }
+        if self.cfg.probes {
+            self.edge_calls(w, actions);
+        }
         let mut prev = None;
         for &s in &w.net {
             if prev == Some(s) {
@@ -1020,6 +1081,102 @@ impl TcpModel {
             }
         }
     }
+}
+
+// --- Application calls at the edges of the interface (generation only) -----
+//
+// The cells of RFC 9293 §3.10's event table that the two applications never
+// reach on their own: CLOSE before the connection is synchronized (§3.10.4),
+// ABORT where it sends nothing (§3.10.5), an OPEN on an address pair a
+// connection holds (§3.10.1), CLOSE with received data unread (§3.6.1
+// SHLD-2), and shutting down reading. Like the probes, each ends the run
+// with its answer, but for the OPEN refused in TIME-WAIT, which goes on
+// until 2·MSL has passed and the application opens again.
+
+impl TcpModel {
+    fn edge_calls(&self, w: &World, actions: &mut Vec<Action>) {
+        use TcpState::*;
+        let someone_aborted = w.ends.iter().any(|e| e.history.aborted);
+        for e in [CLIENT, SERVER] {
+            let end = &w.ends[e];
+            if !end.opened || end.history.aborted || w.net.iter().any(|s| s.from as usize == e) {
+                continue;
+            }
+            if !end.app_closed && matches!(end.state, Listen | SynSent | SynReceived) {
+                actions.push(Action::AppClose(e));
+            }
+            if self.cfg.abort
+                && !someone_aborted
+                && matches!(end.state, Listen | SynSent | Closing | LastAck | TimeWait)
+            {
+                actions.push(Action::AppAbort(e));
+            }
+            // The active opener opens the same address pair again. In
+            // TIME-WAIT only once nothing is left to arrive, so that 2·MSL
+            // can pass next.
+            let time_wait_quiet = w.net.is_empty() && !w.ends[1 - e].awaiting_ack();
+            if e == CLIENT
+                && !end.open_refused
+                && end.state != Closed
+                && (end.state != TimeWait || time_wait_quiet)
+            {
+                actions.push(Action::AppConnect(e));
+            }
+            if e == CLIENT && end.open_refused && end.state == Closed {
+                actions.push(Action::AppConnect(e));
+            }
+            if !end.app_closed && matches!(end.state, Established | CloseWait) {
+                if end.delivered > 0 {
+                    actions.push(Action::AppCloseUnread(e));
+                }
+                actions.push(Action::AppShutdownRead(e));
+            }
+        }
+    }
+
+    /// Whether `action` is one of the edge calls whose answer ends the run.
+    fn edge_call_ends_run(&self, w: &World, action: Action) -> bool {
+        use TcpState::*;
+        if !self.cfg.probes {
+            return false;
+        }
+        match action {
+            Action::AppClose(e) => matches!(w.ends[e].state, Listen | SynSent | SynReceived),
+            Action::AppAbort(e) => {
+                matches!(w.ends[e].state, Listen | SynSent | Closing | LastAck | TimeWait)
+            }
+            Action::AppConnect(e) => {
+                let end = &w.ends[e];
+                (end.state != Closed && end.state != TimeWait)
+                    || (end.state == Closed && end.open_refused)
+            }
+            Action::AppCloseUnread(_) | Action::AppShutdownRead(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The event of an OPEN: refused while a connection holds the address
+/// pair (RFC 9293 §3.10.1), or the OPEN after TIME-WAIT refused one.
+fn connect_event(e: &End) -> Event {
+    let ev = Event::app(Call::Connect);
+    if e.state != TcpState::Closed {
+        ev.with(Qualifier::ConnectionExists)
+    } else if e.open_refused {
+        ev.with(Qualifier::AfterTimeWait)
+    } else {
+        ev
+    }
+}
+
+/// RFC 9293 §3.6.1: an implementation that closes half-duplex (MAY-1),
+/// asked to CLOSE while received data is pending, sends a RST to show that
+/// data was lost (SHLD-2; RFC 1122 §4.2.2.13): <SEQ=SND.NXT><CTL=RST>.
+fn app_close_unread(e: &mut End, out: &mut Out) {
+    e.app_closed = true;
+    e.history.aborted = true;
+    out.send(flags("R"), e.snd_nxt, 0, 0);
+    e.set_state(TcpState::Closed);
 }
 
 fn split(ends: &mut [End; 2], rcv: usize) -> (&mut End, &End) {
@@ -1117,7 +1274,13 @@ fn app_send(e: &mut End, out: &mut Out) {
 
 fn app_close(e: &mut End, out: &mut Out) {
     // §3.10.4 CLOSE: ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK, with a FIN.
+    // In SYN-RECEIVED, nothing sent yet: the FIN at once, FIN-WAIT-1. In
+    // LISTEN and SYN-SENT the TCB is deleted: CLOSED, nothing sent.
     e.app_closed = true;
+    if matches!(e.state, TcpState::Listen | TcpState::SynSent) {
+        e.set_state(TcpState::Closed);
+        return;
+    }
     e.fin_sent = true;
     out.send(flags("FA"), e.snd_nxt, e.rcv_nxt, 0);
     e.snd_nxt += 1;

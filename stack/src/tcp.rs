@@ -554,6 +554,39 @@ impl Endpoint {
         }
     }
 
+    /// CLOSE, half-duplex (RFC 9293 §3.6.1 MAY-1): the application reads
+    /// no more. With received data still unread it is lost, which a RST
+    /// shows the peer (SHLD-2; RFC 1122 §4.2.2.13): <SEQ=SND.NXT><CTL=RST>,
+    /// and the connection is gone. Without, a CLOSE as any other.
+    pub fn close_and_stop_reading(&mut self, now: Instant) -> Result<(), CallError> {
+        let synchronized = !matches!(
+            self.state,
+            State::Closed | State::Listen | State::SynSent | State::TimeWait
+        );
+        if synchronized && !self.received.is_empty() {
+            self.received.clear();
+            let rst = Flags {
+                rst: true,
+                ..Flags::default()
+            };
+            self.emit(self.snd_nxt, None, rst, Vec::new());
+            self.set_state(State::Closed);
+            return Ok(());
+        }
+        self.close(now)
+    }
+
+    /// The application will read no more (the sockets API's
+    /// `shutdown(SHUT_RD)`). RFC 9293 has no such call: nothing is sent,
+    /// the state stays, and what arrives later is acknowledged and kept
+    /// as before (the RFC leaves it open; SHLD-2 speaks of CLOSE only).
+    pub fn shutdown_read(&mut self) -> Result<(), CallError> {
+        match self.state {
+            State::Closed | State::Listen => Err(CallError::NotConnected),
+            _ => Ok(()),
+        }
+    }
+
     /// Data delivered to the application and not yet read.
     pub fn recv(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.received)

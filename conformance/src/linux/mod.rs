@@ -538,8 +538,14 @@ impl Target for LinuxTarget {
     }
 
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
-        if matches!(call, AppCall::Send(_) | AppCall::Close | AppCall::Abort)
-            && self.conn.is_none()
+        if matches!(
+            call,
+            AppCall::Send(_)
+                | AppCall::Close
+                | AppCall::Abort
+                | AppCall::CloseUnread
+                | AppCall::ShutdownRead
+        ) && self.conn.is_none()
             && self.listener.is_some()
             && proc_tcp::read() == Some(TcpState::SynReceived)
         {
@@ -678,8 +684,61 @@ impl Target for LinuxTarget {
                     drop(s);
                 }
             }
+            AppCall::CloseUnread => {
+                // close() while what came is unread: the half-duplex CLOSE
+                // of RFC 9293 §3.6.1 (the application can read no more).
+                // Nothing is read first.
+                drop(self.socket_of_app());
+            }
+            AppCall::ShutdownRead => {
+                if let Some(c) = &self.conn {
+                    // SAFETY: plain syscall on our socket.
+                    unsafe { libc::shutdown(c.as_raw_fd(), libc::SHUT_RD) };
+                }
+            }
         }
         Ok(())
+    }
+
+    /// An OPEN on the pair the connection holds, on a socket of its own
+    /// bound to the IUT's port (`SO_REUSEADDR`, as a second incarnation's):
+    /// the kernel refuses it at `bind()` (`EADDRINUSE`) or at `connect()`
+    /// (`EADDRNOTAVAIL` from `__inet_check_established` while a socket,
+    /// TIME-WAIT included, holds the four-tuple; `EADDRINUSE`, `EISCONN`).
+    /// The connection's own socket is left as it is.
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        if !matches!(call, AppCall::Connect | AppCall::Listen) {
+            return self.app(call).map(|()| None);
+        }
+        self.tun()?;
+        let Some(s) = iut_socket()? else {
+            return Ok(Some("bind(): EADDRINUSE".into()));
+        };
+        let rc = if *call == AppCall::Connect {
+            let a = sockaddr(SocketAddrV4::new(HARNESS_ADDR, HARNESS_PORT));
+            // SAFETY: a valid sockaddr_in and its size.
+            unsafe {
+                libc::connect(
+                    s.as_raw_fd(),
+                    (&a as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+        } else {
+            // SAFETY: plain syscall on our socket.
+            unsafe { libc::listen(s.as_raw_fd(), self.backlog) }
+        };
+        let err = std::io::Error::last_os_error();
+        if rc == 0 || err.raw_os_error() == Some(libc::EINPROGRESS) {
+            // Taken: the new socket is dropped (the trace fails here).
+            return Ok(None);
+        }
+        match err.raw_os_error() {
+            Some(libc::EADDRNOTAVAIL | libc::EADDRINUSE | libc::EISCONN | libc::EALREADY) => {
+                Ok(Some(format!("{call}(): {err}")))
+            }
+            _ => Err(TargetError::Broken(format!("{call}(): {err}"))),
+        }
     }
 
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::{drive, target_verdict, Dir, Plugin, Run, TraceResult, Verdict};
 use crate::profile::Profile;
 use crate::target::{Clock, Segment, Target, HARNESS_ISN, HARNESS_PORT, IUT_PORT};
-use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Wait, WindowPattern};
+use crate::trace::{AppCall, SegmentPattern, Step, TcpState, Trace, Wait, WindowPattern, WndEdge};
 
 /// Until the IUT's ISN is learnt from its first SYN, its sequence space is
 /// taken to start here, so a RST answering our ACK (whose seq is our ack)
@@ -152,6 +152,8 @@ enum AppKind {
     Send,
     Close,
     Abort,
+    /// CLOSE with data unread, or reading shut down (RFC 9293 §3.6.1).
+    StopReading,
 }
 
 impl Tcp<'_> {
@@ -340,16 +342,54 @@ impl Plugin for Tcp<'_> {
                     AppCall::Send(_) => AppKind::Send,
                     AppCall::Close => AppKind::Close,
                     AppCall::Abort => AppKind::Abort,
+                    AppCall::ShutdownRead | AppCall::CloseUnread => AppKind::StopReading,
                 });
                 t.target.app(call)
             }),
+            Step::Refused(call) => {
+                let mut answer = None;
+                let text = format!("app {call} (the IUT must refuse it)");
+                run.act(i, Dir::Note, text, |t| {
+                    t.last_cause = Cause::App(AppKind::Open);
+                    answer = Some(t.target.try_app(call)?);
+                    Ok(())
+                })?;
+                match answer.flatten() {
+                    Some(error) => {
+                        run.line(i, Dir::Note, format!("refused: {error}"));
+                        Ok(())
+                    }
+                    None => Err(Verdict::Fail {
+                        step: i,
+                        reason: format!(
+                            "the IUT accepted `{call}` on an address pair a connection still holds (RFC 9293 §3.10.1: \"connection already exists\")"
+                        ),
+                        expected: vec![format!("{call} refused")],
+                        got: Some(format!("{call} accepted")),
+                    }),
+                }
+            }
             Step::Send(spec) => {
                 let t = &run.proto;
                 let port = HARNESS_PORT.wrapping_add(spec.peer);
+                // At the window's edge: the largest right edge the IUT
+                // advertised, or one below it.
+                let rel = match spec.wnd_edge {
+                    None => spec.seq,
+                    Some(edge) => {
+                        let Some(&right) = t.edges.get(&port) else {
+                            return Err(Verdict::Error {
+                                step: Some(i),
+                                reason: "wnd_edge: the IUT has advertised no window yet".into(),
+                            });
+                        };
+                        right.wrapping_sub(u32::from(edge == WndEdge::Last))
+                    }
+                };
                 let seg = Segment {
                     src_port: port,
                     dst_port: IUT_PORT,
-                    seq: HARNESS_ISN.wrapping_add(spec.seq),
+                    seq: HARNESS_ISN.wrapping_add(rel),
                     ack: spec.ack.map_or(0, |a| t.iut_abs(port, a)),
                     flags: spec.flags,
                     window: spec.win.unwrap_or(t.profile.recv_window),
@@ -455,6 +495,7 @@ impl Plugin for Tcp<'_> {
             Cause::App(AppKind::Send) => "RFC 9293 §3.10.2",
             Cause::App(AppKind::Close) => "RFC 9293 §3.10.4",
             Cause::App(AppKind::Abort) => "RFC 9293 §3.10.5",
+            Cause::App(AppKind::StopReading) => "RFC 9293 §3.6.1, RFC 1122 §4.2.2.13",
             Cause::Rto => "RFC 9293 §3.8.1, RFC 6298 §5",
             Cause::TwoMsl => "RFC 9293 §3.6.1",
             Cause::Segment => match self.state {

@@ -267,6 +267,7 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
             Step::Delivered(n) => {
                 size_limit(path, text, i, &format!("steps[{i}].delivered"), (*n).into())?
             }
+            Step::Refused(call) => refusable(path, text, i, call)?,
             Step::Expect(e) => {
                 for (k, p) in e.any_of.iter().enumerate() {
                     size_limit(
@@ -292,6 +293,23 @@ pub fn parse_trace(path: &Path, text: &str) -> Result<Trace, LoadError> {
         ));
     }
     Ok(trace)
+}
+
+/// `refused:` names a call the IUT can refuse for holding the address
+/// pair: an OPEN (RFC 9293 §3.10.1, "connection already exists").
+fn refusable(path: &Path, text: &str, i: usize, call: &AppCall) -> Result<(), LoadError> {
+    if matches!(call, AppCall::Connect | AppCall::Listen) {
+        return Ok(());
+    }
+    Err(LoadError {
+        file: path.to_path_buf(),
+        line: step_line(text, i),
+        column: None,
+        field: format!("steps[{i}].refused"),
+        message: format!(
+            "`{call}` is not refused for a connection already existing: only an OPEN (`connect`, `listen`) is (RFC 9293 §3.10.1)"
+        ),
+    })
 }
 
 /// The checks every trace's header gets: the format tag, the id matching

@@ -71,6 +71,20 @@
 //!   every later segment must not lie left of what the IUT advertised
 //!   before (RFC 9293 §3.8.6.2.2, SHLD-14). `win: N` asks for exactly N.
 //!   Without `win` the window is not checked (RSTs, older traces).
+//! - `wnd_edge: last` or `wnd_edge: past` in a `send` puts its sequence
+//!   number at the last number inside the receive window the IUT advertised
+//!   (RCV.NXT+RCV.WND-1) or just past it (RCV.NXT+RCV.WND), wherever the
+//!   IUT's window lies: the harness takes the largest right edge SEG.ACK +
+//!   SEG.WND the IUT advertised. `seq` then says RCV.NXT, for the reader.
+//! - `refused: CALL` makes an application call the IUT must refuse: an
+//!   OPEN (`connect`) on an address pair a connection still holds gets
+//!   "error: connection already exists" (RFC 9293 §3.10.1), in TIME-WAIT
+//!   until 2·MSL has passed. A call accepted is a failure; a target that
+//!   cannot tell makes the trace inconclusive.
+//! - `app: close_unread` is CLOSE with received data unread by an
+//!   application that reads no more (half-duplex close, RFC 9293 §3.6.1
+//!   MAY-1, SHLD-2); `app: shutdown_read` stops the application reading
+//!   (the sockets API's `shutdown(SHUT_RD)`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -199,10 +213,13 @@ pub enum Call {
     Reset,
     Push,
     Goaway,
+    /// TCP: the application will read no more (the sockets API's
+    /// `shutdown(SHUT_RD)`; RFC 9293 has no such call).
+    ShutdownRead,
 }
 
 impl Call {
-    const ALL: [Call; 13] = [
+    const ALL: [Call; 14] = [
         Call::Listen,
         Call::Connect,
         Call::Send,
@@ -216,6 +233,7 @@ impl Call {
         Call::Reset,
         Call::Push,
         Call::Goaway,
+        Call::ShutdownRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -233,6 +251,7 @@ impl Call {
             Call::Reset => "reset",
             Call::Push => "push",
             Call::Goaway => "goaway",
+            Call::ShutdownRead => "shutdown read",
         }
     }
 }
@@ -287,10 +306,26 @@ pub enum Qualifier {
     /// TCP: its ACK field acknowledges something not yet sent
     /// (SEG.ACK > SND.NXT, RFC 9293 §3.10.7.3, §3.10.7.4 fifth).
     AckAboveSndNxt,
+    /// TCP: a crafted segment at the last sequence number inside the
+    /// receive window the IUT advertised, RCV.NXT+RCV.WND-1 (RFC 9293
+    /// §3.10.7.4: acceptable).
+    LastInWindow,
+    /// TCP: a crafted segment just past the receive window,
+    /// RCV.NXT+RCV.WND (RFC 9293 §3.10.7.4: not acceptable).
+    PastWindow,
+    /// TCP: an OPEN on an address pair a connection still holds (RFC 9293
+    /// §3.10.1: "error: connection already exists").
+    ConnectionExists,
+    /// TCP: an OPEN on the address pair whose TIME-WAIT refused the last
+    /// one, now that 2·MSL has passed (RFC 9293 §3.6.1).
+    AfterTimeWait,
+    /// TCP: a CLOSE while data the IUT received is still unread (RFC 9293
+    /// §3.6.1 MAY-1, SHLD-2; RFC 1122 §4.2.2.13).
+    DataUnread,
 }
 
 impl Qualifier {
-    const ALL: [Qualifier; 12] = [
+    const ALL: [Qualifier; 17] = [
         Qualifier::OldIncarnation,
         Qualifier::DataOnSynPending,
         Qualifier::HalfOpenQueueFull,
@@ -303,6 +338,11 @@ impl Qualifier {
         Qualifier::AtRcvNxt,
         Qualifier::PastRcvNxt,
         Qualifier::AckAboveSndNxt,
+        Qualifier::LastInWindow,
+        Qualifier::PastWindow,
+        Qualifier::ConnectionExists,
+        Qualifier::AfterTimeWait,
+        Qualifier::DataUnread,
     ];
 
     pub fn text(self) -> &'static str {
@@ -319,6 +359,11 @@ impl Qualifier {
             Qualifier::AtRcvNxt => "at RCV.NXT",
             Qualifier::PastRcvNxt => "at RCV.NXT+1",
             Qualifier::AckAboveSndNxt => "ack above SND.NXT",
+            Qualifier::LastInWindow => "at RCV.NXT+RCV.WND-1",
+            Qualifier::PastWindow => "at RCV.NXT+RCV.WND",
+            Qualifier::ConnectionExists => "connection exists",
+            Qualifier::AfterTimeWait => "after TIME-WAIT",
+            Qualifier::DataUnread => "data unread",
         }
     }
 
@@ -513,6 +558,13 @@ pub enum Step {
     /// delivered in order, once, and not before the handshake completes
     /// (RFC 9293 §3.10.7.2, §3.10.7.4 seventh).
     Delivered(u32),
+    /// A call the IUT's application makes, which the IUT must refuse
+    /// (`refused: connect`): an OPEN on an address pair a connection still
+    /// holds gets "error: connection already exists" (RFC 9293 §3.10.1),
+    /// in TIME-WAIT until 2·MSL has passed (§3.6.1). Nothing is sent and
+    /// the state stays; a target that cannot tell a refusal from an
+    /// accepted call says so (inconclusive).
+    Refused(AppCall),
 }
 
 /// A call on the IUT's application interface (RFC 9293 §3.10).
@@ -533,6 +585,18 @@ pub enum AppCall {
     /// queue (the socket API's accept(); RFC 9293 §3.10.1 leaves the queue
     /// to the implementation).
     Accept,
+    /// The application will read no more (the sockets API's
+    /// `shutdown(SHUT_RD)`). RFC 9293 has no such call: nothing is sent and
+    /// the state stays; what becomes of data arriving later it leaves open.
+    #[serde(rename = "shutdown_read")]
+    ShutdownRead,
+    /// CLOSE in the half-duplex manner (RFC 9293 §3.6.1 MAY-1): the
+    /// application reads no more, and what it received and did not read
+    /// is lost, so the IUT sends a RST (SHLD-2; RFC 1122 §4.2.2.13). The
+    /// sockets API's `close()` while data waits unread. The target must
+    /// not have read the data (a trace with it checks no `delivered`).
+    #[serde(rename = "close_unread")]
+    CloseUnread,
 }
 
 impl fmt::Display for AppCall {
@@ -544,6 +608,8 @@ impl fmt::Display for AppCall {
             AppCall::Close => f.write_str("close"),
             AppCall::Abort => f.write_str("abort"),
             AppCall::Accept => f.write_str("accept"),
+            AppCall::ShutdownRead => f.write_str("shutdown_read"),
+            AppCall::CloseUnread => f.write_str("close_unread"),
         }
     }
 }
@@ -566,6 +632,33 @@ pub struct SegmentSpec {
     /// The harness peer that sends it: port `HARNESS_PORT + peer`.
     #[serde(default, skip_serializing_if = "is_zero_u16")]
     pub peer: u16,
+    /// The segment sits at an edge of the receive window the IUT
+    /// advertised, wherever that lies: `seq` is then RCV.NXT, for the
+    /// reader, and the harness sends at the edge (see [`WndEdge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wnd_edge: Option<WndEdge>,
+}
+
+/// Where a `send` with `wnd_edge` puts its sequence number: the harness
+/// takes the right edge of the window the IUT advertised (SEG.ACK +
+/// SEG.WND of its segments so far, the largest) and sends at the last
+/// number inside it (`last`, RCV.NXT+RCV.WND-1) or at the first past it
+/// (`past`, RCV.NXT+RCV.WND). RFC 9293 §3.10.7.4's acceptability test
+/// and RFC 5961 §3, §4 differ exactly there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WndEdge {
+    Last,
+    Past,
+}
+
+impl fmt::Display for WndEdge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WndEdge::Last => "last",
+            WndEdge::Past => "past",
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -581,6 +674,8 @@ struct RawSegmentSpec {
     len: u32,
     #[serde(default)]
     peer: u16,
+    #[serde(default)]
+    wnd_edge: Option<WndEdge>,
 }
 
 impl TryFrom<RawSegmentSpec> for SegmentSpec {
@@ -598,6 +693,7 @@ impl TryFrom<RawSegmentSpec> for SegmentSpec {
             win: raw.win,
             len: raw.len,
             peer: raw.peer,
+            wnd_edge: raw.wnd_edge,
         })
     }
 }
@@ -1074,9 +1170,8 @@ fn step_flow(step: &Step) -> String {
     match step {
         Step::App(AppCall::Send(n)) => format!("app: {{send: {n}}}"),
         Step::App(call) => format!("app: {call}"),
-        Step::Send(s) => format!(
-            "send: {}",
-            segment_flow(
+        Step::Send(s) => {
+            let mut flow = segment_flow(
                 s.flags,
                 &[
                     ("seq", Some(s.seq.into())),
@@ -1084,9 +1179,13 @@ fn step_flow(step: &Step) -> String {
                     ("win", s.win.map(Into::into)),
                     ("len", (s.len != 0).then_some(s.len.into())),
                     ("peer", (s.peer != 0).then_some(s.peer.into())),
-                ]
-            )
-        ),
+                ],
+            );
+            if let Some(e) = s.wnd_edge {
+                flow.insert_str(flow.len() - 1, &format!(", wnd_edge: {e}"));
+            }
+            format!("send: {flow}")
+        }
         Step::Expect(e) => {
             let pats: Vec<String> = e
                 .any_of
@@ -1115,6 +1214,7 @@ fn step_flow(step: &Step) -> String {
         Step::Wait(w) => format!("wait: {w}"),
         Step::State(s) => format!("state: {s}"),
         Step::Delivered(n) => format!("delivered: {n}"),
+        Step::Refused(call) => format!("refused: {call}"),
     }
 }
 

@@ -109,6 +109,7 @@ pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label
                 win: None,
                 len: 0,
                 peer: s.peer.into(),
+                wnd_edge: None,
             })),
             LAction::TimerSynAck => steps.push(Step::Wait(Wait::Rto(phase.into()))),
             // Out of the IUT's sight: the harness plays it.

@@ -9,12 +9,12 @@
 //! peer's timers, losses and deliveries to the peer leave no step.
 
 use tracewright_vocab::trace::{
-    AppCall, Expect, Flags, Protocol, Role, SegmentPattern, SegmentSpec, Step, Trace, Transition,
-    Wait, WindowPattern, FORMAT,
+    AppCall, Expect, Flags, Protocol, Qualifier, Role, SegmentPattern, SegmentSpec, Step, Trace,
+    Transition, Wait, WindowPattern, WndEdge, FORMAT,
 };
 
 use super::{cover, Label, Plugin};
-use crate::tcp::{Action, EndStep, Segment, TcpModel, World, CLIENT};
+use crate::tcp::{Action, EndStep, Probe, Segment, TcpModel, World, CLIENT, RCV_WND};
 
 /// The TCP plug-in: the profile's model and the models that add what only
 /// they show.
@@ -123,7 +123,25 @@ fn spec_of(s: &Segment) -> SegmentSpec {
         win: None,
         len: s.len.into(),
         peer: 0,
+        wnd_edge: None,
     }
+}
+
+/// What the harness sends for a probe: at the window's edges, the edge of
+/// the window the IUT advertised, wherever it lies (the model's window is
+/// its own), with `seq` RCV.NXT for the reader.
+fn probe_spec(p: Probe, s: &Segment) -> SegmentSpec {
+    let edge = match p {
+        Probe::RstLastInWnd | Probe::SynLastInWnd => Some((WndEdge::Last, RCV_WND - 1)),
+        Probe::RstPastWnd | Probe::SynPastWnd => Some((WndEdge::Past, RCV_WND)),
+        _ => None,
+    };
+    let mut spec = spec_of(s);
+    if let Some((e, offset)) = edge {
+        spec.seq = (s.seq - offset).into();
+        spec.wnd_edge = Some(e);
+    }
+    spec
 }
 
 /// Projects a path of the model onto endpoint `iut`.
@@ -142,6 +160,9 @@ pub fn project(
     // received is checked with each state check and whenever it changes.
     let mut saw_payload = false;
     let mut checked_state_last = false;
+    // CLOSE with data unread: the application must not have read it, so
+    // the trace checks no `delivered` (a target may read to count).
+    let unread = path.contains(&Action::AppCloseUnread(iut));
     for &a in path {
         let retries = w.ends[iut].retries;
         let delivered_before = w.ends[iut].delivered;
@@ -162,12 +183,19 @@ pub fn project(
         };
         let step = match a {
             Action::AppListen(_) => Step::App(AppCall::Listen),
+            Action::AppConnect(_)
+                if es.event.qualifiers().contains(&Qualifier::ConnectionExists) =>
+            {
+                Step::Refused(AppCall::Connect)
+            }
             Action::AppConnect(_) => Step::App(AppCall::Connect),
+            Action::AppCloseUnread(_) => Step::App(AppCall::CloseUnread),
+            Action::AppShutdownRead(_) => Step::App(AppCall::ShutdownRead),
             Action::AppSend(_) => Step::App(AppCall::Send(1)),
             Action::AppClose(_) => Step::App(AppCall::Close),
             Action::AppAbort(_) => Step::App(AppCall::Abort),
             Action::NetDeliver(s) => Step::Send(spec_of(&s)),
-            Action::Probe(..) => Step::Send(spec_of(&probe.expect("computed above"))),
+            Action::Probe(_, p) => Step::Send(probe_spec(p, &probe.expect("computed above"))),
             Action::TimerRto(_) if es.output.is_none() => {
                 // A give-up is silent: both sides of its deadline, as for
                 // TIME-WAIT (a stack that gives up early fails before it,
@@ -197,12 +225,33 @@ pub fn project(
         steps.push(step);
         if let Some(out) = es.output {
             let mut any_of = vec![pattern(&out)];
+            // A SYN at the window's edge that reopens TIME-WAIT is
+            // acknowledged where the IUT's window put it, a number the
+            // model's window does not give: its ACK field is left free.
+            if matches!(a, Action::Probe(_, p) if p.at_window_edge()) && out.flags.syn {
+                any_of[0].ack = None;
+            }
             // A retransmission may repacketize (RFC 1122 §4.2.2.15): data
             // retransmitted after the FIN was queued may carry the FIN.
             if matches!(a, Action::TimerRto(_)) && out.len > 0 && w.ends[iut].fin_sent {
                 let mut merged = pattern(&out);
                 merged.flags.fin = true;
                 any_of.push(merged);
+            }
+            // An implementation that closes full-duplex (RFC 9293 §3.6.1
+            // leaves half-duplex close a MAY) sends its FIN instead: a
+            // path this trace does not follow.
+            if matches!(a, Action::AppCloseUnread(_)) {
+                let e = &w.ends[iut];
+                any_of.push(SegmentPattern {
+                    flags: crate::tcp::flags("FA"),
+                    seq: Some(out.seq.into()),
+                    ack: Some(e.rcv_nxt.into()),
+                    len: 0,
+                    new_isn: false,
+                    peer: 0,
+                    win: Some(WindowPattern::Wnd),
+                });
             }
             steps.push(Step::Expect(Expect { any_of }));
         }
@@ -218,7 +267,7 @@ pub fn project(
         let carried = matches!(a, Action::NetDeliver(s) if s.len > 0);
         saw_payload |= carried;
         let delivered = w.ends[iut].delivered;
-        if saw_payload && (checked_state_last || carried || delivered != delivered_before) {
+        if !unread && saw_payload && (checked_state_last || carried || delivered != delivered_before) {
             steps.push(Step::Delivered(delivered.into()));
         }
         cover(&mut covers, label_of(&es).1);
@@ -230,7 +279,7 @@ pub fn project(
             steps.pop();
         }
         steps.push(Step::State(w.ends[iut].state));
-        if saw_payload {
+        if saw_payload && !unread {
             steps.push(Step::Delivered(w.ends[iut].delivered.into()));
         }
     }
