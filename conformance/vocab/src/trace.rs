@@ -287,10 +287,14 @@ pub enum Qualifier {
     /// TCP: its ACK field acknowledges something not yet sent
     /// (SEG.ACK > SND.NXT, RFC 9293 §3.10.7.3, §3.10.7.4 fifth).
     AckAboveSndNxt,
+    /// A listener's SYN that takes the accept-queue slot a connection held
+    /// until a RST reset it and accept() took it (RFC 9293 §3.10.7.4: the
+    /// reset connection is gone; when its slot frees the RFC leaves open).
+    AfterQueuedReset,
 }
 
 impl Qualifier {
-    const ALL: [Qualifier; 12] = [
+    const ALL: [Qualifier; 13] = [
         Qualifier::OldIncarnation,
         Qualifier::DataOnSynPending,
         Qualifier::HalfOpenQueueFull,
@@ -303,6 +307,7 @@ impl Qualifier {
         Qualifier::AtRcvNxt,
         Qualifier::PastRcvNxt,
         Qualifier::AckAboveSndNxt,
+        Qualifier::AfterQueuedReset,
     ];
 
     pub fn text(self) -> &'static str {
@@ -319,6 +324,7 @@ impl Qualifier {
             Qualifier::AtRcvNxt => "at RCV.NXT",
             Qualifier::PastRcvNxt => "at RCV.NXT+1",
             Qualifier::AckAboveSndNxt => "ack above SND.NXT",
+            Qualifier::AfterQueuedReset => "after a queued reset",
         }
     }
 
