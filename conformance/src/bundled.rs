@@ -211,6 +211,9 @@ impl Target for BundledTarget {
                 AppCall::Accept => {
                     let _ = l.accept();
                 }
+                AppCall::Close => {
+                    let _ = l.close(now);
+                }
                 other => {
                     return Err(TargetError::Unsupported(format!(
                         "`{other}` on a listener (its connections are not driven by traces)"

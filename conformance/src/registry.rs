@@ -297,7 +297,10 @@ static OWN_ENTRIES: &[Entry] = &[
         name: "linux",
         help: "the running kernel's TCP, each trace in a network namespace of its own",
         only: "the kernel has no HTTP/2",
-        deviations: &[(Suite::Tcp, "conformance/deviations/linux.yaml")],
+        deviations: &[
+            (Suite::Tcp, "conformance/deviations/linux.yaml"),
+            (Suite::Listener, "conformance/deviations/linux-listener.yaml"),
+        ],
         // What crosses each trace's TUN device.
         captures: true,
         tcp: Some(open_linux),

@@ -13,6 +13,7 @@ use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::report::run_corpus;
 use tracewright_conformance::target::{Clock, Segment, Target, TargetError};
 use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace};
+use tracewright_stack as stack;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Breakage {
@@ -27,6 +28,16 @@ enum Breakage {
     /// Drops an ACK that returns no cookie of its own silently instead of
     /// answering it with a RST (RFC 9293 §3.10.7.2).
     SwallowsBadAck,
+    /// A connection reset while it waited in the accept queue keeps its
+    /// slot for good, also after accept() took it: a SYN that meets the
+    /// queue full counting it is dropped.
+    LeaksResetSlot,
+    /// Closing the listener drops its queued connections silently instead
+    /// of resetting them (RFC 9293 §3.10.5).
+    ClosesQueueSilently,
+    /// Answers with SYN cookies though the listener is configured without
+    /// them.
+    CookiesAlways,
 }
 
 struct Broken {
@@ -34,6 +45,11 @@ struct Broken {
     how: Breakage,
     /// (peer port, seq) of the SYN-ACKs sent so far.
     synacks: Vec<(u16, u32)>,
+    /// The application closed the listener.
+    closed: bool,
+    /// Connections reset in the accept queue (their slots, leaked).
+    leaked: usize,
+    accept_backlog: usize,
 }
 
 impl Broken {
@@ -42,11 +58,17 @@ impl Broken {
             inner: BundledTarget::new(),
             how,
             synacks: Vec::new(),
+            closed: false,
+            leaked: 0,
+            accept_backlog: 0,
         }
     }
 
     fn keep(&mut self, s: &Segment) -> bool {
-        if self.how == Breakage::SwallowsBadAck && s.flags.rst {
+        if self.how == Breakage::SwallowsBadAck && s.flags.rst && !self.closed {
+            return false;
+        }
+        if self.how == Breakage::ClosesQueueSilently && s.flags.rst && self.closed {
             return false;
         }
         if self.how != Breakage::NeverRetransmitsSynAck || !(s.flags.syn && s.flags.ack) {
@@ -70,18 +92,40 @@ impl Target for Broken {
     }
     fn open(&mut self, role: Role, profile: &Profile) -> Result<(), TargetError> {
         self.synacks.clear();
+        self.closed = false;
+        self.leaked = 0;
+        self.accept_backlog = profile.accept_backlog as usize;
         let mut p = profile.clone();
         match self.how {
             Breakage::NoSynCookies => p.syn_cookies = false,
             Breakage::OneSynAckRetryTooMany => p.synack_retries += 1,
-            Breakage::NeverRetransmitsSynAck | Breakage::SwallowsBadAck => {}
+            Breakage::CookiesAlways => p.syn_cookies = true,
+            Breakage::NeverRetransmitsSynAck
+            | Breakage::SwallowsBadAck
+            | Breakage::LeaksResetSlot
+            | Breakage::ClosesQueueSilently => {}
         }
         self.inner.open(role, &p)
     }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        if *call == AppCall::Close {
+            self.closed = true;
+        }
         self.inner.app(call)
     }
     fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
+        if self.how == Breakage::LeaksResetSlot {
+            let l = self.inner.listener_mut().expect("a listener trace");
+            let port = seg.src_port;
+            let queued = l.connection_state(port) == Some(stack::State::Established);
+            if seg.flags.rst && queued {
+                self.leaked += 1;
+            }
+            let new = l.connection_state(port).is_none();
+            if seg.flags.syn && new && l.accept_queue_len() + self.leaked >= self.accept_backlog {
+                return Ok(());
+            }
+        }
         self.inner.deliver(seg)
     }
     fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
@@ -201,6 +245,27 @@ fn a_listener_that_never_retransmits_its_synack_fails_the_retransmission_traces(
 #[test]
 fn a_listener_that_swallows_a_forged_cookie_fails_the_reset_traces() {
     check(Breakage::SwallowsBadAck, |t| covers(t, "recv A", "R"));
+}
+
+#[test]
+fn a_listener_that_leaks_a_reset_connections_slot_fails_the_slot_trace() {
+    check(Breakage::LeaksResetSlot, |t| {
+        covers(t, "recv S (after a queued reset)", "SA")
+    });
+}
+
+#[test]
+fn a_listener_that_closes_without_resetting_its_queue_fails_the_close_traces() {
+    check(Breakage::ClosesQueueSilently, |t| {
+        t.steps.contains(&Step::App(AppCall::Close))
+    });
+}
+
+#[test]
+fn a_listener_with_cookies_it_should_not_have_fails_the_no_cookie_traces() {
+    check(Breakage::CookiesAlways, |t| {
+        t.variant.as_deref() == Some("no-syn-cookies")
+    });
 }
 
 /// The bundled target's listener report, as an insta snapshot in reports/.

@@ -38,6 +38,25 @@
 //! takes the oldest queued connection. What an accepted connection does
 //! next is the single-connection model's business ([`crate::tcp`]).
 //!
+//! Two things may happen to a queued connection before accept():
+//! - its client resets it (RFC 9293 §3.10.7.4, ESTABLISHED: a RST at
+//!   RCV.NXT closes the connection and deletes the TCB). The RFC has no
+//!   accept queue, so it leaves open when the reset connection's slot
+//!   frees: at once (the bundled stack), or when accept() takes the dead
+//!   connection and reports the reset (Linux: `tcp_reset` closes the child
+//!   in place, accept() returns it, its first read fails with ECONNRESET).
+//!   The model keeps it queued, CLOSED, until accept() takes it, and does
+//!   not explore a SYN or an ACK that meets a queue full only because of
+//!   it. The SYN that takes its slot after accept() is the check;
+//! - the application closes the listener. RFC 9293 §3.10.4 deletes a
+//!   LISTEN TCB; connections the application never accepted are its own,
+//!   so each is aborted (RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>; BSD and
+//!   Linux, `inet_csk_listen_stop`, do the same and set ACK on the RST,
+//!   which the peer judges by its sequence number alone, §3.10.7.4, so the
+//!   trace takes either). The listener closes only when no connection is
+//!   half-open (what becomes of those the RFC does not say: Linux drops
+//!   them silently, `reqsk_timer_handler`).
+//!
 //! ## Abstractions
 //!
 //! - Numbers are relative to each connection's ISNs: a SYN is seq 0, a
@@ -158,6 +177,9 @@ pub enum Conn {
     Queued,
     /// ESTABLISHED, taken by accept().
     Accepted,
+    /// Reset by its client while in the accept queue: CLOSED, and still
+    /// queued until accept() takes it (see the module doc).
+    Reset,
 }
 
 impl Conn {
@@ -167,6 +189,7 @@ impl Conn {
             Conn::None => TcpState::Listen,
             Conn::HalfOpen => TcpState::SynReceived,
             Conn::Queued | Conn::Accepted => TcpState::Established,
+            Conn::Reset => TcpState::Closed,
         }
     }
 }
@@ -185,6 +208,8 @@ pub enum Peer {
     },
     /// A flooder that sent its SYN.
     Flooded,
+    /// A client that reset its queued connection; it does nothing more.
+    Reset,
 }
 
 /// A segment in flight between a peer and the IUT.
@@ -238,11 +263,26 @@ pub struct LWorld {
     pub expired: bool,
     /// History: a SYN was dropped because the accept queue was full.
     pub accept_overflow: bool,
+    /// The application closed the listener: nothing happens any more.
+    pub closed: bool,
+    /// accept() took a reset connection off a full accept queue; the next
+    /// SYN that gets its slot says so.
+    pub reset_freed: bool,
+    /// History: a SYN took the slot of a reset connection.
+    pub reset_slot_reused: bool,
 }
 
 impl LWorld {
     pub fn half_open(&self) -> usize {
         self.conns.iter().filter(|c| **c == Conn::HalfOpen).count()
+    }
+
+    /// Queued connections not reset.
+    pub fn live_queued(&self) -> usize {
+        self.accept_queue
+            .iter()
+            .filter(|p| self.conns[**p as usize] == Conn::Queued)
+            .count()
     }
 }
 
@@ -261,6 +301,11 @@ pub enum LAction {
     NetLose(LSeg),
     /// The half-open connections' SYN-ACK timers expire.
     TimerSynAck,
+    /// Client `.0` resets its connection waiting in the accept queue.
+    PeerSendsRst(u8),
+    /// The application closes the listener while connections wait in its
+    /// accept queue.
+    AppClose,
 }
 
 /// One thing the IUT did for one peer: the coverage label's parts.
@@ -299,6 +344,8 @@ impl fmt::Display for LAction {
             LAction::NetDeliver(s) => write!(f, "net delivers {s}"),
             LAction::NetLose(s) => write!(f, "net loses {s}"),
             LAction::TimerSynAck => f.write_str("syn-ack timers expire"),
+            LAction::PeerSendsRst(p) => write!(f, "peer {p} sends R"),
+            LAction::AppClose => f.write_str("app close"),
         }
     }
 }
@@ -347,12 +394,26 @@ impl ListenerModel {
     }
 
     pub fn enabled(&self, w: &LWorld, out: &mut Vec<LAction>) {
+        if w.closed {
+            return;
+        }
         if !w.listening {
             out.push(LAction::AppListen);
             return;
         }
         if !w.accept_queue.is_empty() {
             out.push(LAction::AppAccept);
+        }
+        if w.half_open() == 0 && w.live_queued() > 0 {
+            out.push(LAction::AppClose);
+        }
+        for p in 0..self.cfg.clients() {
+            if w.conns[p as usize] == Conn::Queued
+                && matches!(w.peers[p as usize], Peer::Established { .. })
+                && !Self::in_flight(w, p)
+            {
+                out.push(LAction::PeerSendsRst(p));
+            }
         }
         // Flooders first: the shortest counterexample shows a flood.
         for p in (0..self.cfg.peers()).rev() {
@@ -373,7 +434,7 @@ impl ListenerModel {
         }
         for s in &w.net {
             out.push(LAction::NetDeliver(*s));
-            if w.lost < self.cfg.loss_budget && is_client(&self.cfg, s.peer) {
+            if w.lost < self.cfg.loss_budget && is_client(&self.cfg, s.peer) && !s.flags.rst {
                 out.push(LAction::NetLose(*s));
             }
         }
@@ -406,15 +467,66 @@ impl ListenerModel {
                 if w.accept_queue.is_empty() {
                     return None;
                 }
+                let full = w.accept_queue.len() >= self.cfg.accept_backlog as usize;
                 let p = w.accept_queue.remove(0);
-                w.conns[p as usize] = Conn::Accepted;
+                let before = w.conns[p as usize];
+                if before == Conn::Reset {
+                    // The application learns of the reset (or finds the
+                    // queue without it); either way the slot is free now.
+                    w.conns[p as usize] = Conn::None;
+                    w.reset_freed |= full;
+                } else {
+                    w.conns[p as usize] = Conn::Accepted;
+                }
                 steps.push(LStep {
                     peer: Some(p),
-                    before: TcpState::Established,
+                    before: before.state(),
                     event: Event::app(Call::Accept),
-                    after: TcpState::Established,
+                    after: before.state(),
                     output: None,
                 });
+            }
+            LAction::AppClose => {
+                if !w.listening || w.half_open() > 0 || w.live_queued() == 0 {
+                    return None;
+                }
+                w.closed = true;
+                steps.push(LStep {
+                    peer: None,
+                    before: TcpState::Listen,
+                    event: Event::app(Call::Close),
+                    after: TcpState::Closed,
+                    output: None,
+                });
+                for p in std::mem::take(&mut w.accept_queue) {
+                    let before = w.conns[p as usize];
+                    w.conns[p as usize] = Conn::None;
+                    if before != Conn::Queued {
+                        // Reset already: nothing left to abort.
+                        continue;
+                    }
+                    // RFC 9293 §3.10.5, ABORT in ESTABLISHED.
+                    let r = seg(p, false, "R", 1, 0, false);
+                    self.emit(&mut w, r);
+                    steps.push(LStep {
+                        peer: Some(p),
+                        before: TcpState::Established,
+                        event: Event::app(Call::Close),
+                        after: TcpState::Closed,
+                        output: Some(r),
+                    });
+                }
+            }
+            LAction::PeerSendsRst(p) => {
+                if !is_client(&self.cfg, p)
+                    || w.conns[p as usize] != Conn::Queued
+                    || Self::in_flight(&w, p)
+                {
+                    return None;
+                }
+                w.peers[p as usize] = Peer::Reset;
+                // At RCV.NXT: the IUT's receive sequence after the SYN.
+                push(&mut w.net, seg(p, true, "R", 1, 0, false));
             }
             LAction::PeerSendsSyn(p) => {
                 let client = is_client(&self.cfg, p);
@@ -501,9 +613,30 @@ impl ListenerModel {
         let p = s.peer;
         let before = w.conns[p as usize];
         let accept_full = w.accept_queue.len() >= self.cfg.accept_backlog as usize;
+        // Full only because of a reset connection: when its slot frees is
+        // left open (module doc), so what comes now is not explored.
+        let undecided = accept_full && w.live_queued() < self.cfg.accept_backlog as usize;
         let half_open = w.half_open();
         let mut output = None;
         let event: Event;
+        if s.flags.rst {
+            if before != Conn::Queued {
+                return None;
+            }
+            // RFC 9293 §3.10.7.4, ESTABLISHED: a RST at RCV.NXT; CLOSED.
+            w.conns[p as usize] = Conn::Reset;
+            return Some(LStep {
+                peer: Some(p),
+                before: before.state(),
+                event: Event::recv("R"),
+                after: TcpState::Closed,
+                output: None,
+            });
+        }
+        if undecided && (s.flags.syn || before == Conn::HalfOpen || (self.cfg.cookies() && s.cookie))
+        {
+            return None;
+        }
         if s.flags.syn {
             if before != Conn::None {
                 // Peers never send a SYN to a connection the IUT holds.
@@ -529,7 +662,12 @@ impl ListenerModel {
                     w.phase = 0;
                     w.fresh = true;
                 }
-                event = Event::recv("S");
+                event = if std::mem::take(&mut w.reset_freed) {
+                    w.reset_slot_reused = true;
+                    Event::recv("S").with(Qualifier::AfterQueuedReset)
+                } else {
+                    Event::recv("S")
+                };
                 w.conns[p as usize] = Conn::HalfOpen;
                 output = Some(seg(p, false, "SA", 0, 1, false));
             }
@@ -565,6 +703,8 @@ impl ListenerModel {
                     // A duplicate ACK of an ESTABLISHED connection.
                     event = Event::recv("A");
                 }
+                // Its client sends nothing after its RST.
+                Conn::Reset => return None,
             }
         }
         if let Some(o) = output {
@@ -605,6 +745,9 @@ impl Model for ListenerModel {
             cookie_connected: false,
             expired: false,
             accept_overflow: false,
+            closed: false,
+            reset_freed: false,
+            reset_slot_reused: false,
         }]
     }
 
@@ -660,6 +803,22 @@ impl Model for ListenerModel {
                 "full_accept_queue_drops_a_syn",
                 |_: &ListenerModel, w: &LWorld| w.accept_overflow,
             ),
+            Property::always(
+                "closed_listener_keeps_no_queued_connection",
+                |_: &ListenerModel, w: &LWorld| {
+                    // RFC 9293 §3.10.4, §3.10.5: closing the listener
+                    // aborts what waits for accept().
+                    !w.closed || w.accept_queue.is_empty()
+                },
+            ),
+            Property::sometimes(
+                "reset_connection_frees_its_slot",
+                |_: &ListenerModel, w: &LWorld| w.reset_slot_reused,
+            ),
+            Property::sometimes(
+                "listener_closes_with_queued_connections",
+                |_: &ListenerModel, w: &LWorld| w.closed,
+            ),
         ]
     }
 }
@@ -675,6 +834,9 @@ pub fn property_rfc(name: &str) -> &'static str {
         "client_connects_through_a_cookie" => "RFC 4987 §3.6",
         "half_open_connection_expires" => "RFC 9293 §3.8.3",
         "full_accept_queue_drops_a_syn" => "RFC 9293 §3.10.1",
+        "closed_listener_keeps_no_queued_connection" => "RFC 9293 §3.10.5",
+        "reset_connection_frees_its_slot" => "RFC 9293 §3.10.7.4",
+        "listener_closes_with_queued_connections" => "RFC 9293 §3.10.4",
         _ => "",
     }
 }
@@ -826,7 +988,63 @@ mod tests {
         let m = model(None);
         let c = m.clone().checker().spawn_bfs().join();
         c.assert_properties();
-        assert_eq!(c.unique_state_count(), 14_664);
+        assert_eq!(c.unique_state_count(), 54_996);
+    }
+
+    #[test]
+    fn a_reset_connection_frees_its_slot_once_accept_takes_it() {
+        let m = model(None);
+        let path = shortest_path_to(&m, |w| w.reset_slot_reused).expect("reachable");
+        let actions: Vec<LAction> = path.iter().filter_map(|(_, a)| *a).collect();
+        let rst = actions
+            .iter()
+            .position(|a| matches!(a, LAction::PeerSendsRst(_)))
+            .expect("a RST");
+        let accept = actions
+            .iter()
+            .rposition(|a| *a == LAction::AppAccept)
+            .expect("an accept");
+        assert!(rst < accept, "{actions:?}");
+        // No SYN is taken between the RST and accept() while the queue is
+        // full only because of the reset connection.
+        let (w, _) = &path[path.len() - 1];
+        assert!(w.reset_slot_reused && !w.reset_freed);
+    }
+
+    #[test]
+    fn closing_the_listener_resets_every_queued_connection_and_nothing_else() {
+        let m = model(None);
+        let path = shortest_path_to(&m, |w| w.closed).expect("reachable");
+        let (before, _) = &path[path.len() - 2];
+        let (after, steps) = m.step(before, LAction::AppClose).expect("enabled");
+        assert!(after.accept_queue.is_empty() && after.closed);
+        let rsts: Vec<u8> = steps
+            .iter()
+            .filter_map(|s| s.output.filter(|o| o.flags.rst).map(|o| o.peer))
+            .collect();
+        let mut queued = before.accept_queue.clone();
+        queued.retain(|p| before.conns[*p as usize] == Conn::Queued);
+        assert_eq!(rsts, queued);
+        assert!(m.is_terminal(&after));
+        // Not while a connection is half-open.
+        let mut half = before.clone();
+        half.conns[m.cfg.clients() as usize] = Conn::HalfOpen;
+        assert!(m.step(&half, LAction::AppClose).is_none());
+    }
+
+    #[test]
+    fn without_cookies_every_other_property_holds() {
+        let m = model(Some(ListenerVariant::NoSynCookies));
+        let c = m.clone().checker().spawn_bfs().join();
+        assert!(c.discovery("legitimate_client_can_connect").is_some());
+        for p in [
+            "half_open_queue_bounded",
+            "accept_queue_bounded",
+            "flood_leaves_no_state_behind",
+            "closed_listener_keeps_no_queued_connection",
+        ] {
+            assert!(c.discovery(p).is_none(), "{p}");
+        }
     }
 
     #[test]

@@ -21,6 +21,13 @@
 // stays and retransmits its SYN-ACK (RFC 9293 says nothing; this is what
 // Linux does with tcp_abort_on_overflow = 0, and it lets the peer's next ACK
 // succeed once the application accepts).
+//
+// A queued connection its peer resets (RFC 9293 §3.10.7.4: CLOSED, the TCB
+// deleted) leaves the accept queue at once: the application never sees it
+// and its slot is free for the next SYN. Closing the listener (RFC 9293
+// §3.10.4) aborts every connection the application has not accepted
+// (§3.10.5: <SEQ=SND.NXT><CTL=RST> to each queued one; a half-open one is
+// dropped silently, as a given-up one is) and leaves accepted ones alone.
 
 use std::collections::VecDeque;
 
@@ -182,6 +189,24 @@ impl Listener {
         Some(port)
     }
 
+    /// CLOSE of the listening socket (RFC 9293 §3.10.4, LISTEN: delete the
+    /// TCB). What waits in the accept queue is aborted (RFC 9293 §3.10.5),
+    /// half-open connections are dropped; accepted ones stay.
+    pub fn close(&mut self, now: Instant) -> Result<(), CallError> {
+        if self.state != State::Listen {
+            return Err(CallError::NotConnected);
+        }
+        self.state = State::Closed;
+        self.half_open.clear();
+        let (outbox, events) = (&mut self.outbox, &mut self.events);
+        for mut c in std::mem::take(&mut self.accept_queue) {
+            // A connection already CLOSED has nothing to abort.
+            let _ = c.ep.abort(now);
+            Self::drain(outbox, events, c.remote_port, &mut c.ep);
+        }
+        Ok(())
+    }
+
     /// The next segment to send, oldest first.
     pub fn poll_transmit(&mut self) -> Option<Segment> {
         self.outbox.pop_front()
@@ -300,7 +325,6 @@ impl Listener {
             // §3.10.7.1 reset is the single endpoint's business.
             return;
         }
-        let accept_full = self.accept_queue.len() >= self.config.accept_backlog;
         let port = seg.src_port;
         // A connection already accepted or queued takes its segments.
         let (outbox, events) = (&mut self.outbox, &mut self.events);
@@ -312,8 +336,13 @@ impl Listener {
         {
             c.ep.handle_segment(now, seg);
             Self::drain(outbox, events, port, &mut c.ep);
+            // Reset while queued (RFC 9293 §3.10.7.4): the TCB is deleted,
+            // the slot frees.
+            self.accept_queue
+                .retain(|c| c.remote_port != port || c.ep.state() != State::Closed);
             return;
         }
+        let accept_full = self.accept_queue.len() >= self.config.accept_backlog;
         if let Some(i) = self.half_open.iter().position(|c| c.remote_port == port) {
             let f = seg.flags;
             if f.ack && !f.syn && !f.rst && accept_full {

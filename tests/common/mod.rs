@@ -46,3 +46,16 @@ pub fn tcp_traces() -> usize {
         })
         .count()
 }
+
+/// How many traces the rfc9293 listener corpus holds (read, never pinned).
+#[allow(dead_code)]
+pub fn listener_traces() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/tcp-listener"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("tcp-listener-") && name.ends_with(".yaml")
+        })
+        .count()
+}

@@ -534,8 +534,23 @@ impl Plugin for Tcp<'_> {
     }
 }
 
+/// The profile a listener trace's IUT is configured with: the corpus's,
+/// with SYN cookies off for a trace of the listener without them (variant
+/// `no-syn-cookies`, see `tracewright_model::gen::listener`).
+fn listener_profile<'p>(trace: &Trace, profile: &'p Profile) -> std::borrow::Cow<'p, Profile> {
+    if trace.iut == crate::trace::Role::Listener
+        && trace.variant.as_deref() == Some("no-syn-cookies")
+    {
+        let mut p = profile.clone();
+        p.syn_cookies = false;
+        return std::borrow::Cow::Owned(p);
+    }
+    std::borrow::Cow::Borrowed(profile)
+}
+
 /// Replays one trace against a target.
 pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> TraceResult {
+    let profile = &*listener_profile(trace, profile);
     if let Err(e) = target.open(trace.iut, profile) {
         return TraceResult::without_steps(&trace.id, &trace.covers, target_verdict(0, e));
     }

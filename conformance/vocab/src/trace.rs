@@ -322,10 +322,14 @@ pub enum Qualifier {
     /// TCP: a CLOSE while data the IUT received is still unread (RFC 9293
     /// §3.6.1 MAY-1, SHLD-2; RFC 1122 §4.2.2.13).
     DataUnread,
+    /// A listener's SYN that takes the accept-queue slot a connection held
+    /// until a RST reset it and accept() took it (RFC 9293 §3.10.7.4: the
+    /// reset connection is gone; when its slot frees the RFC leaves open).
+    AfterQueuedReset,
 }
 
 impl Qualifier {
-    const ALL: [Qualifier; 17] = [
+    const ALL: [Qualifier; 18] = [
         Qualifier::OldIncarnation,
         Qualifier::DataOnSynPending,
         Qualifier::HalfOpenQueueFull,
@@ -343,6 +347,7 @@ impl Qualifier {
         Qualifier::ConnectionExists,
         Qualifier::AfterTimeWait,
         Qualifier::DataUnread,
+        Qualifier::AfterQueuedReset,
     ];
 
     pub fn text(self) -> &'static str {
@@ -364,6 +369,7 @@ impl Qualifier {
             Qualifier::ConnectionExists => "connection exists",
             Qualifier::AfterTimeWait => "after TIME-WAIT",
             Qualifier::DataUnread => "data unread",
+            Qualifier::AfterQueuedReset => "after a queued reset",
         }
     }
 

@@ -8,7 +8,15 @@
 //! in their place), the half-open connections' timers one `wait: rto(n)`.
 //! What the peers do out of the IUT's sight (a client receiving a SYN-ACK,
 //! a loss) leaves no step. The listening socket stays in LISTEN: the trace
-//! checks it after listen() and at the end.
+//! checks it after listen() and at the end (CLOSED once the application
+//! closed it).
+//!
+//! A profile with SYN cookies on is explored twice: as it is, and with the
+//! listener configured without cookies (variant `no-syn-cookies`), so that
+//! the corpus also holds what a flood does to such a listener (RFC 4987
+//! §2: the SYN after the flood is dropped). Those traces say `variant:
+//! no-syn-cookies`, and the replay configures the listener so (Linux:
+//! `net.ipv4.tcp_syncookies = 0`).
 
 use tracewright_vocab::trace::{
     AppCall, Coverage, Expect, Protocol, Role, SegmentPattern, SegmentSpec, Step, TcpState, Trace,
@@ -16,7 +24,9 @@ use tracewright_vocab::trace::{
 };
 
 use super::{cover, Corpus, Label, Plugin, WriteError, Written};
-use crate::listener::{LAction, LSeg, LStep, LWorld, ListenerConfig, ListenerModel};
+use crate::listener::{
+    LAction, LSeg, LStep, LWorld, ListenerConfig, ListenerModel, ListenerVariant,
+};
 
 /// The listener plug-in: one model.
 pub struct Listener<'a>(pub &'a ListenerModel);
@@ -33,7 +43,13 @@ impl Plugin for Listener<'_> {
     }
 
     fn models(&self) -> Vec<ListenerModel> {
-        vec![self.0.clone()]
+        let mut models = vec![self.0.clone()];
+        if self.0.cfg.cookies() {
+            let mut off = self.0.clone();
+            off.cfg.variant = Some(ListenerVariant::NoSynCookies);
+            models.push(off);
+        }
+        models
     }
 
     fn step(
@@ -87,6 +103,16 @@ fn pattern(s: &LSeg) -> SegmentPattern {
     }
 }
 
+/// The RST of an abort with the ACK bit set as well, acknowledging
+/// RCV.NXT: what BSD and Linux send; the peer judges a RST in a
+/// synchronized state by its sequence number alone (RFC 9293 §3.10.7.4).
+fn with_ack(rst: &LSeg) -> SegmentPattern {
+    let mut p = pattern(rst);
+    p.flags.ack = true;
+    p.ack = Some(1);
+    p
+}
+
 /// Projects a path of the listener model onto the IUT.
 pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label) -> Trace {
     let mut w = init.clone();
@@ -102,6 +128,7 @@ pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label
                 steps.push(Step::State(TcpState::Listen));
             }
             LAction::AppAccept => steps.push(Step::App(AppCall::Accept)),
+            LAction::AppClose => steps.push(Step::App(AppCall::Close)),
             LAction::NetDeliver(s) if s.to_iut => steps.push(Step::Send(SegmentSpec {
                 flags: s.flags,
                 seq: s.seq.into(),
@@ -116,19 +143,26 @@ pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label
             LAction::NetDeliver(_)
             | LAction::NetLose(_)
             | LAction::PeerSendsSyn(_)
-            | LAction::PeerForgesAck(_) => {}
+            | LAction::PeerForgesAck(_)
+            | LAction::PeerSendsRst(_) => {}
         }
         for st in &done {
             if let Some(o) = st.output {
-                steps.push(Step::Expect(Expect {
-                    any_of: vec![pattern(&o)],
-                }));
+                let mut any_of = vec![pattern(&o)];
+                if a == LAction::AppClose {
+                    any_of.push(with_ack(&o));
+                }
+                steps.push(Step::Expect(Expect { any_of }));
             }
             cover(&mut covers, label_of(st).1);
         }
     }
     if !matches!(steps.last(), Some(Step::State(_))) {
-        steps.push(Step::State(TcpState::Listen));
+        steps.push(Step::State(if w.closed {
+            TcpState::Closed
+        } else {
+            TcpState::Listen
+        }));
     }
     let (role, t) = label;
     Trace {
@@ -137,11 +171,16 @@ pub fn project(m: &ListenerModel, init: &LWorld, path: &[LAction], label: &Label
         protocol: Protocol::Tcp,
         iut: *role,
         profile: m.cfg.profile.clone(),
-        variant: None,
+        variant: m.cfg.variant.map(|v| v.name().to_string()),
         description: format!(
-            "listener {t}, by a shortest path ({} clients, {} spoofed flooders)",
+            "listener {t}, by a shortest path ({} clients, {} spoofed flooders){}",
             m.cfg.clients(),
-            m.cfg.syn_backlog
+            m.cfg.syn_backlog,
+            if m.cfg.variant == Some(ListenerVariant::NoSynCookies) {
+                ", the listener without SYN cookies"
+            } else {
+                ""
+            }
         ),
         covers,
         steps,
@@ -171,7 +210,30 @@ mod tests {
         let text = |c: &Corpus<Trace>| c.traces.iter().map(|t| t.to_yaml()).collect::<String>();
         assert_eq!(text(&a), text(&b));
         assert_eq!(a.covered(), a.transitions());
-        assert_eq!((a.traces.len(), a.transitions()), (11, 12));
+        // The cells of the accept queue and of the listener without cookies.
+        let labels: Vec<String> = a
+            .coverage
+            .transitions
+            .iter()
+            .map(|e| {
+                let t = &e.transition;
+                format!("{} --{}--> {} {}", t.state, t.event, t.next, t.output)
+            })
+            .collect();
+        for want in [
+            "ESTABLISHED --recv R--> CLOSED -",
+            "CLOSED --app accept--> CLOSED -",
+            "LISTEN --recv S (after a queued reset)--> SYN-RECEIVED SA",
+            "ESTABLISHED --app close--> CLOSED R",
+            "LISTEN --recv S (half-open queue full)--> LISTEN -",
+        ] {
+            assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
+        }
+        let off: Vec<&Trace> = a.traces.iter().filter(|t| t.variant.is_some()).collect();
+        assert!(!off.is_empty());
+        assert!(off
+            .iter()
+            .all(|t| t.variant.as_deref() == Some("no-syn-cookies")));
         assert!(coverage_text(&a.coverage).contains("`tracewright generate tcp-listener`"));
     }
 }
