@@ -89,6 +89,8 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            // Read in nghttp2 1.52's src/HttpServer.cc.
+            no_push: "not configured to push: nghttpd pushes the resources of `--push PATH=PUSH_PATH` (nghttpd(1)) on every request for PATH once it ended (prepare_response, from on_request_recv on END_STREAM; Http2Handler::submit_push_promise), so with the harness's `GET /` it would push on every stream of every trace, and 32 of the 33 push traces push on a stream whose request has not ended",
         },
         config: nghttpd_config,
     },
@@ -113,6 +115,7 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: true,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            no_push: "not configured to push: nginx 1.22 pushes the URIs of `http2_push` with every answer of a location (https://nginx.org/en/docs/http/ngx_http_v2_module.html#http2_push; removed in 1.25.1, changelog: \"HTTP/2 server push support has been removed\"), so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: nginx_config,
     },
@@ -136,6 +139,7 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            no_push: "not configured to push: h2o 2.2 pushes what a `link: <…>; rel=preload` response header names (http2-push-preload, https://h2o.examp1e.net/configure/http2_directives.html#http2-push-preload) with the answer, once the request ended, so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: h2o_config,
     },
@@ -161,6 +165,7 @@ pub static SERVERS: &[Server] = &[
             // h2_stream.c resets it with INTERNAL_ERROR (apache.yaml); on
             // the header-block traces that reset raced nghttp2's GOAWAY.
             resets_second_header_block: true,
+            no_push: "not configured to push: mod_http2 pushes the resources of `H2PushResource` (with `H2Push on`, https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2pushresource) with every answer of the location, so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: apache_config,
     },
