@@ -89,6 +89,8 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            // Read in nghttp2 1.52's src/HttpServer.cc.
+            no_push: "not configured to push: nghttpd pushes the resources of `--push PATH=PUSH_PATH` (nghttpd(1)) on every request for PATH once it ended (prepare_response, from on_request_recv on END_STREAM; Http2Handler::submit_push_promise), so with the harness's `GET /` it would push on every stream of every trace, and 32 of the 33 push traces push on a stream whose request has not ended",
         },
         config: nghttpd_config,
     },
@@ -113,6 +115,7 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: true,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            no_push: "not configured to push: nginx 1.22 pushes the URIs of `http2_push` with every answer of a location (https://nginx.org/en/docs/http/ngx_http_v2_module.html#http2_push; removed in 1.25.1, changelog: \"HTTP/2 server push support has been removed\"), so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: nginx_config,
     },
@@ -136,6 +139,7 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
+            no_push: "not configured to push: h2o 2.2 pushes what a `link: <…>; rel=preload` response header names (http2-push-preload, https://h2o.examp1e.net/configure/http2_directives.html#http2-push-preload) with the answer, once the request ended, so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: h2o_config,
     },
@@ -161,6 +165,7 @@ pub static SERVERS: &[Server] = &[
             // h2_stream.c resets it with INTERNAL_ERROR (apache.yaml); on
             // the header-block traces that reset raced nghttp2's GOAWAY.
             resets_second_header_block: true,
+            no_push: "not configured to push: mod_http2 pushes the resources of `H2PushResource` (with `H2Push on`, https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2pushresource) with every answer of the location, so with the harness's `GET /` it would push on every stream of every trace",
         },
         config: apache_config,
     },
@@ -328,7 +333,7 @@ impl fmt::Debug for RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         stop_group(&mut self.child);
-        let _ = fs::remove_dir_all(&self.dir);
+        remove_dir(&self.dir);
     }
 }
 
@@ -356,6 +361,8 @@ fn start_once(kind: ServerKind, binary: &Path) -> Result<RunningServer, ServerEr
         move |source| ServerError::Io { kind, what, source }
     };
     let dir = make_dir(kind).map_err(io("creating its directory"))?;
+    // From now on an interrupt removes it too.
+    lock_dirs().push(dir.clone());
     let result = (|| {
         write_docroot(&dir.join("www")).map_err(io("writing its document root"))?;
         let port = free_port().map_err(io("picking a loopback port"))?;
@@ -388,7 +395,7 @@ fn start_once(kind: ServerKind, binary: &Path) -> Result<RunningServer, ServerEr
     })();
     if result.is_err() {
         // A started server's drop removed it already.
-        let _ = fs::remove_dir_all(&dir);
+        remove_dir(&dir);
     }
     result
 }
@@ -696,6 +703,56 @@ fn lock_running() -> std::sync::MutexGuard<'static, Vec<(u32, PathBuf)>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The servers' directories not removed yet, for the signal handler. Kept
+/// apart from [`RUNNING`]: a server's drop forgets its pid before it reaps
+/// it, and an interrupt that comes while the drop still stops the server
+/// or removes its directory must not leave the directory behind when the
+/// process dies.
+static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn lock_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    DIRS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes a server's directory, also while another thread removes it
+/// (the drop and the signal handler) or the server's last writes land in
+/// it: until it is gone, within [`STOP_GRACE`].
+fn remove_dir(dir: &Path) {
+    let deadline = Instant::now() + STOP_GRACE;
+    while dir.exists() && Instant::now() < deadline {
+        if fs::remove_dir_all(dir).is_err() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    lock_dirs().retain(|d| d != dir);
+}
+
+/// Kills every server still running (its group) and removes every
+/// directory left, without a grace period.
+fn stop_all() {
+    let running: Vec<_> = lock_running().drain(..).collect();
+    for (pid, _) in &running {
+        // SAFETY: the group of a server we started and have not reaped
+        // (reaping happens after `forget`).
+        unsafe { libc::killpg(*pid as libc::pid_t, libc::SIGKILL) };
+    }
+    // Each leader dead before we go (init reaps them after).
+    let deadline = Instant::now() + STOP_GRACE;
+    for (pid, _) in &running {
+        while !exited(*pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let dirs: Vec<PathBuf> = lock_dirs().clone();
+    for dir in &dirs {
+        remove_dir(dir);
+    }
+}
+
+extern "C" fn stop_all_at_exit() {
+    stop_all();
+}
+
 /// SIGINT, SIGTERM, SIGHUP: stop every server, then die of the signal.
 fn install_signal_handler() {
     static ONCE: Once = Once::new();
@@ -706,23 +763,15 @@ fn install_signal_handler() {
             // and unwind; an interrupted run may leave one behind.
             return;
         };
+        // The CLI also takes SIGINT (to write the report of the traces
+        // done) and may exit while the thread below still works: whatever
+        // is left then is stopped and removed on the way out.
+        // SAFETY: registers a plain function, once.
+        unsafe { libc::atexit(stop_all_at_exit) };
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 // Not waiting for a graceful exit: the user wants out now.
-                let running: Vec<_> = lock_running().drain(..).collect();
-                for (pid, _) in &running {
-                    // SAFETY: the group of a server we started and have
-                    // not reaped (reaping happens after `forget`).
-                    unsafe { libc::killpg(*pid as libc::pid_t, libc::SIGKILL) };
-                }
-                // Each leader dead before we go (init reaps them after).
-                let deadline = Instant::now() + STOP_GRACE;
-                for (pid, dir) in &running {
-                    while !exited(*pid) && Instant::now() < deadline {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
-                    let _ = fs::remove_dir_all(dir);
-                }
+                stop_all();
                 // The process ends as the signal would have ended it.
                 let _ = signal_hook::low_level::emulate_default_handler(sig);
                 std::process::exit(128 + sig);

@@ -59,6 +59,10 @@ pub struct ServerApp {
     /// server's HTTP/2 layer send (RFC 9113 §6.10's GOAWAY), so neither
     /// reaction could be judged the same way twice.
     pub resets_second_header_block: bool,
+    /// Why the trace's `app: push` cannot be mapped onto what it does
+    /// (RFC 9113 §8.4), with the documentation that says so: a push
+    /// step is inconclusive with this reason.
+    pub no_push: &'static str,
 }
 
 const DATA: u8 = 0x0;
@@ -421,7 +425,10 @@ impl Answers {
                 ))
             }
             H2App::Push { .. } => {
-                return Err(format!("{server} is not configured to push"))
+                return Err(format!(
+                    "{server}: {}; the harness holds a server's answers back until the trace asks for them, not its pushes",
+                    self.app.no_push
+                ))
             }
             H2App::Goaway => {
                 return Err(format!(
@@ -519,6 +526,7 @@ mod tests {
             answers_at_headers: false,
             body_len: 100,
             resets_second_header_block: false,
+            no_push: "no push",
         })
     }
 
@@ -661,6 +669,7 @@ mod tests {
             answers_at_headers: true,
             body_len: 100,
             resets_second_header_block: true,
+            no_push: "no push",
         });
         let open_block = frame(HEADERS, END_STREAM, 1, b"t");
         assert!(a.refuses(&open_block, "s").is_none(), "a first block");
