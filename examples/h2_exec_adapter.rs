@@ -47,6 +47,9 @@ struct Announce {
     initial_window_size: Option<u32>,
     #[serde(default)]
     max_frame_size: Option<u32>,
+    /// A client's SETTINGS_ENABLE_PUSH (absent: its default, 1).
+    #[serde(default)]
+    enable_push: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -144,21 +147,57 @@ const REQUEST: &[(&[u8], &[u8])] = &[
     (b":authority", b"tracewright.test"),
 ];
 
-fn app(c: &mut Connection, call: Call) -> Response {
+/// Requests beyond the peer's SETTINGS_MAX_CONCURRENT_STREAMS: held, never
+/// sent, until a stream closes (RFC 9113 §5.1.2), as a client library's
+/// request queue holds them.
+#[derive(Default)]
+struct Held(Vec<(u32, bool)>);
+
+impl Held {
+    /// Sends what the peer's limit now allows, oldest first.
+    fn release(&mut self, c: &mut Connection) {
+        while let Some(&(_, end_stream)) = self.0.first() {
+            match c.send_request(REQUEST, end_stream) {
+                Err(CallError::ConcurrencyLimit(_)) => break,
+                Ok(_) => {
+                    self.0.remove(0);
+                }
+                Err(_) => self.0.clear(),
+            }
+        }
+    }
+}
+
+fn app(c: &mut Connection, held: &mut Held, call: Call) -> Response {
+    if let Call::Request { stream, end_stream } = call {
+        if !held.0.is_empty() {
+            held.0.push((stream, end_stream));
+            return ok();
+        }
+        return match c.send_request(REQUEST, end_stream) {
+            Err(CallError::ConcurrencyLimit(_)) => {
+                held.0.push((stream, end_stream));
+                ok()
+            }
+            Ok(id) if id == stream => ok(),
+            Ok(id) => fail(
+                "unsupported",
+                format!("opened stream {id}, the trace needs {stream}"),
+            ),
+            Err(e) => fail("unsupported", format!("the call was refused: {e}")),
+        };
+    }
+    let r = app_call(c, call);
+    held.release(c);
+    r
+}
+
+fn app_call(c: &mut Connection, call: Call) -> Response {
     // A call the connection refuses in its state is one it cannot make
     // there: unsupported, so the trace is inconclusive.
     let refused = |e: CallError| fail("unsupported", format!("the call was refused: {e}"));
     let r = match call {
-        Call::Request { stream, end_stream } => match c.send_request(REQUEST, end_stream) {
-            Ok(id) if id == stream => Ok(()),
-            Ok(id) => {
-                return fail(
-                    "unsupported",
-                    format!("opened stream {id}, the trace needs {stream}"),
-                )
-            }
-            Err(e) => Err(e),
-        },
+        Call::Request { .. } => unreachable!("app() takes requests"),
         Call::Respond { stream, end_stream } => {
             c.send_headers(stream, &[(b":status", b"200")], end_stream)
         }
@@ -181,7 +220,7 @@ fn app(c: &mut Connection, call: Call) -> Response {
     }
 }
 
-fn handle(conn: &mut Option<Connection>, req: Request) -> Response {
+fn handle(conn: &mut Option<Connection>, held: &mut Held, req: Request) -> Response {
     if let Request::Open { role, settings } = &req {
         let role = match role.as_str() {
             "client" => Role::Client,
@@ -195,9 +234,11 @@ fn handle(conn: &mut Option<Connection>, req: Request) -> Response {
                 .initial_window_size
                 .unwrap_or(default.initial_window_size),
             max_frame_size: settings.max_frame_size.unwrap_or(default.max_frame_size),
+            enable_push: settings.enable_push.unwrap_or(default.enable_push),
             ..default
         };
         *conn = Some(Connection::new(role, local));
+        held.0.clear();
         return ok();
     }
     if let Request::Close = req {
@@ -209,10 +250,11 @@ fn handle(conn: &mut Option<Connection>, req: Request) -> Response {
     };
     match req {
         Request::Open { .. } | Request::Close => unreachable!("handled above"),
-        Request::App { call } => app(c, call),
+        Request::App { call } => app(c, held, call),
         Request::Deliver { bytes } => match unhex(&bytes) {
             Some(b) => {
                 c.handle_bytes(&b);
+                held.release(c);
                 ok()
             }
             None => fail("broken", "deliver: bytes are not hex".into()),
@@ -237,10 +279,11 @@ fn main() {
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut conn: Option<Connection> = None;
+    let mut held = Held::default();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
         let resp = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => handle(&mut conn, req),
+            Ok(req) => handle(&mut conn, &mut held, req),
             // A request this adapter does not know: it cannot do it.
             Err(e) => fail("unsupported", format!("cannot read {line:?}: {e}")),
         };

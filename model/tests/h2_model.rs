@@ -129,3 +129,48 @@ fn reactions_follow_rfc_9113() {
     );
     assert_eq!(rs, vec![Reaction::ConnError(Code::ProtocolError)]);
 }
+
+/// Both sides' settings varied (RFC 9113 §6.5.2): a client IUT that
+/// announced ENABLE_PUSH 0 takes a PUSH_PROMISE as a connection error
+/// PROTOCOL_ERROR where one that did not accepts it (§6.6, §8.4); and a
+/// request beyond the peer's MAX_CONCURRENT_STREAMS sends nothing (§5.1.2).
+#[test]
+fn a_client_that_disabled_push_refuses_it_and_one_held_back_sends_nothing() {
+    let with_push = |enable: bool| {
+        let mut cfg = H2Config::new(CLIENT);
+        cfg.iut_enable_push = enable;
+        H2Model::new(cfg)
+    };
+    let promise = Frame {
+        promised: 2,
+        ..Frame::new(Kind::PushPromise, 1)
+    };
+    for (enable, want) in [
+        (true, vec![Reaction::Accept]),
+        (false, vec![Reaction::ConnError(Code::ProtocolError)]),
+    ] {
+        let m = with_push(enable);
+        let mut w = m.init_states().remove(0);
+        for from in [CLIENT, SERVER, CLIENT, SERVER] {
+            w = m.step(&w, Action::NetDeliver { from }).unwrap().0;
+        }
+        let request = Action::AppRequest {
+            end: CLIENT,
+            stream: 1,
+            end_stream: false,
+            split: false,
+        };
+        w = m.step(&w, request).unwrap().0;
+        assert_eq!(w.ends[CLIENT].stream(1).state, StreamState::Open);
+        assert_eq!(m.reactions(&w.ends[CLIENT], CLIENT, &promise), want);
+    }
+    assert_eq!(
+        H2Model::request_within_limit(0, 1, 1),
+        vec![Some(Frame::headers(1, true))]
+    );
+    assert_eq!(H2Model::request_within_limit(1, 1, 3), vec![None]);
+    assert_eq!(
+        H2Model::held_request_released(3),
+        vec![Some(Frame::headers(3, true)), None]
+    );
+}

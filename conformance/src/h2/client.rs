@@ -141,6 +141,8 @@ struct Session {
     settings_seen: bool,
     /// It announced SETTINGS_ENABLE_PUSH 0 there.
     push_disabled: bool,
+    /// The trace asked for ENABLE_PUSH 0: its PUSH_PROMISE tests that.
+    push_disabled_asked: bool,
 }
 
 impl Session {
@@ -159,6 +161,7 @@ impl Session {
             eof: false,
             settings_seen: false,
             push_disabled: false,
+            push_disabled_asked: false,
         }
     }
 
@@ -405,7 +408,9 @@ impl H2Target for H2ClientTarget {
             )));
         }
         self.close();
-        self.session = Some(self.start(settings)?);
+        let mut session = self.start(settings)?;
+        session.push_disabled_asked = settings.enable_push == Some(false);
+        self.session = Some(session);
         Ok(())
     }
 
@@ -437,7 +442,11 @@ impl H2Target for H2ClientTarget {
         // learns MAX_CONCURRENT_STREAMS: a client that disabled push takes
         // a PUSH_PROMISE as a connection error (RFC 9113 §6.5.2, §8.4),
         // which is no test of the stream states the trace is about.
-        if s.push_disabled && heads(bytes).iter().any(|h| h.kind == PUSH_PROMISE) {
+        // (A trace that asked for ENABLE_PUSH 0 is about that error.)
+        if s.push_disabled
+            && !s.push_disabled_asked
+            && heads(bytes).iter().any(|h| h.kind == PUSH_PROMISE)
+        {
             return Err(TargetError::Unsupported(
                 "the client announced SETTINGS_ENABLE_PUSH 0: a PUSH_PROMISE is a connection error to it (RFC 9113 §6.5.2, §8.4); the trace needs a client that accepts pushes".into(),
             ));
