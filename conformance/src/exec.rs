@@ -128,7 +128,6 @@ impl TryFrom<JsonSegment> for Segment {
 pub enum Request {
     Open { role: Role, profile: Profile },
     App { call: AppCall },
-    /// A call the trace expects the IUT to refuse (`refused:`).
     Try { call: AppCall },
     Deliver { segment: JsonSegment },
     Poll,

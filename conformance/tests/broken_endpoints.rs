@@ -12,7 +12,7 @@ use tracewright_conformance::profile::Profile;
 use tracewright_conformance::replay::{replay, Verdict};
 use tracewright_conformance::report::run_corpus;
 use tracewright_conformance::target::{Clock, Segment, Target, TargetError};
-use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace, Wait};
+use tracewright_conformance::trace::{AppCall, Role, Step, TcpState, Trace, Wait, WndEdge};
 
 /// How an endpoint is broken.
 #[derive(Clone, Copy, PartialEq)]
@@ -39,6 +39,19 @@ enum Breakage {
     /// Leaves TIME-WAIT 2·MSL after it began, whatever arrived since: a
     /// retransmitted FIN does not restart the timer (RFC 9293 §3.10.7.4).
     NeverRestartsTimeWait,
+    /// Its acceptability test is one too wide: a RST at RCV.NXT+RCV.WND,
+    /// just past the window it advertised, counts as inside (RFC 9293
+    /// §3.10.7.4).
+    WindowOneTooWide,
+    /// Ignores CLOSE before the connection is synchronized (LISTEN,
+    /// SYN-SENT, SYN-RECEIVED; RFC 9293 §3.10.4).
+    IgnoresEarlyClose,
+    /// Takes an OPEN on an address pair its connection still holds
+    /// (RFC 9293 §3.10.1 refuses it).
+    TakesOpenOnHeldPair,
+    /// Closing with data unread, drops the connection without a RST
+    /// (RFC 9293 §3.6.1 SHLD-2).
+    DropsUnreadSilently,
 }
 
 struct Broken {
@@ -56,6 +69,8 @@ struct Broken {
     now: Duration,
     time_wait_since: Option<Duration>,
     msl: Duration,
+    /// The right edge of the window it last advertised (SEG.ACK+SEG.WND).
+    right_edge: Option<u32>,
 }
 
 impl Broken {
@@ -71,6 +86,7 @@ impl Broken {
             now: Duration::ZERO,
             time_wait_since: None,
             msl: Duration::ZERO,
+            right_edge: None,
         }
     }
 
@@ -91,6 +107,9 @@ impl Broken {
     fn mangle(&mut self, segs: Vec<Segment>) -> Vec<Segment> {
         let mut out = Vec::new();
         for mut s in segs {
+            if s.flags.ack && !s.flags.rst {
+                self.right_edge = Some(s.ack.wrapping_add(s.window.into()));
+            }
             match self.how {
                 Breakage::AcksWrongNumber if self.fin_arrived && s.flags.ack => {
                     s.ack = s.ack.wrapping_sub(1)
@@ -126,9 +145,30 @@ impl Target for Broken {
         self.now = Duration::ZERO;
         self.time_wait_since = None;
         self.msl = Duration::from_millis(profile.msl_ms);
+        self.right_edge = None;
         self.inner.open(role, profile)
     }
+    fn try_app(&mut self, call: &AppCall) -> Result<Option<String>, TargetError> {
+        if self.how == Breakage::TakesOpenOnHeldPair && self.inner.state() != Some(TcpState::Closed)
+        {
+            return Ok(None);
+        }
+        let answer = self.inner.try_app(call)?;
+        self.after_op();
+        Ok(answer)
+    }
     fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+        let early = matches!(
+            self.inner.state(),
+            Some(TcpState::Listen | TcpState::SynSent | TcpState::SynReceived)
+        );
+        if self.how == Breakage::IgnoresEarlyClose && *call == AppCall::Close && early {
+            return Ok(());
+        }
+        if self.how == Breakage::DropsUnreadSilently && *call == AppCall::CloseUnread {
+            self.inner.reset_to_closed();
+            return Ok(());
+        }
         if matches!(call, AppCall::Connect | AppCall::Listen) {
             if self.how == Breakage::ReusesIsn && self.opened {
                 // A fresh endpoint, with the ISN the first one had.
@@ -140,7 +180,14 @@ impl Target for Broken {
         self.after_op();
         Ok(())
     }
-    fn deliver(&mut self, seg: Segment) -> Result<(), TargetError> {
+    fn deliver(&mut self, mut seg: Segment) -> Result<(), TargetError> {
+        if self.how == Breakage::WindowOneTooWide
+            && seg.flags.rst
+            && Some(seg.seq) == self.right_edge
+        {
+            // What it takes for the window's last number.
+            seg.seq = seg.seq.wrapping_sub(1);
+        }
         self.fin_arrived |= seg.flags.fin;
         if self.how == Breakage::DeliversSynDataAtOnce
             && seg.flags.syn
@@ -163,7 +210,11 @@ impl Target for Broken {
             if left <= d {
                 // One MSL (or 2·MSL from its start) into TIME-WAIT it is over.
                 let mut out = self.inner.advance(left)?;
-                self.inner.reset_to_closed();
+                // Unless its own timer ended TIME-WAIT at that instant (a
+                // fresh endpoint would forget the ISNs it used).
+                if self.inner.state() == Some(TcpState::TimeWait) {
+                    self.inner.reset_to_closed();
+                }
                 self.time_wait_since = None;
                 out.extend(
                     self.inner
@@ -332,6 +383,40 @@ fn exercises_window(t: &Trace) -> bool {
     t.steps[syn..].iter().any(|s| expected(s, false))
 }
 
+/// The harness sends a RST just past the window the IUT advertised.
+fn exercises_rst_past_window(t: &Trace) -> bool {
+    t.steps.iter().any(
+        |s| matches!(s, Step::Send(seg) if seg.flags.rst && seg.wnd_edge == Some(WndEdge::Past)),
+    )
+}
+
+/// The application closes while the last state checked is LISTEN, SYN-SENT
+/// or SYN-RECEIVED.
+fn exercises_early_close(t: &Trace) -> bool {
+    let mut state = TcpState::Closed;
+    t.steps.iter().any(|s| match s {
+        Step::State(x) => {
+            state = *x;
+            false
+        }
+        Step::App(AppCall::Close) => matches!(
+            state,
+            TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+        ),
+        _ => false,
+    })
+}
+
+/// The trace expects the IUT to refuse a call.
+fn exercises_refused_open(t: &Trace) -> bool {
+    t.steps.iter().any(|s| matches!(s, Step::Refused(_)))
+}
+
+/// The application closes with data unread.
+fn exercises_close_unread(t: &Trace) -> bool {
+    t.steps.contains(&Step::App(AppCall::CloseUnread))
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -397,6 +482,26 @@ fn an_endpoint_that_never_restarts_time_wait_fails_the_restart_traces() {
 #[test]
 fn an_endpoint_that_closes_its_window_fails_the_window_checks() {
     check(Breakage::ClosesWindow, exercises_window);
+}
+
+#[test]
+fn an_endpoint_whose_window_is_one_too_wide_fails_the_rst_past_the_window_traces() {
+    check(Breakage::WindowOneTooWide, exercises_rst_past_window);
+}
+
+#[test]
+fn an_endpoint_that_ignores_close_before_synchronizing_fails_the_early_close_traces() {
+    check(Breakage::IgnoresEarlyClose, exercises_early_close);
+}
+
+#[test]
+fn an_endpoint_that_takes_an_open_on_a_held_pair_fails_the_refused_open_traces() {
+    check(Breakage::TakesOpenOnHeldPair, exercises_refused_open);
+}
+
+#[test]
+fn an_endpoint_that_drops_unread_data_silently_fails_the_close_unread_traces() {
+    check(Breakage::DropsUnreadSilently, exercises_close_unread);
 }
 
 #[test]

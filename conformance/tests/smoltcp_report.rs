@@ -19,6 +19,21 @@ fn deviations_file() -> PathBuf {
     root().join("conformance/deviations/smoltcp.yaml")
 }
 
+/// The traces smoltcp cannot run: its TCP socket has no call to shut
+/// down reading, so `app: shutdown_read` is unsupported (inconclusive).
+/// Every other trace must pass or fail as a documented deviation.
+fn unsupported_shutdown_read(report: &tracewright_conformance::report::Report) -> usize {
+    report
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(&r.verdict, tracewright_conformance::replay::Verdict::Inconclusive { reason, .. }
+                if reason.contains("shut down reading"))
+                && r.id.contains("-app-shutdown-read-")
+        })
+        .count()
+}
+
 /// smoltcp against its own profile's corpus (`traces/tcp-smoltcp`), the
 /// report in reports/; and against the rfc9293 corpus, where the same
 /// deviations explain every non-pass.
@@ -39,7 +54,7 @@ fn tcp_smoltcp_report() {
     let c = report.counts();
     assert_eq!(
         (c.fail, c.error, c.inconclusive, c.stale),
-        (0, 0, 0, 0),
+        (0, 0, unsupported_shutdown_read(&report), 0),
         "{}",
         report.render()
     );
@@ -57,7 +72,12 @@ fn tcp_smoltcp_report() {
         });
     let c = report.counts();
     assert_eq!(c.stale, 0, "stale deviation entries:\n{}", report.render());
-    assert_eq!(c.error + c.inconclusive, 0, "{}", report.render());
+    assert_eq!(
+        c.error + c.inconclusive,
+        unsupported_shutdown_read(&report),
+        "{}",
+        report.render()
+    );
     insta::with_settings!({snapshot_path => "../../reports", prepend_module_to_snapshot => false, omit_expression => true}, {
         insta::assert_snapshot!("tcp-smoltcp", report.render());
     });

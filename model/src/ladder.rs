@@ -203,9 +203,7 @@ pub fn trace_rungs(t: &tracewright_vocab::trace::Trace) -> Vec<Rung> {
             Step::Wait(w) => rungs.push(Rung::new(Way::Note, format!("wait {w}"))),
             Step::State(s) => state_after(&mut rungs, s.to_string(), i),
             Step::Delivered(d) => rungs.push(Rung::new(Way::Note, format!("delivered {d}"))),
-            Step::Refused(call) => {
-                rungs.push(Rung::new(Way::Note, format!("app {call}, refused")))
-            }
+            Step::Refused(call) => rungs.push(Rung::new(Way::Note, format!("app {call}, refused"))),
         }
         rungs[n..].iter_mut().for_each(|r| r.step = i);
     }

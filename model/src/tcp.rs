@@ -823,7 +823,8 @@ impl TcpModel {
         let variant = self.cfg.variant;
         let believes_close_wait = self.believes_close_wait(&w.ends[end]);
         let ends_run = self.edge_call_ends_run(&w, action);
-        let refused = matches!(action, Action::AppConnect(e) if w.ends[e].state != TcpState::Closed);
+        let refused =
+            matches!(action, Action::AppConnect(e) if w.ends[e].state != TcpState::Closed);
         if let Action::AppListen(e) | Action::AppConnect(e) = action {
             if w.ends[e].opened && !refused {
                 // A second incarnation on the same address pair.
@@ -1143,7 +1144,10 @@ impl TcpModel {
         match action {
             Action::AppClose(e) => matches!(w.ends[e].state, Listen | SynSent | SynReceived),
             Action::AppAbort(e) => {
-                matches!(w.ends[e].state, Listen | SynSent | Closing | LastAck | TimeWait)
+                matches!(
+                    w.ends[e].state,
+                    Listen | SynSent | Closing | LastAck | TimeWait
+                )
             }
             Action::AppConnect(e) => {
                 let end = &w.ends[e];

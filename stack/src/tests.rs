@@ -773,3 +773,80 @@ fn test_time_wait_recv_new_syn_acked_by_an_active_opener() {
     expect(&mut ep, &[("A", 2, Some(2), 0)]);
     assert_eq!(ep.state(), State::TimeWait);
 }
+
+// --- The connection-model cells at the interface's edges -------------------
+
+#[test]
+fn test_established_recv_rst_at_window_edges() {
+    // RFC 9293 §3.10.7.4: the last number in the window is acceptable (a
+    // RST there resets), the first past it is not (dropped, no answer).
+    let wnd = config().recv_window as u32;
+    let mut ep = endpoint_established();
+    recv(&mut ep, 0, seg("R", 1 + wnd, None, b""));
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::Established);
+    recv(&mut ep, 0, seg("R", wnd, None, b""));
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::Closed);
+}
+
+#[test]
+fn test_established_recv_syn_past_window_is_acked() {
+    let wnd = config().recv_window as u32;
+    let mut ep = endpoint_established();
+    recv(&mut ep, 0, seg("S", 1 + wnd, None, b""));
+    expect(&mut ep, &[("A", 1, Some(1), 0)]);
+    assert_eq!(ep.state(), State::Established);
+}
+
+#[test]
+fn test_established_close_and_stop_reading_with_unread_data_sends_rst() {
+    // RFC 9293 §3.6.1 SHLD-2: the data the application will never read
+    // is lost, and a RST says so.
+    let mut ep = endpoint_established();
+    recv(&mut ep, 0, seg("A", 1, Some(1), b"x"));
+    expect(&mut ep, &[("A", 1, Some(2), 0)]);
+    ep.close_and_stop_reading(t(0)).unwrap();
+    expect(&mut ep, &[("R", 1, None, 0)]);
+    assert_eq!(ep.state(), State::Closed);
+}
+
+#[test]
+fn test_established_close_and_stop_reading_all_read_sends_fin() {
+    let mut ep = endpoint_established();
+    recv(&mut ep, 0, seg("A", 1, Some(1), b"x"));
+    expect(&mut ep, &[("A", 1, Some(2), 0)]);
+    assert_eq!(ep.recv(), b"x");
+    ep.close_and_stop_reading(t(0)).unwrap();
+    expect(&mut ep, &[("FA", 1, Some(2), 0)]);
+    assert_eq!(ep.state(), State::FinWait1);
+}
+
+#[test]
+fn test_established_shutdown_read_sends_nothing() {
+    let mut ep = endpoint_established();
+    ep.shutdown_read().unwrap();
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::Established);
+    assert_eq!(
+        endpoint_listen().shutdown_read(),
+        Err(CallError::NotConnected)
+    );
+}
+
+#[test]
+fn test_time_wait_connect_refused_until_2msl() {
+    // RFC 9293 §3.10.1: the pair is held until TIME-WAIT ends.
+    let mut ep = endpoint_time_wait();
+    assert_eq!(
+        ep.connect(t(1000), REMOTE),
+        Err(CallError::ConnectionExists)
+    );
+    expect(&mut ep, &[]);
+    assert_eq!(ep.state(), State::TimeWait);
+    let end = ep.poll_timeout().expect("2·MSL runs");
+    ep.handle_timeout(end);
+    assert_eq!(ep.state(), State::Closed);
+    ep.connect(end, REMOTE).unwrap();
+    assert_eq!(ep.state(), State::SynSent);
+}

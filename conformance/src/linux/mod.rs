@@ -555,6 +555,14 @@ impl Target for LinuxTarget {
                 "{call} on a passive connection in SYN-RECEIVED: the sockets API has no handle on it before accept(), which waits for the handshake's ACK"
             )));
         }
+        if *call == AppCall::Abort && proc_tcp::read() == Some(TcpState::TimeWait) {
+            // TIME-WAIT lives in a timewait sock the sockets API has no
+            // handle on: the application's socket is already CLOSED, and
+            // closing it (SO_LINGER 0 or not) leaves TIME-WAIT as it is.
+            return Err(TargetError::Unsupported(
+                "abort in TIME-WAIT: the sockets API has no handle on Linux's timewait sock".into(),
+            ));
+        }
         if matches!(call, AppCall::Listen | AppCall::Connect)
             && (self.conn.is_some() || self.listener.is_some())
             && matches!(self.iut_state(), None | Some(TcpState::Closed))

@@ -428,3 +428,45 @@ pub(crate) fn load_dir<T>(
     }
     Ok((traces, errors, coverage))
 }
+
+#[cfg(test)]
+mod refused_tests {
+    use super::*;
+
+    fn trace_text(step: &str) -> String {
+        format!(
+            "format: tracewright/1\nid: tcp-x\nprotocol: tcp\niut: client\nprofile: rfc9293\nvariant: null\ndescription: x\ncovers: []\nsteps:\n  - app: connect\n  - {step}\n  - state: SYN-SENT\n"
+        )
+    }
+
+    #[test]
+    fn refused_takes_an_open_and_names_file_line_and_field_otherwise() {
+        let path = Path::new("tcp-x.yaml");
+        let t = parse_trace(path, &trace_text("refused: connect")).unwrap();
+        assert_eq!(t.steps[1], Step::Refused(AppCall::Connect));
+        let e = parse_trace(path, &trace_text("refused: close")).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.line, e.file.as_path()),
+            ("steps[1].refused", Some(11), path)
+        );
+        assert!(e.message.contains("RFC 9293 §3.10.1"), "{}", e.message);
+    }
+
+    #[test]
+    fn wnd_edge_is_last_or_past() {
+        let path = Path::new("tcp-x.yaml");
+        let t = parse_trace(
+            path,
+            &trace_text("send: {flags: R, seq: 1, wnd_edge: past}"),
+        )
+        .unwrap();
+        assert!(
+            matches!(&t.steps[1], Step::Send(s) if s.wnd_edge == Some(crate::trace::WndEdge::Past))
+        );
+        assert!(parse_trace(
+            path,
+            &trace_text("send: {flags: R, seq: 1, wnd_edge: middle}")
+        )
+        .is_err());
+    }
+}

@@ -267,7 +267,10 @@ pub fn project(
         let carried = matches!(a, Action::NetDeliver(s) if s.len > 0);
         saw_payload |= carried;
         let delivered = w.ends[iut].delivered;
-        if !unread && saw_payload && (checked_state_last || carried || delivered != delivered_before) {
+        if !unread
+            && saw_payload
+            && (checked_state_last || carried || delivered != delivered_before)
+        {
             steps.push(Step::Delivered(delivered.into()));
         }
         cover(&mut covers, label_of(&es).1);
