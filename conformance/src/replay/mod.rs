@@ -211,6 +211,10 @@ pub trait Plugin: Sized {
     fn silence_window(&self) -> Duration {
         Duration::ZERO
     }
+    /// `d` passed proving silence.
+    fn silence_proven(&mut self, d: Duration) {
+        let _ = d;
+    }
 }
 
 /// One trace's replay in progress: the engine's side, shared by every
@@ -284,7 +288,8 @@ impl<P: Plugin> Run<P> {
     pub fn quiet_for_window(&mut self, step: usize) -> Result<(), Verdict> {
         let window = self.proto.silence_window();
         if !window.is_zero() && self.queue.is_empty() {
-            let deadline = Instant::now() + window;
+            let start = Instant::now();
+            let deadline = start + window;
             while self.queue.is_empty() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -293,6 +298,7 @@ impl<P: Plugin> Run<P> {
                 let units = self.proto.advance(step, left.min(REAL_SLICE))?;
                 self.take(units.into_iter().map(|(_, u)| u));
             }
+            self.proto.silence_proven(start.elapsed());
         }
         self.quiet(step)
     }
