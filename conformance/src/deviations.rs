@@ -182,9 +182,10 @@ impl Deviations {
                     "empty: every uncovered transition needs its reason",
                 ));
             }
-            if raw.uncovered[..i].iter().any(|v| {
-                v.role == u.role && v.transition == u.transition && v.profile == u.profile
-            }) {
+            if raw.uncovered[..i]
+                .iter()
+                .any(|v| v.role == u.role && v.transition == u.transition && v.profile == u.profile)
+            {
                 return Err(bad(
                     None,
                     format!("uncovered[{i}].transition"),

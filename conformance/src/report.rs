@@ -374,7 +374,10 @@ impl Report {
                         clean(t.uncovered.as_deref().unwrap_or("no reason recorded"))
                     );
                 }
-                if let Some(d) = self.applicable_deviations().filter(|_| self.protocol == "tcp") {
+                if let Some(d) = self
+                    .applicable_deviations()
+                    .filter(|_| self.protocol == "tcp")
+                {
                     self.render_uncovered(&mut out, covered.len(), d);
                 }
             }

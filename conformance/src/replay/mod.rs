@@ -219,6 +219,10 @@ pub trait Plugin: Sized {
     fn silence_window(&self) -> Duration {
         Duration::ZERO
     }
+    /// `d` passed proving silence.
+    fn silence_proven(&mut self, d: Duration) {
+        let _ = d;
+    }
 }
 
 /// One trace's replay in progress: the engine's side, shared by every
@@ -292,7 +296,8 @@ impl<P: Plugin> Run<P> {
     pub fn quiet_for_window(&mut self, step: usize) -> Result<(), Verdict> {
         let window = self.proto.silence_window();
         if !window.is_zero() && self.queue.is_empty() {
-            let deadline = Instant::now() + window;
+            let start = Instant::now();
+            let deadline = start + window;
             while self.queue.is_empty() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -301,6 +306,7 @@ impl<P: Plugin> Run<P> {
                 let units = self.proto.advance(step, left.min(REAL_SLICE))?;
                 self.take(units.into_iter().map(|(_, u)| u));
             }
+            self.proto.silence_proven(start.elapsed());
         }
         self.quiet(step)
     }
@@ -513,6 +519,9 @@ mod tests {
     }
 
     impl Target for ResendsSyn {
+        fn name(&self) -> &str {
+            "resends-syn"
+        }
         fn clock(&self) -> Clock {
             Clock::Real {
                 tolerance: Duration::from_millis(200),
@@ -566,7 +575,7 @@ steps:
     /// though it has not arrived when the trace's steps are done.
     #[test]
     fn an_answer_on_its_way_at_the_end_is_caught_on_a_real_clock() {
-        let trace = crate::load::parse_trace(Path::new("t.yaml"), TRACE).unwrap();
+        let trace = crate::load::parse_trace(Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"), TRACE).unwrap();
         let mut target = ResendsSyn {
             delay: Duration::from_millis(20),
             due: Vec::new(),
@@ -585,7 +594,7 @@ steps:
     /// act: the trace passes.
     #[test]
     fn silence_is_proven_for_the_tolerance_only() {
-        let trace = crate::load::parse_trace(Path::new("t.yaml"), TRACE).unwrap();
+        let trace = crate::load::parse_trace(Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"), TRACE).unwrap();
         let mut target = ResendsSyn {
             delay: Duration::from_millis(600),
             due: Vec::new(),

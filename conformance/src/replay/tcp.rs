@@ -135,6 +135,11 @@ struct Tcp<'a> {
     /// SYN, a FIN, data) came since the last wait: its retransmission
     /// timer fires no sooner than one initial RTO after it.
     first_unanswered: Option<std::time::Instant>,
+    /// The time spent proving silence since `first_unanswered`.
+    silence_spent: Duration,
+    /// The harness's next act is an application call or an answer that
+    /// acknowledges all the IUT sent: no proof of silence before it.
+    app_next: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -326,7 +331,8 @@ impl Plugin for Tcp<'_> {
         }
         self.note_seq(seg);
         if seg.flags.syn || seg.flags.fin || !seg.payload.is_empty() {
-            self.first_unanswered.get_or_insert_with(std::time::Instant::now);
+            self.first_unanswered
+                .get_or_insert_with(std::time::Instant::now);
         }
     }
 
@@ -336,20 +342,30 @@ impl Plugin for Tcp<'_> {
 
     fn step(run: &mut Run<Self>, i: usize, step: &Step) -> Result<(), Verdict> {
         match step {
-            Step::App(call) => run.act(i, Dir::Note, format!("app {call}"), |t| {
-                t.last_cause = Cause::App(match call {
-                    AppCall::Listen | AppCall::Connect | AppCall::Accept => AppKind::Open,
-                    AppCall::Send(_) => AppKind::Send,
-                    AppCall::Close => AppKind::Close,
-                    AppCall::Abort => AppKind::Abort,
-                    AppCall::ShutdownRead | AppCall::CloseUnread => AppKind::StopReading,
-                });
-                t.target.app(call)
-            }),
+            Step::App(call) => {
+                // Before an application call, what has arrived is all: a
+                // late answer stays queued for the next check, and the
+                // time a proof took would delay the call (Linux budgets its
+                // data give-up in time from the connection's start).
+                run.proto.app_next = true;
+                run.act(i, Dir::Note, format!("app {call}"), |t| {
+                    t.app_next = false;
+                    t.last_cause = Cause::App(match call {
+                        AppCall::Listen | AppCall::Connect | AppCall::Accept => AppKind::Open,
+                        AppCall::Send(_) => AppKind::Send,
+                        AppCall::Close => AppKind::Close,
+                        AppCall::Abort => AppKind::Abort,
+                        AppCall::ShutdownRead | AppCall::CloseUnread => AppKind::StopReading,
+                    });
+                    t.target.app(call)
+                })
+            }
             Step::Refused(call) => {
                 let mut answer = None;
                 let text = format!("app {call} (the IUT must refuse it)");
+                run.proto.app_next = true;
                 run.act(i, Dir::Note, text, |t| {
+                    t.app_next = false;
                     t.last_cause = Cause::App(AppKind::Open);
                     answer = Some(t.target.try_app(call)?);
                     Ok(())
@@ -396,8 +412,30 @@ impl Plugin for Tcp<'_> {
                     payload: (0..spec.len).map(|k| b'a' + (k % 26) as u8).collect(),
                 };
                 let text = t.show(&seg);
+                // An ACK of all the IUT sent stops its retransmission timer.
+                let acks_all = seg.flags.ack
+                    && !seg.flags.rst
+                    && (t.state != Some(TcpState::SynSent) || seg.flags.syn)
+                    && t.isns
+                        .get(&port)
+                        .and_then(|v| v.first())
+                        .is_some_and(|&(_, first)| {
+                            seg.ack
+                                == first
+                                    .wrapping_add(t.iut_seq_max.get(&port).copied().unwrap_or(0))
+                        });
+                // An answer to what the IUT sent goes at once: held back to
+                // prove silence, it would lengthen the IUT's RTT sample
+                // and so its RTO (RFC 6298 §2). A late unit stays queued
+                // for the next check.
+                run.proto.app_next = acks_all;
                 run.act(i, Dir::ToIut, text, |t| {
                     t.last_cause = Cause::Segment;
+                    t.app_next = false;
+                    if acks_all {
+                        t.first_unanswered = None;
+                        t.silence_spent = Duration::ZERO;
+                    }
                     t.target.deliver(seg)
                 })
             }
@@ -414,7 +452,18 @@ impl Plugin for Tcp<'_> {
                 run.proto.first_unanswered = None;
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
                 run.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
-                let emitted = run.proto.advance(i, d)?;
+                // The model's timeline has the harness act in no time: a
+                // retransmission timeout runs from the segment that armed
+                // it, so the time spent proving silence since is part of
+                // the wait already.
+                let spent = match *w {
+                    Wait::Rto(_) | Wait::BeforeRto(_) => {
+                        std::mem::take(&mut run.proto.silence_spent).min(d)
+                    }
+                    _ => Duration::ZERO,
+                };
+                run.proto.silence_spent = Duration::ZERO;
+                let emitted = run.proto.advance(i, d - spent)?;
                 // The rest of a timeout after its `before`: the timer was
                 // armed a whole timeout ago, and may be that late.
                 let armed = match *w {
@@ -427,6 +476,7 @@ impl Plugin for Tcp<'_> {
                 run.slack = run.proto.target.timer_slack(armed);
                 let tolerance = run.tolerance();
                 for (at, seg) in emitted {
+                    let at = at + spent;
                     if at + tolerance < d {
                         let got = run.proto.show(&seg);
                         run.line(i, Dir::FromIut, got.clone());
@@ -519,7 +569,7 @@ impl Plugin for Tcp<'_> {
     /// where the proof is what has arrived.
     fn silence_window(&self) -> Duration {
         match self.target.clock() {
-            Clock::Real { tolerance } if !self.timer_due => {
+            Clock::Real { tolerance } if !self.timer_due && !self.app_next => {
                 // Up to just before the retransmission timer can fire.
                 let rto = Duration::from_millis(self.profile.initial_rto_ms);
                 let before_rto = self.first_unanswered.map_or(tolerance, |t| {
@@ -530,6 +580,12 @@ impl Plugin for Tcp<'_> {
                 tolerance.min(before_rto)
             }
             _ => Duration::ZERO,
+        }
+    }
+
+    fn silence_proven(&mut self, d: Duration) {
+        if self.first_unanswered.is_some() {
+            self.silence_spent += d;
         }
     }
 }
@@ -565,6 +621,8 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         since_state: 0,
         timer_due: false,
         first_unanswered: None,
+        silence_spent: Duration::ZERO,
+        app_next: false,
     };
     let start = tcp.state.map(|s| s.to_string());
     drive(tcp, &trace.id, &trace.covers, &trace.steps, start)
