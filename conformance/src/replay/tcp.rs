@@ -133,8 +133,10 @@ struct Tcp<'a> {
     timer_due: bool,
     /// When the first segment the IUT must retransmit if unanswered (a
     /// SYN, a FIN, data) came since the last wait: its retransmission
-    /// timer fires no sooner than one initial RTO after it.
-    first_unanswered: Option<std::time::Instant>,
+    /// timer fires no sooner than one initial RTO after it. Per harness
+    /// port: a listener's peers each have their own timer, and an ACK
+    /// from one stops none of the others'.
+    first_unanswered: BTreeMap<u16, std::time::Instant>,
     /// The time spent proving silence since `first_unanswered`.
     silence_spent: Duration,
     /// The harness's next act is an application call or an answer that
@@ -332,7 +334,8 @@ impl Plugin for Tcp<'_> {
         self.note_seq(seg);
         if seg.flags.syn || seg.flags.fin || !seg.payload.is_empty() {
             self.first_unanswered
-                .get_or_insert_with(std::time::Instant::now);
+                .entry(seg.dst_port)
+                .or_insert_with(std::time::Instant::now);
         }
     }
 
@@ -433,8 +436,10 @@ impl Plugin for Tcp<'_> {
                     t.last_cause = Cause::Segment;
                     t.app_next = false;
                     if acks_all {
-                        t.first_unanswered = None;
-                        t.silence_spent = Duration::ZERO;
+                        t.first_unanswered.remove(&port);
+                        if t.first_unanswered.is_empty() {
+                            t.silence_spent = Duration::ZERO;
+                        }
                     }
                     t.target.deliver(seg)
                 })
@@ -449,7 +454,7 @@ impl Plugin for Tcp<'_> {
                     _ => Cause::Rto,
                 };
                 run.proto.timer_due = matches!(w, Wait::BeforeTwoMsl | Wait::BeforeRto(_));
-                run.proto.first_unanswered = None;
+                run.proto.first_unanswered.clear();
                 let d = run.proto.target.resolve_wait(*w, run.proto.profile);
                 run.line(i, Dir::Note, format!("wait {w} ({} ms)", d.as_millis()));
                 // The model's timeline has the harness act in no time: a
@@ -572,7 +577,8 @@ impl Plugin for Tcp<'_> {
             Clock::Real { tolerance } if !self.timer_due && !self.app_next => {
                 // Up to just before the retransmission timer can fire.
                 let rto = Duration::from_millis(self.profile.initial_rto_ms);
-                let before_rto = self.first_unanswered.map_or(tolerance, |t| {
+                let first = self.first_unanswered.values().min().copied();
+                let before_rto = first.map_or(tolerance, |t| {
                     (t + rto)
                         .saturating_duration_since(std::time::Instant::now())
                         .saturating_sub(RTO_MARGIN)
@@ -584,7 +590,7 @@ impl Plugin for Tcp<'_> {
     }
 
     fn silence_proven(&mut self, d: Duration) {
-        if self.first_unanswered.is_some() {
+        if !self.first_unanswered.is_empty() {
             self.silence_spent += d;
         }
     }
@@ -620,7 +626,7 @@ pub fn replay(trace: &Trace, target: &mut dyn Target, profile: &Profile) -> Trac
         last_cause: Cause::Start,
         since_state: 0,
         timer_due: false,
-        first_unanswered: None,
+        first_unanswered: BTreeMap::new(),
         silence_spent: Duration::ZERO,
         app_next: false,
     };
