@@ -104,8 +104,9 @@ pub struct TcpConfig {
     /// ([`Probe`]); the run ends there. For generation only: the
     /// properties do not hold for a run a forged segment disturbed.
     pub probes: bool,
-    /// ABORT sends RST with ACK (`<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`),
-    /// where RFC 9293 §3.10.5 sends a bare RST (Linux, smoltcp).
+    /// ABORT, and CLOSE with data unread, send RST with ACK
+    /// (`<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`), where RFC 9293 §3.10.5
+    /// and §3.6.1 send a bare RST (Linux, smoltcp).
     pub abort_rst_ack: bool,
     /// In SYN-SENT an unacceptable ACK makes the endpoint re-send its SYN
     /// at once, if it has not retransmitted it yet (Linux).
@@ -839,7 +840,7 @@ impl TcpModel {
             Action::AppConnect(e) if refused => {
                 w.ends[e].open_refused = w.ends[e].state == TcpState::TimeWait;
             }
-            Action::AppCloseUnread(e) => app_close_unread(&mut w.ends[e], &mut out),
+            Action::AppCloseUnread(e) => app_close_unread(&self.cfg, &mut w.ends[e], &mut out),
             Action::AppShutdownRead(_) => {}
             Action::AppConnect(e) => {
                 let with_data =
@@ -1176,10 +1177,14 @@ fn connect_event(e: &End) -> Event {
 /// RFC 9293 §3.6.1: an implementation that closes half-duplex (MAY-1),
 /// asked to CLOSE while received data is pending, sends a RST to show that
 /// data was lost (SHLD-2; RFC 1122 §4.2.2.13): <SEQ=SND.NXT><CTL=RST>.
-fn app_close_unread(e: &mut End, out: &mut Out) {
+fn app_close_unread(cfg: &TcpConfig, e: &mut End, out: &mut Out) {
     e.app_closed = true;
     e.history.aborted = true;
-    out.send(flags("R"), e.snd_nxt, 0, 0);
+    if cfg.abort_rst_ack {
+        out.send(flags("RA"), e.snd_nxt, e.rcv_nxt, 0);
+    } else {
+        out.send(flags("R"), e.snd_nxt, 0, 0);
+    }
     e.set_state(TcpState::Closed);
 }
 
