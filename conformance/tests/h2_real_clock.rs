@@ -3,7 +3,7 @@
 //! does not come within it fails the trace with "nothing came", soon.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tracewright_conformance::h2::{
     load_h2_corpus, replay_h2, BundledH2, H2App, H2Settings, H2Target, StreamState,
@@ -19,6 +19,9 @@ const TOLERANCE: Duration = Duration::from_millis(30);
 struct Delayed {
     inner: BundledH2,
     lost: bool,
+    /// The time the replay asked the wire to wait, in all: what the test
+    /// bounds, rather than the wall clock of a shared machine.
+    waited: Duration,
 }
 
 impl H2Target for Delayed {
@@ -44,6 +47,7 @@ impl H2Target for Delayed {
     }
     fn advance(&mut self, d: Duration) -> Result<Vec<u8>, TargetError> {
         std::thread::sleep(d);
+        self.waited += d;
         let bytes = self.inner.poll()?;
         Ok(if self.lost { Vec::new() } else { bytes })
     }
@@ -67,14 +71,15 @@ fn h2_frames_are_waited_for_within_the_tolerance() {
         let mut late = Delayed {
             inner: BundledH2::new(),
             lost: false,
+            waited: Duration::ZERO,
         };
         assert_eq!(replay_h2(t, &mut late).verdict, Verdict::Pass, "{}", t.id);
 
         let mut lost = Delayed {
             inner: BundledH2::new(),
             lost: true,
+            waited: Duration::ZERO,
         };
-        let start = Instant::now();
         let verdict = replay_h2(t, &mut lost).verdict;
         // The server's SETTINGS, expected first, never comes.
         match verdict {
@@ -83,6 +88,7 @@ fn h2_frames_are_waited_for_within_the_tolerance() {
             } => assert_eq!(reason, "nothing came"),
             v => panic!("{}: {v:?}", t.id),
         }
-        assert!(start.elapsed() < TOLERANCE * 10, "{}", t.id);
+        // It waited for the tolerance, not for a per-step deadline.
+        assert!(lost.waited <= TOLERANCE * 2, "{}: {:?}", t.id, lost.waited);
     }
 }
