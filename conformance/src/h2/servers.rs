@@ -13,6 +13,9 @@
 //! larger than any window the harness opens (RFC 9113 §6.9.2: 65,535 by
 //! default), so an answer waits on flow control as the model's
 //! application data does; `/small` is a short file for a check by hand.
+//! Each server is configured to push [`PUSHED_PATH`] with its answer to
+//! [`PUSH_PATH`] (both as large), which the harness asks on the streams
+//! a trace has the IUT push on (RFC 9113 §8.4; `net/answers.rs`).
 //!
 //! Each server runs in a process group of its own, so that stopping it
 //! takes its workers too (SIGTERM to the group, SIGKILL after a grace

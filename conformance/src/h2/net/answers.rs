@@ -28,9 +28,16 @@
 //!   crossed the reset and is dropped, as the RFC has a receiver ignore it
 //!   (§5.1, closed); after the server resets a stream, what it held was
 //!   sent while the model allows it, and the RST_STREAM goes through;
+//! - a server configured to push ([`Push`]) pushes with its answer to one
+//!   path, which the harness asks on the streams the trace pushes on: its
+//!   PUSH_PROMISE is held like an answer until the trace's `app: push`, and
+//!   the pushed response until `app: respond` / `app: data` on the promised
+//!   stream (which the server answers at once: a harness frame on it meets
+//!   the promise and the pushed HEADERS first, as they changed its state);
 //! - what the answer cannot be made to be (a response without a body, a
-//!   body that ends where the trace says, a reset, a push, a GOAWAY) is
-//!   `TargetError::Unsupported`: the trace is inconclusive with the reason.
+//!   body that ends where the trace says, a reset, a GOAWAY, a push where
+//!   the server does not push then) is `TargetError::Unsupported`: the
+//!   trace is inconclusive with the reason.
 //!
 //! Determinism: after every delivery the harness waits until each answer
 //! due is *settled* (ended, reset, or blocked by a flow-control window the
