@@ -563,11 +563,16 @@ fn own_answer(
     };
     // A push is the application's too (RFC 9113 §8.4: on a stream the
     // harness opened, the server may promise while it answers), if what
-    // it promises is a stream id a server may open (§5.1.1: even, new).
+    // it promises is a stream id a server may open (§5.1.1: even, above
+    // every one it promised before).
     let legal_push = f.kind == FrameType::PushPromise
         && f.promised % 2 == 0
         && f.promised != 0
-        && !run.proto.answerable.contains(&f.promised);
+        && run
+            .proto
+            .answerable
+            .iter()
+            .all(|&s| s % 2 == 1 || s < f.promised);
     let answer = (matches!(f.kind, FrameType::Headers | FrameType::Data) || legal_push)
         && run.proto.answerable.contains(&f.stream);
     if !answer || any_of.is_some_and(|a| a.iter().any(|p| p.matches(f))) {
