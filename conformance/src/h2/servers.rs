@@ -939,6 +939,49 @@ mod tests {
         assert!(e.contains(INSTALL_SCRIPT), "{e}");
     }
 
+    /// Each server's config pushes PUSHED_PATH with its answer to
+    /// PUSH_PATH (RFC 9113 §8.4), as its row's `push` says.
+    #[test]
+    fn every_config_pushes_the_pushed_path_on_the_push_path() {
+        for kind in SERVERS {
+            let push = kind.app.push.expect("every server is configured to push");
+            assert_eq!((push.path, push.promises), (PUSH_PATH, PUSHED_PATH));
+            let dir = make_dir(kind).unwrap();
+            let setup = Setup {
+                // No such binary: nginx is then taken as 1.22 (`listen …
+                // http2`, `http2_push`).
+                binary: Path::new("/nonexistent/tracewright-test"),
+                dir: &dir,
+                port: 9,
+            };
+            let cmd = (kind.config)(&setup).unwrap();
+            let args: Vec<String> = cmd
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let conf: String = fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| fs::read_to_string(e.unwrap().path()).ok())
+                .collect();
+            remove_dir(&dir);
+            let wanted = match kind.name {
+                "nghttpd" => args.contains(&"--push=/push=/pushed".to_string()),
+                "nginx" => conf.contains("location = /push { http2_push /pushed; }"),
+                "h2o" => {
+                    conf.contains("      /push:\n        mruby.handler: |")
+                        && conf.contains("\"link\" => \"</pushed>; rel=preload\"")
+                }
+                "apache" => {
+                    conf.contains("H2Push on")
+                        && conf
+                            .contains("<Location /push>\n    H2PushResource /pushed\n</Location>")
+                }
+                other => panic!("a server without a push check: {other}"),
+            };
+            assert!(wanted, "{kind}: {args:?}\n{conf}");
+        }
+    }
+
     #[test]
     fn nginx_takes_http2_on_from_1_25_1() {
         assert!(!nginx_version_has_http2_directive(
