@@ -251,3 +251,53 @@ fn a_server_that_declines_to_push_leaves_the_trace_inconclusive() {
         v => panic!("{v:?}"),
     }
 }
+
+/// The push variants of the corpus (`model/src/gen/h2.rs`,
+/// `push_variants`): each pushes only once the request ended, on the
+/// transition of a trace of the search that pushes while the request is
+/// open, so that a server that pushes only with its answer to a finished
+/// request (nghttpd, h2o) can be judged on it.
+#[test]
+fn each_push_variant_pushes_once_the_request_ended_where_its_original_pushed_on_an_open_stream() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = load_h2_corpus(&root.join("traces/h2")).unwrap();
+    let pushes_in = |t: &H2Trace| -> Vec<String> {
+        t.covers
+            .iter()
+            .filter(|c| c.event.to_string() == "app push")
+            .map(|c| c.state.clone())
+            .collect()
+    };
+    let suffix = "-pushed-once-the-request-ended";
+    let variants: Vec<&H2Trace> = corpus
+        .traces
+        .iter()
+        .filter(|t| t.id.ends_with(suffix))
+        .collect();
+    assert_eq!(variants.len(), 31);
+    for v in variants {
+        assert_eq!(
+            pushes_in(v),
+            vec!["half-closed (remote)".to_string()],
+            "{}",
+            v.id
+        );
+        let original = corpus
+            .traces
+            .iter()
+            .find(|t| t.id == v.id[..v.id.len() - suffix.len()])
+            .unwrap_or_else(|| panic!("{}: no original", v.id));
+        assert_eq!(
+            pushes_in(original),
+            vec!["open".to_string()],
+            "{}",
+            original.id
+        );
+        assert_eq!(
+            v.covers.last(),
+            original.covers.last(),
+            "{}: the same transition",
+            v.id
+        );
+    }
+}
