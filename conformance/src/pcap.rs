@@ -299,6 +299,9 @@ impl H2Target for CapturedH2 {
     fn autonomous(&self) -> bool {
         self.inner.autonomous()
     }
+    fn push_requests(&mut self, streams: &[u32]) -> Option<String> {
+        self.inner.push_requests(streams)
+    }
     fn capture(&mut self, path: Option<&Path>) -> Result<(), TargetError> {
         self.to = path.map(Path::to_path_buf);
         Ok(())

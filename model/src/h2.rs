@@ -991,6 +991,12 @@ pub struct H2Config {
     /// announces 0, and a PUSH_PROMISE is then a connection error
     /// ([`H2Model::push_disabled_reactions`]).
     pub iut_enable_push: bool,
+    /// The server's application pushes only on a stream whose request
+    /// ended (half-closed (remote)): a server that pushes with its answer
+    /// and answers once the request ended (nghttpd, h2o) does. Generation
+    /// only ([`crate::gen::h2`], the push variants); RFC 9113 §8.4 allows
+    /// a push on an open stream too.
+    pub push_once_request_ended: bool,
 }
 
 impl H2Config {
@@ -1005,6 +1011,7 @@ impl H2Config {
             client_streams: 2,
             profile: "rfc9113".into(),
             iut_enable_push: true,
+            push_once_request_ended: false,
         }
     }
 }
@@ -1566,6 +1573,7 @@ impl H2Model {
                 if e != SERVER
                     || !self.cfg.push
                     || !matches!(s.state, Open | HalfClosedRemote)
+                    || (self.cfg.push_once_request_ended && s.state != HalfClosedRemote)
                     || !s.headers_recv
                     || p.state != Idle
                     || end.goaway_recv.is_some()

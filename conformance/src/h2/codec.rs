@@ -123,6 +123,9 @@ pub struct Encoder {
     /// The IUT's SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table its
     /// decoder takes (RFC 9113 §6.5.2; RFC 7541 §4.2).
     peer_table_size: u32,
+    /// The request path on a stream, where it is not `/` (a server's
+    /// push path, RFC 9113 §8.4).
+    paths: Vec<(u32, String)>,
 }
 
 /// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 §6.5.2).
@@ -135,12 +138,12 @@ fn field(name: &str, value: &str) -> Field {
     (name.as_bytes().to_vec(), value.as_bytes().to_vec())
 }
 
-/// The harness's plain request (RFC 9113 §8.3.1).
-fn request() -> Vec<Field> {
+/// The harness's plain request for `path` (RFC 9113 §8.3.1).
+fn request(path: &str) -> Vec<Field> {
     vec![
         field(":method", "GET"),
         field(":scheme", "http"),
-        field(":path", "/"),
+        field(":path", path),
         field(":authority", "tracewright.test"),
     ]
 }
@@ -246,7 +249,21 @@ impl Encoder {
             client: harness_is_client,
             headers_sent: Vec::new(),
             peer_table_size: DEFAULT_HEADER_TABLE_SIZE,
+            paths: Vec::new(),
         }
+    }
+
+    /// The harness's request on `stream` asks for `path`, not `/`.
+    pub fn set_path(&mut self, stream: u32, path: &str) {
+        self.paths.retain(|(s, _)| *s != stream);
+        self.paths.push((stream, path.to_string()));
+    }
+
+    fn path(&self, stream: u32) -> String {
+        self.paths
+            .iter()
+            .find(|(s, _)| *s == stream)
+            .map_or_else(|| "/".to_string(), |(_, p)| p.clone())
     }
 
     /// The IUT announced SETTINGS_HEADER_TABLE_SIZE `n` (RFC 9113 §6.5.2).
@@ -260,8 +277,10 @@ impl Encoder {
         if !promise {
             self.headers_sent.push(stream);
         }
-        let base = if promise || (self.client && !trailers) {
-            request()
+        let base = if promise {
+            request("/")
+        } else if self.client && !trailers {
+            request(&self.path(stream))
         } else if trailers {
             vec![field("x-tracewright", "trailer")]
         } else {

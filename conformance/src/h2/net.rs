@@ -29,7 +29,7 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureSch
 
 pub mod answers;
 
-pub use answers::ServerApp;
+pub use answers::{Push, ServerApp};
 
 use answers::Answers;
 
@@ -518,6 +518,14 @@ impl H2Target for NetH2 {
     /// A server the suite does not run in this process.
     fn autonomous(&self) -> bool {
         self.iut.is_none()
+    }
+
+    /// A server the suite configured to push: the path it pushes for.
+    fn push_requests(&mut self, streams: &[u32]) -> Option<String> {
+        self.answers
+            .as_mut()
+            .and_then(|a| a.plan_push(streams))
+            .map(str::to_string)
     }
 
     /// The HTTP/2 bytes both ways, as the data segments of one TCP

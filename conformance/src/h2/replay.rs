@@ -404,6 +404,11 @@ impl Plugin for H2<'_> {
         if f.kind == FrameType::RstStream {
             self.answerable.remove(&f.stream);
         }
+        // The server's application answers a stream it promised (RFC 9113
+        // §8.4) when it will, as it answers a request.
+        if f.kind == FrameType::PushPromise && self.answerable.contains(&f.stream) {
+            self.answerable.insert(f.promised);
+        }
         self.note_own(f);
     }
 
@@ -556,7 +561,19 @@ fn own_answer(
     let Some(f) = run.queue.front() else {
         return Ok(());
     };
-    let answer = matches!(f.kind, FrameType::Headers | FrameType::Data)
+    // A push is the application's too (RFC 9113 §8.4: on a stream the
+    // harness opened, the server may promise while it answers), if what
+    // it promises is a stream id a server may open (§5.1.1: even, above
+    // every one it promised before).
+    let legal_push = f.kind == FrameType::PushPromise
+        && f.promised % 2 == 0
+        && f.promised != 0
+        && run
+            .proto
+            .answerable
+            .iter()
+            .all(|&s| s % 2 == 1 || s < f.promised);
+    let answer = (matches!(f.kind, FrameType::Headers | FrameType::Data) || legal_push)
         && run.proto.answerable.contains(&f.stream);
     if !answer || any_of.is_some_and(|a| a.iter().any(|p| p.matches(f))) {
         return Ok(());
@@ -870,9 +887,28 @@ pub fn replay_h2_with(
         return TraceResult::without_steps(&trace.id, &trace.covers, target_verdict(0, e));
     }
     let harness_is_client = trace.iut == Role::Server;
+    let mut enc = Encoder::new(harness_is_client);
+    // Looking ahead: where the trace has a server IUT push on a stream, a
+    // server that pushes with its answer to some path is asked that path
+    // there (RFC 9113 §8.4).
+    let push_streams: Vec<u32> = trace
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            H2Step::App(H2App::Push { stream }) => Some(*stream),
+            _ => None,
+        })
+        .collect();
+    if harness_is_client && !push_streams.is_empty() {
+        if let Some(path) = target.push_requests(&push_streams) {
+            for &s in &push_streams {
+                enc.set_path(s, &path);
+            }
+        }
+    }
     let h2 = H2 {
         target,
-        enc: Encoder::new(harness_is_client),
+        enc,
         harness_is_client,
         buf: Vec::new(),
         want_preface: !harness_is_client,

@@ -13,6 +13,9 @@
 //! larger than any window the harness opens (RFC 9113 §6.9.2: 65,535 by
 //! default), so an answer waits on flow control as the model's
 //! application data does; `/small` is a short file for a check by hand.
+//! Each server is configured to push [`PUSHED_PATH`] with its answer to
+//! [`PUSH_PATH`] (both as large), which the harness asks on the streams
+//! a trace has the IUT push on (RFC 9113 §8.4; `net/answers.rs`).
 //!
 //! Each server runs in a process group of its own, so that stopping it
 //! takes its workers too (SIGTERM to the group, SIGKILL after a grace
@@ -39,13 +42,21 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
-use crate::h2::net::ServerApp;
+use crate::h2::net::{Push, ServerApp};
 use crate::h2::{H2App, H2Settings, H2Target, StreamState};
 use crate::target::{Clock, TargetError};
 use crate::trace::Role;
 
 /// The small file's body (`/small`).
 pub const SMALL_BODY: &[u8] = b"tracewright\n";
+
+/// The path whose answer comes with a push, where the suite configures
+/// each server to push ([`Push`]); a body of [`LARGE_LEN`] bytes.
+pub const PUSH_PATH: &str = "/push";
+
+/// The path each server pushes with its answer to [`PUSH_PATH`]; a body of
+/// [`LARGE_LEN`] bytes.
+pub const PUSHED_PATH: &str = "/pushed";
 
 /// The large body's length (`/`, `/index.html` and `/large`): 1 MiB,
 /// sixteen times the default initial window of 65,535 (RFC 9113 §6.9.2),
@@ -89,8 +100,15 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
-            // Read in nghttp2 1.52's src/HttpServer.cc.
-            no_push: "not configured to push: nghttpd pushes the resources of `--push PATH=PUSH_PATH` (nghttpd(1)) on every request for PATH once it ended (prepare_response, from on_request_recv on END_STREAM; Http2Handler::submit_push_promise), so with the harness's `GET /` it would push on every stream of every trace, and 32 of the 33 push traces push on a stream whose request has not ended",
+            // nghttpd answers, and pushes, in prepare_response, from
+            // on_request_recv on END_STREAM (src/HttpServer.cc;
+            // Http2Handler::submit_push_promise before the response).
+            push: Some(Push {
+                path: PUSH_PATH,
+                promises: PUSHED_PATH,
+                body_len: LARGE_LEN as u64,
+                how: "`--push=/push=/pushed`, nghttpd(1): it pushes once the request for /push ended",
+            }),
         },
         config: nghttpd_config,
     },
@@ -115,7 +133,15 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: true,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
-            no_push: "not configured to push: nginx 1.22 pushes the URIs of `http2_push` with every answer of a location (https://nginx.org/en/docs/http/ngx_http_v2_module.html#http2_push; removed in 1.25.1, changelog: \"HTTP/2 server push support has been removed\"), so with the harness's `GET /` it would push on every stream of every trace",
+            // ngx_http_v2_push_resources runs in the header filter
+            // (src/http/v2/ngx_http_v2_filter_module.c), before the
+            // answer's HEADERS, as soon as the handler answers.
+            push: Some(Push {
+                path: PUSH_PATH,
+                promises: PUSHED_PATH,
+                body_len: LARGE_LEN as u64,
+                how: "`http2_push /pushed;` in `location = /push`, https://nginx.org/en/docs/http/ngx_http_v2_module.html#http2_push (nginx 1.22; removed in 1.25.1)",
+            }),
         },
         config: nginx_config,
     },
@@ -139,7 +165,19 @@ pub static SERVERS: &[Server] = &[
             answers_at_headers: false,
             body_len: LARGE_LEN as u64,
             resets_second_header_block: false,
-            no_push: "not configured to push: h2o 2.2 pushes what a `link: <…>; rel=preload` response header names (http2-push-preload, https://h2o.examp1e.net/configure/http2_directives.html#http2-push-preload) with the answer, once the request ended, so with the harness's `GET /` it would push on every stream of every trace",
+            // h2o 2.2 pushes what a `link: <…>; rel=preload` header names
+            // where a handler hands one to h2o_push_path_in_link_header
+            // (lib/core/request.c): proxy, fastcgi and mruby, not a header
+            // added to a static file (`header.add` pushes nothing). An
+            // mruby handler returning 399 with the header, then the file
+            // handler: lib/handler/mruby.c -> lib/http2/connection.c,
+            // push_path.
+            push: Some(Push {
+                path: PUSH_PATH,
+                promises: PUSHED_PATH,
+                body_len: LARGE_LEN as u64,
+                how: "an mruby handler on path /push returning 399 with `link: </pushed>; rel=preload` (http2-push-preload, https://h2o.examp1e.net/configure/http2_directives.html#http2-push-preload)",
+            }),
         },
         config: h2o_config,
     },
@@ -165,7 +203,14 @@ pub static SERVERS: &[Server] = &[
             // h2_stream.c resets it with INTERNAL_ERROR (apache.yaml); on
             // the header-block traces that reset raced nghttp2's GOAWAY.
             resets_second_header_block: true,
-            no_push: "not configured to push: mod_http2 pushes the resources of `H2PushResource` (with `H2Push on`, https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2pushresource) with every answer of the location, so with the harness's `GET /` it would push on every stream of every trace",
+            // mod_http2 submits a response's pushes before its HEADERS
+            // (h2_session.c, on_stream_output -> h2_stream_submit_pushes).
+            push: Some(Push {
+                path: PUSH_PATH,
+                promises: PUSHED_PATH,
+                body_len: LARGE_LEN as u64,
+                how: "`H2Push on` and `H2PushResource /pushed` in `<Location /push>`, https://httpd.apache.org/docs/2.4/mod/mod_http2.html#h2pushresource",
+            }),
         },
         config: apache_config,
     },
@@ -467,6 +512,9 @@ fn write_docroot(www: &Path) -> io::Result<()> {
     // Not all one byte, so a body that arrives shifted is visible.
     let large: Vec<u8> = (0..LARGE_LEN).map(|i| b'a' + (i % 26) as u8).collect();
     fs::write(www.join("index.html"), &large)?;
+    // PUSH_PATH and PUSHED_PATH.
+    fs::write(www.join("push"), &large)?;
+    fs::write(www.join("pushed"), &large)?;
     fs::write(www.join("large"), large)?;
     Ok(())
 }
@@ -484,6 +532,7 @@ fn nghttpd_config(s: &Setup<'_>) -> io::Result<Command> {
         .arg("-d")
         .arg(s.dir.join("www"))
         .arg("--address=127.0.0.1")
+        .arg(format!("--push={PUSH_PATH}={PUSHED_PATH}"))
         .arg(s.port.to_string());
     Ok(cmd)
 }
@@ -493,10 +542,15 @@ fn nginx_config(s: &Setup<'_>) -> io::Result<Command> {
     let (d, port, dir) = (s.dir.display(), s.port, s.dir);
     // `listen … http2` is how 1.22 asks for HTTP/2 (without TLS: prior
     // knowledge only); 1.25 deprecated it for `http2 on;`.
-    let (listen, http2) = if nginx_has_http2_directive(s.binary) {
-        ("", "    http2 on;\n")
+    let (listen, http2, push) = if nginx_has_http2_directive(s.binary) {
+        // 1.25.1 removed server push: no `http2_push` to configure.
+        ("", "    http2 on;\n", String::new())
     } else {
-        (" http2", "")
+        (
+            " http2",
+            "",
+            format!("        location = {PUSH_PATH} {{ http2_push {PUSHED_PATH}; }}\n"),
+        )
     };
     let user = if is_root() { "user root;\n" } else { "" };
     let conf = format!(
@@ -516,6 +570,7 @@ fn nginx_config(s: &Setup<'_>) -> io::Result<Command> {
          \x20       listen 127.0.0.1:{port}{listen};\n\
          {http2}\
          \x20       root {d}/www;\n\
+         {push}\
          \x20   }}\n\
          }}\n"
     );
@@ -548,6 +603,10 @@ fn h2o_config(s: &Setup<'_>) -> io::Result<Command> {
          hosts:\n\
          \x20 default:\n\
          \x20   paths:\n\
+         \x20     {PUSH_PATH}:\n\
+         \x20       mruby.handler: |\n\
+         \x20         Proc.new do |env| [399, {{ \"link\" => \"<{PUSHED_PATH}>; rel=preload\" }}, []] end\n\
+         \x20       file.file: {d}/www/push\n\
          \x20     /:\n\
          \x20       file.dir: {d}/www\n"
     );
@@ -592,7 +651,11 @@ fn apache_config(s: &Setup<'_>) -> io::Result<Command> {
          DirectoryIndex index.html\n\
          <Directory {d}/www>\n\
          \x20   Require all granted\n\
-         </Directory>\n"
+         </Directory>\n\
+         H2Push on\n\
+         <Location {PUSH_PATH}>\n\
+         \x20   H2PushResource {PUSHED_PATH}\n\
+         </Location>\n"
     );
     fs::write(dir.join("apache2.conf"), conf)?;
     let mut cmd = Command::new(s.binary);
@@ -857,6 +920,9 @@ impl H2Target for ServedH2 {
     fn autonomous(&self) -> bool {
         self.inner.autonomous()
     }
+    fn push_requests(&mut self, streams: &[u32]) -> Option<String> {
+        self.inner.push_requests(streams)
+    }
 }
 
 #[cfg(test)]
@@ -871,6 +937,49 @@ mod tests {
         .to_string();
         assert!(e.contains("nghttp2-server"), "{e}");
         assert!(e.contains(INSTALL_SCRIPT), "{e}");
+    }
+
+    /// Each server's config pushes PUSHED_PATH with its answer to
+    /// PUSH_PATH (RFC 9113 §8.4), as its row's `push` says.
+    #[test]
+    fn every_config_pushes_the_pushed_path_on_the_push_path() {
+        for kind in SERVERS {
+            let push = kind.app.push.expect("every server is configured to push");
+            assert_eq!((push.path, push.promises), (PUSH_PATH, PUSHED_PATH));
+            let dir = make_dir(kind).unwrap();
+            let setup = Setup {
+                // No such binary: nginx is then taken as 1.22 (`listen …
+                // http2`, `http2_push`).
+                binary: Path::new("/nonexistent/tracewright-test"),
+                dir: &dir,
+                port: 9,
+            };
+            let cmd = (kind.config)(&setup).unwrap();
+            let args: Vec<String> = cmd
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let conf: String = fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| fs::read_to_string(e.unwrap().path()).ok())
+                .collect();
+            remove_dir(&dir);
+            let wanted = match kind.name {
+                "nghttpd" => args.contains(&"--push=/push=/pushed".to_string()),
+                "nginx" => conf.contains("location = /push { http2_push /pushed; }"),
+                "h2o" => {
+                    conf.contains("      /push:\n        mruby.handler: |")
+                        && conf.contains("\"link\" => \"</pushed>; rel=preload\"")
+                }
+                "apache" => {
+                    conf.contains("H2Push on")
+                        && conf
+                            .contains("<Location /push>\n    H2PushResource /pushed\n</Location>")
+                }
+                other => panic!("a server without a push check: {other}"),
+            };
+            assert!(wanted, "{kind}: {args:?}\n{conf}");
+        }
     }
 
     #[test]

@@ -213,6 +213,15 @@ pub trait H2Target {
     fn autonomous(&self) -> bool {
         false
     }
+    /// Called after `open`: the trace has the IUT push (`app: push`,
+    /// RFC 9113 §8.4) on `streams`. Where the IUT's application pushes
+    /// with its answer to a request for some path (a server the suite
+    /// configured to push), that path, which the harness then requests on
+    /// those streams (`/` on the others); `None`: every request is `/`.
+    fn push_requests(&mut self, streams: &[u32]) -> Option<String> {
+        let _ = streams;
+        None
+    }
     /// Write what crosses the wire from the next `open()` on to a pcap
     /// file at `path`, until `close()`; `None` stops capturing. A target
     /// that cannot capture says `Unsupported`.

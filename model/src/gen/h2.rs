@@ -576,10 +576,107 @@ pub fn generation_models() -> Vec<H2Model> {
     v
 }
 
+/// The push variants' plug-in: the server IUT's model with a push, whose
+/// application pushes only once the request ended
+/// ([`H2Config::push_once_request_ended`]); everything else as [`H2`].
+struct PushOnceEnded;
+
+impl Plugin for PushOnceEnded {
+    type Model = H2Model;
+    type Trace = H2Trace;
+    type Memo = HashSet<End>;
+    const COMMAND: &'static str = "h2";
+    const PROTOCOL: Protocol = Protocol::H2;
+
+    fn profile(&self) -> String {
+        H2.profile()
+    }
+
+    fn models(&self) -> Vec<H2Model> {
+        let mut cfg = H2Config::new(SERVER);
+        cfg.sequential = true;
+        cfg.client_streams = 1;
+        cfg.push = true;
+        cfg.push_once_request_ended = true;
+        vec![H2Model::new(cfg)]
+    }
+
+    fn step(&self, m: &H2Model, w: &World, a: Action, labels: &mut Vec<Label>) -> Option<World> {
+        H2.step(m, w, a, labels)
+    }
+
+    fn follows(&self, a: &Action) -> bool {
+        H2.follows(a)
+    }
+
+    fn excursions(
+        &self,
+        m: &H2Model,
+        w: &World,
+        memo: &mut HashSet<End>,
+        found: &mut dyn FnMut(Vec<Action>, Label),
+    ) {
+        H2.excursions(m, w, memo, found)
+    }
+
+    fn project(&self, m: &H2Model, init: &World, path: &[Action], label: &Label) -> H2Trace {
+        H2.project(m, init, path, label)
+    }
+
+    fn prefer(&self, new: &H2Trace, old: &H2Trace) -> bool {
+        H2.prefer(new, old)
+    }
+}
+
+/// The suffix of a push variant's id.
+pub const PUSH_VARIANT_SUFFIX: &str = "-pushed-once-the-request-ended";
+
+/// Whether `t`'s IUT pushes on a stream whose request is still open
+/// (RFC 9113 §5.1, open).
+fn pushes_on_an_open_stream(t: &H2Trace) -> bool {
+    t.covers
+        .iter()
+        .any(|c| c.event == Event::app(tracewright_vocab::trace::Call::Push) && c.state == "open")
+}
+
+/// For each trace of `corpus` whose server IUT pushes while the request is
+/// open, the same transition reached with the push once the request
+/// ended, where the model has such a path: what a server that pushes with
+/// its answer, and answers once the request ended, can be made to do
+/// (README.md, "Real servers"). Each is a trace of its own (its id the
+/// label's with [`PUSH_VARIANT_SUFFIX`]); the coverage table keeps the
+/// shortest traces.
+fn push_variants(corpus: &H2Corpus, progress: &mut dyn FnMut(usize)) -> Vec<H2Trace> {
+    let open: HashSet<&str> = corpus
+        .traces
+        .iter()
+        .filter(|t| pushes_on_an_open_stream(t))
+        .map(|t| t.id.as_str())
+        .collect();
+    let variants = super::generate(&PushOnceEnded, progress);
+    variants
+        .traces
+        .into_iter()
+        .filter(|t| open.contains(t.id.as_str()))
+        .filter(|t| t.steps.iter().any(|s| matches!(s, H2Step::App(H2App::Push { .. }))))
+        .map(|mut t| {
+            t.id.push_str(PUSH_VARIANT_SUFFIX);
+            t.description = format!(
+                "{}, the push once the request ended (as a server that pushes with its answer to a finished request)",
+                t.description
+            );
+            t
+        })
+        .collect()
+}
+
 /// Explores both roles and builds the corpus. `progress` gets the number
 /// of states visited so far.
 pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
     let mut corpus = super::generate(&H2, progress);
+    let states = corpus.states;
+    let variants = push_variants(&corpus, &mut |n| progress(states + n));
+    corpus.traces.extend(variants);
     // The receiver's flow control and the attacks: families of their own
     // (see [`super::h2_families`]), each trace labelled by what it is for.
     for ((role, transition), trace) in super::h2_families::families() {

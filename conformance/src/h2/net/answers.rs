@@ -28,9 +28,16 @@
 //!   crossed the reset and is dropped, as the RFC has a receiver ignore it
 //!   (§5.1, closed); after the server resets a stream, what it held was
 //!   sent while the model allows it, and the RST_STREAM goes through;
+//! - a server configured to push ([`Push`]) pushes with its answer to one
+//!   path, which the harness asks on the streams the trace pushes on: its
+//!   PUSH_PROMISE is held like an answer until the trace's `app: push`, and
+//!   the pushed response until `app: respond` / `app: data` on the promised
+//!   stream (which the server answers at once: a harness frame on it meets
+//!   the promise and the pushed HEADERS first, as they changed its state);
 //! - what the answer cannot be made to be (a response without a body, a
-//!   body that ends where the trace says, a reset, a push, a GOAWAY) is
-//!   `TargetError::Unsupported`: the trace is inconclusive with the reason.
+//!   body that ends where the trace says, a reset, a GOAWAY, a push where
+//!   the server does not push then) is `TargetError::Unsupported`: the
+//!   trace is inconclusive with the reason.
 //!
 //! Determinism: after every delivery the harness waits until each answer
 //! due is *settled* (ended, reset, or blocked by a flow-control window the
@@ -59,10 +66,30 @@ pub struct ServerApp {
     /// server's HTTP/2 layer send (RFC 9113 §6.10's GOAWAY), so neither
     /// reaction could be judged the same way twice.
     pub resets_second_header_block: bool,
-    /// Why the trace's `app: push` cannot be mapped onto what it does
-    /// (RFC 9113 §8.4), with the documentation that says so: a push
-    /// step is inconclusive with this reason.
-    pub no_push: &'static str,
+    /// How the suite configured it to push (RFC 9113 §8.4), if it did.
+    pub push: Option<Push>,
+}
+
+/// A server configured to push: on every request for [`Push::path`] its
+/// application promises [`Push::promises`] (a PUSH_PROMISE on the
+/// request's stream), then answers that promise on the stream it reserved.
+///
+/// The harness knows the whole trace before it sends a request, so it asks
+/// for `path` on the streams where the trace later has the IUT push (and
+/// `/` on the others): the PUSH_PROMISE is held, like an answer, until the
+/// trace's `app: push` asks for it, and the pushed response until `app:
+/// respond` / `app: data` on the promised stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Push {
+    /// The request path whose answer comes with a push (`/push`).
+    pub path: &'static str,
+    /// The path it pushes (`/pushed`).
+    pub promises: &'static str,
+    /// The pushed body's length; longer than any window the harness
+    /// opens, as the answer's.
+    pub body_len: u64,
+    /// How the server is told to push, with its documentation.
+    pub how: &'static str,
 }
 
 const DATA: u8 = 0x0;
@@ -74,10 +101,12 @@ const SETTINGS: u8 = 0x4;
 const GOAWAY: u8 = 0x7;
 const WINDOW_UPDATE: u8 = 0x8;
 const CONTINUATION: u8 = 0x9;
+const PUSH_PROMISE: u8 = 0x5;
 const END_STREAM: u8 = 0x1;
 const ACK: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
 const PADDED: u8 = 0x8;
+const PRIORITY_FLAG: u8 = 0x20;
 /// RFC 9113 §6.9.2.
 const DEFAULT_WINDOW: i64 = 65_535;
 
@@ -116,6 +145,128 @@ fn frames(buf: &mut Vec<u8>) -> Vec<Raw> {
     }
 }
 
+/// The server's header blocks, decoded in the order the server wrote them
+/// and written again without the HPACK dynamic table (RFC 7541 §6.2.2:
+/// literal field lines without indexing), so that the replay decodes them
+/// in whatever order the harness hands them over.
+///
+/// Holding answers reorders frames across streams, and HPACK's dynamic
+/// table is the connection's (RFC 9113 §4.3): a block the server encoded
+/// after another may refer to entries the other added. The fields are
+/// the server's, unchanged; a block that does not decode goes through as
+/// the server sent it (the replay then reports it), and so does
+/// everything after it.
+struct Transcoder {
+    decoder: loona_hpack::Decoder<'static>,
+    /// A block waiting for its CONTINUATIONs: its frames as sent.
+    pending: Vec<Raw>,
+    /// A block did not decode: nothing is rewritten from then on.
+    broken: bool,
+}
+
+/// The largest frame the harness takes without saying otherwise (RFC
+/// 9113 §4.2).
+const MAX_FRAME: usize = 1 << 14;
+
+impl Transcoder {
+    fn new() -> Transcoder {
+        let mut decoder = loona_hpack::Decoder::new();
+        // As the replay's reader: the harness announces the default
+        // SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).
+        decoder.set_max_allowed_table_size(4096);
+        Transcoder {
+            decoder,
+            pending: Vec::new(),
+            broken: false,
+        }
+    }
+
+    /// One frame of the server's: what the harness is to see of it (a
+    /// whole block as HEADERS or PUSH_PROMISE and as few CONTINUATIONs as
+    /// it needs, nothing while a block waits for its end).
+    fn frame(&mut self, f: Raw) -> Vec<Raw> {
+        if self.broken || !matches!(f.kind, HEADERS | PUSH_PROMISE | CONTINUATION) {
+            return vec![f];
+        }
+        if f.kind == CONTINUATION && self.pending.is_empty() {
+            return vec![f];
+        }
+        let end = f.flags & END_HEADERS != 0;
+        self.pending.push(f);
+        if !end {
+            return Vec::new();
+        }
+        let frames = std::mem::take(&mut self.pending);
+        match self.rewrite(&frames) {
+            Some(out) => out,
+            None => {
+                self.broken = true;
+                frames
+            }
+        }
+    }
+
+    fn rewrite(&mut self, frames: &[Raw]) -> Option<Vec<Raw>> {
+        let first = &frames[0];
+        let payload = &first.bytes[9..];
+        let padded = first.flags & PADDED != 0;
+        let pad = if padded {
+            usize::from(*payload.first()?)
+        } else {
+            0
+        };
+        let at = usize::from(padded);
+        let prefix_len = match first.kind {
+            HEADERS if first.flags & PRIORITY_FLAG != 0 => 5,
+            HEADERS => 0,
+            _ => 4,
+        };
+        let end = payload.len().checked_sub(pad)?;
+        let prefix = payload.get(at..at + prefix_len)?.to_vec();
+        let mut block = payload.get(at + prefix_len..end)?.to_vec();
+        for c in &frames[1..] {
+            block.extend_from_slice(&c.bytes[9..]);
+        }
+        let fields = self.decoder.decode(&block).ok()?;
+        let mut plain = Vec::new();
+        for (name, value) in &fields {
+            // Literal without indexing, new name, no Huffman.
+            plain.push(0);
+            for s in [name, value] {
+                loona_hpack::encoder::encode_integer_into(s.len(), 7, 0, &mut plain).ok()?;
+                plain.extend_from_slice(s);
+            }
+        }
+        let mut body = prefix;
+        body.extend_from_slice(&plain);
+        let mut out = Vec::new();
+        let mut chunks = body.chunks(MAX_FRAME).peekable();
+        let mut kind = first.kind;
+        let mut flags = first.flags & !(PADDED | END_HEADERS);
+        loop {
+            let chunk = chunks.next().unwrap_or(&[]);
+            let last = chunks.peek().is_none();
+            let fl = if last { flags | END_HEADERS } else { flags };
+            let mut bytes = (chunk.len() as u32).to_be_bytes()[1..].to_vec();
+            bytes.push(kind);
+            bytes.push(fl);
+            bytes.extend_from_slice(&first.stream.to_be_bytes());
+            bytes.extend_from_slice(chunk);
+            out.push(Raw {
+                kind,
+                flags: fl,
+                stream: first.stream,
+                bytes,
+            });
+            if last {
+                return Some(out);
+            }
+            kind = CONTINUATION;
+            flags = 0;
+        }
+    }
+}
+
 /// A request the harness made, and the server's answer to it.
 #[derive(Default)]
 struct Answer {
@@ -143,6 +294,20 @@ struct Answer {
     open: bool,
     /// The server reset the stream.
     reset_by_server: bool,
+    /// The harness asked for the push path on this stream: the server's
+    /// PUSH_PROMISEs on it are held in `promises`.
+    push_planned: bool,
+    /// The server's PUSH_PROMISE frames on this stream (with their
+    /// CONTINUATIONs) not yet handed over: `app: push` asks for them.
+    promises: VecDeque<Raw>,
+    /// A promise the harness holds was handed over.
+    promise_shown: bool,
+    /// This is a stream the server reserved by a PUSH_PROMISE (RFC 9113
+    /// §8.4): its answer is the pushed response, and `Some(stream)` is the
+    /// stream the promise came on.
+    promised_on: Option<u32>,
+    /// The body's length (the answer's or the pushed response's).
+    body_len: u64,
 }
 
 fn ends_stream(f: &Raw) -> bool {
@@ -155,6 +320,8 @@ pub(super) struct Answers {
     app: ServerApp,
     /// The server's bytes not yet cut into frames.
     rx: Vec<u8>,
+    /// Its header blocks, made independent of their order.
+    hpack: Transcoder,
     /// The harness's bytes not yet cut into frames.
     tx: Vec<u8>,
     /// What the replay gets next.
@@ -166,6 +333,15 @@ pub(super) struct Answers {
     conn_window: i64,
     goaway: bool,
     past_preface: bool,
+    /// The streams the harness asks the push path on.
+    push_streams: Vec<u32>,
+    /// The server's PUSH_PROMISE held on this stream left its header block
+    /// open: its CONTINUATIONs are held with it (RFC 9113 §6.10).
+    promise_block: Option<u32>,
+    /// The server sent a PUSH_PROMISE that was not held (on a stream the
+    /// harness did not ask the push path on, or where everything goes
+    /// through): the replay has it, and judges it.
+    promised_elsewhere: bool,
 }
 
 /// Why an answer cannot be made to be what the trace asks.
@@ -176,6 +352,7 @@ impl Answers {
         Answers {
             app,
             rx: Vec::new(),
+            hpack: Transcoder::new(),
             tx: Vec::new(),
             out: Vec::new(),
             streams: BTreeMap::new(),
@@ -183,7 +360,18 @@ impl Answers {
             conn_window: DEFAULT_WINDOW,
             goaway: false,
             past_preface: false,
+            push_streams: Vec::new(),
+            promise_block: None,
+            promised_elsewhere: false,
         }
+    }
+
+    /// The harness asks the push path on `streams` (where the trace has
+    /// the IUT push): the path, or `None` if the server does not push.
+    pub(super) fn plan_push(&mut self, streams: &[u32]) -> Option<&'static str> {
+        let push = self.app.push?;
+        self.push_streams = streams.to_vec();
+        Some(push.path)
     }
 
     /// Whether the server owes an answer it has not settled: it is due,
@@ -191,8 +379,8 @@ impl Answers {
     pub(super) fn unsettled(&self) -> bool {
         !self.goaway
             && self.streams.values().any(|a| {
-                let due = a.headers_done
-                    && (a.request_ended || self.app.answers_at_headers)
+                let due = (a.promised_on.is_some()
+                    || (a.headers_done && (a.request_ended || self.app.answers_at_headers)))
                     && !a.reset_by_harness;
                 let blocked = a.headers_seen && (a.window <= 0 || self.conn_window <= 0);
                 due && !a.ended && !blocked
@@ -231,6 +419,24 @@ impl Answers {
         self.tx.extend_from_slice(bytes);
         for f in frames(&mut self.tx) {
             let s = f.stream;
+            // A stream the server reserved by a promise the trace has not
+            // seen yet, or whose pushed response's HEADERS (which change
+            // its state, RFC 9113 §5.1: reserved (local) to half-closed
+            // (remote)) are held: what the harness does now meets the
+            // server's state, so the trace sees them first.
+            if let Some(p) = self.streams.get(&s).and_then(|a| a.promised_on) {
+                let promise_held = self.streams.get(&p).is_some_and(|a| !a.promises.is_empty());
+                let headers_held = self
+                    .streams
+                    .get(&s)
+                    .is_some_and(|a| a.held.iter().any(|f| f.kind == HEADERS));
+                if promise_held {
+                    self.release_promise(p);
+                }
+                if headers_held && f.kind != RST_STREAM {
+                    self.release_all(s);
+                }
+            }
             if f.kind == RST_STREAM {
                 // What the server sent before it read the reset crossed
                 // it; the harness ignores it (RFC 9113 §5.1, closed).
@@ -290,8 +496,12 @@ impl Answers {
                 }
                 HEADERS if s % 2 == 1 => {
                     let window = self.initial_window;
+                    let push_planned = self.push_streams.contains(&s);
+                    let body_len = self.app.body_len;
                     let a = self.streams.entry(s).or_insert_with(|| Answer {
                         window,
+                        push_planned,
+                        body_len,
                         ..Answer::default()
                     });
                     a.request_ended |= f.flags & END_STREAM != 0;
@@ -320,7 +530,9 @@ impl Answers {
     /// The server's bytes: its answers held, the rest passed on.
     pub(super) fn from_server(&mut self, bytes: &[u8]) {
         self.rx.extend_from_slice(bytes);
-        for f in frames(&mut self.rx) {
+        let raw = frames(&mut self.rx);
+        let rewritten: Vec<Raw> = raw.into_iter().flat_map(|f| self.hpack.frame(f)).collect();
+        for f in rewritten {
             let s = f.stream;
             match f.kind {
                 GOAWAY => self.goaway = true,
@@ -332,6 +544,10 @@ impl Answers {
                     }
                 }
                 _ => {}
+            }
+            if f.kind == PUSH_PROMISE || (f.kind == CONTINUATION && self.promise_block == Some(s)) {
+                self.promise(f);
+                continue;
             }
             let Some(a) = self.streams.get_mut(&s) else {
                 self.out.extend_from_slice(&f.bytes);
@@ -363,6 +579,48 @@ impl Answers {
         }
     }
 
+    /// A PUSH_PROMISE of the server's (or a CONTINUATION of its block):
+    /// the promised stream's answer is due at once (the server answers
+    /// its own promise); the promise is held where the harness asked for
+    /// the push, and passed on anywhere else (the trace judges it).
+    fn promise(&mut self, f: Raw) {
+        let s = f.stream;
+        if f.kind == PUSH_PROMISE {
+            let at = 9 + usize::from(f.flags & PADDED != 0);
+            if let Some(b) = f.bytes.get(at..at + 4) {
+                let promised = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) & 0x7fff_ffff;
+                let window = self.initial_window;
+                let body_len = self.app.push.map_or(self.app.body_len, |p| p.body_len);
+                self.streams.entry(promised).or_insert_with(|| Answer {
+                    window,
+                    body_len,
+                    promised_on: Some(s),
+                    request_ended: true,
+                    headers_done: true,
+                    ..Answer::default()
+                });
+            }
+        }
+        self.promise_block = (f.flags & END_HEADERS == 0).then_some(s);
+        match self.streams.get_mut(&s) {
+            Some(a) if a.push_planned && !a.open => a.promises.push_back(f),
+            _ => {
+                self.promised_elsewhere |= f.kind == PUSH_PROMISE;
+                self.out.extend_from_slice(&f.bytes)
+            }
+        }
+    }
+
+    /// Hands over the promises held on `stream`.
+    fn release_promise(&mut self, stream: u32) {
+        if let Some(a) = self.streams.get_mut(&stream) {
+            a.promise_shown |= !a.promises.is_empty();
+            for f in a.promises.drain(..) {
+                self.out.extend_from_slice(&f.bytes);
+            }
+        }
+    }
+
     fn holds_data(&self, stream: u32) -> bool {
         self.streams
             .get(&stream)
@@ -370,12 +628,75 @@ impl Answers {
     }
 
     fn release_all(&mut self, stream: u32) {
+        // A promise comes before what it promised, and before the answer
+        // it came with (RFC 9113 §8.4).
+        if let Some(p) = self.streams.get(&stream).and_then(|a| a.promised_on) {
+            self.release_promise(p);
+        }
+        self.release_promise(stream);
         if let Some(a) = self.streams.get_mut(&stream) {
             a.open = true;
             for f in a.held.drain(..) {
                 self.out.extend_from_slice(&f.bytes);
             }
         }
+    }
+
+    /// The trace's `app: push` on `stream`: the server's PUSH_PROMISE
+    /// held there, or why there is none to hand over.
+    fn push(&mut self, stream: u32, server: &str) -> Result<(), Why> {
+        let Some(push) = self.app.push else {
+            return Err(format!("{server} is not configured to push"));
+        };
+        let path = push.path;
+        let Some(a) = self.streams.get(&stream) else {
+            return Err(format!(
+                "{server} pushes only with its answer to a request for {path}, and the harness made none on stream {stream}"
+            ));
+        };
+        if !a.promises.is_empty() {
+            self.release_promise(stream);
+            return Ok(());
+        }
+        if a.promise_shown || a.open {
+            return Err(format!(
+                "{server}'s push on stream {stream} was handed over already: it pushes {} once per request for {path}",
+                push.promises
+            ));
+        }
+        if a.reset_by_server {
+            return Err(format!("{server} reset stream {stream}"));
+        }
+        if !a.push_planned {
+            return Err(format!(
+                "{server} pushes only with its answer to a request for {path}; the harness asked another path on stream {stream}"
+            ));
+        }
+        if !a.headers_done {
+            return Err(format!(
+                "{server} pushes with its answer, once a request's header block is in; stream {stream}'s is not"
+            ));
+        }
+        if !a.request_ended && !self.app.answers_at_headers {
+            // RFC 9113 §5.1: the stream is open, the model's application
+            // may push (§8.4); this server's application runs only once
+            // the request ended.
+            return Err(format!(
+                "{server} pushes with its answer to a request for {path}, which it makes only once the request ended (END_STREAM): the trace pushes on stream {stream} while the request is open (RFC 9113 §5.1, open), which this server cannot be made to do"
+            ));
+        }
+        if a.reset_by_harness {
+            return Err(format!("the harness reset stream {stream}"));
+        }
+        if self.promised_elsewhere {
+            // It pushed, but not where the harness asked: the replay has
+            // that PUSH_PROMISE and judges it against the trace.
+            return Ok(());
+        }
+        Err(format!(
+            "{server} was asked {path} on stream {stream} ({}) and sent no PUSH_PROMISE for {}: it declined to push (RFC 9113 §8.4 lets a server not push), so the trace's push cannot be mapped",
+            push.how, push.promises
+        ))
     }
 
     /// Hands over held DATA up to what the trace asked for, cutting a
@@ -411,12 +732,12 @@ impl Answers {
 
     /// The trace's application call, mapped onto the server's answer.
     pub(super) fn app(&mut self, call: &H2App, server: &str) -> Result<(), Why> {
-        let body = self.app.body_len;
         let stream = match *call {
             H2App::Respond { stream, .. } | H2App::Data { stream, .. } => stream,
             H2App::End { .. } => {
                 return Err(format!(
-                    "{server} ends its answer with its last DATA (a body of {body} bytes), never with an empty DATA frame"
+                    "{server} ends its answer with its last DATA (a body of {} bytes), never with an empty DATA frame",
+                    self.app.body_len
                 ))
             }
             H2App::Reset { .. } => {
@@ -424,12 +745,7 @@ impl Answers {
                     "{server}'s application cannot be made to reset a stream it answers"
                 ))
             }
-            H2App::Push { .. } => {
-                return Err(format!(
-                    "{server}: {}; the harness holds a server's answers back until the trace asks for them, not its pushes",
-                    self.app.no_push
-                ))
-            }
+            H2App::Push { stream } => return self.push(stream, server),
             H2App::Goaway => {
                 return Err(format!(
                     "{server} cannot be made to send GOAWAY while the connection is in use"
@@ -444,10 +760,36 @@ impl Answers {
         } else {
             "once it ended (END_STREAM)"
         };
+        let Some(a) = self.streams.get(&stream) else {
+            return Err(if stream % 2 == 0 {
+                format!(
+                    "{server} did not promise stream {stream}: it answers no pushed request there"
+                )
+            } else {
+                format!(
+                    "{server} answers only requests, and the harness made none on stream {stream}"
+                )
+            });
+        };
+        if let Some(p) = a.promised_on {
+            if self
+                .streams
+                .get(&p)
+                .is_some_and(|pa| !pa.promises.is_empty())
+            {
+                return Err(format!(
+                    "{server} promised stream {stream} on stream {p}, and the trace has not seen that promise"
+                ));
+            }
+        }
         let Some(a) = self.streams.get_mut(&stream) else {
-            return Err(format!(
-                "{server} answers only requests, and the harness made none on stream {stream}"
-            ));
+            unreachable!("looked up above")
+        };
+        let body = a.body_len;
+        let when = if a.promised_on.is_some() {
+            "as soon as it promised it"
+        } else {
+            when
         };
         if a.reset_by_server {
             return Err(format!("{server} reset stream {stream}"));
@@ -461,7 +803,7 @@ impl Answers {
             H2App::Respond { end_stream, .. } => {
                 if end_stream {
                     return Err(format!(
-                        "{server} answers GET / with a body of {body} bytes: its HEADERS do not end the stream"
+                        "{server} answers with a body of {body} bytes: its HEADERS do not end the stream"
                     ));
                 }
                 if !a.headers_seen {
@@ -526,7 +868,7 @@ mod tests {
             answers_at_headers: false,
             body_len: 100,
             resets_second_header_block: false,
-            no_push: "no push",
+            push: None,
         })
     }
 
@@ -669,7 +1011,7 @@ mod tests {
             answers_at_headers: true,
             body_len: 100,
             resets_second_header_block: true,
-            no_push: "no push",
+            push: None,
         });
         let open_block = frame(HEADERS, END_STREAM, 1, b"t");
         assert!(a.refuses(&open_block, "s").is_none(), "a first block");
@@ -682,6 +1024,203 @@ mod tests {
         );
         a.app.resets_second_header_block = false;
         assert!(a.refuses(&open_block, "s").is_none());
+    }
+
+    fn pushing() -> Answers {
+        let mut a = Answers::new(ServerApp {
+            answers_at_headers: false,
+            body_len: 100,
+            resets_second_header_block: false,
+            push: Some(Push {
+                path: "/push",
+                promises: "/pushed",
+                body_len: 50,
+                how: "test",
+            }),
+        });
+        assert_eq!(a.plan_push(&[1]), Some("/push"));
+        a
+    }
+
+    fn promise(on: u32, promised: u32) -> Vec<u8> {
+        let mut p = promised.to_be_bytes().to_vec();
+        // :method GET, :path /, :scheme http (static table, RFC 7541).
+        p.extend([0x82, 0x84, 0x86]);
+        frame(PUSH_PROMISE, END_HEADERS, on, &p)
+    }
+
+    /// `:status 200` (static index 8), as the transcoder writes it.
+    fn status_200() -> Vec<u8> {
+        let mut b = vec![0, 7];
+        b.extend(b":status");
+        b.push(3);
+        b.extend(b"200");
+        b
+    }
+
+    #[test]
+    fn a_push_is_held_until_the_trace_pushes_and_its_response_until_it_responds() {
+        let mut a = pushing();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&promise(1, 2));
+        a.from_server(&frame(HEADERS, END_HEADERS, 2, &[0x88]));
+        a.from_server(&frame(DATA, 0, 2, &[1; 10]));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, &[0x88]));
+        assert!(a.out.is_empty(), "all held");
+        assert!(a.unsettled(), "the pushed response is due, and not blocked");
+        // The answer first: the promise stays held.
+        a.app(
+            &H2App::Respond {
+                stream: 1,
+                end_stream: false,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, frame(HEADERS, END_HEADERS, 1, &status_200()));
+        a.out.clear();
+        // Not before its promise.
+        assert!(a
+            .app(
+                &H2App::Respond {
+                    stream: 2,
+                    end_stream: false
+                },
+                "s"
+            )
+            .is_err());
+        a.app(&H2App::Push { stream: 1 }, "s").unwrap();
+        let mut p = 2u32.to_be_bytes().to_vec();
+        for (n, v) in [(":method", "GET"), (":path", "/"), (":scheme", "http")] {
+            p.extend([0, n.len() as u8]);
+            p.extend(n.as_bytes());
+            p.push(v.len() as u8);
+            p.extend(v.as_bytes());
+        }
+        assert_eq!(a.out, frame(PUSH_PROMISE, END_HEADERS, 1, &p));
+        a.out.clear();
+        // Once per request.
+        assert!(a.app(&H2App::Push { stream: 1 }, "s").is_err());
+        a.app(
+            &H2App::Respond {
+                stream: 2,
+                end_stream: false,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, frame(HEADERS, END_HEADERS, 2, &status_200()));
+        a.out.clear();
+        a.app(
+            &H2App::Data {
+                stream: 2,
+                end_stream: false,
+                len: 4,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, frame(DATA, 0, 2, &[1; 4]));
+        // The pushed body is 50 bytes.
+        assert!(a
+            .app(
+                &H2App::Data {
+                    stream: 2,
+                    end_stream: true,
+                    len: 6,
+                },
+                "s"
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn a_harness_frame_on_a_promised_stream_meets_its_promise_first() {
+        let mut a = pushing();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_server(&promise(1, 2));
+        a.from_server(&frame(HEADERS, END_HEADERS, 2, &[0x88]));
+        assert!(a.out.is_empty());
+        a.from_harness(&frame(PRIORITY, 0, 2, &[0, 0, 0, 0, 9]));
+        assert_eq!(a.out[3], PUSH_PROMISE, "the promise first");
+        assert!(
+            a.out
+                .ends_with(&frame(HEADERS, END_HEADERS, 2, &status_200())),
+            "then the pushed response's HEADERS, which left reserved (local)"
+        );
+    }
+
+    #[test]
+    fn a_promise_where_the_harness_asked_no_push_goes_through() {
+        let mut a = pushing();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 3, b"x"));
+        a.from_server(&promise(3, 2));
+        assert_eq!(a.out[3], PUSH_PROMISE);
+        assert!(a.app(&H2App::Push { stream: 3 }, "s").is_err());
+    }
+
+    #[test]
+    fn a_push_on_an_open_request_is_unsupported_where_the_server_waits_for_its_end() {
+        let mut a = pushing();
+        a.from_harness(&frame(HEADERS, END_HEADERS, 1, b"x"));
+        let e = a.app(&H2App::Push { stream: 1 }, "s").unwrap_err();
+        assert!(e.contains("only once the request ended"), "{e}");
+        a.app.answers_at_headers = true;
+        let e = a.app(&H2App::Push { stream: 1 }, "s").unwrap_err();
+        assert!(e.contains("declined to push"), "{e}");
+    }
+
+    #[test]
+    fn header_blocks_decode_in_any_order_once_rewritten() {
+        // The server's second block refers to an entry its first added to
+        // the dynamic table (RFC 7541 §2.3.2).
+        let mut enc = loona_hpack::Encoder::new();
+        let first = enc.encode([(&b":status"[..], &b"200"[..]), (b"x-big", b"value")]);
+        let second = enc.encode([(&b":status"[..], &b"200"[..]), (b"x-big", b"value")]);
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 3, b"x"));
+        a.from_server(&frame(HEADERS, END_HEADERS, 1, &first));
+        a.from_server(&frame(HEADERS, END_HEADERS, 3, &second));
+        // Handed over in the other order, each decodes by itself.
+        for s in [3, 1] {
+            a.app(
+                &H2App::Respond {
+                    stream: s,
+                    end_stream: false,
+                },
+                "s",
+            )
+            .unwrap();
+            let mut dec = loona_hpack::Decoder::new();
+            let fields = dec.decode(&a.out[9..]).unwrap();
+            assert_eq!(
+                fields,
+                vec![
+                    (b":status".to_vec(), b"200".to_vec()),
+                    (b"x-big".to_vec(), b"value".to_vec())
+                ]
+            );
+            a.out.clear();
+        }
+    }
+
+    #[test]
+    fn a_block_that_does_not_decode_goes_through_as_sent() {
+        let mut a = app();
+        a.from_harness(&frame(HEADERS, END_HEADERS | END_STREAM, 1, b"x"));
+        // An index beyond every table (RFC 7541 §2.3.3).
+        let bad = frame(HEADERS, END_HEADERS, 1, &[0xff, 0x80, 0x10]);
+        a.from_server(&bad);
+        a.app(
+            &H2App::Respond {
+                stream: 1,
+                end_stream: false,
+            },
+            "s",
+        )
+        .unwrap();
+        assert_eq!(a.out, bad);
     }
 
     #[test]
