@@ -109,7 +109,8 @@ fn load(rel: &str) -> Trace {
 }
 
 fn profile(name: &str) -> Profile {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.yaml"));
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.yaml"));
     Profile::load(&path).unwrap()
 }
 
@@ -120,7 +121,8 @@ fn profile(name: &str) -> Profile {
 fn abort_rst_ack_is_what_smoltcp_sends() {
     let smol = profile("smoltcp");
     assert!(smol.abort_rst_ack && !Profile::rfc9293().abort_rst_ack);
-    let switched = load("traces/tcp-smoltcp/tcp-server-established-app-abort-sends-ra-to-closed.yaml");
+    let switched =
+        load("traces/tcp-smoltcp/tcp-server-established-app-abort-sends-ra-to-closed.yaml");
     let plain = load("traces/tcp/tcp-server-established-app-abort-sends-r-to-closed.yaml");
     let mut t = registry::tcp_target("smoltcp").unwrap();
     assert_eq!(replay(&switched, t.as_mut(), &smol).verdict, Verdict::Pass);
@@ -146,15 +148,25 @@ fn smoltcp_switches_change_what_smoltcp_passes() {
     // A SYN in ESTABLISHED: RFC 9293 sends a challenge ACK, smoltcp drops it
     // ("expecting an ACK").
     let plain = load("traces/tcp/tcp-client-established-recv-s-sends-a-to-established.yaml");
-    assert_ne!(replay(&plain, t.as_mut(), &Profile::rfc9293()).verdict, Verdict::Pass);
+    assert_ne!(
+        replay(&plain, t.as_mut(), &Profile::rfc9293()).verdict,
+        Verdict::Pass
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/tcp-smoltcp");
     let corpus = tracewright_conformance::load::load_corpus(&dir).unwrap();
     let switched = corpus
         .traces
         .iter()
-        .find(|t| t.id.starts_with("tcp-client-established-recv-s-") && t.id.ends_with("-to-established"))
+        .find(|t| {
+            t.id.starts_with("tcp-client-established-recv-s-") && t.id.ends_with("-to-established")
+        })
         .expect("the smoltcp corpus has the transition");
-    assert_eq!(replay(switched, t.as_mut(), &smol).verdict, Verdict::Pass, "{}", switched.id);
+    assert_eq!(
+        replay(switched, t.as_mut(), &smol).verdict,
+        Verdict::Pass,
+        "{}",
+        switched.id
+    );
 }
 
 /// `syn_sent_resend_syn`: after the RST to a bad ACK in SYN-SENT, the linux
@@ -171,5 +183,8 @@ fn linux_resends_the_syn_after_the_rst() {
             _ => None,
         })
         .collect();
-    assert_eq!(expects[expects.len() - 2..], ["R".to_string(), "S".to_string()]);
+    assert_eq!(
+        expects[expects.len() - 2..],
+        ["R".to_string(), "S".to_string()]
+    );
 }

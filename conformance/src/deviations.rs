@@ -172,7 +172,10 @@ impl Deviations {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
-            if raw.deviations[..i].iter().any(|e| e.id == d.id && overlaps(e)) {
+            if raw.deviations[..i]
+                .iter()
+                .any(|e| e.id == d.id && overlaps(e))
+            {
                 return Err(bad(
                     line,
                     format!("deviations[{i}].id"),
@@ -295,7 +298,10 @@ mod tests {
         assert!(e.contains("deviations[0]"), "{e}");
         let text = "target: x\ndeviations:\n  - {id: t1, reason: a}\n  - {id: t1, reason: b}\n";
         let e = Deviations::parse("d.yaml", text).unwrap_err().to_string();
-        assert_eq!(e, "d.yaml:4:1: deviations[1].id: t1 is listed twice for one corpus");
+        assert_eq!(
+            e,
+            "d.yaml:4:1: deviations[1].id: t1 is listed twice for one corpus"
+        );
     }
 
     #[test]

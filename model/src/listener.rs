@@ -633,7 +633,8 @@ impl ListenerModel {
                 output: None,
             });
         }
-        if undecided && (s.flags.syn || before == Conn::HalfOpen || (self.cfg.cookies() && s.cookie))
+        if undecided
+            && (s.flags.syn || before == Conn::HalfOpen || (self.cfg.cookies() && s.cookie))
         {
             return None;
         }

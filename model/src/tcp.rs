@@ -1496,8 +1496,7 @@ fn synchronized_arrives(
         // smoltcp: "expecting an ACK", before the sequence number is looked at.
         return true;
     }
-    if cfg.old_ack_drops_segment && f.ack && !f.rst && e.state != SynReceived && s.ack < e.snd_una
-    {
+    if cfg.old_ack_drops_segment && f.ack && !f.rst && e.state != SynReceived && s.ack < e.snd_una {
         // smoltcp: "duplicate ACK", the whole segment dropped.
         return true;
     }

@@ -575,7 +575,11 @@ steps:
     /// though it has not arrived when the trace's steps are done.
     #[test]
     fn an_answer_on_its_way_at_the_end_is_caught_on_a_real_clock() {
-        let trace = crate::load::parse_trace(Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"), TRACE).unwrap();
+        let trace = crate::load::parse_trace(
+            Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"),
+            TRACE,
+        )
+        .unwrap();
         let mut target = ResendsSyn {
             delay: Duration::from_millis(20),
             due: Vec::new(),
@@ -594,7 +598,11 @@ steps:
     /// act: the trace passes.
     #[test]
     fn silence_is_proven_for_the_tolerance_only() {
-        let trace = crate::load::parse_trace(Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"), TRACE).unwrap();
+        let trace = crate::load::parse_trace(
+            Path::new("tcp-client-syn-sent-recv-ra-silent-to-syn-sent.yaml"),
+            TRACE,
+        )
+        .unwrap();
         let mut target = ResendsSyn {
             delay: Duration::from_millis(600),
             due: Vec::new(),
