@@ -1153,6 +1153,16 @@ impl TcpModel {
                 }
                 actions.push(Action::AppShutdownRead(e));
             }
+            // Shutting down reading in the other synchronized states: in
+            // SYN-RECEIVED before the application closed, in the closing
+            // states after its CLOSE (a half-close, RFC 9293 §3.6: it may
+            // still receive). Nothing is sent and the state stays.
+            if matches!(
+                end.state,
+                SynReceived | FinWait1 | FinWait2 | Closing | LastAck | TimeWait
+            ) {
+                actions.push(Action::AppShutdownRead(e));
+            }
         }
     }
 
