@@ -52,6 +52,9 @@ enum Breakage {
     /// Closing with data unread, drops the connection without a RST
     /// (RFC 9293 §3.6.1 SHLD-2).
     DropsUnreadSilently,
+    /// Answers a SYN+FIN in CLOSED with nothing (RFC 9293 §3.10.7.1 answers
+    /// anything but a RST with a RST).
+    SilentToSynFinWhenClosed,
 }
 
 struct Broken {
@@ -187,6 +190,13 @@ impl Target for Broken {
         {
             // What it takes for the window's last number.
             seg.seq = seg.seq.wrapping_sub(1);
+        }
+        if self.how == Breakage::SilentToSynFinWhenClosed
+            && seg.flags.syn
+            && seg.flags.fin
+            && matches!(self.inner.state(), None | Some(TcpState::Closed))
+        {
+            return Ok(());
         }
         self.fin_arrived |= seg.flags.fin;
         if self.how == Breakage::DeliversSynDataAtOnce
@@ -417,6 +427,20 @@ fn exercises_close_unread(t: &Trace) -> bool {
     t.steps.contains(&Step::App(AppCall::CloseUnread))
 }
 
+/// The harness sends a SYN+FIN while the last state checked (or, before
+/// any check or call, the start) is CLOSED.
+fn exercises_syn_fin_when_closed(t: &Trace) -> bool {
+    let mut state = TcpState::Closed;
+    t.steps.iter().any(|s| match s {
+        Step::State(x) => {
+            state = *x;
+            false
+        }
+        Step::Send(seg) => seg.flags.syn && seg.flags.fin && state == TcpState::Closed,
+        _ => false,
+    })
+}
+
 fn check(how: Breakage, exercised: fn(&Trace) -> bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = load_corpus(&root.join("traces/tcp")).unwrap();
@@ -502,6 +526,14 @@ fn an_endpoint_that_takes_an_open_on_a_held_pair_fails_the_refused_open_traces()
 #[test]
 fn an_endpoint_that_drops_unread_data_silently_fails_the_close_unread_traces() {
     check(Breakage::DropsUnreadSilently, exercises_close_unread);
+}
+
+#[test]
+fn an_endpoint_silent_to_syn_fin_when_closed_fails_the_closed_syn_fin_traces() {
+    check(
+        Breakage::SilentToSynFinWhenClosed,
+        exercises_syn_fin_when_closed,
+    );
 }
 
 #[test]

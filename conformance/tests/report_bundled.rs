@@ -33,10 +33,10 @@ fn tcp_bundled_passes_every_profile_corpus() {
         let profile = Profile::load(&root.join(format!("profiles/{name}.yaml"))).unwrap();
         assert!(corpus.traces.iter().all(|t| t.profile == name));
         let report = run_corpus(&corpus, &mut BundledTarget::new(), &profile, &mut |_, _| {});
-        // The bundled stack has no switch for Linux's RST+ACK on abort (and
-        // on close with data unread) or
-        // its SYN re-sent after a bad ACK in SYN-SENT (abort_rst_ack,
-        // syn_sent_resend_syn): only the traces through those may fail.
+        // The bundled stack has no switch for Linux's RST+ACK on abort and
+        // on close with data unread, or its SYN re-sent after a bad ACK in
+        // SYN-SENT (abort_rst_ack, syn_sent_resend_syn): only the traces
+        // through those may fail.
         let switched = |id: &str| {
             corpus.traces.iter().find(|t| t.id == id).is_some_and(|t| {
                 t.covers.iter().any(|c| {

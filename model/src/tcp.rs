@@ -627,8 +627,24 @@ impl Probe {
         use TcpState::*;
         let synchronized = !matches!(state, Closed | Listen | SynSent);
         match self {
-            Probe::AckAbove => synchronized || state == SynSent,
-            Probe::SynAck | Probe::RstAck => matches!(state, Listen | TimeWait),
+            // RFC 9293 §3.10.7.1 (CLOSED: anything but a RST gets a RST),
+            // §3.10.7.2 (LISTEN: an ACK gets a RST), §3.10.7.3 (SYN-SENT:
+            // an unacceptable ACK gets a RST): in every state.
+            Probe::AckAbove => true,
+            // The illegal or unusual flag combinations, also where the
+            // peer is not synchronized: §3.10.7.1 (CLOSED: a RST, unless
+            // it is one), §3.10.7.2 (LISTEN: a RST ignored, a SYN
+            // handled, anything else dropped), §3.10.7.3 (SYN-SENT: the
+            // ACK, then the RST, then the SYN, else dropped).
+            Probe::SynFin | Probe::NoFlags | Probe::FinNoAck | Probe::RstData => true,
+            // §3.10.7.4: a SYN+ACK in a synchronized state gets a
+            // challenge ACK (fourth, RFC 5961 §4.2); where no peer's
+            // retransmitted SYN-ACK arrives on its own, the harness sends
+            // one (LISTEN: an ACK gets a RST, §3.10.7.2).
+            Probe::SynAck => matches!(state, Listen | CloseWait | Closing | LastAck | TimeWait),
+            // §3.10.7.4, second: a RST+ACK in the window resets (LISTEN:
+            // ignored, §3.10.7.2).
+            Probe::RstAck => matches!(state, Listen | FinWait2 | Closing | TimeWait),
             _ => synchronized,
         }
     }
@@ -1056,7 +1072,11 @@ impl TcpModel {
         if self.cfg.probes && w.net.is_empty() {
             for e in [CLIENT, SERVER] {
                 let end = &w.ends[e];
-                if end.opened {
+                // A CLOSED endpoint whose application never opened it
+                // answers too (RFC 9293 §3.10.7.1: "all data in the
+                // incoming segment is discarded", a RST for anything but a
+                // RST).
+                if end.opened || end.state == Closed {
                     for p in Probe::ALL {
                         if p.applies(end.state) {
                             actions.push(Action::Probe(e, p));
@@ -1131,6 +1151,16 @@ impl TcpModel {
                 if end.delivered > 0 {
                     actions.push(Action::AppCloseUnread(e));
                 }
+                actions.push(Action::AppShutdownRead(e));
+            }
+            // Shutting down reading in the other synchronized states: in
+            // SYN-RECEIVED before the application closed, in the closing
+            // states after its CLOSE (a half-close, RFC 9293 §3.6: it may
+            // still receive). Nothing is sent and the state stays.
+            if matches!(
+                end.state,
+                SynReceived | FinWait1 | FinWait2 | Closing | LastAck | TimeWait
+            ) {
                 actions.push(Action::AppShutdownRead(e));
             }
         }
@@ -1372,7 +1402,8 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
         }
         Listen => {
             // §3.10.7.2: RST ignored; an ACK gets <SEQ=SEG.ACK><CTL=RST>;
-            // a SYN starts a connection.
+            // a SYN starts a connection; anything else (a FIN alone, no
+            // flags) is dropped ("fourth, other text or control").
             if f.rst {
             } else if f.ack {
                 out.send(flags("R"), s.ack, 0, 0);
@@ -1381,6 +1412,9 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                 e.peer_inc = s.inc;
                 // "Any other control or text should be queued for
                 // processing later": the SYN-ACK acknowledges the SYN alone.
+                // A FIN on the SYN (SYN+FIN, which only the harness sends)
+                // is such a control; the run ends with the SYN-ACK, so the
+                // model does not carry it further.
                 if s.len > 0 {
                     e.history.got_syn_data = true;
                     e.syn_data.pending = true;
@@ -1433,11 +1467,16 @@ fn segment_arrives(cfg: &TcpConfig, e: &mut End, peer: &End, s: &Segment, out: &
                     out.ack(e);
                 } else {
                     // Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+                    // "If there are other controls or text in the segment,
+                    // queue them for processing after the ESTABLISHED state
+                    // has been reached": a FIN on the SYN (the harness's
+                    // SYN+FIN) is acknowledged no sooner; the run ends here.
                     e.retries = 0;
                     e.set_state(SynReceived);
                     out.send(flags("SA"), e.iss, e.rcv_nxt, 0);
                 }
             }
+            // Fifth: neither SYN nor RST (a FIN alone, no flags): drop.
             true
         }
         _ => synchronized_arrives(cfg, e, peer, s, out),

@@ -555,6 +555,14 @@ impl Target for LinuxTarget {
                 "{call} on a passive connection in SYN-RECEIVED: the sockets API has no handle on it before accept(), which waits for the handshake's ACK"
             )));
         }
+        if *call == AppCall::ShutdownRead && proc_tcp::read() == Some(TcpState::TimeWait) {
+            // The application's socket is CLOSED once its connection is in
+            // a timewait sock: shutdown() fails with ENOTCONN there.
+            return Err(TargetError::Unsupported(
+                "shutdown read in TIME-WAIT: the sockets API has no handle on Linux's timewait sock"
+                    .into(),
+            ));
+        }
         if *call == AppCall::Abort && proc_tcp::read() == Some(TcpState::TimeWait) {
             // TIME-WAIT lives in a timewait sock the sockets API has no
             // handle on: the application's socket is already CLOSED, and

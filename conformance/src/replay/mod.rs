@@ -610,4 +610,135 @@ steps:
         let r = super::replay(&trace, &mut target, &Profile::rfc9293());
         assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
     }
+
+    /// A client on a real clock: its SYN on connect, its FIN on close
+    /// (retransmitted one initial RTO later, unless acknowledged), an ACK
+    /// for the SYN-ACK in SYN-SENT and a challenge ACK for any SYN-ACK after
+    /// it, which it drops without looking at its ACK field.
+    struct ChallengesSynAck {
+        rcv_nxt: u32,
+        established: bool,
+        due: Vec<(Instant, Segment)>,
+    }
+
+    fn seg(flags: &str, seq: u32, ack: u32) -> Segment {
+        Segment {
+            src_port: IUT_PORT,
+            dst_port: HARNESS_PORT,
+            seq,
+            ack,
+            flags: flags.parse().unwrap(),
+            window: 1000,
+            payload: Vec::new(),
+        }
+    }
+
+    impl ChallengesSynAck {
+        fn ready(&mut self) -> Vec<Segment> {
+            let now = Instant::now();
+            let (ready, later) = std::mem::take(&mut self.due)
+                .into_iter()
+                .partition(|(at, _)| *at <= now);
+            self.due = later;
+            ready.into_iter().map(|(_, s)| s).collect()
+        }
+    }
+
+    impl Target for ChallengesSynAck {
+        fn name(&self) -> &str {
+            "challenges-syn-ack"
+        }
+        fn clock(&self) -> Clock {
+            Clock::Real {
+                tolerance: Duration::from_millis(1500),
+            }
+        }
+        fn open(&mut self, _: Role, _: &Profile) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn app(&mut self, call: &AppCall) -> Result<(), TargetError> {
+            let now = Instant::now();
+            if *call == AppCall::Connect {
+                self.due.push((now, seg("S", ISN, 0)));
+            } else {
+                let fin = seg("FA", ISN + 1, self.rcv_nxt);
+                self.due.push((now, fin.clone()));
+                self.due.push((now + Duration::from_millis(1000), fin));
+            }
+            Ok(())
+        }
+        fn deliver(&mut self, s: Segment) -> Result<(), TargetError> {
+            let now = Instant::now();
+            if !self.established {
+                self.established = true;
+                self.rcv_nxt = s.seq.wrapping_add(1);
+                self.due.push((now, seg("A", ISN + 1, self.rcv_nxt)));
+            } else {
+                // RFC 9293 §3.10.7.4, fourth: a SYN in a synchronized
+                // state gets a challenge ACK; the segment is dropped.
+                self.due.push((now, seg("A", ISN + 2, self.rcv_nxt)));
+            }
+            Ok(())
+        }
+        fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
+            let start = Instant::now();
+            std::thread::sleep(d);
+            Ok(self
+                .ready()
+                .into_iter()
+                .map(|s| (start.elapsed(), s))
+                .collect())
+        }
+        fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
+            Ok(self.ready())
+        }
+        fn state(&mut self) -> Option<TcpState> {
+            None
+        }
+        fn close(&mut self) {}
+    }
+
+    /// A SYN-ACK that acknowledges the IUT's FIN, in FIN-WAIT-1, stops no
+    /// timer: the IUT drops it at the SYN check, and its FIN's
+    /// retransmission one initial RTO later is not caught by the proof of
+    /// silence at the trace's end, which ends before the RTO (taken for an
+    /// acknowledgement, the proof would last the whole tolerance and catch
+    /// it).
+    #[test]
+    fn a_syn_acks_nothing_in_a_synchronized_state() {
+        const SYN_ACK_TRACE: &str = "format: tracewright/1
+id: tcp-client-fin-wait-1-recv-sa-sends-a-to-fin-wait-1
+protocol: tcp
+iut: client
+profile: rfc9293
+variant: null
+description: test
+covers: []
+steps:
+  - app: connect
+  - expect: {any_of: [{flags: S, seq: 0}]}
+  - state: SYN-SENT
+  - send: {flags: SA, seq: 0, ack: 1}
+  - expect: {any_of: [{flags: A, seq: 1, ack: 1}]}
+  - state: ESTABLISHED
+  - app: close
+  - expect: {any_of: [{flags: FA, seq: 1, ack: 1}]}
+  - state: FIN-WAIT-1
+  - send: {flags: SA, seq: 1, ack: 2}
+  - expect: {any_of: [{flags: A, seq: 2, ack: 1}]}
+  - state: FIN-WAIT-1
+";
+        let trace = crate::load::parse_trace(
+            Path::new("tcp-client-fin-wait-1-recv-sa-sends-a-to-fin-wait-1.yaml"),
+            SYN_ACK_TRACE,
+        )
+        .unwrap();
+        let mut target = ChallengesSynAck {
+            rcv_nxt: 0,
+            established: false,
+            due: Vec::new(),
+        };
+        let r = super::replay(&trace, &mut target, &Profile::rfc9293());
+        assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.transcript);
+    }
 }

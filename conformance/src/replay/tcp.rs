@@ -416,9 +416,13 @@ impl Plugin for Tcp<'_> {
                 };
                 let text = t.show(&seg);
                 // An ACK of all the IUT sent stops its retransmission timer.
+                // A SYN's ACK only in SYN-SENT: elsewhere the SYN is looked
+                // at before the ACK field and the segment dropped (RFC 9293
+                // §3.10.7.4, fourth before fifth), so the IUT's FIN or data
+                // stays unacknowledged and its timer runs on.
                 let acks_all = seg.flags.ack
                     && !seg.flags.rst
-                    && (t.state != Some(TcpState::SynSent) || seg.flags.syn)
+                    && (t.state == Some(TcpState::SynSent)) == seg.flags.syn
                     && t.isns
                         .get(&port)
                         .and_then(|v| v.first())
