@@ -5,6 +5,15 @@ use std::path::Path;
 mod common;
 use common::tracewright;
 
+/// Removes a test's directory when the test ends, passed or not.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn replay_of_the_corpus_passes_and_exits_zero() {
     let (code, out, _) = tracewright(&["replay", "tcp", "--target", "bundled"]);
@@ -103,6 +112,7 @@ fn replay_h2_and_all_pass_and_exit_zero() {
     assert!(out.contains("0 fail, 0 inconclusive, 0 error"), "{out}");
     let dir = std::env::temp_dir().join(format!("tracewright-cli-all-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = Cleanup(dir.clone());
     let report = dir.join("report.txt");
     let (code, out, err) = tracewright(&[
         "replay",
@@ -132,6 +142,7 @@ fn replay_h2_and_all_pass_and_exit_zero() {
 fn a_malformed_h2_trace_is_an_error_naming_file_line_and_field() {
     let dir = std::env::temp_dir().join(format!("tracewright-cli-h2bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = Cleanup(dir.clone());
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/h2");
     let mut n = 0;
     for e in std::fs::read_dir(&src).unwrap() {

@@ -11,11 +11,33 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A test's own directory, removed when the test ends, passed or not.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("tracewright-limits-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 const TCP: &str = "tcp-client-time-wait-2msl-silent-to-closed";
@@ -119,7 +141,7 @@ fn a_fifo_or_a_device_behind_a_yaml_name_is_refused_without_reading_it() {
     std::os::unix::fs::symlink("/dev/zero", d.join("zero.yaml")).unwrap();
     // Would hang on the FIFO, or read /dev/zero forever, without the check.
     let (tx, rx) = std::sync::mpsc::channel();
-    let dir = d.clone();
+    let dir = d.to_path_buf();
     std::thread::spawn(move || tx.send(load_corpus(&dir).unwrap()).unwrap());
     let c = rx
         .recv_timeout(std::time::Duration::from_secs(10))
