@@ -495,27 +495,30 @@ mod tests {
         due: Vec<(Instant, Segment)>,
     }
 
-    fn syn() -> Segment {
+    fn seg(flags: &str, seq: u32, ack: u32) -> Segment {
         Segment {
             src_port: IUT_PORT,
             dst_port: HARNESS_PORT,
-            seq: ISN,
-            ack: 0,
-            flags: "S".parse().unwrap(),
+            seq,
+            ack,
+            flags: flags.parse().unwrap(),
             window: 1000,
             payload: Vec::new(),
         }
     }
 
-    impl ResendsSyn {
-        fn ready(&mut self) -> Vec<Segment> {
-            let now = Instant::now();
-            let (ready, later) = std::mem::take(&mut self.due)
-                .into_iter()
-                .partition(|(at, _)| *at <= now);
-            self.due = later;
-            ready.into_iter().map(|(_, s)| s).collect()
-        }
+    fn syn() -> Segment {
+        seg("S", ISN, 0)
+    }
+
+    /// The segments of `due` whose time has come, taken out of it.
+    fn take_ready(due: &mut Vec<(Instant, Segment)>) -> Vec<Segment> {
+        let now = Instant::now();
+        let (ready, later) = std::mem::take(due)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        *due = later;
+        ready.into_iter().map(|(_, s)| s).collect()
     }
 
     impl Target for ResendsSyn {
@@ -541,14 +544,13 @@ mod tests {
         fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
             let start = Instant::now();
             std::thread::sleep(d);
-            Ok(self
-                .ready()
+            Ok(take_ready(&mut self.due)
                 .into_iter()
                 .map(|s| (start.elapsed(), s))
                 .collect())
         }
         fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
-            Ok(self.ready())
+            Ok(take_ready(&mut self.due))
         }
         fn state(&mut self) -> Option<TcpState> {
             None
@@ -621,29 +623,6 @@ steps:
         due: Vec<(Instant, Segment)>,
     }
 
-    fn seg(flags: &str, seq: u32, ack: u32) -> Segment {
-        Segment {
-            src_port: IUT_PORT,
-            dst_port: HARNESS_PORT,
-            seq,
-            ack,
-            flags: flags.parse().unwrap(),
-            window: 1000,
-            payload: Vec::new(),
-        }
-    }
-
-    impl ChallengesSynAck {
-        fn ready(&mut self) -> Vec<Segment> {
-            let now = Instant::now();
-            let (ready, later) = std::mem::take(&mut self.due)
-                .into_iter()
-                .partition(|(at, _)| *at <= now);
-            self.due = later;
-            ready.into_iter().map(|(_, s)| s).collect()
-        }
-    }
-
     impl Target for ChallengesSynAck {
         fn name(&self) -> &str {
             "challenges-syn-ack"
@@ -683,14 +662,13 @@ steps:
         fn advance(&mut self, d: Duration) -> Result<Vec<(Duration, Segment)>, TargetError> {
             let start = Instant::now();
             std::thread::sleep(d);
-            Ok(self
-                .ready()
+            Ok(take_ready(&mut self.due)
                 .into_iter()
                 .map(|s| (start.elapsed(), s))
                 .collect())
         }
         fn poll(&mut self) -> Result<Vec<Segment>, TargetError> {
-            Ok(self.ready())
+            Ok(take_ready(&mut self.due))
         }
         fn state(&mut self) -> Option<TcpState> {
             None
