@@ -32,8 +32,14 @@ use crate::h2::{
 /// The generated HTTP/2 corpus.
 pub type H2Corpus = Corpus<H2Trace>;
 
-/// The HTTP/2 plug-in: both roles, two models each.
-pub struct H2;
+/// The HTTP/2 plug-in: both roles, two models each; with
+/// `push_once_ended`, the push variants' model alone: the server IUT's
+/// model with a push, whose application pushes only once the request ended
+/// ([`H2Config::push_once_request_ended`]).
+#[derive(Default)]
+pub struct H2 {
+    pub push_once_ended: bool,
+}
 
 impl Plugin for H2 {
     type Model = H2Model;
@@ -48,7 +54,15 @@ impl Plugin for H2 {
     }
 
     fn models(&self) -> Vec<H2Model> {
-        generation_models()
+        if !self.push_once_ended {
+            return generation_models();
+        }
+        let mut cfg = H2Config::new(SERVER);
+        cfg.sequential = true;
+        cfg.client_streams = 1;
+        cfg.push = true;
+        cfg.push_once_request_ended = true;
+        vec![H2Model::new(cfg)]
     }
 
     fn step(&self, m: &H2Model, w: &World, a: Action, labels: &mut Vec<Label>) -> Option<World> {
@@ -576,58 +590,6 @@ pub fn generation_models() -> Vec<H2Model> {
     v
 }
 
-/// The push variants' plug-in: the server IUT's model with a push, whose
-/// application pushes only once the request ended
-/// ([`H2Config::push_once_request_ended`]); everything else as [`H2`].
-struct PushOnceEnded;
-
-impl Plugin for PushOnceEnded {
-    type Model = H2Model;
-    type Trace = H2Trace;
-    type Memo = HashSet<End>;
-    const COMMAND: &'static str = "h2";
-    const PROTOCOL: Protocol = Protocol::H2;
-
-    fn profile(&self) -> String {
-        H2.profile()
-    }
-
-    fn models(&self) -> Vec<H2Model> {
-        let mut cfg = H2Config::new(SERVER);
-        cfg.sequential = true;
-        cfg.client_streams = 1;
-        cfg.push = true;
-        cfg.push_once_request_ended = true;
-        vec![H2Model::new(cfg)]
-    }
-
-    fn step(&self, m: &H2Model, w: &World, a: Action, labels: &mut Vec<Label>) -> Option<World> {
-        H2.step(m, w, a, labels)
-    }
-
-    fn follows(&self, a: &Action) -> bool {
-        H2.follows(a)
-    }
-
-    fn excursions(
-        &self,
-        m: &H2Model,
-        w: &World,
-        memo: &mut HashSet<End>,
-        found: &mut dyn FnMut(Vec<Action>, Label),
-    ) {
-        H2.excursions(m, w, memo, found)
-    }
-
-    fn project(&self, m: &H2Model, init: &World, path: &[Action], label: &Label) -> H2Trace {
-        H2.project(m, init, path, label)
-    }
-
-    fn prefer(&self, new: &H2Trace, old: &H2Trace) -> bool {
-        H2.prefer(new, old)
-    }
-}
-
 /// The suffix of a push variant's id.
 pub const PUSH_VARIANT_SUFFIX: &str = "-pushed-once-the-request-ended";
 
@@ -653,7 +615,12 @@ fn push_variants(corpus: &H2Corpus, progress: &mut dyn FnMut(usize)) -> Vec<H2Tr
         .filter(|t| pushes_on_an_open_stream(t))
         .map(|t| t.id.as_str())
         .collect();
-    let variants = super::generate(&PushOnceEnded, progress);
+    let variants = super::generate(
+        &H2 {
+            push_once_ended: true,
+        },
+        progress,
+    );
     variants
         .traces
         .into_iter()
@@ -673,7 +640,7 @@ fn push_variants(corpus: &H2Corpus, progress: &mut dyn FnMut(usize)) -> Vec<H2Tr
 /// Explores both roles and builds the corpus. `progress` gets the number
 /// of states visited so far.
 pub fn generate_h2(progress: &mut dyn FnMut(usize)) -> H2Corpus {
-    let mut corpus = super::generate(&H2, progress);
+    let mut corpus = super::generate(&H2::default(), progress);
     let states = corpus.states;
     let variants = push_variants(&corpus, &mut |n| progress(states + n));
     corpus.traces.extend(variants);
