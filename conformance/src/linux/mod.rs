@@ -408,6 +408,20 @@ fn sockaddr(a: SocketAddrV4) -> libc::sockaddr_in {
     }
 }
 
+/// connect() from `s` to the harness's address; its return value (the
+/// error, if any, in errno).
+fn connect_to_harness(s: &OwnedFd) -> libc::c_int {
+    let a = sockaddr(SocketAddrV4::new(HARNESS_ADDR, HARNESS_PORT));
+    // SAFETY: a valid sockaddr_in and its size, on our own socket.
+    unsafe {
+        libc::connect(
+            s.as_raw_fd(),
+            (&a as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    }
+}
+
 /// A nonblocking TCP socket of the namespace bound to the IUT's address and
 /// port, with Nagle off (the traces send each call's bytes at once). `None`
 /// when the bind is refused (the port is taken: the IUT's answer).
@@ -629,16 +643,8 @@ impl Target for LinuxTarget {
             AppCall::Connect => {
                 if self.conn.is_none() {
                     if let Some(s) = iut_socket()? {
-                        let a = sockaddr(SocketAddrV4::new(HARNESS_ADDR, HARNESS_PORT));
-                        // SAFETY: a valid sockaddr_in and its size. Nonblocking:
-                        // EINPROGRESS once the SYN is out.
-                        unsafe {
-                            libc::connect(
-                                s.as_raw_fd(),
-                                (&a as *const libc::sockaddr_in).cast(),
-                                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                            )
-                        };
+                        // Nonblocking: EINPROGRESS once the SYN is out.
+                        connect_to_harness(&s);
                         self.conn = Some(s);
                         self.had_conn = true;
                     }
@@ -731,15 +737,7 @@ impl Target for LinuxTarget {
             return Ok(Some("bind(): EADDRINUSE".into()));
         };
         let rc = if *call == AppCall::Connect {
-            let a = sockaddr(SocketAddrV4::new(HARNESS_ADDR, HARNESS_PORT));
-            // SAFETY: a valid sockaddr_in and its size.
-            unsafe {
-                libc::connect(
-                    s.as_raw_fd(),
-                    (&a as *const libc::sockaddr_in).cast(),
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                )
-            }
+            connect_to_harness(&s)
         } else {
             // SAFETY: plain syscall on our socket.
             unsafe { libc::listen(s.as_raw_fd(), self.backlog) }
